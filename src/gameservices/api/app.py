@@ -1,0 +1,122 @@
+"""Building the FastAPI application: routers, error handlers, edge limits and the OpenAPI document."""
+
+import logging
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gameservices import errors
+from gameservices.api import (
+    badge,
+    certificate,
+    lead_scoring,
+    leaderboard,
+    rule,
+    scheduled_game_object,
+    user_profile,
+)
+from gameservices.api.deps import authenticate_request
+from gameservices.api.errors import error_response, from_validation_error, handle_service_error
+from gameservices.api.json import JsonResponse
+from gameservices.api.limits import BodyLimits
+from gameservices.settings import Settings
+from gameservices.storage.database import Engine
+
+API_PREFIX = "/api/v1"
+CONTROLLER_ROUTERS = (
+    leaderboard.router,
+    badge.router,
+    certificate.router,
+    lead_scoring.router,
+    rule.router,
+    scheduled_game_object.router,
+    user_profile.router,
+)
+_log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, engine: Engine) -> FastAPI:
+    """The API application on an open (and migrated) database."""
+    app = FastAPI(
+        title="gameservices",
+        summary="Kaltura Game Services (SCM) gamification API",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        default_response_class=JsonResponse,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    api = APIRouter(prefix=API_PREFIX)
+    for router in CONTROLLER_ROUTERS:
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(_health_router())
+    _install_error_handlers(app)
+    app.add_middleware(
+        BodyLimits, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
+    return app
+
+
+CONTROLLERS = frozenset(router.prefix.strip("/") for router in CONTROLLER_ROUTERS)
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.api_route("/health", methods=["GET", "POST"])
+    @router.api_route(f"{API_PREFIX}/health", methods=["GET", "POST"])
+    def health() -> dict[str, str]:
+        """Liveness: answers without authentication."""
+        return {"status": "ok"}
+
+    return router
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.GameServicesError, handle_service_error)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(request: Request, exc: RequestValidationError) -> JsonResponse:
+        # A request that is both unauthenticated and malformed is answered as unauthenticated.
+        try:
+            authenticate_request(request)
+        except errors.GameServicesError as auth_error:
+            if isinstance(auth_error, errors.AuthenticationFailed):
+                return error_response(auth_error)
+        return error_response(from_validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JsonResponse:
+        if exc.status_code == 404:
+            return error_response(_unknown_route(request.url.path))
+        if exc.status_code == 405:
+            error = errors.GameServicesError("Use POST for API actions", code="METHOD_NOT_ALLOWED")
+            response = error_response(error)
+            response.status_code = 405
+            return response
+        error = errors.GameServicesError(str(exc.detail), code="HTTP_ERROR")
+        response = error_response(error)
+        response.status_code = exc.status_code
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JsonResponse:
+        _log.exception("unexpected error", exc_info=exc)
+        response = error_response(errors.GameServicesError("Internal server error"))
+        response.status_code = 500
+        return response
+
+
+def _unknown_route(path: str) -> errors.NotFound:
+    parts = path[len(API_PREFIX) + 1 :].split("/") if path.startswith(API_PREFIX + "/") else []
+    if parts and parts[0] in CONTROLLERS:
+        return errors.NotFound(
+            f"Action [{path}] does not exist", code="ACTION_DOES_NOT_EXISTS", args={"ACTION": path}
+        )
+    return errors.NotFound(
+        f"Service [{path}] does not exist", code="SERVICE_DOES_NOT_EXISTS", args={"SERVICE": path}
+    )

@@ -1,0 +1,257 @@
+"""Accumulation: how one rule moves one bucket for one event, and what it awards.
+
+Counting types (sum, count, countUnique, countBoolean) award `points` each time progress crosses another
+multiple of `goal`, never letting the bucket's `awarded` pass the cap. External and override buckets
+contribute their capped progress, so their award is the change of that contribution and may be negative.
+A value the rule needs that the event lacks (a non-numeric metric, points or cap field) refuses the event.
+"""
+
+import math
+
+from gameservices.domain.awards import Award, Completion
+from gameservices.domain.batch import BatchState
+from gameservices.domain.buckets import BucketKey
+from gameservices.domain.errors import VALIDATION_ERROR, EventRejected
+from gameservices.domain.events import FieldValue, NormalizedEvent
+from gameservices.domain.rule_values import CapKind
+from gameservices.domain.rules import Rule, RuleMode, RuleType
+from gameservices.domain.values import id_string, parse_number
+
+Fields = dict[str, FieldValue]
+
+# Small integers make the per-event type dispatch a few cheap comparisons.
+SUM, COUNT, COUNT_UNIQUE, COUNT_BOOLEAN, EXTERNAL, OVERRIDE = range(6)
+_KINDS = {
+    RuleType.SUM: SUM,
+    RuleType.COUNT: COUNT,
+    RuleType.COUNT_UNIQUE: COUNT_UNIQUE,
+    RuleType.COUNT_BOOLEAN: COUNT_BOOLEAN,
+    RuleType.EXTERNAL: EXTERNAL,
+    RuleType.OVERRIDE: OVERRIDE,
+}
+USER_FIELDS = frozenset({"kuserId", "userId"})
+_TRUE_TEXTS = frozenset({"true", "1"})
+_SAFE_INT = 2**53
+
+
+def is_truthy(value: FieldValue) -> bool:
+    """countBoolean's test: true, a non-zero number, or the text "true" or "1" (any case)."""
+    if value is True:
+        return True
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value != 0
+    return isinstance(value, str) and value.strip().lower() in _TRUE_TEXTS
+
+
+def _key_text(value: FieldValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return ",".join(id_string(item) for item in value)
+    return id_string(value)
+
+
+class RuleStep:
+    """One compiled rule's accumulation; `reports` is False for sub-rules, which never award."""
+
+    __slots__ = (
+        "cap_amount",
+        "cap_field",
+        "cap_kind",
+        "distributed",
+        "goal",
+        "group_by",
+        "group_shape",
+        "kind",
+        "metric",
+        "object_id",
+        "points_amount",
+        "points_field",
+        "reports",
+        "rule_id",
+        "second_field",
+        "user_keyed",
+    )
+
+    def __init__(self, rule: Rule, *, reports: bool) -> None:
+        self.rule_id = rule.id
+        self.object_id = rule.game_object_id
+        self.kind = _KINDS[rule.type]
+        self.metric = rule.metric
+        self.goal = rule.goal
+        self.points_amount = rule.points.amount
+        self.points_field = rule.points.field
+        self.cap_kind = rule.max_points.kind
+        self.cap_amount = rule.max_points.amount
+        self.cap_field = rule.max_points.field
+        self.reports = reports
+        self.distributed = rule.mode is RuleMode.DISTRIBUTE_POINTS
+        self.group_by = rule.group_by
+        self.user_keyed = any(name in USER_FIELDS for name in rule.group_by)
+        # 0: one bucket, 1: per user, 2: per user and one more field, 3: any other shape.
+        self.group_shape = _group_shape(rule.group_by)
+        self.second_field = rule.group_by[1] if self.group_shape == 2 else ""
+
+    def key(self, recipient: str, fields: Fields) -> BucketKey:
+        """The bucket an event belongs to, `kuserId`/`userId` standing for the recipient."""
+        shape = self.group_shape
+        if shape == 1:
+            return (self.rule_id, (recipient,))
+        if shape == 2:
+            value = fields.get(self.second_field)
+            return (self.rule_id, (recipient, value if isinstance(value, str) else _key_text(value)))
+        if shape == 0:
+            return (self.rule_id, ())
+        return (
+            self.rule_id,
+            tuple(
+                recipient if name in USER_FIELDS else _key_text(fields.get(name)) for name in self.group_by
+            ),
+        )
+
+    @property
+    def may_refuse(self) -> bool:
+        """Whether some event could be refused by this rule (a value it needs could be missing)."""
+        return (
+            self.kind in (SUM, EXTERNAL, OVERRIDE)
+            or self.points_field is not None
+            or self.cap_kind in (CapKind.FIELD, CapKind.FIELD_IN_MINUTES)
+        )
+
+    def apply(self, event: NormalizedEvent, recipient: str, hidden: bool, state: BatchState) -> None:
+        """Accumulate the event into its bucket, recording awards and completions when reporting."""
+        # One flat function on purpose: it runs for every (event, rule) pair and Python calls are costly.
+        fields = event.fields
+        kind = self.kind
+        unique: str | None = None
+        if kind == COUNT:
+            amount = 1.0
+        elif kind == COUNT_UNIQUE:
+            value = fields.get(self.metric)
+            if value is None:
+                return
+            unique = value if isinstance(value, str) else _key_text(value)
+            amount = 1.0
+        elif kind == COUNT_BOOLEAN:
+            if not is_truthy(fields.get(self.metric)):
+                return
+            amount = 1.0
+        else:
+            amount = self.measure(fields)
+        key = (self.rule_id, (recipient,)) if self.group_shape == 1 else self.key(recipient, fields)
+        bucket = state.work.get(key)
+        if bucket is None:
+            bucket = state.adopt(key, recipient if self.user_keyed else None, kind == COUNT_UNIQUE)
+        if unique is not None and unique in bucket.seen:  # type: ignore[operator]
+            return
+        progress, awarded, completed_at = bucket.progress, bucket.awarded, bucket.completed_at
+        if kind < EXTERNAL:
+            new_progress = progress + amount
+            crossed = new_progress // self.goal - progress // self.goal
+            new_awarded = awarded if crossed <= 0 else self._crossing_award(crossed, awarded, fields)
+        else:
+            upsert = kind == OVERRIDE or fields.get("scoreAction") == "upsert"
+            new_progress = amount if upsert else progress + amount
+            new_awarded = self._contribution(new_progress, fields)
+        if state.logging:
+            state.undo.append((bucket, progress, awarded, completed_at, bucket.updated_at, unique))
+        if unique is not None:
+            bucket.seen.add(unique)  # type: ignore[union-attr]
+        time = event.event_time
+        bucket.progress = new_progress
+        bucket.awarded = new_awarded
+        bucket.updated_at = time
+        completes = completed_at is None and new_progress >= self.goal
+        if completes:
+            bucket.completed_at = time
+        if self.reports:
+            self._report(key, recipient, new_awarded - awarded, completes, time, hidden, state)
+
+    def measure(self, fields: Fields) -> float:
+        """The number a sum, external or override rule reads from the event; refuses a non-number."""
+        value = fields.get(self.metric)
+        # Plain floats and ints (not bools, whose class is bool) skip the general parser.
+        if value.__class__ is float or (value.__class__ is int and -_SAFE_INT < value < _SAFE_INT):
+            return float(value)
+        number = parse_number(value)
+        if number is None or (self.kind == SUM and number < 0):
+            what = "a non-negative number" if self.kind == SUM else "a number"
+            raise EventRejected(VALIDATION_ERROR, f"{self.metric} must be {what} for rule {self.rule_id}")
+        return number
+
+    def _crossing_award(self, crossed: float, awarded: float, fields: Fields) -> float:
+        award = crossed * self.points(fields)
+        cap = self.cap(fields)
+        if cap is not None and award > cap - awarded:
+            award = max(cap - awarded, 0.0)
+        return awarded + award
+
+    def _contribution(self, progress: float, fields: Fields) -> float:
+        cap = self.cap(fields)
+        return progress if cap is None or progress <= cap else cap
+
+    def points(self, fields: Fields) -> float:
+        """The points per multiple of goal for this event."""
+        if self.points_amount is not None:
+            return self.points_amount
+        number = parse_number(fields.get(self.points_field))  # type: ignore[arg-type]
+        if number is None or number < 0:
+            raise EventRejected(
+                VALIDATION_ERROR, f"{self.points_field} must be a non-negative number for rule {self.rule_id}"
+            )
+        return number
+
+    def cap(self, fields: Fields) -> float | None:
+        """The cap on the bucket's awarded points for this event; None when unlimited."""
+        kind = self.cap_kind
+        if kind is CapKind.UNLIMITED:
+            return None
+        if kind is CapKind.FIXED:
+            return self.cap_amount
+        number = parse_number(fields.get(self.cap_field))  # type: ignore[arg-type]
+        if number is None or number < 0:
+            raise EventRejected(
+                VALIDATION_ERROR, f"{self.cap_field} must be a non-negative number for rule {self.rule_id}"
+            )
+        if kind is CapKind.FIELD_IN_MINUTES:
+            return math.floor(number / 60) * self.points(fields)
+        return number
+
+    def _report(
+        self,
+        key: BucketKey,
+        recipient: str,
+        points: float,
+        completes: bool,
+        time: float,
+        hidden: bool,
+        state: BatchState,
+    ) -> None:
+        if points:
+            state.awards.append(
+                Award(
+                    self.object_id,
+                    self.rule_id,
+                    recipient,
+                    points,
+                    time,
+                    key,
+                    self.distributed,
+                    hidden,
+                    state.event_index,
+                )
+            )
+        if completes:
+            state.completions.append(
+                Completion(self.object_id, self.rule_id, recipient, key, time, state.event_index)
+            )
+
+
+def _group_shape(group_by: tuple[str, ...]) -> int:
+    if not group_by:
+        return 0
+    if len(group_by) == 1 and group_by[0] in USER_FIELDS:
+        return 1
+    if len(group_by) == 2 and group_by[0] in USER_FIELDS and group_by[1] not in USER_FIELDS:
+        return 2
+    return 3

@@ -1,0 +1,31 @@
+"""Errors raised by the domain package.
+
+    Exception
+    ├── DomainValidationError  a rule, condition or policy definition is invalid (names the field)
+    └── EventRejected          one incoming event is refused (carries a stable code)
+
+Neither knows about HTTP: the API layer maps them to a status and the Kaltura error body.
+"""
+
+VALIDATION_ERROR = "VALIDATION_ERROR"
+MISSING_MANDATORY_PARAMETER = "MISSING_MANDATORY_PARAMETER"
+INVALID_ENUM_VALUE = "INVALID_ENUM_VALUE"
+
+
+class DomainValidationError(Exception):
+    """A definition sent by the API user is invalid; `field` is the path of the offending value."""
+
+    def __init__(self, field: str, message: str, *, code: str = VALIDATION_ERROR) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.code = code
+
+
+class EventRejected(Exception):
+    """An event cannot be applied; `code` is MISSING_MANDATORY_PARAMETER or VALIDATION_ERROR."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message

@@ -1,0 +1,178 @@
+"""Validation and normalisation of incoming events.
+
+An event is a flat JSON object. `eventType` and a user (`userId` or `kuserId`, one identity) are required;
+`eventId`, `eventTime` (ISO 8601 with offset, or epoch seconds; default: the receipt time) and `categories`
+(list or comma string) are optional; any other field is kept if it is a scalar or a list of scalars.
+"""
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import NamedTuple
+
+from gameservices.domain.errors import MISSING_MANDATORY_PARAMETER, VALIDATION_ERROR, EventRejected
+from gameservices.domain.values import Scalar, id_string, parse_number, split_items
+
+FieldValue = Scalar | tuple[Scalar, ...] | None
+MAX_EVENT_TYPE_CHARS = 128
+MAX_USER_ID_CHARS = 256
+MAX_EVENT_ID_CHARS = 256
+# Year 10000 starts here; later times cannot be written in ISO 8601.
+MAX_EPOCH_SECONDS = 253_402_300_800.0
+
+
+class NormalizedEvent:
+    """A valid event: its key facts as attributes, every field (for conditions) in `fields`.
+
+    `fields` holds `eventType`, both `userId` and `kuserId` (the same user), `eventTime` as epoch seconds,
+    `categories` as a tuple of strings and lists as tuples.
+    """
+
+    __slots__ = ("event_id", "event_time", "event_type", "fields", "user_id", "virtual_event_id")
+
+    def __init__(self, fields: dict[str, FieldValue], *, event_id: str | None = None) -> None:
+        event_type, user_id, event_time = fields["eventType"], fields["userId"], fields["eventTime"]
+        assert isinstance(event_type, str)
+        assert isinstance(user_id, str)
+        assert isinstance(event_time, float)
+        self.fields = fields
+        self.event_type = event_type
+        self.user_id = user_id
+        self.event_time = event_time
+        self.event_id = event_id
+        virtual_event_id = fields.get("virtualEventId")
+        self.virtual_event_id = (
+            id_string(virtual_event_id) if isinstance(virtual_event_id, str | int | float) else None
+        )
+
+    def __repr__(self) -> str:
+        return f"NormalizedEvent({self.fields!r})"
+
+
+class NormalizedBatch(NamedTuple):
+    """Valid events with their batch positions, and refused ones as (position, code, message)."""
+
+    events: list[NormalizedEvent]
+    positions: list[int]
+    rejected: list[tuple[int, str, str]]
+
+
+def normalize_events(raws: Iterable[object], *, received_at: float) -> NormalizedBatch:
+    """Normalise a batch, collecting refusals instead of stopping at the first."""
+    batch = NormalizedBatch([], [], [])
+    for position, raw in enumerate(raws):
+        try:
+            event = normalize_event(raw, received_at=received_at)
+        except EventRejected as refusal:
+            batch.rejected.append((position, refusal.code, refusal.message))
+        else:
+            batch.events.append(event)
+            batch.positions.append(position)
+    return batch
+
+
+def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
+    """Validate one raw event; raise EventRejected naming the offending field."""
+    if not isinstance(raw, Mapping):
+        raise EventRejected(VALIDATION_ERROR, "an event must be a JSON object")
+    event_type = _event_type(raw.get("eventType"))
+    user_id = _user_id(raw.get("userId"), raw.get("kuserId"))
+    event_time = _event_time(raw.get("eventTime"), received_at)
+    event_id = _event_id(raw.get("eventId"))
+    fields: dict[str, FieldValue] = {}
+    for name, value in raw.items():
+        if not isinstance(name, str):
+            raise EventRejected(VALIDATION_ERROR, "event field names must be strings")
+        fields[name] = _field_value(name, value)
+    fields["eventType"] = event_type
+    fields["userId"] = fields["kuserId"] = user_id
+    fields["eventTime"] = event_time
+    if raw.get("categories") is not None:
+        fields["categories"] = tuple(id_string(item) for item in split_items(raw["categories"]))
+    return NormalizedEvent(fields, event_id=event_id)
+
+
+def _field_value(name: str, value: object) -> FieldValue:
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise EventRejected(VALIDATION_ERROR, f"{name} must be a finite number")
+        return value
+    if isinstance(value, list | tuple) and all(_is_list_item(item) for item in value):
+        return tuple(value)
+    raise EventRejected(VALIDATION_ERROR, f"{name} must be a string, a number, a boolean or a list of them")
+
+
+def _is_list_item(item: object) -> bool:
+    return isinstance(item, str | bool | int) or (isinstance(item, float) and math.isfinite(item))
+
+
+def _event_type(value: object) -> str:
+    if value is None:
+        raise EventRejected(MISSING_MANDATORY_PARAMETER, "eventType is required")
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_EVENT_TYPE_CHARS:
+        raise EventRejected(
+            VALIDATION_ERROR,
+            f"eventType must be a non-empty string of at most {MAX_EVENT_TYPE_CHARS} characters",
+        )
+    return value
+
+
+def _user_id(user_id: object, kuser_id: object) -> str:
+    if user_id is None and kuser_id is None:
+        raise EventRejected(MISSING_MANDATORY_PARAMETER, "userId (or kuserId) is required")
+    given = [_one_user_id(name, value) for name, value in (("userId", user_id), ("kuserId", kuser_id))]
+    present = [value for value in given if value is not None]
+    if len(present) == 2 and present[0] != present[1]:
+        raise EventRejected(VALIDATION_ERROR, "userId and kuserId name different users")
+    return present[0]
+
+
+def _one_user_id(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    # Integer user ids are common in Kaltura clients; they name the same user as their decimal text.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_ID_CHARS:
+        raise EventRejected(
+            VALIDATION_ERROR, f"{name} must be a non-empty string of at most {MAX_USER_ID_CHARS} characters"
+        )
+    return value
+
+
+def _event_id(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value or len(value) > MAX_EVENT_ID_CHARS:
+        raise EventRejected(
+            VALIDATION_ERROR,
+            f"eventId must be an integer or a non-empty string of at most {MAX_EVENT_ID_CHARS} characters",
+        )
+    return value
+
+
+def _event_time(value: object, received_at: float) -> float:
+    if value is None:
+        return float(received_at)
+    seconds = parse_number(value)
+    if seconds is None and isinstance(value, str):
+        seconds = _iso_seconds(value)
+    if seconds is None or not 0 <= seconds < MAX_EPOCH_SECONDS:
+        raise EventRejected(
+            VALIDATION_ERROR, "eventTime must be an ISO 8601 time with an offset or Z, or epoch seconds"
+        )
+    return seconds
+
+
+def _iso_seconds(text: str) -> float | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp()

@@ -1,0 +1,66 @@
+"""Lead-scoring groups: named score ranges (absolute) and percentile ranges, and which one a user falls in."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from gameservices.domain.errors import DomainValidationError
+
+
+@dataclass(frozen=True)
+class Group:
+    """A named inclusive range ``[low, high]``."""
+
+    name: str
+    low: float
+    high: float
+
+
+DEFAULT_PERCENTAGE_GROUPS = (
+    Group("Hot Leads", 80, 100),
+    Group("Warm Leads", 50, 79),
+    Group("Cold Leads", 0, 49),
+)
+
+
+def parse_groups(raw: Sequence[dict[str, object]], *, field: str, percentages: bool) -> tuple[Group, ...]:
+    """Check a list of ``{name, range: [low, high]}``: well formed, distinct names, no overlaps."""
+    groups: list[Group] = []
+    for index, item in enumerate(raw):
+        name, bounds = item.get("name"), item.get("range")
+        where = f"{field}[{index}]"
+        if not isinstance(name, str) or not name:
+            raise DomainValidationError(f"{where}.name", "must be a non-empty string")
+        if not isinstance(bounds, list | tuple) or len(bounds) != 2:
+            raise DomainValidationError(f"{where}.range", "must be [low, high]")
+        low, high = float(bounds[0]), float(bounds[1])
+        if low > high:
+            raise DomainValidationError(f"{where}.range", "low must not exceed high")
+        if percentages and (low < 0 or high > 100):
+            raise DomainValidationError(f"{where}.range", "percentages lie between 0 and 100")
+        groups.append(Group(name, low, high))
+    _check_distinct(groups, field)
+    return tuple(groups)
+
+
+def group_of(groups: Sequence[Group], value: float) -> str | None:
+    """The name of the group whose range holds the value (ranges of whole numbers also take the gap up to
+    the next integer, so 79.5 falls in 50–79), or None."""
+    for group in groups:
+        if (
+            group.low <= value < group.high + 1
+            if group.high == int(group.high)
+            else group.low <= value <= group.high
+        ):
+            return group.name
+    return None
+
+
+def _check_distinct(groups: list[Group], field: str) -> None:
+    names = [group.name for group in groups]
+    if len(set(names)) != len(names):
+        raise DomainValidationError(field, "group names must be distinct")
+    ordered = sorted(groups, key=lambda group: group.low)
+    for before, after in pairwise(ordered):
+        if after.low <= before.high:
+            raise DomainValidationError(field, f"groups {before.name!r} and {after.name!r} overlap")

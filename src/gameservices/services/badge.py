@@ -1,0 +1,74 @@
+"""The ``badge`` controller's game-object kind (guide section 7): rules are given inline and kept as rules."""
+
+from typing import Any
+
+from gameservices.errors import ValidationFailed
+from gameservices.services import rule as rule_service
+from gameservices.services.game_objects import GameObjectKind
+from gameservices.storage import rules as rule_repository
+from gameservices.storage.database import Connection
+from gameservices.storage.game_objects import GameObjectRecord
+
+REQUIRED = frozenset({"name", "rules"})
+_RULE_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "description",
+        "conditions",
+        "type",
+        "mode",
+        "metric",
+        "groupBy",
+        "goal",
+        "points",
+        "maxPoints",
+        "reportFormat",
+        "status",
+        "subRules",
+        "userIdOverride",
+        "objectType",
+    }
+)
+
+
+def _write_rules(conn: Connection, record: GameObjectRecord, rules: Any) -> None:
+    """Replace the badge's rules: listed ids are updated, new ones created, the rest removed."""
+    existing = {
+        rule.id
+        for rule in rule_repository.rules_of(conn, partner_id=record.partner_id, game_object_id=record.id)
+    }
+    kept: set[str] = set()
+    for index, raw in enumerate(rules or []):
+        unknown = sorted(set(raw) - _RULE_FIELDS)
+        if unknown:
+            raise ValidationFailed(f"rules[{index}].{unknown[0]}", "unknown field")
+        fields = {**raw, "gameObjectType": "badge", "gameObjectId": record.id}
+        rule_id = raw.get("id")
+        try:
+            if rule_id in existing:
+                kept.add(rule_id)
+                rule_service.update(conn, partner_id=record.partner_id, changes=fields, required=frozenset())
+            else:
+                fields.pop("id", None)
+                rule_service.create(conn, partner_id=record.partner_id, fields=fields, inline=True)
+        except ValidationFailed as error:
+            field = error.arguments.get("PARAM_NAME", "")
+            raise ValidationFailed(f"rules[{index}].{field}", error.message) from error
+    for rule_id in existing - kept:
+        rule_repository.delete_rule(conn, partner_id=record.partner_id, rule_id=rule_id)
+
+
+def _read_rules(conn: Connection, record: GameObjectRecord) -> dict[str, Any]:
+    rules = rule_repository.rules_of(conn, partner_id=record.partner_id, game_object_id=record.id)
+    return {"rules": [rule_service.view(rule) for rule in rules]}
+
+
+BADGE = GameObjectKind(
+    object_type="badge",
+    entity="Badge",
+    required=REQUIRED,
+    children_field="rules",
+    write_children=_write_rules,
+    read_children=_read_rules,
+)

@@ -1,0 +1,171 @@
+"""What the four game-object controllers share: create, get, update, delete, clone and list."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gameservices.domain.ids import new_object_id
+from gameservices.domain.listing import ListQuery, page_of
+from gameservices.domain.timefmt import format_ms, now_ms
+from gameservices.errors import ObjectNotFound, ValidationFailed
+from gameservices.storage import game_objects as repository
+from gameservices.storage import rules as rule_repository
+from gameservices.storage import schedules as schedule_repository
+from gameservices.storage.database import Connection
+from gameservices.storage.game_objects import GameObjectRecord
+
+TIME_FIELDS = ("startDate", "endDate")
+# Fields with their own columns, or owned by the server, never kept in ``data``.
+_COLUMN_FIELDS = frozenset({"id", "name", "status", "objectType", "partnerId", "createdAt", "updatedAt"})
+
+# Checks a type's merged fields; gets the object's id on update (None on create).
+Validator = Callable[[Connection, int, str | None, dict[str, Any]], None]
+# Saves what a game object holds inline (a badge's rules) after the object itself; gets the raw value or None.
+ChildrenWriter = Callable[[Connection, GameObjectRecord, Any], None]
+ChildrenReader = Callable[[Connection, GameObjectRecord], dict[str, Any]]
+
+
+def _no_checks(_conn: Connection, _partner_id: int, _object_id: str | None, _fields: dict[str, Any]) -> None:
+    return None
+
+
+def _no_children(_conn: Connection, _record: GameObjectRecord) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class GameObjectKind:
+    """One type of game object: its API names and its own checks on the merged fields."""
+
+    object_type: str
+    entity: str
+    required: frozenset[str]
+    validate: Validator = _no_checks
+    # The field that holds inline children, with how to write and read them.
+    children_field: str | None = None
+    write_children: ChildrenWriter | None = None
+    read_children: ChildrenReader = _no_children
+
+
+def view(conn: Connection, record: GameObjectRecord, kind: GameObjectKind) -> dict[str, Any]:
+    """The API form of a stored game object."""
+    result: dict[str, Any] = {"id": record.id, "objectType": kind.entity, "partnerId": record.partner_id}
+    result["name"] = record.name
+    result["status"] = record.status
+    for key, value in record.data.items():
+        result[key] = format_ms(value) if key in TIME_FIELDS and isinstance(value, int) else value
+    result.update(kind.read_children(conn, record))
+    result["createdAt"] = format_ms(record.created_at)
+    result["updatedAt"] = format_ms(record.updated_at)
+    return result
+
+
+def create(
+    conn: Connection, *, partner_id: int, kind: GameObjectKind, fields: dict[str, Any]
+) -> GameObjectRecord:
+    """Validate and store a new game object."""
+    fields = {key: value for key, value in fields.items() if value is not None and key != "objectType"}
+    children = fields.pop(kind.children_field, None) if kind.children_field else None
+    _check_dates(fields)
+    kind.validate(conn, partner_id, None, fields)
+    now = now_ms()
+    record = GameObjectRecord(
+        id=new_object_id(),
+        partner_id=partner_id,
+        object_type=kind.object_type,
+        name=fields["name"],
+        status=fields["status"],
+        data={key: value for key, value in fields.items() if key not in _COLUMN_FIELDS},
+        created_at=now,
+        updated_at=now,
+    )
+    repository.insert_game_object(conn, record)
+    if kind.write_children is not None:
+        kind.write_children(conn, record, children)
+    return record
+
+
+def get(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id: str) -> GameObjectRecord:
+    """Load a game object of this kind, or answer 404."""
+    record = repository.get_game_object(conn, partner_id=partner_id, object_id=object_id)
+    if record is None or record.object_type != kind.object_type:
+        raise ObjectNotFound(object_id, kind.entity)
+    return record
+
+
+def update(
+    conn: Connection, *, partner_id: int, kind: GameObjectKind, changes: dict[str, Any]
+) -> GameObjectRecord:
+    """Apply a partial update: absent fields stay, null clears an optional field."""
+    changes = dict(changes)
+    record = get(conn, partner_id=partner_id, kind=kind, object_id=changes["id"])
+    for key, value in changes.items():
+        if value is None and key in kind.required:
+            raise ValidationFailed(key, "a required field cannot be cleared")
+    merged = {"name": record.name, "status": record.status, **record.data}
+    children = changes.pop(kind.children_field, None) if kind.children_field else None
+    for key, value in changes.items():
+        if key in ("id", "objectType"):
+            continue
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    _check_dates(merged)
+    kind.validate(conn, partner_id, record.id, merged)
+    data = {key: value for key, value in merged.items() if key not in _COLUMN_FIELDS}
+    updated = replace(record, name=merged["name"], status=merged["status"], data=data, updated_at=now_ms())
+    repository.update_game_object(conn, updated)
+    if kind.write_children is not None and children is not None:
+        kind.write_children(conn, updated, children)
+    return updated
+
+
+def delete(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id: str) -> dict[str, Any]:
+    """Remove a game object with its rules, and cancel its pending transitions."""
+    get(conn, partner_id=partner_id, kind=kind, object_id=object_id)
+    rule_repository.delete_rules_of(conn, partner_id=partner_id, game_object_id=object_id)
+    schedule_repository.cancel_schedules_of(
+        conn, partner_id=partner_id, game_object_id=object_id, now=now_ms()
+    )
+    repository.delete_game_object(conn, partner_id=partner_id, object_id=object_id)
+    return {"id": object_id, "deleted": True}
+
+
+def clone(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id: str) -> GameObjectRecord:
+    """Copy a game object and its rules under new ids; the copy starts disabled."""
+    source = get(conn, partner_id=partner_id, kind=kind, object_id=object_id)
+    now = now_ms()
+    copy = replace(source, id=new_object_id(), status="disabled", created_at=now, updated_at=now)
+    renamed: dict[str, str] = {}
+    for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=object_id):
+        rule_copy = replace(rule, id=new_object_id(), game_object_id=copy.id, created_at=now, updated_at=now)
+        renamed[rule.id] = rule_copy.id
+        rule_repository.insert_rule(conn, rule_copy)
+    mapping = copy.data.get("creditsMapping")
+    if isinstance(mapping, str):
+        # The copy's credits mapping must point at the copied rules, not at the source's.
+        for old, new in renamed.items():
+            mapping = mapping.replace(old, new)
+        copy = replace(copy, data={**copy.data, "creditsMapping": mapping})
+    repository.insert_game_object(conn, copy)
+    return copy
+
+
+def list_page(
+    conn: Connection, *, partner_id: int, kind: GameObjectKind, query: ListQuery
+) -> tuple[int, list[GameObjectRecord]]:
+    """The total count and one page of a partner's game objects of this kind."""
+    records = repository.list_game_objects(
+        conn, partner_id=partner_id, object_type=kind.object_type, query=query
+    )
+    if query.virtual_event_ids is not None:
+        wanted = query.virtual_event_ids
+        records = [record for record in records if wanted & set(record.data.get("virtualEventIds") or ())]
+    return len(records), page_of(records, query)
+
+
+def _check_dates(fields: dict[str, Any]) -> None:
+    start, end = fields.get("startDate"), fields.get("endDate")
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed("endDate", "must not be before startDate")

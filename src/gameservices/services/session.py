@@ -1,0 +1,79 @@
+"""Who is calling: a KS verified against the partner's secrets, and what it is allowed to do."""
+
+import time
+from dataclasses import dataclass
+
+from gameservices.auth.ks import (
+    KS_TYPE_ADMIN,
+    KsErrorCode,
+    KsInvalid,
+    check_restrictions,
+    peek_partner_id,
+    verify_ks,
+)
+from gameservices.errors import AuthenticationFailed, PermissionDenied
+from gameservices.services.partner import PERMISSIONS
+from gameservices.storage import partners as repository
+from gameservices.storage.database import Connection
+
+ALL_PERMISSIONS = frozenset(PERMISSIONS)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated caller: the partner it acts for and the permissions its KS carries."""
+
+    partner_id: int
+    user_id: str
+    permissions: frozenset[str]
+    ks: str
+
+
+def authenticate(conn: Connection, *, ks: str | None, client_ip: str, uri: str) -> Caller:
+    """Verify a KS as the Kaltura server does; only an ADMIN KS of an enabled partner passes."""
+    if not ks:
+        raise AuthenticationFailed("Missing KS, session not established", code="MISSING_KS")
+    try:
+        partner = repository.get_partner(conn, peek_partner_id(ks))
+        if partner is None:
+            # The Kaltura server cannot tell an unknown partner from a bad signature either.
+            raise KsInvalid(KsErrorCode.INVALID_STR)
+        session = verify_ks(ks, secrets=partner.secrets, now=time.time())
+        check_restrictions(session, client_ip=client_ip, uri=uri)
+    except KsInvalid as error:
+        raise _invalid(ks, error) from error
+    if session.type != KS_TYPE_ADMIN:
+        raise PermissionDenied("Game Services require an ADMIN KS (type 2)", args={"SERVICE": "game"})
+    if not partner.enabled or not partner.game_services_enabled:
+        raise PermissionDenied(
+            "Game Services are not enabled for this partner",
+            code="SERVICE_FORBIDDEN",
+            args={"SERVICE": "game"},
+        )
+    permissions = ALL_PERMISSIONS
+    if session.privileges.role_ids:
+        # As on the Kaltura server, the first setrole names the role the KS is limited to.
+        role = repository.role_permissions(
+            conn, partner_id=partner.id, role_id=session.privileges.role_ids[0]
+        )
+        permissions = role or frozenset()
+    return Caller(partner_id=partner.id, user_id=session.user_id, permissions=permissions, ks=ks)
+
+
+def require(caller: Caller, permission: str, *, service: str) -> None:
+    """Refuse the call unless the caller's KS carries the permission."""
+    if permission not in caller.permissions:
+        raise PermissionDenied(
+            f"The access to service [{service}] is forbidden",
+            code="SERVICE_FORBIDDEN",
+            args={"SERVICE": service},
+        )
+
+
+def _invalid(ks: str, error: KsInvalid) -> AuthenticationFailed:
+    ks_id = ks if len(ks) <= 512 else ks[:512] + "..."
+    return AuthenticationFailed(
+        f'Invalid KS "{ks_id}". Error "{error.code},{error.description}"',
+        code="INVALID_KS",
+        args={"KSID": ks_id, "ERR_CODE": error.code, "ERR_DESC": error.description},
+    )

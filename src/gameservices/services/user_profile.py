@@ -1,0 +1,115 @@
+"""The ``userProfile`` controller: the partner's users, whose fields drive policies, segments and certificates."""
+
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from gameservices.domain.ids import new_object_id
+from gameservices.domain.listing import ListQuery
+from gameservices.domain.timefmt import format_ms, now_ms
+from gameservices.errors import Conflict, NotFound, ValidationFailed
+from gameservices.storage import user_profiles as repository
+from gameservices.storage.database import Connection
+from gameservices.storage.user_profiles import ProfileRecord
+
+MAX_PROFILE_DATA_BYTES = 64 * 1024
+_FIELDS = ("email", "firstName", "lastName", "fullName", "groups", "profileData")
+
+
+def view(record: ProfileRecord) -> dict[str, Any]:
+    """The API form of a stored profile, with ``fullName`` derived when absent."""
+    data = record.data
+    full_name = data.get("fullName") or " ".join(
+        part for part in (data.get("firstName"), data.get("lastName")) if part
+    )
+    return {
+        "id": record.id,
+        "objectType": "UserProfile",
+        "partnerId": record.partner_id,
+        "userId": record.user_id,
+        "email": record.email,
+        "firstName": data.get("firstName"),
+        "lastName": data.get("lastName"),
+        "fullName": full_name or None,
+        "groups": data.get("groups") or [],
+        "profileData": data.get("profileData") or {},
+        "createdAt": format_ms(record.created_at),
+        "updatedAt": format_ms(record.updated_at),
+    }
+
+
+def create(conn: Connection, *, partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
+    """Store a new profile; a user id already known is a conflict."""
+    if repository.get_profile(conn, partner_id=partner_id, user_id=fields["userId"]) is not None:
+        raise Conflict(f"user {fields['userId']} already has a profile", args={"USER_ID": fields["userId"]})
+    return _insert(conn, partner_id, fields)
+
+
+def upsert(conn: Connection, *, partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
+    """Create the profile, or update the fields given."""
+    if repository.get_profile(conn, partner_id=partner_id, user_id=fields["userId"]) is None:
+        return _insert(conn, partner_id, fields)
+    return update(conn, partner_id=partner_id, changes=fields)
+
+
+def update(conn: Connection, *, partner_id: int, changes: dict[str, Any]) -> ProfileRecord:
+    """Change the fields given (null clears one)."""
+    record = get(conn, partner_id=partner_id, user_id=changes["userId"])
+    data = dict(record.data)
+    email = record.email
+    for key in _FIELDS:
+        if key not in changes:
+            continue
+        if key == "email":
+            email = changes[key]
+        elif changes[key] is None:
+            data.pop(key, None)
+        else:
+            data[key] = changes[key]
+    _check_size(data)
+    updated = replace(record, email=email, data=data, updated_at=now_ms())
+    repository.update_profile(conn, updated)
+    return updated
+
+
+def get(conn: Connection, *, partner_id: int, user_id: str) -> ProfileRecord:
+    """Load a user's profile, or answer 404."""
+    record = repository.get_profile(conn, partner_id=partner_id, user_id=user_id)
+    if record is None:
+        raise NotFound(f"User [{user_id}] not found", code="USER_ID_NOT_FOUND", args={"USER_ID": user_id})
+    return record
+
+
+def delete(conn: Connection, *, partner_id: int, user_id: str) -> dict[str, Any]:
+    """Remove a user's profile."""
+    record = get(conn, partner_id=partner_id, user_id=user_id)
+    repository.delete_profile(conn, partner_id=partner_id, user_id=user_id)
+    return {"id": record.id, "userId": user_id, "deleted": True}
+
+
+def list_page(conn: Connection, *, partner_id: int, query: ListQuery) -> tuple[int, list[ProfileRecord]]:
+    """One page of the partner's profiles matching the query."""
+    return repository.list_profiles(conn, partner_id=partner_id, query=query)
+
+
+def _insert(conn: Connection, partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
+    data = {key: fields[key] for key in _FIELDS if key != "email" and fields.get(key) is not None}
+    _check_size(data)
+    now = now_ms()
+    record = ProfileRecord(
+        id=new_object_id(),
+        partner_id=partner_id,
+        user_id=fields["userId"],
+        email=fields.get("email"),
+        data=data,
+        created_at=now,
+        updated_at=now,
+    )
+    repository.insert_profile(conn, record)
+    return record
+
+
+def _check_size(data: dict[str, Any]) -> None:
+    if len(orjson.dumps(data.get("profileData") or {})) > MAX_PROFILE_DATA_BYTES:
+        raise ValidationFailed("profileData", f"at most {MAX_PROFILE_DATA_BYTES} bytes of JSON")

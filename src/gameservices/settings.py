@@ -1,0 +1,23 @@
+"""The service's settings, read once from the environment (prefix ``GAMESERVICES_``) and passed in."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; tests build their own instance."""
+
+    model_config = SettingsConfigDict(env_prefix="GAMESERVICES_", extra="ignore")
+
+    database_url: str = "sqlite:///./gameservices.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Largest JSON request body accepted (event/send carries up to 10,000 events).
+    max_body_bytes: int = 16 * 1024 * 1024
+    # Largest multipart upload (CSV import).
+    max_upload_bytes: int = 50 * 1024 * 1024
+    # Create a demo partner on the first start of an empty database.
+    create_demo_partner: bool = True
+    # Requests a partner may send per second before answers turn to 429 (0 disables the limit).
+    rate_limit_per_second: int = 0
+    # Extra seconds of validity given to KSs minted by the CLI by default.
+    default_ks_expiry_seconds: int = 86400

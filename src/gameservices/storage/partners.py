@@ -1,0 +1,119 @@
+"""Repository of partners, their admin secrets and their roles."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from gameservices.storage.schema import partner_roles, partner_secrets, partners
+
+
+@dataclass(frozen=True)
+class PartnerRecord:
+    """A partner as stored, with its secrets."""
+
+    id: int
+    name: str
+    enabled: bool
+    game_services_enabled: bool
+    secrets: tuple[str, ...]
+    created_at: int
+
+
+def insert_partner(conn: Connection, *, partner_id: int, name: str, secret: str, now: int) -> None:
+    """Store a new partner with one admin secret."""
+    conn.execute(
+        insert(partners).values(
+            id=partner_id, name=name, enabled=True, game_services_enabled=True, created_at=now, updated_at=now
+        )
+    )
+    add_secret(conn, partner_id=partner_id, secret=secret, now=now)
+
+
+def add_secret(conn: Connection, *, partner_id: int, secret: str, now: int) -> None:
+    """Give a partner one more admin secret."""
+    conn.execute(insert(partner_secrets).values(partner_id=partner_id, secret=secret, created_at=now))
+
+
+def next_partner_id(conn: Connection) -> int:
+    """The smallest id above every existing partner (partners start at 100)."""
+    highest = conn.execute(select(func.max(partners.c.id))).scalar()
+    return max(int(highest or 0) + 1, 100)
+
+
+def partner_exists(conn: Connection, partner_id: int) -> bool:
+    """Tell whether a partner id is taken."""
+    return conn.execute(select(partners.c.id).where(partners.c.id == partner_id)).first() is not None
+
+
+def get_partner(conn: Connection, partner_id: int) -> PartnerRecord | None:
+    """Load a partner and its secrets."""
+    row = conn.execute(select(partners).where(partners.c.id == partner_id)).first()
+    if row is None:
+        return None
+    secrets = conn.execute(
+        select(partner_secrets.c.secret)
+        .where(partner_secrets.c.partner_id == partner_id)
+        .order_by(partner_secrets.c.id)
+    ).scalars()
+    return PartnerRecord(
+        id=row.id,
+        name=row.name,
+        enabled=row.enabled,
+        game_services_enabled=row.game_services_enabled,
+        secrets=tuple(secrets),
+        created_at=row.created_at,
+    )
+
+
+def list_partners(conn: Connection) -> list[PartnerRecord]:
+    """Every partner, by id."""
+    ids = conn.execute(select(partners.c.id).order_by(partners.c.id)).scalars().all()
+    return [record for partner_id in ids if (record := get_partner(conn, partner_id)) is not None]
+
+
+def count_partners(conn: Connection) -> int:
+    """How many partners exist."""
+    return int(conn.execute(select(func.count()).select_from(partners)).scalar_one())
+
+
+def set_partner_flags(
+    conn: Connection,
+    *,
+    partner_id: int,
+    now: int,
+    enabled: bool | None = None,
+    game_services: bool | None = None,
+) -> bool:
+    """Enable or disable a partner or its game services; False when the partner does not exist."""
+    values: dict[str, object] = {"updated_at": now}
+    if enabled is not None:
+        values["enabled"] = enabled
+    if game_services is not None:
+        values["game_services_enabled"] = game_services
+    result = conn.execute(update(partners).where(partners.c.id == partner_id).values(**values))
+    return result.rowcount > 0
+
+
+def upsert_role(
+    conn: Connection, *, partner_id: int, role_id: str, name: str, permissions: list[str]
+) -> None:
+    """Create or replace one of a partner's roles."""
+    key = (partner_roles.c.partner_id == partner_id) & (partner_roles.c.role_id == role_id)
+    if conn.execute(select(partner_roles.c.role_id).where(key)).first() is None:
+        conn.execute(
+            insert(partner_roles).values(
+                partner_id=partner_id, role_id=role_id, name=name, permissions=permissions
+            )
+        )
+    else:
+        conn.execute(update(partner_roles).where(key).values(name=name, permissions=permissions))
+
+
+def role_permissions(conn: Connection, *, partner_id: int, role_id: str) -> frozenset[str] | None:
+    """The permissions of a partner's role, or None when the role does not exist."""
+    row = conn.execute(
+        select(partner_roles.c.permissions).where(
+            (partner_roles.c.partner_id == partner_id) & (partner_roles.c.role_id == role_id)
+        )
+    ).first()
+    return None if row is None else frozenset(row.permissions)

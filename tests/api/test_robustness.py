@@ -1,0 +1,150 @@
+"""Bad input of every kind gets a clear 4xx in the Kaltura error shape, never a 500, and writes nothing."""
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.api import guide_bodies as guide
+from tests.conftest import Api
+
+CONTROLLER_ACTIONS = (
+    [
+        f"{controller}/{action}"
+        for controller in ("leaderboard", "badge", "certificate", "leadScoring")
+        for action in ("create", "get", "update", "delete", "clone", "list")
+    ]
+    + [
+        f"{controller}/{action}"
+        for controller in ("rule", "scheduledGameObject")
+        for action in ("create", "get", "update", "delete", "list")
+    ]
+    + [f"userProfile/{action}" for action in ("create", "upsert", "update", "get", "delete", "list")]
+)
+
+
+def _is_error_shape(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("objectType") == "KalturaAPIException" and "code" in body
+
+
+def test_body_over_the_limit_is_413(api: Api) -> None:
+    status, body = api.call("leaderboard/create", raw=b'{"name": "' + b"x" * (1024 * 1024 + 10) + b'"}')
+    assert status == 413 and body["code"] == "PAYLOAD_TOO_LARGE"
+    assert api.ok("leaderboard/list")["totalCount"] == 0
+    assert api.client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"[1, 2]",
+        b'"text"',
+        b"null",
+        b"\xff\xfe",
+        b'{"name": "\\ud800"}',
+        b"{" * 10_000,
+        b"1e999999",
+    ],
+)
+@pytest.mark.parametrize("path", ["leaderboard/create", "leaderboard/list", "rule/create", "userProfile/get"])
+def test_malformed_bodies_are_400(api: Api, raw: bytes, path: str) -> None:
+    status, body = api.call(path, raw=raw)
+    assert status == 400 and _is_error_shape(body), (raw[:20], body)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", 12),
+        ("name", ["a"]),
+        ("virtualEventIds", [{"a": 1}]),
+        ("participationPolicy", "display"),
+        ("startDate", 10**400),
+        ("startDate", -(10**30)),
+        ("subLeaderboards", [{"id": 0, "name": "x", "filterPaths": []}]),
+        ("name", "\u0000\u202e\U0001f600 ok"),
+    ],
+)
+def test_wrong_types_and_odd_values(api: Api, field: str, value: Any) -> None:
+    status, body = api.call("leaderboard/create", {**guide.leaderboard_4_2(), field: value})
+    assert status in (200, 400) and (status == 200 or body["args"]["PARAM_NAME"].startswith(field)), body
+
+
+def test_odd_unicode_round_trips(api: Api) -> None:
+    name = "Zoë Ångström-Łukasiewicz 日本 \u202e ‮ 🎉"
+    created = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "name": name})
+    assert api.ok("leaderboard/get", {"id": created["id"]})["name"] == name
+
+
+@pytest.mark.parametrize("size", [0, 501, 10**12])
+def test_page_size_limits(api: Api, size: int) -> None:
+    status, body = api.call("leaderboard/list", {"pager": {"pageSize": size, "pageIndex": 1}})
+    assert status == 400 and body["args"]["PARAM_NAME"] == "pager.pageSize"
+
+
+def test_page_index_must_be_positive(api: Api) -> None:
+    assert api.call("leaderboard/list", {"pager": {"pageSize": 10, "pageIndex": 0}})[0] == 400
+
+
+def test_unknown_controller_and_action(api: Api) -> None:
+    status, body = api.call("nothing/list")
+    assert status == 404 and body["code"] == "SERVICE_DOES_NOT_EXISTS"
+    status, body = api.call("leaderboard/explode")
+    assert status == 404 and body["code"] == "ACTION_DOES_NOT_EXISTS"
+
+
+def test_get_is_not_an_action_method(api: Api) -> None:
+    response = api.client.get("/api/v1/leaderboard/list")
+    assert response.status_code == 405 and _is_error_shape(response.json())
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(CONTROLLER_ACTIONS),
+    body=st.dictionaries(
+        st.sampled_from(
+            [
+                "id",
+                "name",
+                "status",
+                "rules",
+                "conditions",
+                "gameObjectId",
+                "gameObjectType",
+                "pager",
+                "userId",
+                "startDate",
+                "endDate",
+                "virtualEventIds",
+                "type",
+                "goal",
+                "creditsMapping",
+                "scheduledDate",
+                "orderBy",
+            ]
+        )
+        | st.text(max_size=8),
+        json_values,
+        max_size=6,
+    ),
+)
+def test_fuzzed_bodies_never_give_a_500(api: Api, path: str, body: dict[str, Any]) -> None:
+    status, answer = api.call(path, body)
+    assert status in (200, 400, 404, 409), (path, body, status, answer)
+    if status != 200:
+        assert _is_error_shape(answer)

@@ -1,0 +1,115 @@
+"""The ``rule`` controller: the guide's examples, validation naming the field, and the game-object link."""
+
+from typing import Any
+
+import pytest
+
+from tests.api import guide_bodies as guide
+from tests.conftest import Api
+
+
+@pytest.fixture
+def leaderboard(api: Api) -> dict[str, Any]:
+    created: dict[str, Any] = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    return created
+
+
+def test_guide_6_7_rule_crud(api: Api, leaderboard: dict[str, Any]) -> None:
+    rule = api.ok("rule/create", guide.rule_6_7(leaderboard["id"]))
+    assert rule["objectType"] == "Rule" and rule["status"] == "enabled"
+    assert rule["goal"] == "60" and rule["groupBy"] == "kuserId,entryId"
+    listed = api.ok("rule/list", {"gameObjectType": "leaderboard", "gameObjectId": leaderboard["id"]})
+    assert [item["id"] for item in listed["objects"]] == [rule["id"]]
+    disabled = api.ok("rule/update", {"id": rule["id"], "status": "disabled"})
+    assert disabled["status"] == "disabled" and disabled["metric"] == "playTime"
+    assert api.ok("rule/update", {"id": rule["id"], "status": "enabled"})["status"] == "enabled"
+    assert api.ok("rule/delete", {"id": rule["id"]}) == {"id": rule["id"], "deleted": True}
+    assert api.call("rule/get", {"id": rule["id"]})[0] == 404
+
+
+def test_guide_6_8_sub_rules_get_ids(api: Api, leaderboard: dict[str, Any]) -> None:
+    rule = api.ok("rule/create", guide.rule_6_8(leaderboard["id"]))
+    [sub_rule] = rule["subRules"]
+    assert len(sub_rule["id"]) == 24 and sub_rule["mode"] == "block_root_rule_if_exhausted"
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "gameObjectType",
+        "gameObjectId",
+        "name",
+        "conditions",
+        "type",
+        "mode",
+        "metric",
+        "groupBy",
+        "goal",
+        "points",
+    ],
+)
+def test_each_required_rule_field_is_named(api: Api, leaderboard: dict[str, Any], missing: str) -> None:
+    body = guide.rule_6_7(leaderboard["id"])
+    del body[missing]
+    status, error = api.call("rule/create", body)
+    assert status == 400 and error["code"] == "MISSING_MANDATORY_PARAMETER"
+    assert error["args"]["PARAM_NAME"] == missing
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("type", "average", "type"),
+        ("mode", "block_root_rule_if_exhausted", "mode"),
+        ("goal", "-5", "goal"),
+        ("goal", "sixty", "goal"),
+        ("conditions", [{"fact": "eventType", "operator": "like", "value": "x"}], "conditions[0].operator"),
+        ("reportFormat", "hours", "reportFormat"),
+    ],
+)
+def test_bad_rule_values_are_named(
+    api: Api, leaderboard: dict[str, Any], field: str, value: Any, named: str
+) -> None:
+    status, error = api.call("rule/create", {**guide.rule_6_7(leaderboard["id"]), field: value})
+    assert status == 400 and error["args"]["PARAM_NAME"] == named, error
+    assert api.ok("rule/list", {"gameObjectId": leaderboard["id"]})["totalCount"] == 0
+
+
+def test_rule_must_match_its_game_object(api: Api, leaderboard: dict[str, Any]) -> None:
+    status, error = api.call("rule/create", {**guide.rule_6_7(leaderboard["id"]), "gameObjectType": "badge"})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "gameObjectType"
+    status, error = api.call("rule/create", guide.rule_6_7("0123456789abcdef01234567"))
+    assert status == 404 and error["code"] == "OBJECT_NOT_FOUND"
+
+
+def test_rule_cannot_move_to_another_object(api: Api, leaderboard: dict[str, Any]) -> None:
+    rule = api.ok("rule/create", guide.rule_6_7(leaderboard["id"]))
+    other = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    status, error = api.call("rule/update", {"id": rule["id"], "gameObjectId": other["id"]})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "gameObjectId"
+
+
+def test_rules_for_every_game_object_type(api: Api) -> None:
+    certificate = api.ok("certificate/create", guide.certificate_8_2())
+    lead = api.ok("leadScoring/create", guide.lead_scoring_9_3())
+    assert (
+        api.ok("rule/create", guide.certificate_rule_8_4(certificate["id"]))["gameObjectType"]
+        == "certificate"
+    )
+    assert api.ok("rule/create", guide.lead_scoring_rule_9_3(lead["id"]))["gameObjectType"] == "leadScoring"
+    badge = api.ok("badge/create", guide.badge_7_1())
+    extra = {
+        **guide.badge_7_1()["rules"][0],
+        "gameObjectType": "badge",
+        "gameObjectId": badge["id"],
+        "mode": "distribute_points",
+    }
+    assert api.ok("rule/create", extra)["gameObjectId"] == badge["id"]
+    assert len(api.ok("badge/get", {"id": badge["id"]})["rules"]) == 2
+
+
+def test_rules_per_object_are_limited(api: Api, leaderboard: dict[str, Any]) -> None:
+    for _ in range(100):
+        api.ok("rule/create", guide.rule_6_7(leaderboard["id"]))
+    status, error = api.call("rule/create", guide.rule_6_7(leaderboard["id"]))
+    assert status == 400 and "at most 100" in error["message"]

@@ -1,0 +1,48 @@
+"""The ``userProfile`` controller."""
+
+from tests.conftest import Api
+
+PROFILE = {
+    "userId": "zoe@example.com",
+    "email": "zoe@example.com",
+    "firstName": "Zoë",
+    "lastName": "Ångström-Łukasiewicz",
+    "groups": ["speakers"],
+    "profileData": {"company": "Acme", "country": "FR", "address": {"city": "Paris"}},
+}
+
+
+def test_profile_crud_and_derived_full_name(api: Api) -> None:
+    created = api.ok("userProfile/create", PROFILE)
+    assert created["fullName"] == "Zoë Ångström-Łukasiewicz" and created["objectType"] == "UserProfile"
+    assert api.ok("userProfile/get", {"userId": PROFILE["userId"]}) == created
+    assert api.call("userProfile/create", PROFILE)[0] == 409
+    updated = api.ok(
+        "userProfile/update", {"userId": PROFILE["userId"], "groups": ["attendees"], "firstName": None}
+    )
+    assert (
+        updated["groups"] == ["attendees"]
+        and updated["firstName"] is None
+        and updated["email"] == PROFILE["email"]
+    )
+    upserted = api.ok("userProfile/upsert", {"userId": "new@example.com", "fullName": "New User"})
+    assert upserted["fullName"] == "New User"
+    assert api.ok("userProfile/list", {})["totalCount"] == 2
+    assert (
+        api.ok("userProfile/list", {"userIdEqual": "new@example.com"})["objects"][0]["userId"]
+        == "new@example.com"
+    )
+    api.ok("userProfile/delete", {"userId": "new@example.com"})
+    status, error = api.call("userProfile/get", {"userId": "new@example.com"})
+    assert (
+        status == 404
+        and error["code"] == "USER_ID_NOT_FOUND"
+        and error["args"] == {"USER_ID": "new@example.com"}
+    )
+
+
+def test_profile_limits(api: Api) -> None:
+    status, error = api.call("userProfile/create", {"userId": "x" * 257})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "userId"
+    status, error = api.call("userProfile/create", {"userId": "big", "profileData": {"blob": "x" * 70_000}})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "profileData"
