@@ -23,7 +23,7 @@ POSTGRES_URL = os.environ.get("GAMESERVICES_TEST_POSTGRES_URL")
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def _postgres_database(worker: str) -> str:
+def postgres_database(worker: str) -> str:
     """A fresh database for this test worker on the configured PostgreSQL server."""
     assert POSTGRES_URL is not None
     name = f"gameservices_test_{worker}_{uuid.uuid4().hex[:8]}"
@@ -41,7 +41,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         if not POSTGRES_URL:
             pytest.skip("GAMESERVICES_TEST_POSTGRES_URL is not set")
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        return _postgres_database(worker)
+        return postgres_database(worker)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'gameservices.db'}"
 
 

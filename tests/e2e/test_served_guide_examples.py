@@ -2,81 +2,11 @@
 guide's curl examples (sections 4.2–4.4, 5, 6.7, 6.8, 7.1, 7.3, 8.2–8.4, 9.3 and 13) and the printed demo KS."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.api import guide_bodies as guide
-from tests.conftest import POSTGRES_URL, _postgres_database
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """A server process on a fresh database; yields its base URL and the demo partner it printed."""
-    if request.param == "postgres":
-        if not POSTGRES_URL:
-            pytest.skip("GAMESERVICES_TEST_POSTGRES_URL is not set")
-        url = _postgres_database("e2e")
-    else:
-        url = f"sqlite:///{tmp_path / 'gameservices.db'}"
-    port = _free_port()
-    env = {**os.environ, "GAMESERVICES_DATABASE_URL": url}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gameservices", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        demo = _read_demo_partner(process)
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base)
-        yield base, demo
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def _read_demo_partner(process: subprocess.Popen[str]) -> dict[str, Any]:
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if line.startswith("{"):
-            parsed: dict[str, Any] = json.loads(line)
-            return parsed
-    raise AssertionError("the server printed no demo partner")
-
-
-def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not come up")
 
 
 def test_guide_examples_over_http(served: tuple[str, dict[str, Any]]) -> None:

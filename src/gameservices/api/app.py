@@ -10,16 +10,19 @@ from gameservices import errors
 from gameservices.api import (
     badge,
     certificate,
+    event,
     lead_scoring,
     leaderboard,
     rule,
     scheduled_game_object,
     user_profile,
+    user_score,
 )
 from gameservices.api.deps import authenticate_request
 from gameservices.api.errors import error_response, from_validation_error, handle_service_error
 from gameservices.api.json import JsonResponse
 from gameservices.api.limits import BodyLimits
+from gameservices.services.live import LiveState
 from gameservices.settings import Settings
 from gameservices.storage.database import Engine
 
@@ -32,6 +35,8 @@ CONTROLLER_ROUTERS = (
     rule.router,
     scheduled_game_object.router,
     user_profile.router,
+    user_score.router,
+    event.router,
 )
 _log = logging.getLogger(__name__)
 
@@ -49,6 +54,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.live = LiveState()
     api = APIRouter(prefix=API_PREFIX)
     for router in CONTROLLER_ROUTERS:
         api.include_router(router)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gameservices.services.live import LiveState
 from gameservices.services.session import Caller, authenticate, require
 from gameservices.settings import Settings
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
@@ -17,10 +18,11 @@ _bearer = HTTPBearer(auto_error=False, description="An ADMIN KS (type 2)")
 class Api:
     """What a handler works with: the caller's partner and a way to open its transaction."""
 
-    def __init__(self, engine: Engine, caller: Caller, settings: Settings) -> None:
+    def __init__(self, engine: Engine, caller: Caller, settings: Settings, live: LiveState) -> None:
         self.engine = engine
         self.caller = caller
         self.settings = settings
+        self.live = live
 
     @property
     def partner_id(self) -> int:
@@ -29,8 +31,9 @@ class Api:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that commits when the block ends without an error."""
-        with write_transaction(self.engine) as conn:
+        """A transaction that commits when the block ends without an error; the partner's writes take turns,
+        so the in-memory state is updated in the order the database saw them."""
+        with self.live.writing(self.partner_id), write_transaction(self.engine) as conn:
             yield conn
 
     @contextmanager
@@ -67,7 +70,8 @@ def authenticate_request(request: Request) -> Caller:
 def _api(request: Request, permission: str) -> Api:
     caller = authenticate_request(request)
     require(caller, permission, service=service_name(request))
-    return Api(request.app.state.engine, caller, request.app.state.settings)
+    state = request.app.state
+    return Api(state.engine, caller, state.settings, state.live)
 
 
 def reader(

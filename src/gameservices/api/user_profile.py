@@ -24,21 +24,42 @@ _ORDER_FIELDS = frozenset({"createdAt", "updatedAt", "userId", "email"})
 def create(body: UserProfileCreate, api: WriteApi) -> dict[str, Any]:
     """Store a new user profile."""
     with api.write() as conn:
-        return service.view(service.create(conn, partner_id=api.partner_id, fields=present_fields(body)))
+        return service.view(
+            service.create(
+                conn,
+                state=api.live.partner(api.partner_id),
+                partner_id=api.partner_id,
+                fields=present_fields(body),
+            )
+        )
 
 
 @router.post("/upsert", response_model=None, responses={200: {"model": ObjectResult}})
 def upsert(body: UserProfileCreate, api: WriteApi) -> dict[str, Any]:
     """Create a profile or change the fields given."""
     with api.write() as conn:
-        return service.view(service.upsert(conn, partner_id=api.partner_id, fields=present_fields(body)))
+        return service.view(
+            service.upsert(
+                conn,
+                state=api.live.partner(api.partner_id),
+                partner_id=api.partner_id,
+                fields=present_fields(body),
+            )
+        )
 
 
 @router.post("/update", response_model=None, responses={200: {"model": ObjectResult}})
 def update(body: UserProfileUpdate, api: WriteApi) -> dict[str, Any]:
     """Change the fields given of a profile."""
     with api.write() as conn:
-        return service.view(service.update(conn, partner_id=api.partner_id, changes=given_fields(body)))
+        return service.view(
+            service.update(
+                conn,
+                state=api.live.partner(api.partner_id),
+                partner_id=api.partner_id,
+                changes=given_fields(body),
+            )
+        )
 
 
 @router.post("/get", response_model=None, responses={200: {"model": ObjectResult}})
@@ -52,7 +73,9 @@ def get(body: UserIdRequest, api: ReadApi) -> dict[str, Any]:
 def delete(body: UserIdRequest, api: WriteApi) -> dict[str, Any]:
     """Remove a user's profile."""
     with api.write() as conn:
-        return service.delete(conn, partner_id=api.partner_id, user_id=body.userId)
+        return service.delete(
+            conn, state=api.live.partner(api.partner_id), partner_id=api.partner_id, user_id=body.userId
+        )
 
 
 @router.post("/list", response_model=None, responses={200: {"model": ListResult}})

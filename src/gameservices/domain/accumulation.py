@@ -3,7 +3,9 @@
 Counting types (sum, count, countUnique, countBoolean) award `points` each time progress crosses another
 multiple of `goal`, never letting the bucket's `awarded` pass the cap. External and override buckets
 contribute their capped progress, so their award is the change of that contribution and may be negative.
-A value the rule needs that the event lacks (a non-numeric metric, points or cap field) refuses the event.
+A sum, external or override rule refuses an event whose metric is not a number (sum: not a non-negative
+number); a points or cap field is read only when an award is due, and refuses the event when it is not a
+non-negative number then. countUnique and countBoolean simply skip events without their metric.
 """
 
 import math
@@ -164,7 +166,7 @@ class RuleStep:
         completes = completed_at is None and new_progress >= self.goal
         if completes:
             bucket.completed_at = time
-        if self.reports:
+        if self.reports and (completes or new_awarded != awarded):
             self._report(key, recipient, new_awarded - awarded, completes, time, hidden, state)
 
     def measure(self, fields: Fields) -> float:
@@ -172,9 +174,10 @@ class RuleStep:
         value = fields.get(self.metric)
         # Plain floats and ints (not bools, whose class is bool) skip the general parser.
         if value.__class__ is float or (value.__class__ is int and -_SAFE_INT < value < _SAFE_INT):
-            return float(value)
-        number = parse_number(value)
-        if number is None or (self.kind == SUM and number < 0):
+            number: float | None = float(value)
+        else:
+            number = parse_number(value)
+        if number is None or (number < 0 and self.kind == SUM):
             what = "a non-negative number" if self.kind == SUM else "a number"
             raise EventRejected(VALIDATION_ERROR, f"{self.metric} must be {what} for rule {self.rule_id}")
         return number

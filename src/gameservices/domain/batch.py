@@ -43,12 +43,14 @@ class BatchState:
         "profile_facts",
         "profiles",
         "source",
+        "stored",
         "undo",
         "work",
     )
 
     def __init__(self, source: BucketSource, profiles: ProfileLookup) -> None:
         self.source = source
+        self.stored = source.get_bucket
         self.profiles = profiles
         self.work: dict[BucketKey, Bucket] = {}
         self.awards: list[Award] = []
@@ -63,7 +65,7 @@ class BatchState:
 
     def adopt(self, key: BucketKey, user_id: str | None, unique: bool) -> Bucket:
         """Bring a bucket into the working set: a copy of the stored one, or a new empty one."""
-        stored = self.source.get_bucket(key)
+        stored = self.stored(key)
         bucket = stored.copy() if stored is not None else Bucket(user_id, seen=set() if unique else None)
         self.work[key] = bucket
         if self.logging:
@@ -73,7 +75,7 @@ class BatchState:
     def peek(self, key: BucketKey) -> Bucket | None:
         """Return the current state of a bucket without taking a copy."""
         bucket = self.work.get(key)
-        return bucket if bucket is not None else self.source.get_bucket(key)
+        return bucket if bucket is not None else self.stored(key)
 
     def participation(self, object_id: str, policy: ParticipationPolicy, user_id: str) -> Participation:
         """Return (and remember for the batch) a user's participation in a game object."""

@@ -1,41 +1,33 @@
-"""Rule conditions: parse the API's JSON into a tree, then compile the tree into a fast predicate.
+"""Rule conditions: parse the API's JSON into a tree, then compile the tree into one fast predicate.
 
-`conditions` is a list (all must match) or `{"all": [...]}` / `{"any": [...]}`, nestable; each leaf is
-`{fact, operator, value}` and a fact names an event field. List facts (`categories`) match `in`/`contains`
-when they share at least one value with the condition's value; scalar facts match `in` when they are one of
-the values and `contains` when the value is a substring. A missing fact matches only the negative operators.
-`equal` on a list fact compares the two sets of values. Numbers compare numerically when both sides parse.
+`conditions` is a list (all must match) or `{"all": [...]}` / `{"any": [...]}`, nestable up to 8 levels with
+at most 100 leaves; each leaf is `{fact, operator, value}` and a fact names an event field. What each
+operator means is in `condition_operators`.
 """
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from gameservices.domain.condition_operators import OPERATORS, Fields, Predicate, compile_operator
 from gameservices.domain.errors import MISSING_MANDATORY_PARAMETER, DomainValidationError
-from gameservices.domain.values import (
-    Scalar,
-    has_key_in,
-    id_string,
-    is_scalar,
-    key_set,
-    looks_numeric,
-    match_key,
-    parse_number,
-    split_items,
-)
+from gameservices.domain.values import Scalar, is_scalar, looks_numeric, parse_number, split_items
 
-Fields = Mapping[str, object]
-Predicate = Callable[[Fields], bool]
+__all__ = [
+    "OPERATORS",
+    "Fields",
+    "Group",
+    "Leaf",
+    "Predicate",
+    "compile_conditions",
+    "parse_conditions",
+    "split_event_type_pin",
+]
 
-OPERATORS = frozenset(
-    {"equal", "notEqual", "lessThan", "greaterThan", "in", "notIn", "contains", "doesNotContain"}
-)
 MAX_DEPTH = 8
 MAX_LEAVES = 100
 MAX_FACT_CHARS = 128
 _NUMERIC_OPERATORS = frozenset({"lessThan", "greaterThan"})
 _SCALAR_OPERATORS = frozenset({"equal", "notEqual", "lessThan", "greaterThan"})
-_LIST_TYPES = (list, tuple)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,96 +174,7 @@ def _any_of(predicates: list[Predicate]) -> Predicate:
 
 
 def _compile_leaf(leaf: Leaf) -> Predicate:
-    builder, negated = _BUILDERS[leaf.operator]
-    predicate = builder(leaf.fact, leaf.value)
-    if negated:
-        # A missing fact fails the positive test, so the negation matches it, as the contract wants.
-        return lambda fields: not predicate(fields)
-    return predicate
-
-
-def _build_equal(fact: str, value: Scalar | tuple[Scalar, ...]) -> Predicate:
-    assert not isinstance(value, tuple)
-    key = match_key(value)
-    text = value if isinstance(value, str) else None
-    items = frozenset(match_key(item) for item in split_items(value))
-
-    def equal(fields: Fields) -> bool:
-        found = fields.get(fact)
-        if found is None:
-            return False
-        if found.__class__ is str:
-            return found == text or match_key(found) == key
-        if isinstance(found, _LIST_TYPES):
-            return frozenset(match_key(item) for item in found) == items
-        return match_key(found) == key  # type: ignore[arg-type]
-
-    return equal
-
-
-def _build_in(fact: str, value: Scalar | tuple[Scalar, ...]) -> Predicate:
-    keys = key_set(split_items(value))
-
-    def is_in(fields: Fields) -> bool:
-        found = fields.get(fact)
-        if found is None:
-            return False
-        if isinstance(found, _LIST_TYPES):
-            return any(has_key_in(item, keys) for item in found)
-        return has_key_in(found, keys)  # type: ignore[arg-type]
-
-    return is_in
-
-
-def _build_contains(fact: str, value: Scalar | tuple[Scalar, ...]) -> Predicate:
-    keys = key_set(split_items(value))
-    needles = tuple(id_string(item) for item in (value if isinstance(value, tuple) else (value,)))
-
-    def contains(fields: Fields) -> bool:
-        found = fields.get(fact)
-        if found is None:
-            return False
-        if isinstance(found, _LIST_TYPES):
-            return any(has_key_in(item, keys) for item in found)
-        text = found if isinstance(found, str) else id_string(found)  # type: ignore[arg-type]
-        return any(needle in text for needle in needles)
-
-    return contains
-
-
-def _build_less_than(fact: str, value: Scalar | tuple[Scalar, ...]) -> Predicate:
-    bound = parse_number(value)
-    assert bound is not None
-
-    def less_than(fields: Fields) -> bool:
-        number = parse_number(fields.get(fact))
-        return number is not None and number < bound
-
-    return less_than
-
-
-def _build_greater_than(fact: str, value: Scalar | tuple[Scalar, ...]) -> Predicate:
-    bound = parse_number(value)
-    assert bound is not None
-
-    def greater_than(fields: Fields) -> bool:
-        number = parse_number(fields.get(fact))
-        return number is not None and number > bound
-
-    return greater_than
-
-
-_Builder = Callable[[str, Scalar | tuple[Scalar, ...]], Predicate]
-_BUILDERS: dict[str, tuple[_Builder, bool]] = {
-    "equal": (_build_equal, False),
-    "notEqual": (_build_equal, True),
-    "lessThan": (_build_less_than, False),
-    "greaterThan": (_build_greater_than, False),
-    "in": (_build_in, False),
-    "notIn": (_build_in, True),
-    "contains": (_build_contains, False),
-    "doesNotContain": (_build_contains, True),
-}
+    return compile_operator(leaf.fact, leaf.operator, leaf.value)
 
 
 def split_event_type_pin(group: Group) -> tuple[frozenset[str] | None, Group]:

@@ -95,7 +95,7 @@ class RuleRunner:
         matched = predicate is None or predicate(event.fields)
         if not matched and not self.trackers:
             return
-        recipient = self._recipient(event)
+        recipient = event.user_id if self.override is None else self._recipient(event)
         if recipient is None:
             return
         hidden = self.hidden
@@ -153,10 +153,10 @@ class RuleRunner:
             return False
         counting = [sub for sub in self.caps if sub.matches(event, matched)]
         for sub in counting:
-            bucket = state.peek(sub.step.key(recipient, event.fields))
-            if bucket is not None:
-                cap = sub.step.cap(event.fields)
-                if cap is not None and bucket.awarded >= cap:
+            cap = sub.step.cap(event.fields)
+            if cap is not None:
+                bucket = state.peek(sub.step.key(recipient, event.fields))
+                if (0.0 if bucket is None else bucket.awarded) >= cap:
                     return False
         for sub in counting:
             sub.step.apply(event, recipient, False, state)

@@ -56,7 +56,7 @@ def _write_rules(conn: Connection, record: GameObjectRecord, rules: Any) -> None
             field = error.arguments.get("PARAM_NAME", "")
             raise ValidationFailed(f"rules[{index}].{field}", error.message) from error
     for rule_id in existing - kept:
-        rule_repository.delete_rule(conn, partner_id=record.partner_id, rule_id=rule_id)
+        rule_service.delete(conn, partner_id=record.partner_id, rule_id=rule_id)
 
 
 def _read_rules(conn: Connection, record: GameObjectRecord) -> dict[str, Any]:

@@ -8,9 +8,12 @@ from gameservices.domain.ids import new_object_id
 from gameservices.domain.listing import ListQuery, page_of
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
+from gameservices.services import visibility
+from gameservices.storage import engine_state as state_repository
 from gameservices.storage import game_objects as repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import schedules as schedule_repository
+from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
 
@@ -82,6 +85,7 @@ def create(
     repository.insert_game_object(conn, record)
     if kind.write_children is not None:
         kind.write_children(conn, record, children)
+    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
     return record
 
 
@@ -118,12 +122,21 @@ def update(
     repository.update_game_object(conn, updated)
     if kind.write_children is not None and children is not None:
         kind.write_children(conn, updated, children)
+    if "participationPolicy" in changes:
+        visibility.refresh_object(conn, partner_id=partner_id, record=updated)
+    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
     return updated
 
 
 def delete(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id: str) -> dict[str, Any]:
     """Remove a game object with its rules, and cancel its pending transitions."""
     get(conn, partner_id=partner_id, kind=kind, object_id=object_id)
+    rule_ids = [
+        rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=object_id)
+    ]
+    state_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
+    score_repository.delete_scores_of_object(conn, partner_id, object_id)
+    state_repository.bump_versions(conn, partner_id, state=True, rules=True)
     rule_repository.delete_rules_of(conn, partner_id=partner_id, game_object_id=object_id)
     schedule_repository.cancel_schedules_of(
         conn, partner_id=partner_id, game_object_id=object_id, now=now_ms()
@@ -149,6 +162,7 @@ def clone(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id:
             mapping = mapping.replace(old, new)
         copy = replace(copy, data={**copy.data, "creditsMapping": mapping})
     repository.insert_game_object(conn, copy)
+    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
     return copy
 
 

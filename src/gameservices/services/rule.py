@@ -9,6 +9,7 @@ from gameservices.domain.listing import ListQuery
 from gameservices.domain.rules import parse_badge_rule, parse_rule
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
+from gameservices.storage import engine_state as state_repository
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as repository
 from gameservices.storage.database import Connection
@@ -69,6 +70,7 @@ def create(conn: Connection, *, partner_id: int, fields: dict[str, Any], inline:
         updated_at=now,
     )
     repository.insert_rule(conn, record)
+    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
     return record
 
 
@@ -104,6 +106,7 @@ def update(
     data = {key: value for key, value in merged.items() if key not in _OWNED | {"name", "status"}}
     updated = replace(record, name=merged["name"], status=merged["status"], data=data, updated_at=now_ms())
     repository.update_rule(conn, updated)
+    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
     return updated
 
 
@@ -111,6 +114,7 @@ def delete(conn: Connection, *, partner_id: int, rule_id: str) -> dict[str, Any]
     """Remove a rule."""
     get(conn, partner_id=partner_id, rule_id=rule_id)
     repository.delete_rule(conn, partner_id=partner_id, rule_id=rule_id)
+    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
     return {"id": rule_id, "deleted": True}
 
 

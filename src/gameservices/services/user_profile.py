@@ -1,5 +1,6 @@
 """The ``userProfile`` controller: the partner's users, whose fields drive policies, segments and certificates."""
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -9,6 +10,9 @@ from gameservices.domain.ids import new_object_id
 from gameservices.domain.listing import ListQuery
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import Conflict, NotFound, ValidationFailed
+from gameservices.services import event as event_service
+from gameservices.services import visibility
+from gameservices.services.live import PartnerState
 from gameservices.storage import user_profiles as repository
 from gameservices.storage.database import Connection
 from gameservices.storage.user_profiles import ProfileRecord
@@ -39,21 +43,27 @@ def view(record: ProfileRecord) -> dict[str, Any]:
     }
 
 
-def create(conn: Connection, *, partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
+def create(
+    conn: Connection, *, state: PartnerState, partner_id: int, fields: dict[str, Any]
+) -> ProfileRecord:
     """Store a new profile; a user id already known is a conflict."""
     if repository.get_profile(conn, partner_id=partner_id, user_id=fields["userId"]) is not None:
         raise Conflict(f"user {fields['userId']} already has a profile", args={"USER_ID": fields["userId"]})
-    return _insert(conn, partner_id, fields)
+    return _changed(conn, state, partner_id, _insert(conn, partner_id, fields))
 
 
-def upsert(conn: Connection, *, partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
+def upsert(
+    conn: Connection, *, state: PartnerState, partner_id: int, fields: dict[str, Any]
+) -> ProfileRecord:
     """Create the profile, or update the fields given."""
     if repository.get_profile(conn, partner_id=partner_id, user_id=fields["userId"]) is None:
-        return _insert(conn, partner_id, fields)
-    return update(conn, partner_id=partner_id, changes=fields)
+        return _changed(conn, state, partner_id, _insert(conn, partner_id, fields))
+    return update(conn, state=state, partner_id=partner_id, changes=fields)
 
 
-def update(conn: Connection, *, partner_id: int, changes: dict[str, Any]) -> ProfileRecord:
+def update(
+    conn: Connection, *, state: PartnerState, partner_id: int, changes: dict[str, Any]
+) -> ProfileRecord:
     """Change the fields given (null clears one)."""
     record = get(conn, partner_id=partner_id, user_id=changes["userId"])
     data = dict(record.data)
@@ -70,7 +80,7 @@ def update(conn: Connection, *, partner_id: int, changes: dict[str, Any]) -> Pro
     _check_size(data)
     updated = replace(record, email=email, data=data, updated_at=now_ms())
     repository.update_profile(conn, updated)
-    return updated
+    return _changed(conn, state, partner_id, updated)
 
 
 def get(conn: Connection, *, partner_id: int, user_id: str) -> ProfileRecord:
@@ -81,10 +91,11 @@ def get(conn: Connection, *, partner_id: int, user_id: str) -> ProfileRecord:
     return record
 
 
-def delete(conn: Connection, *, partner_id: int, user_id: str) -> dict[str, Any]:
-    """Remove a user's profile."""
+def delete(conn: Connection, *, state: PartnerState, partner_id: int, user_id: str) -> dict[str, Any]:
+    """Remove a user's profile (the user falls back to each game object's default policy)."""
     record = get(conn, partner_id=partner_id, user_id=user_id)
     repository.delete_profile(conn, partner_id=partner_id, user_id=user_id)
+    visibility.refresh_user(conn, state=state, partner_id=partner_id, user_id=user_id)
     return {"id": record.id, "userId": user_id, "deleted": True}
 
 
@@ -107,6 +118,36 @@ def _insert(conn: Connection, partner_id: int, fields: dict[str, Any]) -> Profil
         updated_at=now,
     )
     repository.insert_profile(conn, record)
+    return record
+
+
+def profile_event(record: ProfileRecord) -> dict[str, Any]:
+    """The ``userProfile`` event a profile change sends to the rules engine: the profile's fields, with the
+    scalar (and list of scalar) values of ``profileData`` as top-level facts."""
+    shown = view(record)
+    event: dict[str, Any] = {
+        key: value for key, value in (shown.get("profileData") or {}).items() if _is_fact(value)
+    }
+    for key in ("email", "firstName", "lastName", "fullName", "groups"):
+        if shown.get(key) is not None:
+            event[key] = shown[key]
+    event.update({"eventType": "userProfile", "userId": record.user_id})
+    return event
+
+
+def _is_fact(value: Any) -> bool:
+    scalar = (str, int, float, bool)
+    return isinstance(value, scalar) or (
+        isinstance(value, list) and all(isinstance(item, scalar) for item in value)
+    )
+
+
+def _changed(conn: Connection, state: PartnerState, partner_id: int, record: ProfileRecord) -> ProfileRecord:
+    # Policies and segments read the new profile from here on; rules may score the profile itself.
+    event_service.send(
+        conn, state=state, partner_id=partner_id, raw_events=[profile_event(record)], received_at=time.time()
+    )
+    visibility.refresh_user(conn, state=state, partner_id=partner_id, user_id=record.user_id)
     return record
 
 

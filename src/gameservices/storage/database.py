@@ -1,6 +1,6 @@
 """Opening the database: one SQLAlchemy engine per process, SQLite in WAL mode or PostgreSQL through psycopg 3."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -8,9 +8,10 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 # The connection and engine types, for the layers above that pass them along without importing SQLAlchemy.
-__all__ = ["Connection", "Engine", "open_engine", "read_transaction", "write_transaction"]
+__all__ = ["Connection", "Engine", "after_commit", "open_engine", "read_transaction", "write_transaction"]
 
 _READ_ONLY = "gameservices_read_only"
+_AFTER_COMMIT = "gameservices_after_commit"
 
 
 def normalize_url(url: str) -> str:
@@ -59,9 +60,25 @@ def _begin_sqlite(connection: Connection) -> None:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """Open a transaction that may write; it commits when the block ends without an error."""
+    """Open a transaction that may write; it commits when the block ends without an error, then runs the
+    actions registered with ``after_commit`` (never when it rolls back)."""
     with engine.begin() as connection:
-        yield connection
+        actions: list[Callable[[], None]] = []
+        connection.info[_AFTER_COMMIT] = actions
+        try:
+            yield connection
+        finally:
+            connection.info.pop(_AFTER_COMMIT, None)
+    for action in actions:
+        action()
+
+
+def after_commit(connection: Connection, action: Callable[[], None]) -> None:
+    """Run an action once the connection's write transaction has committed (e.g. update an in-memory view)."""
+    actions = connection.info.get(_AFTER_COMMIT)
+    if actions is None:
+        raise RuntimeError("after_commit needs a connection opened by write_transaction")
+    actions.append(action)
 
 
 @contextmanager

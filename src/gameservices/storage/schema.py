@@ -5,6 +5,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +26,9 @@ partners = Table(
     Column("name", String(256), nullable=False),
     Column("enabled", Boolean, nullable=False, default=True),
     Column("game_services_enabled", Boolean, nullable=False, default=True),
+    # Bumped by every change to scores, buckets or rules, so each process knows when its cached state is stale.
+    Column("state_version", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("rules_version", BigInteger, nullable=False, default=0, server_default="0"),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
@@ -106,4 +110,71 @@ user_profiles = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_user_profiles_partner_created", "partner_id", "created_at"),
+)
+
+# The rules engine's state: a bucket per rule per groupBy key, and the values a countUnique bucket has seen.
+buckets = Table(
+    "buckets",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    # Sub-rules keep buckets too, under "<root rule id>/<position>".
+    Column("rule_id", String(64), primary_key=True),
+    Column("bucket_key", Text, primary_key=True),
+    Column("user_id", String(256), nullable=True),
+    Column("progress", Float, nullable=False),
+    Column("awarded", Float, nullable=False),
+    Column("completed_at", Float, nullable=True),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_buckets_partner_user", "partner_id", "user_id"),
+)
+
+bucket_values = Table(
+    "bucket_values",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    # Sub-rules keep buckets too, under "<root rule id>/<position>".
+    Column("rule_id", String(64), primary_key=True),
+    Column("bucket_key", Text, primary_key=True),
+    Column("value", Text, primary_key=True),
+)
+
+# The ledger: each user's points per rule of a game object; a user's score is their sum.
+user_rule_scores = Table(
+    "user_rule_scores",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("game_object_id", ID, primary_key=True),
+    Column("user_id", String(256), primary_key=True),
+    Column("rule_id", ID, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+user_scores = Table(
+    "user_scores",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("game_object_id", ID, primary_key=True),
+    Column("user_id", String(256), primary_key=True),
+    Column("score", Float, nullable=False),
+    # When the user reached this score (event time, epoch seconds): the earlier ranks higher on ties.
+    Column("reached_at", Float, nullable=False),
+    Column("hidden", Boolean, nullable=False),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("event_id", String(256), primary_key=True),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("entry_id", String(256), primary_key=True),
+    Column("entry_name", Text, nullable=True),
+    Column("duration", Float, nullable=True),
+    Column("updated_at", Float, nullable=False),
 )

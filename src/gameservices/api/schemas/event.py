@@ -1,0 +1,30 @@
+"""Bodies of the ``event`` controller (DESIGN.md section 3)."""
+
+from typing import Any
+
+from pydantic import Field
+
+from gameservices.api.schemas.common import RequestModel
+from gameservices.services.event import MAX_EVENTS_PER_CALL
+
+
+class EventSend(RequestModel):
+    """``event/send``: up to 10,000 flat events; each is checked on its own and reported when refused."""
+
+    events: list[Any] = Field(max_length=MAX_EVENTS_PER_CALL)
+
+
+class Refusal(RequestModel):
+    """An event of the batch that was refused."""
+
+    index: int
+    code: str
+    message: str
+
+
+class EventSendResult(RequestModel):
+    """What happened to the batch."""
+
+    accepted: int
+    duplicates: int
+    rejected: list[Refusal]

@@ -1,0 +1,49 @@
+"""Bodies of the ``userScore`` controller (guide section 10, DESIGN.md section 4)."""
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from gameservices.api.schemas.common import GameObjectType, Id, Pager, RequestModel
+
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+SubGameId = int | Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class GameObjectUserRequest(RequestModel):
+    """A request about one user of a game object."""
+
+    gameObjectId: Id
+    gameObjectType: GameObjectType | None = None
+    userId: UserId
+
+
+class GameObjectRequest(RequestModel):
+    """A request about a game object's users."""
+
+    gameObjectId: Id
+    gameObjectType: GameObjectType | None = None
+
+
+class SubGameProperties(RequestModel):
+    """A sub-leaderboard, and optionally one of its segments."""
+
+    id: SubGameId
+    option: Annotated[str, StringConstraints(max_length=1024)] | None = None
+
+
+class UserScoreList(GameObjectRequest):
+    """``userScore/list``: a ranked page, a user's neighbourhood, or team standings."""
+
+    pager: Pager | None = None
+    userIdEqual: UserId | None = None
+    placesAboveUser: int = Field(0, ge=0, le=500)
+    placesBelowUser: int = Field(0, ge=0, le=500)
+    subGameProperties: SubGameProperties | None = None
+    includeHidden: bool = False
+
+
+class SubGameOptionsRequest(GameObjectRequest):
+    """``userScore/getSubGameOptions``."""
+
+    subGameId: SubGameId

@@ -1,0 +1,104 @@
+"""The ``userScore`` controller."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from gameservices.api.deps import ReadApi, WriteApi
+from gameservices.api.responses import ErrorStatuses, ListResult, ObjectResult
+from gameservices.api.schemas.user_score import (
+    GameObjectRequest,
+    GameObjectUserRequest,
+    SubGameOptionsRequest,
+    UserScoreList,
+)
+from gameservices.domain.listing import DEFAULT_PAGE_SIZE
+from gameservices.services import user_score as service
+
+router = APIRouter(prefix="/userScore", tags=["userScore"], responses=ErrorStatuses)
+
+
+@router.post("/get", response_model=None, responses={200: {"model": ObjectResult}})
+def get(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
+    """A user's score and rank."""
+    with api.read() as conn:
+        record = service.game_object(
+            conn,
+            partner_id=api.partner_id,
+            game_object_id=body.gameObjectId,
+            game_object_type=body.gameObjectType,
+        )
+        return service.get(conn, live=api.live, partner_id=api.partner_id, record=record, user_id=body.userId)
+
+
+@router.post("/list", response_model=None, responses={200: {"model": ListResult}})
+def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any]:
+    """Ranked users, a user's neighbourhood, or a sub-leaderboard's standings."""
+    size = body.pager.pageSize if body.pager else DEFAULT_PAGE_SIZE
+    offset = (body.pager.pageIndex - 1) * size if body.pager else 0
+    with api.read() as conn:
+        record = service.game_object(
+            conn,
+            partner_id=api.partner_id,
+            game_object_id=body.gameObjectId,
+            game_object_type=body.gameObjectType,
+        )
+        common: dict[str, Any] = {"live": api.live, "partner_id": api.partner_id, "record": record}
+        sub = body.subGameProperties
+        if sub is not None and sub.option is not None:
+            return service.segment_ranking(
+                conn, **common, sub_game_id=str(sub.id), option=sub.option, offset=offset, limit=size
+            )
+        if sub is not None:
+            return service.team_standings(conn, **common, sub_game_id=str(sub.id), offset=offset, limit=size)
+        return service.list_page(
+            conn,
+            **common,
+            offset=offset,
+            limit=size,
+            user_id=body.userIdEqual,
+            above=body.placesAboveUser,
+            below=body.placesBelowUser,
+            include_hidden=body.includeHidden,
+        )
+
+
+@router.post("/ruleProgress", response_model=None, responses={200: {"model": ListResult}})
+def rule_progress(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
+    """A user's progress on each rule of the game object."""
+    with api.read() as conn:
+        record = service.game_object(
+            conn,
+            partner_id=api.partner_id,
+            game_object_id=body.gameObjectId,
+            game_object_type=body.gameObjectType,
+        )
+        return service.rule_progress(conn, partner_id=api.partner_id, record=record, user_id=body.userId)
+
+
+@router.post("/clear", response_model=None, responses={200: {"model": ObjectResult}})
+def clear(body: GameObjectRequest, api: WriteApi) -> dict[str, Any]:
+    """Remove every score, bucket and progress of the game object."""
+    with api.write() as conn:
+        record = service.game_object(
+            conn,
+            partner_id=api.partner_id,
+            game_object_id=body.gameObjectId,
+            game_object_type=body.gameObjectType,
+        )
+        return service.clear(conn, partner_id=api.partner_id, record=record)
+
+
+@router.post("/getSubGameOptions", response_model=None, responses={200: {"model": ListResult}})
+def get_sub_game_options(body: SubGameOptionsRequest, api: ReadApi) -> dict[str, Any]:
+    """The segments of a sub-leaderboard and their user counts."""
+    with api.read() as conn:
+        record = service.game_object(
+            conn,
+            partner_id=api.partner_id,
+            game_object_id=body.gameObjectId,
+            game_object_type=body.gameObjectType,
+        )
+        return service.sub_game_options(
+            conn, live=api.live, partner_id=api.partner_id, record=record, sub_game_id=str(body.subGameId)
+        )

@@ -1,0 +1,169 @@
+"""The ``event`` controller: analytics events in, buckets, the score ledger and ranks out, in one transaction."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gameservices.domain.awards import Award, Evaluation
+from gameservices.domain.engine import evaluate
+from gameservices.domain.events import NormalizedEvent, normalize_events
+from gameservices.errors import ValidationFailed
+from gameservices.services.live import PartnerState, UserStanding, refresh
+from gameservices.services.profiles_lookup import DatabaseProfiles
+from gameservices.storage import engine_state as state_repository
+from gameservices.storage import scores as score_repository
+from gameservices.storage.database import Connection, after_commit
+from gameservices.storage.scores import UserScoreRow
+
+MAX_EVENTS_PER_CALL = 10_000
+
+
+@dataclass
+class SendResult:
+    """What happened to a batch: accepted, ignored as already seen, or refused (with the reason)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API form."""
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+def send(
+    conn: Connection,
+    *,
+    state: PartnerState,
+    partner_id: int,
+    raw_events: Sequence[object],
+    received_at: float,
+) -> SendResult:
+    """Apply a batch of events; its effects become visible to every read when the transaction commits.
+
+    The caller holds the partner's writer turn around the transaction.
+    """
+    if len(raw_events) > MAX_EVENTS_PER_CALL:
+        raise ValidationFailed("events", f"at most {MAX_EVENTS_PER_CALL} events per call")
+    refresh(conn, state, partner_id, state_repository.lock_versions(conn, partner_id))
+    batch = normalize_events(raw_events, received_at=received_at)
+    result = SendResult(rejected=[_refusal(*item) for item in batch.rejected])
+    events, positions = _without_duplicates(conn, partner_id, batch.events, batch.positions, result)
+    if not events:
+        return result
+    profiles = DatabaseProfiles(conn, partner_id, sorted({event.user_id for event in events}))
+    assert state.rule_set is not None
+    evaluation = evaluate(events, rule_set=state.rule_set, buckets=state, profiles=profiles)
+    refused = {index for index, _, _ in evaluation.rejected}
+    result.rejected.extend(
+        _refusal(positions[index], code, message) for index, code, message in evaluation.rejected
+    )
+    result.rejected.sort(key=lambda item: int(item["index"]))
+    accepted = [event for index, event in enumerate(events) if index not in refused]
+    result.accepted = len(accepted)
+    _persist(conn, state, partner_id, accepted, evaluation, received_at)
+    return result
+
+
+def _without_duplicates(
+    conn: Connection, partner_id: int, events: list[NormalizedEvent], positions: list[int], result: SendResult
+) -> tuple[list[NormalizedEvent], list[int]]:
+    ids = [event.event_id for event in events if event.event_id is not None]
+    known = state_repository.known_event_ids(conn, partner_id, ids) if ids else set()
+    kept: list[NormalizedEvent] = []
+    kept_positions: list[int] = []
+    for event, position in zip(events, positions, strict=True):
+        if event.event_id is not None:
+            if event.event_id in known:
+                result.duplicates += 1
+                continue
+            known.add(event.event_id)
+        kept.append(event)
+        kept_positions.append(position)
+    return kept, kept_positions
+
+
+def _persist(
+    conn: Connection,
+    state: PartnerState,
+    partner_id: int,
+    accepted: list[NormalizedEvent],
+    evaluation: Evaluation,
+    now: float,
+) -> None:
+    state_repository.record_event_ids(
+        conn, partner_id, [e.event_id for e in accepted if e.event_id is not None]
+    )
+    state_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
+    ledger, standings = _score_changes(state, evaluation.awards)
+    score_repository.add_rule_scores(conn, partner_id, ledger, now)
+    score_repository.save_user_scores(
+        conn,
+        partner_id,
+        [
+            UserScoreRow(object_id, user_id, s.score, s.reached_at, s.hidden)
+            for (object_id, user_id), s in standings.items()
+        ],
+    )
+    state_repository.save_entries(conn, partner_id, _entries_seen(accepted))
+    state_repository.bump_versions(conn, partner_id)
+
+    def apply() -> None:
+        with state.read_lock:
+            state.buckets.update(evaluation.changed)
+            for (object_id, user_id), standing in standings.items():
+                state.board(object_id).put(user_id, standing)
+            state.state_version += 1
+
+    after_commit(conn, apply)
+
+
+def _score_changes(
+    state: PartnerState, awards: list[Award]
+) -> tuple[dict[tuple[str, str, str], float], dict[tuple[str, str], UserStanding]]:
+    """The ledger deltas per (object, rule, user) and the new standing of every user whose score moved."""
+    ledger: dict[tuple[str, str, str], float] = {}
+    standings: dict[tuple[str, str], UserStanding] = {}
+    for award in awards:
+        if not award.distributed:
+            continue
+        key = (award.game_object_id, award.rule_id, award.user_id)
+        ledger[key] = ledger.get(key, 0.0) + award.points
+        user_key = (award.game_object_id, award.user_id)
+        standing = standings.get(user_key)
+        if standing is None:
+            current = state.boards.get(award.game_object_id)
+            known = current.users.get(award.user_id) if current is not None else None
+            standing = (
+                UserStanding(known.score, known.reached_at, known.hidden)
+                if known
+                else UserStanding(0.0, 0.0, False)
+            )
+            standings[user_key] = standing
+        if award.points:
+            standing.score += award.points
+            standing.reached_at = award.event_time
+        standing.hidden = award.hidden
+    return ledger, standings
+
+
+def _entries_seen(events: list[NormalizedEvent]) -> dict[str, tuple[str | None, float | None, float]]:
+    seen: dict[str, tuple[str | None, float | None, float]] = {}
+    for event in events:
+        entry_id = event.fields.get("entryId")
+        name, duration = event.fields.get("entryName"), event.fields.get("duration")
+        if entry_id is None or (name is None and duration is None):
+            continue
+        previous = seen.get(str(entry_id), (None, None, 0.0))
+        seen[str(entry_id)] = (
+            str(name) if name is not None else previous[0],
+            float(duration)
+            if isinstance(duration, int | float) and not isinstance(duration, bool)
+            else previous[1],
+            event.event_time,
+        )
+    return seen
+
+
+def _refusal(index: int, code: str, message: str) -> dict[str, Any]:
+    return {"index": index, "code": code, "message": message}

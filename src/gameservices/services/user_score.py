@@ -1,0 +1,221 @@
+"""The ``userScore`` controller: scores, ranks, per-rule progress, team standings and clearing, for every
+game-object type."""
+
+from typing import Any
+
+from gameservices.domain.segments import segment_of
+from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
+from gameservices.ranking import RankedEntry
+from gameservices.services import user_profile as profile_service
+from gameservices.services.live import Board, LiveState, PartnerState
+from gameservices.storage import engine_state as state_repository
+from gameservices.storage import game_objects as object_repository
+from gameservices.storage import rules as rule_repository
+from gameservices.storage import scores as score_repository
+from gameservices.storage import user_profiles as profile_repository
+from gameservices.storage.database import Connection
+from gameservices.storage.game_objects import GameObjectRecord
+
+
+def number(value: float) -> float | int:
+    """Scores as the API shows them: whole numbers without a fraction."""
+    return int(value) if float(value).is_integer() else value
+
+
+def game_object(
+    conn: Connection, *, partner_id: int, game_object_id: str, game_object_type: str | None
+) -> GameObjectRecord:
+    """The game object a user request is about; its type must match ``gameObjectType`` when given."""
+    record = object_repository.get_game_object(conn, partner_id=partner_id, object_id=game_object_id)
+    if record is None:
+        raise ObjectNotFound(game_object_id, "Game object")
+    if game_object_type is not None and game_object_type != record.object_type:
+        raise ValidationFailed("gameObjectType", f"the game object is a {record.object_type}")
+    return record
+
+
+def get(
+    conn: Connection, *, live: LiveState, partner_id: int, record: GameObjectRecord, user_id: str
+) -> dict[str, Any]:
+    """A user's score and rank on a game object (rank null for a user their policy hides)."""
+    with live.reading(conn, partner_id) as state:
+        board = state.boards.get(record.id)
+        standing = board.users.get(user_id) if board is not None else None
+        if board is None or standing is None:
+            raise NotFound(
+                f"User [{user_id}] has no score", code="USER_ID_NOT_FOUND", args={"USER_ID": user_id}
+            )
+        rank = board.index.rank(user_id)
+        result = _entry(record.id, user_id, standing.score, rank)
+        if standing.hidden:
+            result["hidden"] = True
+        return result
+
+
+def list_page(
+    conn: Connection,
+    *,
+    live: LiveState,
+    partner_id: int,
+    record: GameObjectRecord,
+    offset: int,
+    limit: int,
+    user_id: str | None = None,
+    above: int = 0,
+    below: int = 0,
+    include_hidden: bool = False,
+) -> dict[str, Any]:
+    """The ranked users of a game object: a page, or a user's neighbourhood with true ranks."""
+    with live.reading(conn, partner_id) as state:
+        board = state.boards.get(record.id) or Board()
+        if include_hidden:
+            return _page_with_hidden(record.id, board, offset, limit)
+        if user_id is not None:
+            entries = board.index.around(user_id, above, below)
+        else:
+            entries = board.index.page(offset, limit)
+        return {"totalCount": len(board.index), "objects": [_ranked(record.id, entry) for entry in entries]}
+
+
+def rule_progress(
+    conn: Connection, *, partner_id: int, record: GameObjectRecord, user_id: str
+) -> dict[str, Any]:
+    """A user's progress on each rule of the game object."""
+    ledger = score_repository.rule_scores_of_user(conn, partner_id, record.id, user_id)
+    buckets = state_repository.buckets_of_user(conn, partner_id, user_id)
+    objects = []
+    for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id):
+        own = [bucket for (rule_id, _), bucket in buckets.items() if rule_id == rule.id]
+        objects.append(
+            {
+                "ruleId": rule.id,
+                "name": rule.name,
+                "progress": number(sum(bucket.progress for bucket in own)),
+                "goal": rule.data.get("goal"),
+                "score": number(ledger.get(rule.id, 0.0)),
+                "maxPoints": rule.data.get("maxPoints", "unlimited"),
+                "completed": any(bucket.completed_at is not None for bucket in own),
+            }
+        )
+    return {"gameObjectId": record.id, "userId": user_id, "totalCount": len(objects), "objects": objects}
+
+
+def clear(conn: Connection, *, partner_id: int, record: GameObjectRecord) -> dict[str, Any]:
+    """Remove every score, bucket and progress of a game object."""
+    rule_ids = [
+        rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
+    ]
+    state_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
+    score_repository.delete_scores_of_object(conn, partner_id, record.id)
+    state_repository.bump_versions(conn, partner_id)
+    return {"gameObjectId": record.id, "cleared": True}
+
+
+def sub_game_options(
+    conn: Connection, *, live: LiveState, partner_id: int, record: GameObjectRecord, sub_game_id: str
+) -> dict[str, Any]:
+    """The segments of a sub-leaderboard with how many scored users each has."""
+    teams = _teams(conn, live, partner_id, record, sub_game_id)
+    objects = [{"option": option, "userCount": count} for option, (_, count) in sorted(teams.items())]
+    return {"totalCount": len(objects), "objects": objects}
+
+
+def team_standings(
+    conn: Connection,
+    *,
+    live: LiveState,
+    partner_id: int,
+    record: GameObjectRecord,
+    sub_game_id: str,
+    offset: int,
+    limit: int,
+) -> dict[str, Any]:
+    """Segments ranked by the sum of their members' scores (hidden members count)."""
+    teams = _teams(conn, live, partner_id, record, sub_game_id)
+    ordered = sorted(teams.items(), key=lambda item: (-item[1][0], item[0]))
+    objects = [
+        {"rank": rank, "option": option, "score": number(score), "userCount": count}
+        for rank, (option, (score, count)) in enumerate(ordered, start=1)
+    ]
+    return {"totalCount": len(objects), "objects": objects[offset : offset + limit]}
+
+
+def segment_ranking(
+    conn: Connection,
+    *,
+    live: LiveState,
+    partner_id: int,
+    record: GameObjectRecord,
+    sub_game_id: str,
+    option: str,
+    offset: int,
+    limit: int,
+) -> dict[str, Any]:
+    """The displayed users of one segment, ranked within it."""
+    paths = _filter_paths(record, sub_game_id)
+    with live.reading(conn, partner_id) as state:
+        board = state.boards.get(record.id) or Board()
+        ranked = board.index.page(0, len(board.index))
+    segments = _segments(conn, partner_id, [entry.user_id for entry in ranked], paths)
+    members = [entry for entry in ranked if segments[entry.user_id] == option]
+    objects = [
+        _entry(record.id, entry.user_id, entry.score, rank) for rank, entry in enumerate(members, start=1)
+    ]
+    return {"totalCount": len(objects), "objects": objects[offset : offset + limit]}
+
+
+def _teams(
+    conn: Connection, live: LiveState, partner_id: int, record: GameObjectRecord, sub_game_id: str
+) -> dict[str, tuple[float, int]]:
+    paths = _filter_paths(record, sub_game_id)
+    with live.reading(conn, partner_id) as state:
+        users = dict(_board(state, record.id).users)
+    segments = _segments(conn, partner_id, list(users), paths)
+    teams: dict[str, tuple[float, int]] = {}
+    for user_id, standing in users.items():
+        score, count = teams.get(segments[user_id], (0.0, 0))
+        teams[segments[user_id]] = (score + standing.score, count + 1)
+    return teams
+
+
+def _board(state: PartnerState, object_id: str) -> Board:
+    return state.boards.get(object_id) or Board()
+
+
+def _filter_paths(record: GameObjectRecord, sub_game_id: str) -> list[str]:
+    for sub in record.data.get("subLeaderboards") or ():
+        if str(sub.get("id")) == str(sub_game_id):
+            return list(sub.get("filterPaths") or ())
+    raise ValidationFailed("subGameId", f"the game object has no sub-leaderboard {sub_game_id}")
+
+
+def _segments(conn: Connection, partner_id: int, user_ids: list[str], paths: list[str]) -> dict[str, str]:
+    profiles = profile_repository.get_profiles(conn, partner_id=partner_id, user_ids=user_ids)
+    return {
+        user_id: segment_of(profile_service.view(profiles[user_id]) if user_id in profiles else None, paths)
+        for user_id in user_ids
+    }
+
+
+def _page_with_hidden(object_id: str, board: Board, offset: int, limit: int) -> dict[str, Any]:
+    ordered = sorted(board.users.items(), key=lambda item: (-item[1].score, item[1].reached_at, item[0]))
+    objects = []
+    for rank, (user_id, standing) in enumerate(ordered[offset : offset + limit], start=offset + 1):
+        entry = _entry(object_id, user_id, standing.score, rank)
+        entry["hidden"] = standing.hidden
+        objects.append(entry)
+    return {"totalCount": len(ordered), "objects": objects}
+
+
+def _ranked(object_id: str, entry: RankedEntry) -> dict[str, Any]:
+    return _entry(object_id, entry.user_id, entry.score, entry.rank)
+
+
+def _entry(object_id: str, user_id: str, score: float, rank: int | None) -> dict[str, Any]:
+    return {
+        "objectType": "UserScore",
+        "gameObjectId": object_id,
+        "userId": user_id,
+        "score": number(score),
+        "rank": rank,
+    }

@@ -1,0 +1,72 @@
+"""Keeping who is hidden right: a user's participation on a game object follows its policy and their profile,
+both of which can change after the user scored."""
+
+from dataclasses import replace
+
+from gameservices.domain.policies import Participation
+from gameservices.services.live import PartnerState, UserStanding, refresh
+from gameservices.services.profiles_lookup import facts_of
+from gameservices.services.rule_set import policy_of
+from gameservices.storage import engine_state as state_repository
+from gameservices.storage import game_objects as object_repository
+from gameservices.storage import scores as score_repository
+from gameservices.storage import user_profiles as profile_repository
+from gameservices.storage.database import Connection, after_commit
+from gameservices.storage.game_objects import GameObjectRecord
+from gameservices.storage.scores import UserScoreRow
+
+
+def refresh_user(conn: Connection, *, state: PartnerState, partner_id: int, user_id: str) -> None:
+    """After a profile change: recompute whether the user is hidden on every game object they scored on.
+
+    The caller holds the partner's writer turn."""
+    refresh(conn, state, partner_id, state_repository.lock_versions(conn, partner_id))
+    record = profile_repository.get_profile(conn, partner_id=partner_id, user_id=user_id)
+    facts = None if record is None else facts_of(record)
+    changed: list[UserScoreRow] = []
+    for object_id, board in state.boards.items():
+        standing = board.users.get(user_id)
+        game_object = object_repository.get_game_object(conn, partner_id=partner_id, object_id=object_id)
+        if standing is None or game_object is None:
+            continue
+        hidden = policy_of(game_object).decide(facts) is Participation.DO_NOT_DISPLAY
+        if hidden != standing.hidden:
+            changed.append(UserScoreRow(object_id, user_id, standing.score, standing.reached_at, hidden))
+    _save(conn, state, partner_id, changed)
+
+
+def refresh_object(conn: Connection, *, partner_id: int, record: GameObjectRecord) -> None:
+    """After a policy change: recompute who is hidden among the game object's scored users (processes reload
+    their state from the database afterwards)."""
+    rows = score_repository.scores_of_object(conn, partner_id, record.id)
+    if not rows:
+        return
+    policy = policy_of(record)
+    profiles = profile_repository.get_profiles(
+        conn, partner_id=partner_id, user_ids=[row.user_id for row in rows]
+    )
+    changed = []
+    for row in rows:
+        profile = profiles.get(row.user_id)
+        hidden = policy.decide(None if profile is None else facts_of(profile)) is Participation.DO_NOT_DISPLAY
+        if hidden != row.hidden:
+            changed.append(replace(row, hidden=hidden))
+    score_repository.save_user_scores(conn, partner_id, changed)
+    state_repository.bump_versions(conn, partner_id)
+
+
+def _save(conn: Connection, state: PartnerState, partner_id: int, changed: list[UserScoreRow]) -> None:
+    if not changed:
+        return
+    score_repository.save_user_scores(conn, partner_id, changed)
+    state_repository.bump_versions(conn, partner_id)
+
+    def apply() -> None:
+        with state.read_lock:
+            state.state_version += 1
+            for row in changed:
+                board = state.board(row.game_object_id)
+                standing = board.users.get(row.user_id) or UserStanding(row.score, row.reached_at, row.hidden)
+                board.put(row.user_id, replace(standing, hidden=row.hidden))
+
+    after_commit(conn, apply)

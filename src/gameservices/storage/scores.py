@@ -1,0 +1,126 @@
+"""Repository of scores: the per-user per-rule ledger and each user's total on a game object."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, select
+
+from gameservices.storage.schema import user_rule_scores, user_scores
+from gameservices.storage.upsert import upsert
+
+RuleScoreKey = tuple[str, str, str]  # (game object id, rule id, user id)
+
+
+@dataclass(frozen=True, slots=True)
+class UserScoreRow:
+    """A user's total on a game object, when they reached it, and whether their policy hides them."""
+
+    game_object_id: str
+    user_id: str
+    score: float
+    reached_at: float
+    hidden: bool
+
+
+def add_rule_scores(
+    conn: Connection, partner_id: int, deltas: Mapping[RuleScoreKey, float], now: float
+) -> None:
+    """Add points to the ledger (a delta may be negative for external and override rules)."""
+    rows = [
+        {
+            "partner_id": partner_id,
+            "game_object_id": object_id,
+            "rule_id": rule_id,
+            "user_id": user_id,
+            "score": delta,
+            "updated_at": now,
+        }
+        for (object_id, rule_id, user_id), delta in deltas.items()
+    ]
+    upsert(
+        conn,
+        user_rule_scores,
+        rows,
+        keys=("partner_id", "game_object_id", "user_id", "rule_id"),
+        set_=lambda new: {"score": user_rule_scores.c.score + new.score, "updated_at": new.updated_at},
+    )
+
+
+def save_user_scores(conn: Connection, partner_id: int, rows: Iterable[UserScoreRow]) -> None:
+    """Write users' totals."""
+    values = [
+        {
+            "partner_id": partner_id,
+            "game_object_id": row.game_object_id,
+            "user_id": row.user_id,
+            "score": row.score,
+            "reached_at": row.reached_at,
+            "hidden": row.hidden,
+        }
+        for row in rows
+    ]
+    upsert(
+        conn,
+        user_scores,
+        values,
+        keys=("partner_id", "game_object_id", "user_id"),
+        set_=lambda new: {"score": new.score, "reached_at": new.reached_at, "hidden": new.hidden},
+    )
+
+
+def load_user_scores(conn: Connection, partner_id: int) -> list[UserScoreRow]:
+    """Every user total of the partner."""
+    statement = select(
+        user_scores.c.game_object_id,
+        user_scores.c.user_id,
+        user_scores.c.score,
+        user_scores.c.reached_at,
+        user_scores.c.hidden,
+    ).where(user_scores.c.partner_id == partner_id)
+    return [UserScoreRow(*row) for row in conn.execute(statement)]
+
+
+def scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> list[UserScoreRow]:
+    """Every user total of one game object."""
+    statement = select(
+        user_scores.c.game_object_id,
+        user_scores.c.user_id,
+        user_scores.c.score,
+        user_scores.c.reached_at,
+        user_scores.c.hidden,
+    ).where((user_scores.c.partner_id == partner_id) & (user_scores.c.game_object_id == game_object_id))
+    return [UserScoreRow(*row) for row in conn.execute(statement)]
+
+
+def rule_scores_of_user(
+    conn: Connection, partner_id: int, game_object_id: str, user_id: str
+) -> dict[str, float]:
+    """A user's ledger on one game object: rule id → points."""
+    statement = select(user_rule_scores.c.rule_id, user_rule_scores.c.score).where(
+        (user_rule_scores.c.partner_id == partner_id)
+        & (user_rule_scores.c.game_object_id == game_object_id)
+        & (user_rule_scores.c.user_id == user_id)
+    )
+    return {row.rule_id: row.score for row in conn.execute(statement)}
+
+
+def rule_scores_of_object(
+    conn: Connection, partner_id: int, game_object_id: str
+) -> dict[tuple[str, str], float]:
+    """The whole ledger of one game object: (user id, rule id) → points."""
+    statement = select(
+        user_rule_scores.c.user_id, user_rule_scores.c.rule_id, user_rule_scores.c.score
+    ).where(
+        (user_rule_scores.c.partner_id == partner_id) & (user_rule_scores.c.game_object_id == game_object_id)
+    )
+    return {(user_id, rule_id): score for user_id, rule_id, score in conn.execute(statement)}
+
+
+def delete_scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> None:
+    """Remove every score of a game object."""
+    for table in (user_rule_scores, user_scores):
+        conn.execute(
+            delete(table).where(
+                (table.c.partner_id == partner_id) & (table.c.game_object_id == game_object_id)
+            )
+        )
