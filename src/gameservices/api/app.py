@@ -15,6 +15,9 @@ from gameservices.api import (
     leaderboard,
     rule,
     scheduled_game_object,
+    user_badge,
+    user_certificate_report,
+    user_lead_scoring,
     user_profile,
     user_score,
 )
@@ -36,6 +39,9 @@ CONTROLLER_ROUTERS = (
     scheduled_game_object.router,
     user_profile.router,
     user_score.router,
+    user_badge.router,
+    user_certificate_report.router,
+    user_lead_scoring.router,
     event.router,
 )
 _log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from gameservices.api.deps import ReadApi, WriteApi
+from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.user_score import (
     GameObjectRequest,
@@ -12,7 +13,6 @@ from gameservices.api.schemas.user_score import (
     SubGameOptionsRequest,
     UserScoreList,
 )
-from gameservices.domain.listing import DEFAULT_PAGE_SIZE
 from gameservices.services import user_score as service
 
 router = APIRouter(prefix="/userScore", tags=["userScore"], responses=ErrorStatuses)
@@ -34,8 +34,7 @@ def get(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
 @router.post("/list", response_model=None, responses={200: {"model": ListResult}})
 def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any]:
     """Ranked users, a user's neighbourhood, or a sub-leaderboard's standings."""
-    size = body.pager.pageSize if body.pager else DEFAULT_PAGE_SIZE
-    offset = (body.pager.pageIndex - 1) * size if body.pager else 0
+    offset, size = page_bounds(body.pager)
     with api.read() as conn:
         record = service.game_object(
             conn,

@@ -8,6 +8,7 @@ from gameservices.domain.awards import Award, Evaluation
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedEvent, normalize_events
 from gameservices.errors import ValidationFailed
+from gameservices.services import achievements
 from gameservices.services.live import PartnerState, UserStanding, refresh
 from gameservices.services.profiles_lookup import DatabaseProfiles
 from gameservices.storage import engine_state as state_repository
@@ -97,6 +98,7 @@ def _persist(
     state_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
     ledger, standings = _score_changes(state, evaluation.awards)
     score_repository.add_rule_scores(conn, partner_id, ledger, now)
+    achievements.record(conn, state=state, partner_id=partner_id, evaluation=evaluation)
     score_repository.save_user_scores(
         conn,
         partner_id,
@@ -110,7 +112,7 @@ def _persist(
 
     def apply() -> None:
         with state.read_lock:
-            state.buckets.update(evaluation.changed)
+            state.store_buckets(evaluation.changed)
             for (object_id, user_id), standing in standings.items():
                 state.board(object_id).put(user_id, standing)
             state.state_version += 1

@@ -9,6 +9,7 @@ from gameservices.domain.listing import ListQuery, page_of
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
 from gameservices.services import visibility
+from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import engine_state as state_repository
 from gameservices.storage import game_objects as repository
 from gameservices.storage import rules as rule_repository
@@ -136,6 +137,7 @@ def delete(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id
     ]
     state_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
     score_repository.delete_scores_of_object(conn, partner_id, object_id)
+    achievement_repository.delete_achievements_of(conn, partner_id, object_id)
     state_repository.bump_versions(conn, partner_id, state=True, rules=True)
     rule_repository.delete_rules_of(conn, partner_id=partner_id, game_object_id=object_id)
     schedule_repository.cancel_schedules_of(

@@ -50,6 +50,8 @@ class PartnerState:
         self.rules_version = -1
         self.rule_set: RuleSet | None = None
         self.buckets: dict[BucketKey, Bucket] = {}
+        # The keys of each user's buckets, for per-user questions (progress, badges, certificates).
+        self.user_buckets: dict[str, set[BucketKey]] = {}
         self.boards: dict[str, Board] = {}
         # Writers of the partner take turns; readers only wait while a writer applies its changes.
         self.write_lock = threading.Lock()
@@ -58,6 +60,13 @@ class PartnerState:
     def get_bucket(self, key: BucketKey) -> Bucket | None:
         """The stored bucket for a key (the engine's BucketSource)."""
         return self.buckets.get(key)
+
+    def store_buckets(self, changed: dict[BucketKey, Bucket]) -> None:
+        """Take in changed buckets (after their transaction committed)."""
+        self.buckets.update(changed)
+        for key, bucket in changed.items():
+            if bucket.user_id is not None:
+                self.user_buckets.setdefault(bucket.user_id, set()).add(key)
 
     def board(self, game_object_id: str) -> Board:
         """The board of a game object (empty when nobody scored)."""
@@ -111,7 +120,9 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
         state.rules_version = rules_version
     if state_version != state.state_version:
         with state.read_lock:
-            state.buckets = state_repository.load_buckets(conn, partner_id)
+            state.buckets = {}
+            state.user_buckets = {}
+            state.store_buckets(state_repository.load_buckets(conn, partner_id))
             state.boards = _load_boards(conn, partner_id)
             state.state_version = state_version
 

@@ -9,6 +9,7 @@ from gameservices.domain.listing import ListQuery
 from gameservices.domain.rules import parse_badge_rule, parse_rule
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
+from gameservices.services import achievements
 from gameservices.storage import engine_state as state_repository
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as repository
@@ -107,14 +108,16 @@ def update(
     updated = replace(record, name=merged["name"], status=merged["status"], data=data, updated_at=now_ms())
     repository.update_rule(conn, updated)
     state_repository.bump_versions(conn, partner_id, state=False, rules=True)
+    achievements.reevaluate_badge(conn, partner_id=partner_id, badge_id=record.game_object_id)
     return updated
 
 
 def delete(conn: Connection, *, partner_id: int, rule_id: str) -> dict[str, Any]:
     """Remove a rule."""
-    get(conn, partner_id=partner_id, rule_id=rule_id)
+    record = get(conn, partner_id=partner_id, rule_id=rule_id)
     repository.delete_rule(conn, partner_id=partner_id, rule_id=rule_id)
     state_repository.bump_versions(conn, partner_id, state=False, rules=True)
+    achievements.reevaluate_badge(conn, partner_id=partner_id, badge_id=record.game_object_id)
     return {"id": rule_id, "deleted": True}
 
 

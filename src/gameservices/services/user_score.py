@@ -8,6 +8,7 @@ from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.ranking import RankedEntry
 from gameservices.services import user_profile as profile_service
 from gameservices.services.live import Board, LiveState, PartnerState
+from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import engine_state as state_repository
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository
@@ -107,6 +108,7 @@ def clear(conn: Connection, *, partner_id: int, record: GameObjectRecord) -> dic
     ]
     state_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
     score_repository.delete_scores_of_object(conn, partner_id, record.id)
+    achievement_repository.delete_achievements_of(conn, partner_id, record.id)
     state_repository.bump_versions(conn, partner_id)
     return {"gameObjectId": record.id, "cleared": True}
 

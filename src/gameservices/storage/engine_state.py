@@ -2,6 +2,7 @@
 and the per-partner versions that tell a process when its cached state is stale."""
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, delete, func, select, update
@@ -176,6 +177,22 @@ def save_entries(
     )
 
 
+def buckets_of_rules(conn: Connection, partner_id: int, rule_ids: list[str]) -> dict[BucketKey, Bucket]:
+    """The buckets of the given rules (without their seen values)."""
+    statement = select(buckets).where((buckets.c.partner_id == partner_id) & buckets.c.rule_id.in_(rule_ids))
+    return {(row.rule_id, decode_key(row.bucket_key)): _bucket(row) for row in conn.execute(statement)}
+
+
+def _bucket(row: Any) -> Bucket:
+    return Bucket(
+        row.user_id,
+        progress=row.progress,
+        awarded=row.awarded,
+        completed_at=row.completed_at,
+        updated_at=row.updated_at,
+    )
+
+
 def buckets_of_user(conn: Connection, partner_id: int, user_id: str) -> dict[BucketKey, Bucket]:
     """The buckets whose user is this user (without their seen values)."""
     statement = select(buckets).where((buckets.c.partner_id == partner_id) & (buckets.c.user_id == user_id))
@@ -189,3 +206,15 @@ def buckets_of_user(conn: Connection, partner_id: int, user_id: str) -> dict[Buc
         )
         for row in conn.execute(statement)
     }
+
+
+def entry_names(conn: Connection, partner_id: int, entry_ids: list[str]) -> dict[str, str | None]:
+    """The last seen names of entries."""
+    names: dict[str, str | None] = {}
+    for start in range(0, len(entry_ids), _CHUNK):
+        chunk = entry_ids[start : start + _CHUNK]
+        statement = select(entries.c.entry_id, entries.c.entry_name).where(
+            (entries.c.partner_id == partner_id) & entries.c.entry_id.in_(chunk)
+        )
+        names.update({row.entry_id: row.entry_name for row in conn.execute(statement)})
+    return names

@@ -178,3 +178,29 @@ entries = Table(
     Column("duration", Float, nullable=True),
     Column("updated_at", Float, nullable=False),
 )
+
+# Achievements, recorded when they happen so that later rule changes never take them back.
+user_badges = Table(
+    "user_badges",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("badge_id", ID, primary_key=True),
+    Column("user_id", String(256), primary_key=True),
+    Column("achieved_at", Float, nullable=False),
+)
+
+user_certificates = Table(
+    "user_certificates",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("certificate_id", ID, primary_key=True),
+    Column("user_id", String(256), primary_key=True),
+    # "" for a certificate of eligibility "once".
+    Column("entry_id", String(256), primary_key=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("credits", Float, nullable=False),
+    Column("rules_data", JSON, nullable=False),
+    Column("certified_at", Float, nullable=True),
+    Column("updated_at", Float, nullable=False),
+)

@@ -1,6 +1,6 @@
 """Bodies of the ``userScore`` controller (guide section 10, DESIGN.md section 4)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -47,3 +47,27 @@ class SubGameOptionsRequest(GameObjectRequest):
     """``userScore/getSubGameOptions``."""
 
     subGameId: SubGameId
+
+
+class UserBadgeList(GameObjectRequest):
+    """``userBadge/list``."""
+
+    userIdEqual: UserId | None = None
+    statusEqual: Literal["ACHIEVED", "IN_PROGRESS"] | None = None
+    pager: Pager | None = None
+
+
+class UserCertificateReportList(GameObjectRequest):
+    """``userCertificateReport/list``."""
+
+    userId: UserId | None = None
+    entryId: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    status: Literal["IN_PROGRESS", "CERTIFIED"] | None = None
+    pager: Pager | None = None
+
+
+class UserLeadScoringList(GameObjectRequest):
+    """``userLeadScoring/list``."""
+
+    userIdEqual: UserId | None = None
+    pager: Pager | None = None

@@ -1,0 +1,68 @@
+"""The ``userBadge`` controller: each user's progress on a badge's rules, and whether they achieved it."""
+
+from typing import Any
+
+from gameservices.domain.buckets import Bucket, BucketKey
+from gameservices.domain.timefmt import format_ms
+from gameservices.services.achievements import completion_times
+from gameservices.services.user_score import number
+from gameservices.storage import achievements as achievement_repository
+from gameservices.storage import engine_state as state_repository
+from gameservices.storage import rules as rule_repository
+from gameservices.storage.database import Connection
+from gameservices.storage.game_objects import GameObjectRecord
+from gameservices.storage.rules import RuleRecord
+
+ACHIEVED = "ACHIEVED"
+IN_PROGRESS = "IN_PROGRESS"
+
+
+def list_page(
+    conn: Connection,
+    *,
+    partner_id: int,
+    record: GameObjectRecord,
+    user_id: str | None,
+    status: str | None,
+    offset: int,
+    limit: int,
+) -> dict[str, Any]:
+    """The users with progress on the badge (or who achieved it), by user id."""
+    rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
+    by_user: dict[str, dict[BucketKey, Bucket]] = {}
+    for key, bucket in state_repository.buckets_of_rules(
+        conn, partner_id, [rule.id for rule in rules]
+    ).items():
+        if bucket.user_id is not None:
+            by_user.setdefault(bucket.user_id, {})[key] = bucket
+    achieved = achievement_repository.achieved_badges(conn, partner_id, record.id)
+    users = sorted(set(by_user) | set(achieved))
+    if user_id is not None:
+        users = [user for user in users if user == user_id]
+    rows = [_row(user, rules, by_user.get(user, {}), achieved.get(user)) for user in users]
+    if status is not None:
+        rows = [row for row in rows if row["status"] == status]
+    return {"totalCount": len(rows), "objects": rows[offset : offset + limit]}
+
+
+def _row(
+    user_id: str, rules: list[RuleRecord], buckets: dict[BucketKey, Bucket], achieved_at: float | None
+) -> dict[str, Any]:
+    completed = completion_times(buckets, [rule.id for rule in rules])
+    rules_data = [
+        {
+            "id": rule.id,
+            "progress": number(
+                sum(bucket.progress for (rule_id, _), bucket in buckets.items() if rule_id == rule.id)
+            ),
+            "completed": rule.id in completed,
+        }
+        for rule in rules
+    ]
+    return {
+        "objectType": "UserBadge",
+        "userId": user_id,
+        "rulesData": rules_data,
+        "status": ACHIEVED if achieved_at is not None else IN_PROGRESS,
+        "achievedTimestamp": None if achieved_at is None else format_ms(round(achieved_at * 1000)),
+    }

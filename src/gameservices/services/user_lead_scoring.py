@@ -1,0 +1,94 @@
+"""The ``userLeadScoring`` controller: ranked leads with their score group, percentage group and percentile."""
+
+from typing import Any
+
+from gameservices.domain.groups import DEFAULT_PERCENTAGE_GROUPS, Group, group_of, parse_groups
+from gameservices.services.live import Board, LiveState
+from gameservices.services.user_score import number
+from gameservices.storage import rules as rule_repository
+from gameservices.storage import scores as score_repository
+from gameservices.storage.database import Connection
+from gameservices.storage.game_objects import GameObjectRecord
+from gameservices.storage.rules import RuleRecord
+
+PROFILE_EVENT = "userProfile"
+
+
+def percentile(rank: int, total: int) -> float:
+    """100 × (N − rank) / max(N − 1, 1): the first of N users is at 100."""
+    return 100 * (total - rank) / max(total - 1, 1)
+
+
+def groups_of(record: GameObjectRecord) -> tuple[tuple[Group, ...], tuple[Group, ...]]:
+    """A profile's score groups and percentage groups (the default ones when it has none)."""
+    score_groups = parse_groups(record.data.get("scoreGroups") or [], field="scoreGroups", percentages=False)
+    raw_percentages = record.data.get("percentageGroups")
+    percentage_groups = (
+        parse_groups(raw_percentages, field="percentageGroups", percentages=True)
+        if raw_percentages
+        else DEFAULT_PERCENTAGE_GROUPS
+    )
+    return score_groups, percentage_groups
+
+
+def is_profile_rule(rule: RuleRecord) -> bool:
+    """Whether a rule scores profile data: its conditions require the ``userProfile`` event type."""
+    conditions = rule.data.get("conditions")
+    leaves = conditions.get("all", []) if isinstance(conditions, dict) else conditions or []
+    for leaf in leaves:
+        if isinstance(leaf, dict) and leaf.get("fact") == "eventType":
+            values = leaf.get("value")
+            named = values if isinstance(values, list) else str(values).split(",")
+            if leaf.get("operator") in ("equal", "in", "contains") and PROFILE_EVENT in [
+                str(v).strip() for v in named
+            ]:
+                return True
+    return False
+
+
+def list_page(
+    conn: Connection,
+    *,
+    live: LiveState,
+    partner_id: int,
+    record: GameObjectRecord,
+    user_id: str | None,
+    offset: int,
+    limit: int,
+) -> dict[str, Any]:
+    """Ranked leads (displayed users) with their groups and the profile / engagement split of their score."""
+    with live.reading(conn, partner_id) as state:
+        board = state.boards.get(record.id) or Board()
+        total = len(board.index)
+        if user_id is not None:
+            found = board.index.get(user_id)
+            entries = [found] if found is not None else []
+        else:
+            entries = board.index.page(offset, limit)
+    score_groups, percentage_groups = groups_of(record)
+    rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
+    profile_rules = {rule.id for rule in rules if is_profile_rule(rule)}
+    ledger = score_repository.rule_scores_of_object(conn, partner_id, record.id)
+    objects = []
+    for entry in entries:
+        share = percentile(entry.rank, total)
+        profile_score = sum(
+            score
+            for (user, rule_id), score in ledger.items()
+            if user == entry.user_id and rule_id in profile_rules
+        )
+        objects.append(
+            {
+                "objectType": "UserLeadScoring",
+                "gameObjectId": record.id,
+                "userId": entry.user_id,
+                "score": number(entry.score),
+                "rank": entry.rank,
+                "scoreGroup": group_of(score_groups, entry.score),
+                "percentageGroup": group_of(percentage_groups, share),
+                "percentile": number(round(share, 2)),
+                "engagementScore": number(entry.score - profile_score),
+                "profileScore": number(profile_score),
+            }
+        )
+    return {"totalCount": total if user_id is None else len(objects), "objects": objects}
