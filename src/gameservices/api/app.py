@@ -79,12 +79,14 @@ CONTROLLERS = frozenset(router.prefix.strip("/") for router in CONTROLLER_ROUTER
 def _health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.api_route("/health", methods=["GET", "POST"])
-    @router.api_route(f"{API_PREFIX}/health", methods=["GET", "POST"])
     def health() -> dict[str, str]:
         """Liveness: answers without authentication."""
         return {"status": "ok"}
 
+    for path in ("/health", f"{API_PREFIX}/health"):
+        for method in ("GET", "POST"):
+            operation = f"{method.lower()}_{path.strip('/').replace('/', '_')}"
+            router.add_api_route(path, health, methods=[method], operation_id=operation)
     return router
 
 

@@ -1,6 +1,7 @@
 """The ``userScore`` controller: scores, ranks, per-rule progress, team standings and clearing, for every
 game-object type."""
 
+import time
 from typing import Any
 
 from gameservices.domain.segments import segment_of
@@ -16,6 +17,7 @@ from gameservices.storage import scores as score_repository
 from gameservices.storage import user_profiles as profile_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
+from gameservices.storage.scores import UserScoreRow
 
 
 def number(value: float) -> float | int:
@@ -111,6 +113,48 @@ def clear(conn: Connection, *, partner_id: int, record: GameObjectRecord) -> dic
     achievement_repository.delete_achievements_of(conn, partner_id, record.id)
     state_repository.bump_versions(conn, partner_id)
     return {"gameObjectId": record.id, "cleared": True}
+
+
+MANUAL_RULE_ID = "manual"
+
+
+def set_score(
+    conn: Connection,
+    *,
+    live: LiveState,
+    partner_id: int,
+    record: GameObjectRecord,
+    user_id: str,
+    score: float,
+) -> dict[str, Any]:
+    """Set a user's score by hand (API v3 ``update``): the difference goes to the ledger under the rule id
+    ``manual``, so the total stays the sum of the user's rule scores."""
+    with live.reading(conn, partner_id) as state:
+        standing = _board(state, record.id).users.get(user_id)
+        current, hidden = (standing.score, standing.hidden) if standing is not None else (0.0, False)
+    now = time.time()
+    score_repository.add_rule_scores(
+        conn, partner_id, {(record.id, MANUAL_RULE_ID, user_id): score - current}, now
+    )
+    score_repository.save_user_scores(
+        conn, partner_id, [UserScoreRow(record.id, user_id, score, now, hidden)]
+    )
+    state_repository.bump_versions(conn, partner_id)
+    return _entry(record.id, user_id, score, None)
+
+
+def delete_score(
+    conn: Connection, *, partner_id: int, record: GameObjectRecord, user_id: str
+) -> dict[str, Any]:
+    """Remove a user from a game object (API v3 ``delete``): score, ledger and progress on its rules."""
+    if not score_repository.delete_user_scores(conn, partner_id, record.id, user_id):
+        raise NotFound(f"User [{user_id}] has no score", code="USER_ID_NOT_FOUND", args={"USER_ID": user_id})
+    rule_ids = [
+        rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
+    ]
+    state_repository.delete_user_buckets(conn, partner_id, rule_ids, user_id)
+    state_repository.bump_versions(conn, partner_id)
+    return {"gameObjectId": record.id, "userId": user_id, "deleted": True}
 
 
 def sub_game_options(

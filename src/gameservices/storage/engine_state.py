@@ -131,6 +131,28 @@ def delete_buckets_of_rules(conn: Connection, partner_id: int, rule_ids: Iterabl
             conn.execute(delete(table).where((table.c.partner_id == partner_id) & of_rule))
 
 
+def delete_user_buckets(conn: Connection, partner_id: int, rule_ids: Iterable[str], user_id: str) -> None:
+    """Remove one user's buckets (and seen values) of the given rules and their sub-rules."""
+    for rule_id in rule_ids:
+        of_rule = (buckets.c.rule_id == rule_id) | buckets.c.rule_id.startswith(
+            f"{rule_id}/", autoescape=True
+        )
+        keys = conn.execute(
+            select(buckets.c.rule_id, buckets.c.bucket_key).where(
+                (buckets.c.partner_id == partner_id) & of_rule & (buckets.c.user_id == user_id)
+            )
+        ).all()
+        for row in keys:
+            for table in (buckets, bucket_values):
+                conn.execute(
+                    delete(table).where(
+                        (table.c.partner_id == partner_id)
+                        & (table.c.rule_id == row.rule_id)
+                        & (table.c.bucket_key == row.bucket_key)
+                    )
+                )
+
+
 def known_event_ids(conn: Connection, partner_id: int, event_ids: list[str]) -> set[str]:
     """The event ids among these that the partner already sent."""
     known: set[str] = set()

@@ -124,3 +124,18 @@ def delete_scores_of_object(conn: Connection, partner_id: int, game_object_id: s
                 (table.c.partner_id == partner_id) & (table.c.game_object_id == game_object_id)
             )
         )
+
+
+def delete_user_scores(conn: Connection, partner_id: int, game_object_id: str, user_id: str) -> bool:
+    """Remove one user's total and ledger on a game object; False when the user had no total."""
+    removed = False
+    for table in (user_scores, user_rule_scores):
+        result = conn.execute(
+            delete(table).where(
+                (table.c.partner_id == partner_id)
+                & (table.c.game_object_id == game_object_id)
+                & (table.c.user_id == user_id)
+            )
+        )
+        removed = removed or (table is user_scores and result.rowcount > 0)
+    return removed
