@@ -1,5 +1,6 @@
 """A small harness for engine tests: game objects, rules as the API sends them, events, scores."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -57,7 +58,7 @@ class Game:
         start: str | None = None,
         end: str | None = None,
         virtual_event_ids: tuple[str, ...] = (),
-        policy: dict[str, object] | None = None,
+        policy: Mapping[str, object] | None = None,
     ) -> None:
         """Add a game object."""
         parsed: ParticipationPolicy = parse_participation_policy(policy)
@@ -87,7 +88,7 @@ class Game:
         """Give a user a profile."""
         self.profiles.by_user[user_id] = UserFacts(email, frozenset(groups))
 
-    def send(self, *raws: dict[str, object]) -> Evaluation:
+    def send(self, *raws: Mapping[str, object]) -> Evaluation:
         """Evaluate one batch of raw events and keep what changed."""
         events = [normalize_event({"eventTime": T0, **raw}, received_at=T0) for raw in raws]
         rule_set = RuleSet.build(self.scopes.values(), self.rules)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from tests.unit.domain.conftest import Game
 
 
-def counting(points: int = 10, **fields: object) -> dict[str, Any]:
+def counting(points: int | str = 10, **fields: object) -> dict[str, Any]:
     """A rule/create body counting events of type "e" per user."""
     return {
         "name": "rule",
