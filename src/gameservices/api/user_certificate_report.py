@@ -8,8 +8,8 @@ from gameservices.api.deps import ReadApi
 from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ErrorStatuses, ListResult
 from gameservices.api.schemas.user_score import UserCertificateReportList
+from gameservices.api.targets import target_of
 from gameservices.services import user_certificate_report as service
-from gameservices.services.user_score import game_object
 
 router = APIRouter(prefix="/userCertificateReport", tags=["userCertificateReport"], responses=ErrorStatuses)
 
@@ -19,12 +19,7 @@ def list_(body: UserCertificateReportList, api: ReadApi) -> dict[str, Any]:
     """Each user's certificate (per entry for perEntry certificates)."""
     offset, size = page_bounds(body.pager)
     with api.read() as conn:
-        record = game_object(
-            conn,
-            partner_id=api.partner_id,
-            game_object_id=body.gameObjectId,
-            game_object_type=body.gameObjectType,
-        )
+        record = target_of(conn, api, body)
         return service.list_page(
             conn,
             partner_id=api.partner_id,

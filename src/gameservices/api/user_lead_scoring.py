@@ -8,8 +8,8 @@ from gameservices.api.deps import ReadApi
 from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ErrorStatuses, ListResult
 from gameservices.api.schemas.user_score import UserLeadScoringList
+from gameservices.api.targets import target_of
 from gameservices.services import user_lead_scoring as service
-from gameservices.services.user_score import game_object
 
 router = APIRouter(prefix="/userLeadScoring", tags=["userLeadScoring"], responses=ErrorStatuses)
 
@@ -19,12 +19,7 @@ def list_(body: UserLeadScoringList, api: ReadApi) -> dict[str, Any]:
     """Ranked leads with their score group, percentage group and percentile."""
     offset, size = page_bounds(body.pager)
     with api.read() as conn:
-        record = game_object(
-            conn,
-            partner_id=api.partner_id,
-            game_object_id=body.gameObjectId,
-            game_object_type=body.gameObjectType,
-        )
+        record = target_of(conn, api, body)
         return service.list_page(
             conn,
             live=api.live,

@@ -13,6 +13,7 @@ from gameservices.api.schemas.user_score import (
     SubGameOptionsRequest,
     UserScoreList,
 )
+from gameservices.api.targets import target_of
 from gameservices.services import user_score as service
 
 router = APIRouter(prefix="/userScore", tags=["userScore"], responses=ErrorStatuses)
@@ -22,12 +23,7 @@ router = APIRouter(prefix="/userScore", tags=["userScore"], responses=ErrorStatu
 def get(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
     """A user's score and rank."""
     with api.read() as conn:
-        record = service.game_object(
-            conn,
-            partner_id=api.partner_id,
-            game_object_id=body.gameObjectId,
-            game_object_type=body.gameObjectType,
-        )
+        record = target_of(conn, api, body)
         return service.get(conn, live=api.live, partner_id=api.partner_id, record=record, user_id=body.userId)
 
 
@@ -36,12 +32,7 @@ def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any]:
     """Ranked users, a user's neighbourhood, or a sub-leaderboard's standings."""
     offset, size = page_bounds(body.pager)
     with api.read() as conn:
-        record = service.game_object(
-            conn,
-            partner_id=api.partner_id,
-            game_object_id=body.gameObjectId,
-            game_object_type=body.gameObjectType,
-        )
+        record = target_of(conn, api, body)
         common: dict[str, Any] = {"live": api.live, "partner_id": api.partner_id, "record": record}
         sub = body.subGameProperties
         if sub is not None and sub.option is not None:
@@ -66,12 +57,7 @@ def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any]:
 def rule_progress(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
     """A user's progress on each rule of the game object."""
     with api.read() as conn:
-        record = service.game_object(
-            conn,
-            partner_id=api.partner_id,
-            game_object_id=body.gameObjectId,
-            game_object_type=body.gameObjectType,
-        )
+        record = target_of(conn, api, body)
         return service.rule_progress(conn, partner_id=api.partner_id, record=record, user_id=body.userId)
 
 
@@ -79,12 +65,7 @@ def rule_progress(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
 def clear(body: GameObjectRequest, api: WriteApi) -> dict[str, Any]:
     """Remove every score, bucket and progress of the game object."""
     with api.write() as conn:
-        record = service.game_object(
-            conn,
-            partner_id=api.partner_id,
-            game_object_id=body.gameObjectId,
-            game_object_type=body.gameObjectType,
-        )
+        record = target_of(conn, api, body)
         return service.clear(conn, partner_id=api.partner_id, record=record)
 
 
@@ -92,12 +73,7 @@ def clear(body: GameObjectRequest, api: WriteApi) -> dict[str, Any]:
 def get_sub_game_options(body: SubGameOptionsRequest, api: ReadApi) -> dict[str, Any]:
     """The segments of a sub-leaderboard and their user counts."""
     with api.read() as conn:
-        record = service.game_object(
-            conn,
-            partner_id=api.partner_id,
-            game_object_id=body.gameObjectId,
-            game_object_type=body.gameObjectType,
-        )
+        record = target_of(conn, api, body)
         return service.sub_game_options(
             conn, live=api.live, partner_id=api.partner_id, record=record, sub_game_id=str(body.subGameId)
         )
