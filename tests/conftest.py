@@ -57,7 +57,14 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     """Settings for in-process apps (small limits so limits are cheap to test)."""
-    return Settings(database_url="sqlite://", max_body_bytes=1024 * 1024, create_demo_partner=False)
+    # Backgrounds are not fetched on create: the guide's examples name public URLs and tests run offline
+    # (tests/api/test_certificate_pdf.py turns the check on against a local server).
+    return Settings(
+        database_url="sqlite://",
+        max_body_bytes=1024 * 1024,
+        create_demo_partner=False,
+        validate_certificate_backgrounds=False,
+    )
 
 
 @pytest.fixture(scope="session")

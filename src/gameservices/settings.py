@@ -21,3 +21,7 @@ class Settings(BaseSettings):
     rate_limit_per_second: int = 0
     # Extra seconds of validity given to KSs minted by the CLI by default.
     default_ks_expiry_seconds: int = 86400
+    # Fetch a certificate's background when the certificate is created or changed, refusing one that fails.
+    validate_certificate_backgrounds: bool = True
+    # Let certificate backgrounds come from private, loopback and link-local addresses (off: SSRF protection).
+    allow_private_backgrounds: bool = False

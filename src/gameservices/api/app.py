@@ -25,6 +25,7 @@ from gameservices.api.deps import authenticate_request
 from gameservices.api.errors import error_response, from_validation_error, handle_service_error
 from gameservices.api.json import JsonResponse
 from gameservices.api.limits import BodyLimits
+from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.live import LiveState
 from gameservices.settings import Settings
 from gameservices.storage.database import Engine
@@ -61,6 +62,9 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.live = LiveState()
+    app.state.backgrounds = BackgroundLoader(
+        FetchPolicy(allow_private_addresses=settings.allow_private_backgrounds)
+    )
     api = APIRouter(prefix=API_PREFIX)
     for router in CONTROLLER_ROUTERS:
         api.include_router(router)

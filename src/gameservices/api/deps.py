@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gameservices.rendering.background import BackgroundLoader
 from gameservices.services.live import LiveState
 from gameservices.services.session import Caller, authenticate, require
 from gameservices.settings import Settings
@@ -18,11 +19,19 @@ _bearer = HTTPBearer(auto_error=False, description="An ADMIN KS (type 2)")
 class Api:
     """What a handler works with: the caller's partner and a way to open its transaction."""
 
-    def __init__(self, engine: Engine, caller: Caller, settings: Settings, live: LiveState) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        caller: Caller,
+        settings: Settings,
+        live: LiveState,
+        backgrounds: BackgroundLoader,
+    ) -> None:
         self.engine = engine
         self.caller = caller
         self.settings = settings
         self.live = live
+        self.backgrounds = backgrounds
 
     @property
     def partner_id(self) -> int:
@@ -71,7 +80,7 @@ def _api(request: Request, permission: str) -> Api:
     caller = authenticate_request(request)
     require(caller, permission, service=service_name(request))
     state = request.app.state
-    return Api(state.engine, caller, state.settings, state.live)
+    return Api(state.engine, caller, state.settings, state.live, state.backgrounds)
 
 
 def reader(

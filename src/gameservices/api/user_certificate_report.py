@@ -3,12 +3,15 @@
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from gameservices.api.deps import ReadApi
 from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ErrorStatuses, ListResult
+from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.user_score import UserCertificateReportList
 from gameservices.api.targets import target_of
+from gameservices.services import certificate_document as document_service
 from gameservices.services import user_certificate_report as service
 
 router = APIRouter(prefix="/userCertificateReport", tags=["userCertificateReport"], responses=ErrorStatuses)
@@ -30,3 +33,18 @@ def list_(body: UserCertificateReportList, api: ReadApi) -> dict[str, Any]:
             offset=offset,
             limit=size,
         )
+
+
+@router.post(
+    "/serveCertificate",
+    response_model=None,
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The certificate as a PDF"}},
+)
+def serve_certificate(body: IdRequest, api: ReadApi) -> Response:
+    """The user's certificate as a PDF."""
+    with api.read() as conn:
+        document = document_service.document_of(conn, partner_id=api.partner_id, record_id=body.id)
+    pdf = document_service.render(document, loader=api.backgrounds)
+    disposition = f'inline; filename="{document.file_name}"'
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})

@@ -5,6 +5,7 @@ from typing import Any
 from gameservices.domain.credits import parse_credits_mapping
 from gameservices.domain.errors import DomainValidationError
 from gameservices.errors import ValidationFailed
+from gameservices.rendering.background import BackgroundError, BackgroundLoader
 from gameservices.services.game_objects import GameObjectKind
 from gameservices.storage import rules as rule_repository
 from gameservices.storage.database import Connection
@@ -53,3 +54,14 @@ def _check_elements(configuration: dict[str, Any] | None) -> None:
 CERTIFICATE = GameObjectKind(
     object_type="certificate", entity="Certificate", required=REQUIRED, validate=_validate
 )
+
+
+def check_background(fields: dict[str, Any], *, loader: BackgroundLoader) -> None:
+    """Make sure the template's background can be fetched and is an image (a 400 naming the field if not)."""
+    configuration = fields.get("outputFileConfiguration")
+    if not configuration:
+        return
+    try:
+        loader.load(configuration["outputFileElements"][0]["url"])
+    except BackgroundError as error:
+        raise ValidationFailed("outputFileConfiguration.outputFileElements[0].url", error.message) from error
