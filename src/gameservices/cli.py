@@ -7,6 +7,7 @@ import orjson
 import typer
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
+from gameservices.cli_worker import worker
 from gameservices.errors import GameServicesError
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
@@ -17,6 +18,7 @@ app = typer.Typer(help="Self-hostable Kaltura Game Services (SCM) gamification A
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 partner_app = typer.Typer(help="Partners (tenants) and their roles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.command("worker")(worker)
 app.add_typer(partner_app, name="partner")
 
 
@@ -38,6 +40,7 @@ def serve(
     import uvicorn
 
     from gameservices.api.app import create_app
+    from gameservices.scheduler import start_scheduler
 
     settings = Settings()
     engine = open_engine(settings.database_url)
@@ -50,7 +53,11 @@ def serve(
             _print_json(demo)
     sys.stdout.write(f"Serving http://{host}:{port}/api/v1 on {engine.url.render_as_string()}\n")
     sys.stdout.flush()
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+    scheduler = start_scheduler(engine)
+    try:
+        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+    finally:
+        scheduler.stop()
 
 
 @db_app.command("upgrade")

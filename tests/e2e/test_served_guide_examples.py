@@ -58,11 +58,11 @@ def test_guide_examples_over_http(served: tuple[str, dict[str, Any]]) -> None:
         post("/rule/create", guide.lead_scoring_rule_9_3(lead["id"]))
         post(
             "/scheduledGameObject/create",
-            guide.schedule_13(leaderboard["id"], "enable", "2025-06-01T09:00:00Z"),
+            guide.schedule_13(leaderboard["id"], "enable", "2030-06-01T09:00:00Z"),
         )
         schedule = post(
             "/scheduledGameObject/create",
-            guide.schedule_13(leaderboard["id"], "disable", "2025-06-03T18:00:00Z"),
+            guide.schedule_13(leaderboard["id"], "disable", "2030-06-03T18:00:00Z"),
         )
         assert (
             post("/scheduledGameObject/list", {"pager": {"pageSize": 10, "pageIndex": 1}})["totalCount"] == 2

@@ -20,6 +20,7 @@ from gameservices.api import (
     user_lead_scoring,
     user_profile,
     user_score,
+    v3,
 )
 from gameservices.api.deps import authenticate_request
 from gameservices.api.errors import error_response, from_validation_error, handle_service_error
@@ -70,6 +71,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(_health_router())
+    app.include_router(v3.router)
     _install_error_handlers(app)
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes

@@ -132,6 +132,10 @@ def update(
 def delete(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id: str) -> dict[str, Any]:
     """Remove a game object with its rules, and cancel its pending transitions."""
     get(conn, partner_id=partner_id, kind=kind, object_id=object_id)
+    # Pending transitions first: the scheduler locks a transition before the partner, and so does this.
+    schedule_repository.cancel_schedules_of(
+        conn, partner_id=partner_id, game_object_id=object_id, now=now_ms()
+    )
     rule_ids = [
         rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=object_id)
     ]
@@ -140,9 +144,6 @@ def delete(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id
     achievement_repository.delete_achievements_of(conn, partner_id, object_id)
     state_repository.bump_versions(conn, partner_id, state=True, rules=True)
     rule_repository.delete_rules_of(conn, partner_id=partner_id, game_object_id=object_id)
-    schedule_repository.cancel_schedules_of(
-        conn, partner_id=partner_id, game_object_id=object_id, now=now_ms()
-    )
     repository.delete_game_object(conn, partner_id=partner_id, object_id=object_id)
     return {"id": object_id, "deleted": True}
 

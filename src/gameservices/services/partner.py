@@ -19,8 +19,8 @@ def create_partner(
     """Create a partner with a fresh admin secret; return its id, secret and a ready admin KS."""
     if partner_id is None:
         partner_id = repository.next_partner_id(conn)
-    elif partner_id <= 0:
-        raise ValidationFailed("partnerId", "must be a positive integer")
+    elif not 1 <= partner_id <= repository.MAX_PARTNER_ID:
+        raise ValidationFailed("partnerId", f"must be an integer from 1 to {repository.MAX_PARTNER_ID}")
     elif repository.partner_exists(conn, partner_id):
         raise Conflict(f"partner {partner_id} already exists", args={"PARTNER_ID": partner_id})
     secret = secrets.token_hex(16)

@@ -90,7 +90,10 @@ def list_page(conn: Connection, *, partner_id: int, query: ListQuery) -> tuple[i
 
 
 def _pending(conn: Connection, *, partner_id: int, schedule_id: str) -> ScheduleRecord:
-    record = get(conn, partner_id=partner_id, schedule_id=schedule_id)
+    # Locked, so a change cannot race the scheduler running the same transition.
+    record = repository.lock_schedule(conn, partner_id=partner_id, schedule_id=schedule_id)
+    if record is None:
+        raise ObjectNotFound(schedule_id, "ScheduledGameObject")
     if record.status != "pending":
         raise Conflict(f"the transition is already {record.status}", args={"ID": schedule_id})
     return record

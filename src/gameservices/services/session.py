@@ -7,6 +7,7 @@ from gameservices.auth.ks import (
     KS_TYPE_ADMIN,
     KsErrorCode,
     KsInvalid,
+    Session,
     check_restrictions,
     peek_partner_id,
     verify_ks,
@@ -14,7 +15,9 @@ from gameservices.auth.ks import (
 from gameservices.errors import AuthenticationFailed, PermissionDenied
 from gameservices.services.partner import PERMISSIONS
 from gameservices.storage import partners as repository
+from gameservices.storage import sessions as session_repository
 from gameservices.storage.database import Connection
+from gameservices.storage.partners import PartnerRecord
 
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 
@@ -31,17 +34,7 @@ class Caller:
 
 def authenticate(conn: Connection, *, ks: str | None, client_ip: str, uri: str) -> Caller:
     """Verify a KS as the Kaltura server does; only an ADMIN KS of an enabled partner passes."""
-    if not ks:
-        raise AuthenticationFailed("Missing KS, session not established", code="MISSING_KS")
-    try:
-        partner = repository.get_partner(conn, peek_partner_id(ks))
-        if partner is None:
-            # The Kaltura server cannot tell an unknown partner from a bad signature either.
-            raise KsInvalid(KsErrorCode.INVALID_STR)
-        session = verify_ks(ks, secrets=partner.secrets, now=time.time())
-        check_restrictions(session, client_ip=client_ip, uri=uri)
-    except KsInvalid as error:
-        raise _invalid(ks, error) from error
+    partner, session = verify_session(conn, ks=ks, client_ip=client_ip, uri=uri)
     if session.type != KS_TYPE_ADMIN:
         raise PermissionDenied("Game Services require an ADMIN KS (type 2)", args={"SERVICE": "game"})
     if not partner.enabled or not partner.game_services_enabled:
@@ -57,7 +50,28 @@ def authenticate(conn: Connection, *, ks: str | None, client_ip: str, uri: str) 
             conn, partner_id=partner.id, role_id=session.privileges.role_ids[0]
         )
         permissions = role or frozenset()
-    return Caller(partner_id=partner.id, user_id=session.user_id, permissions=permissions, ks=ks)
+    return Caller(partner_id=partner.id, user_id=session.user_id, permissions=permissions, ks=session.raw)
+
+
+def verify_session(
+    conn: Connection, *, ks: str | None, client_ip: str, uri: str
+) -> tuple[PartnerRecord, Session]:
+    """Verify any KS (of any type) as the Kaltura server does: signature, expiry, restrictions, not ended."""
+    if not ks:
+        raise AuthenticationFailed("Missing KS, session not established", code="MISSING_KS")
+    try:
+        partner = repository.get_partner(conn, peek_partner_id(ks))
+        if partner is None:
+            # The Kaltura server cannot tell an unknown partner from a bad signature either.
+            raise KsInvalid(KsErrorCode.INVALID_STR)
+        session = verify_ks(ks, secrets=partner.secrets, now=time.time())
+        check_restrictions(session, client_ip=client_ip, uri=uri)
+        if session_repository.is_revoked(conn, ks):
+            # Ended by session.end: the Kaltura server answers a logged-out KS with LOGOUT.
+            raise KsInvalid(KsErrorCode.LOGOUT)
+    except KsInvalid as error:
+        raise _invalid(ks, error) from error
+    return partner, session
 
 
 def require(caller: Caller, permission: str, *, service: str) -> None:

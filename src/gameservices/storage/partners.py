@@ -45,8 +45,13 @@ def partner_exists(conn: Connection, partner_id: int) -> bool:
     return conn.execute(select(partners.c.id).where(partners.c.id == partner_id)).first() is not None
 
 
+MAX_PARTNER_ID = 2**31 - 1
+
+
 def get_partner(conn: Connection, partner_id: int) -> PartnerRecord | None:
-    """Load a partner and its secrets."""
+    """Load a partner and its secrets (an id no partner can have is simply unknown)."""
+    if not 1 <= partner_id <= MAX_PARTNER_ID:
+        return None
     row = conn.execute(select(partners).where(partners.c.id == partner_id)).first()
     if row is None:
         return None

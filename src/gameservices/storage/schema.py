@@ -204,3 +204,16 @@ user_certificates = Table(
     Column("certified_at", Float, nullable=True),
     Column("updated_at", Float, nullable=False),
 )
+
+# KSs ended by API v3 ``session.end``, by a hash of the KS: refused from then on (Kaltura's LOGOUT) until they
+# would have expired anyway, when the row may go.
+revoked_sessions = Table(
+    "revoked_sessions",
+    metadata,
+    Column("ks_hash", String(64), primary_key=True),
+    Column("partner_id", Integer, nullable=False),
+    # The KS's own expiry, epoch seconds.
+    Column("expires_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=False),
+    Index("ix_revoked_sessions_expires", "expires_at"),
+)

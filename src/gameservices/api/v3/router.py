@@ -1,0 +1,145 @@
+"""The ``/api_v3`` routes: every form the Kaltura clients use (``/api_v3/service/<service>/action/<action>``,
+``/api_v3/service/multirequest``, ``/api_v3/index.php?service=…&action=…``), GET or POST, each answered with
+HTTP 200 in the requested format, errors included."""
+
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from gameservices.api.deps import ks_of
+from gameservices.api.v3 import envelope
+from gameservices.api.v3.actions import Call, Context, run
+from gameservices.api.v3.arguments import Arguments
+from gameservices.api.v3.params import (
+    Params,
+    merge_json,
+    nest,
+    path_pairs,
+    resolve_references,
+    split_multirequest,
+)
+from gameservices.errors import GameServicesError
+from gameservices.services import kaltura_v3 as v3_errors
+
+PREFIX = "/api_v3"
+METHODS = ["GET", "POST"]
+MULTIREQUEST = "multirequest"
+_log = logging.getLogger(__name__)
+
+
+async def service_action(request: Request, service: str, action: str) -> Response:
+    """One action of a service."""
+    return await answer(request)
+
+
+async def other_forms(request: Request) -> Response:
+    """Multirequests and the forms naming service and action as parameters."""
+    return await answer(request)
+
+
+def _router() -> APIRouter:
+    built = APIRouter(tags=["API v3"])
+    for method in METHODS:
+        # One route per method, so each OpenAPI operation has its own id.
+        built.add_api_route(
+            f"{PREFIX}/service/{{service}}/action/{{action}}",
+            service_action,
+            methods=[method],
+            operation_id=f"{method.lower()}_api_v3_service_action",
+            response_model=None,
+            summary="Kaltura API v3 action (game_userscore, leaderboard_userscore, session)",
+            description="Parameters as form fields, JSON or query string (`filter[gameObjectId]`, `ks`); "
+            "`format=1` answers JSON, `format=2` (default) XML. Errors are KalturaAPIException results with "
+            "HTTP 200.",
+        )
+        built.add_api_route(PREFIX, other_forms, methods=[method], include_in_schema=False)
+        built.add_api_route(f"{PREFIX}/{{path:path}}", other_forms, methods=[method], include_in_schema=False)
+    return built
+
+
+router = _router()
+
+
+async def answer(request: Request) -> Response:
+    """Read the request's parameters, run its action (or actions) and render the answer."""
+    started = time.perf_counter()
+    params = await read_params(request)
+    state = request.app.state
+    uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    context = Context(state.engine, state.live, request.client.host if request.client else "", uri)
+    header_ks = ks_of(request)
+    return await run_in_threadpool(respond, params, context, header_ks, started)
+
+
+async def read_params(request: Request) -> Params:
+    """Every parameter of a request: query string, then form fields or JSON body, then the URL path."""
+    params = nest(request.query_params.multi_items())
+    body = await request.body()
+    content_type = request.headers.get("content-type", "").lower()
+    if body.lstrip().startswith(b"{") or "json" in content_type:
+        params = merge_json(params, body)
+    elif content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        fields = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
+        params = nest(((key, value) for key, value in fields if key != "json"), params)
+        # Clients that upload files send their other parameters as JSON in the field "json".
+        for key, value in fields:
+            if key == "json":
+                params = merge_json(params, value.encode())
+    elif body.strip():
+        params = nest(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True), params)
+    return nest(path_pairs(request.url.path[len(PREFIX) :]), params)
+
+
+def respond(params: Params, context: Context, header_ks: str | None, started: float) -> Response:
+    """Run what the parameters ask for and render it in the requested format."""
+    format_ = _text(params.get("format")) or envelope.FORMAT_XML
+    if format_ not in (envelope.FORMAT_JSON, envelope.FORMAT_XML):
+        result: Any = v3_errors.unknown_response_format(format_)
+        format_ = envelope.FORMAT_XML
+    elif _text(params.get("service")).lower() == MULTIREQUEST:
+        result = run_multirequest(params, context, header_ks)
+    else:
+        result = run_one(params, context, header_ks)
+    if format_ == envelope.FORMAT_JSON:
+        return Response(envelope.json_document(result), media_type=envelope.JSON_MEDIA_TYPE)
+    body = envelope.xml_document(result, time.perf_counter() - started)
+    return Response(body, media_type=envelope.XML_MEDIA_TYPE)
+
+
+def run_multirequest(params: Params, context: Context, header_ks: str | None) -> list[Any]:
+    """Run the numbered requests in order; a later one may use an earlier one's result."""
+    results: list[Any] = []
+    for request_params in split_multirequest(params):
+        results.append(run_one(resolve_references(request_params, results), context, header_ks))
+    return results
+
+
+def run_one(params: Params, context: Context, header_ks: str | None) -> Any:
+    """Run one action call; an error becomes its result."""
+    try:
+        service, action = _text(params.get("service")), _text(params.get("action"))
+        if not service:
+            raise v3_errors.service_not_specified()
+        if not action:
+            raise v3_errors.action_not_specified()
+        ks = _text(params.get("ks")) or header_ks
+        return run(Call(service, action, Arguments(params), ks, context))
+    except GameServicesError as error:
+        return error
+    except Exception:
+        _log.exception("unexpected error in API v3 %s.%s", params.get("service"), params.get("action"))
+        return v3_errors.internal_error()
+
+
+def _text(value: Any) -> str:
+    """A parameter as text ("" when absent or not a single value)."""
+    if isinstance(value, str):
+        return value.strip()
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value)

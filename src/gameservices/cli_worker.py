@@ -1,0 +1,42 @@
+"""The ``gameservices worker`` command: the scheduler of scheduled transitions without the HTTP API, for
+deployments that run them apart (any number of workers and servers may share one database)."""
+
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from gameservices.scheduler import INTERVAL_SECONDS, start_scheduler
+from gameservices.settings import Settings
+from gameservices.storage.database import open_engine
+
+
+def worker(
+    interval: Annotated[
+        float, typer.Option(help="Seconds between looks for due transitions.", min=0.05, max=2.0)
+    ] = INTERVAL_SECONDS,
+) -> None:
+    """Run due scheduled transitions until SIGTERM or SIGINT (the database must be migrated already)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = open_engine(Settings().database_url)
+    stopping = threading.Event()
+
+    def request_stop(_signal: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    scheduler = start_scheduler(engine, interval_seconds=interval)
+    sys.stdout.write(f"Running scheduled transitions on {engine.url.render_as_string()}\n")
+    sys.stdout.flush()
+    try:
+        # A bounded wait keeps the main thread returning to Python, where signal handlers run.
+        while not stopping.wait(0.2):
+            pass
+    finally:
+        scheduler.stop()
+        engine.dispose()

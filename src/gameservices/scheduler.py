@@ -1,0 +1,138 @@
+"""The scheduler: a background thread that runs due ``scheduledGameObject`` transitions every half second,
+inside ``gameservices serve`` or on its own as ``gameservices worker``.
+
+Several processes may run it on one database: each transition runs in its own transaction, which claims the
+transition's row under a lock and checks that it is still pending, so it runs exactly once; a transition left
+pending by a stopped process is simply found again by the next look.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from gameservices.domain.timefmt import format_ms, now_ms
+from gameservices.errors import GameServicesError
+from gameservices.services import scheduler_jobs
+from gameservices.storage.database import Engine, read_transaction, write_transaction
+from gameservices.storage.schedules import ScheduleRecord, is_passing_failure
+
+# Due transitions run within this delay (plus their own short transactions): well inside the 2 seconds promised.
+INTERVAL_SECONDS = 0.5
+# Transitions looked at per pass; a fuller backlog (after downtime) is worked through without pausing.
+BATCH_SIZE = 100
+_log = logging.getLogger(__name__)
+
+# A job runs once per tick and answers whether it has more work ready right away.
+Job = Callable[[], bool]
+
+
+class Scheduler:
+    """A thread running its jobs every interval until ``stop``."""
+
+    def __init__(self, jobs: Sequence[Job], *, interval_seconds: float = INTERVAL_SECONDS) -> None:
+        self._jobs = tuple(jobs)
+        self._interval = interval_seconds
+        self._stopping = threading.Event()
+        # A daemon thread never holds up the process's exit; ``stop`` is the orderly way out.
+        self._thread = threading.Thread(target=self._loop, name="gameservices-scheduler", daemon=True)
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler's thread is alive."""
+        return self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to stop and wait for it; a transition already begun finishes (or rolls back) first."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            if not self._tick():
+                self._stopping.wait(self._interval)
+
+    def _tick(self) -> bool:
+        more = False
+        for job in self._jobs:
+            if self._stopping.is_set():
+                return False
+            try:
+                more = job() or more
+            except Exception:
+                # The loop must outlive a failing database or a bug; the next tick tries again.
+                _log.exception("a scheduler job failed")
+        return more
+
+
+@dataclass(frozen=True)
+class TransitionPass:
+    """What one look for due transitions found and ran."""
+
+    due: int
+    ran: tuple[ScheduleRecord, ...]
+
+
+def start_scheduler(engine: Engine, *, interval_seconds: float = INTERVAL_SECONDS) -> Scheduler:
+    """Start running due scheduled transitions in a background thread; call ``stop()`` on the result."""
+    scheduler = Scheduler([partial(_transitions_job, engine)], interval_seconds=interval_seconds)
+    scheduler.start()
+    return scheduler
+
+
+def run_due_transitions(engine: Engine, *, limit: int = BATCH_SIZE) -> TransitionPass:
+    """Run the transitions due now (at most ``limit``), earliest first, each in its own transaction."""
+    with read_transaction(engine) as conn:
+        due = scheduler_jobs.due(conn, now=now_ms(), limit=limit)
+    ran = [outcome for outcome in (run_transition(engine, schedule) for schedule in due) if outcome]
+    return TransitionPass(due=len(due), ran=tuple(ran))
+
+
+def run_transition(engine: Engine, schedule: ScheduleRecord) -> ScheduleRecord | None:
+    """Run one due transition; returns it ``done`` or ``failed``, or None when it was not ours to run."""
+    try:
+        with write_transaction(engine) as conn:
+            outcome = scheduler_jobs.execute(conn, schedule=schedule, now=now_ms())
+    except GameServicesError as error:
+        reason = error.message
+    except Exception as error:
+        if is_passing_failure(error):
+            _log.warning("scheduledGameObject %s: will try again (%s)", schedule.id, error)
+            return None
+        _log.exception("scheduledGameObject %s failed unexpectedly", schedule.id)
+        reason = f"Internal error ({type(error).__name__})"
+    else:
+        _report(outcome)
+        return outcome
+    # The failed attempt was rolled back whole; the failure is recorded in a transaction of its own.
+    with write_transaction(engine) as conn:
+        outcome = scheduler_jobs.fail(conn, schedule=schedule, now=now_ms(), reason=reason)
+    _report(outcome)
+    return outcome
+
+
+def _transitions_job(engine: Engine) -> bool:
+    return run_due_transitions(engine).due >= BATCH_SIZE
+
+
+def _report(outcome: ScheduleRecord | None) -> None:
+    if outcome is None:
+        return
+    level = logging.INFO if outcome.status == "done" else logging.WARNING
+    _log.log(
+        level,
+        "scheduledGameObject %s %s: %s %s %s (due %s)%s",
+        outcome.id,
+        outcome.status,
+        outcome.scheduled_action,
+        outcome.game_object_type,
+        outcome.game_object_id,
+        format_ms(outcome.scheduled_date),
+        f": {outcome.error}" if outcome.error else "",
+    )
