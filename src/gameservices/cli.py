@@ -7,6 +7,7 @@ import orjson
 import typer
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
+from gameservices.cli_import import import_events
 from gameservices.cli_worker import worker
 from gameservices.errors import GameServicesError
 from gameservices.services import partner as partner_service
@@ -19,6 +20,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 partner_app = typer.Typer(help="Partners (tenants) and their roles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("worker")(worker)
+app.command("import-events")(import_events)
 app.add_typer(partner_app, name="partner")
 
 

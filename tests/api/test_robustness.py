@@ -148,3 +148,31 @@ def test_fuzzed_bodies_never_give_a_500(api: Api, path: str, body: dict[str, Any
     assert status in (200, 400, 404, 409), (path, body, status, answer)
     if status != 200:
         assert _is_error_shape(answer)
+
+
+def test_clearing_a_constrained_list_with_null(api: Api) -> None:
+    badge = api.ok("badge/create", guide.badge_7_1())
+    cleared = api.ok("badge/update", {"id": badge["id"], "virtualEventIds": None})
+    assert "virtualEventIds" not in cleared
+    leaderboard = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    status, error = api.call("leaderboard/update", {"id": leaderboard["id"], "virtualEventIds": None})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "virtualEventIds"
+
+
+def test_profiles_have_no_status_filter(api: Api) -> None:
+    status, error = api.call("userProfile/list", {"statusEqual": "enabled"})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "statusEqual"
+
+
+def test_profile_data_numbers_must_fit_64_bits(api: Api) -> None:
+    status, error = api.call("userProfile/upsert", {"userId": "u", "profileData": {"n": 2**70}})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "profileData"
+
+
+def test_nul_characters_are_refused_after_the_ks_is_checked(api: Api) -> None:
+    body = {**guide.leaderboard_4_2(), "name": "a\u0000b"}
+    status, error = api.call("leaderboard/create", body, ks="")
+    assert status == 401 and error["code"] == "MISSING_KS"
+    status, error = api.call("leaderboard/create", body)
+    assert status == 400 and error["args"]["PARAM_NAME"] == "name"
+    assert api.ok("leaderboard/list")["totalCount"] == 0

@@ -11,8 +11,10 @@ from gameservices.api import (
     badge,
     certificate,
     event,
+    event_csv,
     lead_scoring,
     leaderboard,
+    report,
     rule,
     scheduled_game_object,
     user_badge,
@@ -26,6 +28,7 @@ from gameservices.api.deps import authenticate_request
 from gameservices.api.errors import error_response, from_validation_error, handle_service_error
 from gameservices.api.json import JsonResponse
 from gameservices.api.limits import BodyLimits
+from gameservices.api.rate_limit import RateLimit
 from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.live import LiveState
 from gameservices.settings import Settings
@@ -45,6 +48,8 @@ CONTROLLER_ROUTERS = (
     user_certificate_report.router,
     user_lead_scoring.router,
     event.router,
+    event_csv.router,
+    report.router,
 )
 _log = logging.getLogger(__name__)
 
@@ -76,6 +81,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
+    # Added last, so it runs first: an over-eager partner is turned away before its body is read.
+    app.add_middleware(RateLimit, per_second=settings.rate_limit_per_second)
     return app
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gameservices.api.limits import NUL_PATH, nul_error
 from gameservices.rendering.background import BackgroundLoader
 from gameservices.services.live import LiveState
 from gameservices.services.session import Caller, authenticate, require
@@ -79,6 +80,9 @@ def authenticate_request(request: Request) -> Caller:
 def _api(request: Request, permission: str) -> Api:
     caller = authenticate_request(request)
     require(caller, permission, service=service_name(request))
+    nul_path = request.scope.get("state", {}).get(NUL_PATH)
+    if nul_path is not None:
+        raise nul_error(nul_path)
     state = request.app.state
     return Api(state.engine, caller, state.settings, state.live, state.backgrounds)
 

@@ -15,12 +15,15 @@ def list_query(
     order_fields: frozenset[str] = STANDARD_ORDER_FIELDS,
     equals: dict[str, Any] | None = None,
     virtual_event_ids: frozenset[str] | None = None,
+    has_status: bool = True,
 ) -> ListQuery:
     """Merge the filters given at the top level and under ``filter`` (top level wins) into a ListQuery."""
     merged: dict[str, Any] = {}
     if body.filter is not None:
         merged.update(body.filter.model_dump(exclude_none=True))
     merged.update(body.model_dump(include=set(ListFilter.model_fields), exclude_none=True))
+    if not has_status and merged.get("statusEqual") is not None:
+        raise ValidationFailed("statusEqual", "this list has no status to filter on")
     field, descending = _order(merged.get("orderBy"), order_fields)
     id_in = merged.get("idIn")
     if isinstance(id_in, str):

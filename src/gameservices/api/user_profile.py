@@ -81,7 +81,9 @@ def delete(body: UserIdRequest, api: WriteApi) -> dict[str, Any]:
 @router.post("/list", response_model=None, responses={200: {"model": ListResult}})
 def list_(body: UserProfileList, api: ReadApi) -> dict[str, Any]:
     """The profiles matching the filters."""
-    query = list_query(body, order_fields=_ORDER_FIELDS, equals={"userId": body.userIdEqual})
+    query = list_query(
+        body, order_fields=_ORDER_FIELDS, equals={"userId": body.userIdEqual}, has_status=False
+    )
     with api.read() as conn:
         total, records = service.list_page(conn, partner_id=api.partner_id, query=query)
         return list_response(total, [service.view(record) for record in records])

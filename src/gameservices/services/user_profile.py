@@ -152,5 +152,9 @@ def _changed(conn: Connection, state: PartnerState, partner_id: int, record: Pro
 
 
 def _check_size(data: dict[str, Any]) -> None:
-    if len(orjson.dumps(data.get("profileData") or {})) > MAX_PROFILE_DATA_BYTES:
+    try:
+        size = len(orjson.dumps(data.get("profileData") or {}))
+    except orjson.JSONEncodeError as error:
+        raise ValidationFailed("profileData", "numbers must fit in 64 bits") from error
+    if size > MAX_PROFILE_DATA_BYTES:
         raise ValidationFailed("profileData", f"at most {MAX_PROFILE_DATA_BYTES} bytes of JSON")

@@ -11,7 +11,6 @@ from pydantic import (
     WithJsonSchema,
     create_model,
 )
-from pydantic.fields import FieldInfo
 
 from gameservices.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from gameservices.domain.timefmt import parse_time
@@ -28,7 +27,15 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Time = Annotated[
     int,
     BeforeValidator(parse_time),
-    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}),
+    # Years 1970 to 9999, as ISO 8601 text or epoch seconds.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-"},
+                {"type": "number", "minimum": 0, "maximum": 253402300799},
+            ]
+        }
+    ),
 ]
 VirtualEventIds = Annotated[
     list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
@@ -106,9 +113,11 @@ def update_model(create: type[BaseModel], name: str) -> type[RequestModel]:
     """The update body of a controller: ``id`` plus every create field, all optional (null clears)."""
     fields: dict[str, Any] = {"id": (Id, ...)}
     for field_name, info in create.model_fields.items():
-        optional = FieldInfo.merge_field_infos(info, default=None)
         annotation: Any = info.annotation
-        fields[field_name] = (annotation | None, optional)
+        if info.metadata:
+            # Constraints (max_length, validators) belong to the value's type, not to the null that clears it.
+            annotation = Annotated[(annotation, *info.metadata)]
+        fields[field_name] = (annotation | None, Field(None, description=info.description))
     model: type[RequestModel] = create_model(name, __base__=RequestModel, **fields)
     return model
 

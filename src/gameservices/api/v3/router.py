@@ -51,6 +51,16 @@ def _router() -> APIRouter:
             methods=[method],
             operation_id=f"{method.lower()}_api_v3_service_action",
             response_model=None,
+            response_class=Response,
+            responses={
+                200: {
+                    "description": "The result, or a KalturaAPIException, in Kaltura's envelope",
+                    "content": {
+                        "text/xml": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {}},
+                    },
+                }
+            },
             summary="Kaltura API v3 action (game_userscore, leaderboard_userscore, session)",
             description="Parameters as form fields, JSON or query string (`filter[gameObjectId]`, `ks`); "
             "`format=1` answers JSON, `format=2` (default) XML. Errors are KalturaAPIException results with "

@@ -1,0 +1,109 @@
+"""ASGI middleware limiting each partner's request rate: a token bucket per partner id, answered with 429."""
+
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gameservices.auth.ks import KsInvalid, peek_partner_id
+from gameservices.errors import RateLimited
+
+
+class TokenBuckets:
+    """One bucket per partner holding up to ``rate`` tokens, refilled at ``rate`` tokens a second."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.clock = clock
+        self._buckets: dict[int, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, partner_id: int) -> float:
+        """Take a token; 0.0 when granted, otherwise the seconds until one is available."""
+        now = self.clock()
+        with self._lock:
+            tokens, since = self._buckets.get(partner_id, (self.rate, now))
+            tokens = min(self.rate, tokens + (now - since) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[partner_id] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[partner_id] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+
+class RateLimit:
+    """Refuse a partner's requests over ``per_second`` with 429 ``RATE_LIMITED`` (0 turns the limit off).
+
+    The partner id is read from the KS without verifying it: a forged KS can only spend the named partner's
+    tokens, never anyone's data, and verifying every KS before counting would make floods expensive.
+    Requests without a readable KS pass through to be refused by authentication.
+    """
+
+    def __init__(self, app: ASGIApp, *, per_second: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.buckets = TokenBuckets(float(per_second), clock) if per_second > 0 else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.buckets is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        partner_id = partner_of(scope)
+        wait = self.buckets.take(partner_id) if partner_id is not None else 0.0
+        if wait > 0.0:
+            await _refuse(send, wait)
+            return
+        await self.app(scope, receive, send)
+
+
+def partner_of(scope: Scope) -> int | None:
+    """The partner id named by the request's KS (header, or the ``ks`` query parameter of API v3)."""
+    ks = _header_ks(scope) or _query_ks(scope)
+    if not ks:
+        return None
+    try:
+        return peek_partner_id(ks)
+    except KsInvalid:
+        return None
+
+
+def _header_ks(scope: Scope) -> str | None:
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").strip().partition(" ")
+            if scheme.lower() in ("bearer", "ks") and token.strip():
+                return token.strip()
+    return None
+
+
+def _query_ks(scope: Scope) -> str | None:
+    query_string: bytes = scope.get("query_string", b"")
+    query = query_string.decode("latin-1")
+    for name, value in parse_qsl(query):
+        if name == "ks" and value:
+            return value
+    return None
+
+
+async def _refuse(send: Send, wait: float) -> None:
+    error = RateLimited(
+        "Too many requests for this partner; retry later", args={"RETRY_AFTER": round(wait, 3)}
+    )
+    payload = orjson.dumps(
+        {
+            "code": error.code,
+            "message": error.message,
+            "objectType": "KalturaAPIException",
+            "args": error.arguments,
+        }
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"retry-after", str(max(1, int(wait + 0.999))).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

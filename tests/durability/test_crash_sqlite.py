@@ -1,0 +1,25 @@
+"""Crash safety on SQLite: a server SIGKILLed at random moments of an ingestion ends in the same state as one
+that was never interrupted, and the database file passes ``PRAGMA integrity_check``."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.durability.crash_ingest import FIGURES, assert_same_state, sqlite_run, summary
+
+
+@pytest.mark.parametrize(
+    ("events", "kills"),
+    [
+        pytest.param(12_000, 5, id="ci"),
+        pytest.param(1_000_000, 20, id="million", marks=pytest.mark.slow),
+    ],
+)
+def test_sigkill_mid_ingest_loses_and_repeats_nothing(
+    tmp_path: Path, request: pytest.FixtureRequest, events: int, kills: int
+) -> None:
+    reference, crashed = sqlite_run(tmp_path, batches=events // 1_000, kills=kills, seed=11)
+    request.node.user_properties.append((FIGURES, summary("SQLite", reference, crashed)))
+    assert crashed.figures.kills == kills
+    assert crashed.fingerprint["processed_events"][0] == events
+    assert_same_state(reference, crashed)

@@ -1,0 +1,309 @@
+"""Tenancy (OWASP API1, broken object level authorisation): partner B naming partner A's ids gets exactly what a
+twin partner C gets for ids nobody has, and A's rows do not change.
+
+Hypothesis writes request templates whose ids are tokens. B's copy of a request names A's real ids; C's copy
+names unknown ids of the same shape. B and C start empty and receive the same requests in the same order, so
+their answers must be identical once the tokens and the values the server makes up (new ids, times, partner
+ids) are put back in the same form.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from tests.api import guide_bodies as guide
+from tests.conftest import Partner
+from tests.security.conftest import MARKER, Populated, checksum
+
+KINDS = ("leaderboard", "badge", "certificate", "leadScoring")
+OBJECTS = tuple(f"<obj:{kind}>" for kind in KINDS)
+RULES = tuple(f"<rule:{index}>" for index in range(4))
+SCHEDULES = tuple(f"<schedule:{index}>" for index in range(2))
+RECORDS = tuple(f"<record:{index}>" for index in range(3))
+USERS = tuple(f"<user:{index}>" for index in range(3))
+ENTRIES = tuple(f"<entry:{index}>" for index in range(3))
+EXAMPLES_PER_GROUP = 1430  # seven groups: 10,010 requests
+_SERVER_ID = re.compile(r"\b[0-9a-f]{24}\b")
+_TIME_KEYS = {"createdAt", "updatedAt", "executedAt", "certificationDate", "achievedTimestamp"}
+
+Template = tuple[str, str, dict[str, Any]]  # (api, path, body) with tokens in place of ids
+
+
+def real_values(owner: Populated) -> dict[str, str]:
+    """Each token's value in partner A's data."""
+    values = {f"<obj:{kind}>": owner.objects[kind] for kind in KINDS}
+    values.update(zip(RULES, owner.rules, strict=True))
+    values.update(zip(SCHEDULES, owner.schedules, strict=True))
+    values.update(zip(RECORDS, owner.certificate_records, strict=True))
+    values.update(zip(USERS, owner.users, strict=True))
+    values.update(zip(ENTRIES, owner.entries, strict=True))
+    return values
+
+
+def unknown_values(real: dict[str, str]) -> dict[str, str]:
+    """Each token's stand-in that no partner has: same shape, same order among tokens."""
+    return {
+        token: ("0" * 12 + value[12:]) if _SERVER_ID.fullmatch(value) else value + "0"
+        for token, value in real.items()
+    }
+
+
+def render(template: Any, values: dict[str, str]) -> Any:
+    """The template with every token replaced by its value."""
+    text = json.dumps(template)
+    for token, value in values.items():
+        text = text.replace(token, value)
+    return json.loads(text)
+
+
+def normalise(body: Any, values: dict[str, str]) -> Any:
+    """An answer with the tokens put back and the server's own ids, times and partner ids made neutral."""
+    text = json.dumps(body, sort_keys=True)
+    for token, value in sorted(values.items(), key=lambda item: -len(item[1])):
+        text = text.replace(value, token)
+    made_up: dict[str, str] = {}
+    text = _SERVER_ID.sub(lambda match: made_up.setdefault(match.group(), f"<new:{len(made_up)}>"), text)
+    return _neutral(json.loads(text))
+
+
+def _neutral(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: "<time>"
+            if key in _TIME_KEYS and item
+            else "<partner>"
+            if key == "partnerId"
+            else _neutral(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_neutral(item) for item in value]
+    return value
+
+
+words = st.text(alphabet="ABCDEFGHIJ0123456789", min_size=1, max_size=8)
+objects = st.sampled_from(OBJECTS)
+any_id = st.sampled_from(OBJECTS + RULES + SCHEDULES + RECORDS)
+users = st.sampled_from(USERS)
+entries = st.sampled_from(ENTRIES)
+kinds = st.sampled_from(KINDS)
+pagers = st.fixed_dictionaries({"pageSize": st.integers(1, 50), "pageIndex": st.integers(1, 3)})
+
+
+def _v1(action: str, body: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Template]:
+    return body.map(lambda made: ("v1", action, made))
+
+
+def _create_body(kind: str, name: str) -> dict[str, Any]:
+    bodies: dict[str, Callable[[], dict[str, Any]]] = {
+        "leaderboard": guide.leaderboard_4_2,
+        "badge": guide.badge_7_1,
+        "certificate": guide.certificate_8_2,
+        "leadScoring": guide.lead_scoring_9_3,
+    }
+    return {**bodies[kind](), "name": name}
+
+
+def game_object_requests() -> st.SearchStrategy[Template]:
+    """get, update, delete, clone, list (filtered by A's ids) and create of the four game-object controllers."""
+    by_id = st.tuples(kinds, st.sampled_from(["get", "delete", "clone"]), any_id).map(
+        lambda made: ("v1", f"{made[0]}/{made[1]}", {"id": made[2]})
+    )
+    update = st.tuples(kinds, any_id, words, st.sampled_from(["enabled", "disabled"])).map(
+        lambda made: ("v1", f"{made[0]}/update", {"id": made[1], "name": made[2], "status": made[3]})
+    )
+    listed = st.tuples(kinds, st.lists(any_id, min_size=1, max_size=4), pagers).map(
+        lambda made: ("v1", f"{made[0]}/list", {"idIn": made[1], "pager": made[2]})
+    )
+    create = st.tuples(kinds, st.sampled_from(OBJECTS + USERS)).map(
+        lambda made: ("v1", f"{made[0]}/create", _create_body(made[0], made[1]))
+    )
+    return st.one_of(by_id, update, listed, create)
+
+
+def rule_requests() -> st.SearchStrategy[Template]:
+    """Rules attached to, read from, changed on and listed from A's objects."""
+    create = st.tuples(kinds, objects).map(
+        lambda made: ("v1", "rule/create", {**guide.rule_6_7(made[1]), "gameObjectType": made[0]})
+    )
+    return st.one_of(
+        create,
+        _v1("rule/get", st.fixed_dictionaries({"id": any_id})),
+        _v1("rule/update", st.fixed_dictionaries({"id": any_id, "name": words})),
+        _v1("rule/delete", st.fixed_dictionaries({"id": any_id})),
+        _v1("rule/list", st.fixed_dictionaries({"gameObjectId": objects})),
+    )
+
+
+def schedule_requests() -> st.SearchStrategy[Template]:
+    """Schedules of A's objects, and A's schedules by id."""
+    create = st.tuples(kinds, objects, st.sampled_from(["enable", "disable"])).map(
+        lambda made: (
+            "v1",
+            "scheduledGameObject/create",
+            {**guide.schedule_13(made[1], made[2], "2032-01-01T00:00:00Z"), "gameObjectType": made[0]},
+        )
+    )
+    return st.one_of(
+        create,
+        _v1("scheduledGameObject/get", st.fixed_dictionaries({"id": any_id})),
+        _v1(
+            "scheduledGameObject/update",
+            st.fixed_dictionaries({"id": any_id, "scheduledAction": st.just("enable")}),
+        ),
+        _v1("scheduledGameObject/delete", st.fixed_dictionaries({"id": any_id})),
+        _v1("scheduledGameObject/list", st.fixed_dictionaries({"gameObjectId": objects, "pager": pagers})),
+    )
+
+
+def profile_requests() -> st.SearchStrategy[Template]:
+    """A's users named in B's profile actions."""
+    return st.one_of(
+        *(
+            _v1(f"userProfile/{action}", st.fixed_dictionaries({"userId": users, "fullName": words}))
+            for action in ("create", "upsert", "update")
+        ),
+        _v1("userProfile/get", st.fixed_dictionaries({"userId": users})),
+        _v1("userProfile/delete", st.fixed_dictionaries({"userId": users})),
+        _v1("userProfile/list", st.fixed_dictionaries({"userIdEqual": users})),
+        _v1("userProfile/list", st.fixed_dictionaries({"idIn": st.lists(users, min_size=1, max_size=3)})),
+    )
+
+
+def score_requests() -> st.SearchStrategy[Template]:
+    """Scores, progress, badges, certificates and lead scores of A's objects and users."""
+    target = {"gameObjectId": objects, "userId": users}
+    listed = {"gameObjectId": objects, "pager": pagers}
+    return st.one_of(
+        _v1("userScore/get", st.fixed_dictionaries(target)),
+        _v1("userScore/ruleProgress", st.fixed_dictionaries(target)),
+        _v1("userScore/clear", st.fixed_dictionaries({"gameObjectId": objects})),
+        _v1(
+            "userScore/list",
+            st.fixed_dictionaries(listed, optional={"userIdEqual": users}),
+        ),
+        _v1(
+            "userScore/getSubGameOptions",
+            st.fixed_dictionaries({"gameObjectId": objects, "subGameId": st.integers(0, 2)}),
+        ),
+        _v1(
+            "userBadge/list",
+            st.fixed_dictionaries(listed, optional={"userIdEqual": users}),
+        ),
+        _v1(
+            "userCertificateReport/list",
+            st.fixed_dictionaries(listed, optional={"userId": users}),
+        ),
+        _v1("userCertificateReport/serveCertificate", st.fixed_dictionaries({"id": any_id})),
+        _v1(
+            "userLeadScoring/list",
+            st.fixed_dictionaries(listed, optional={"userIdEqual": users}),
+        ),
+    )
+
+
+def event_requests() -> st.SearchStrategy[Template]:
+    """Events naming A's users and entries (B's own rules, if any, score them for B only)."""
+    event = st.fixed_dictionaries(
+        {
+            "eventType": st.just("viewPeriod"),
+            "userId": users,
+            "entryId": entries,
+            "playTime": st.integers(1, 200),
+        },
+        optional={"eventId": words},
+    )
+    return _v1("event/send", st.fixed_dictionaries({"events": st.lists(event, min_size=1, max_size=3)}))
+
+
+def v3_requests() -> st.SearchStrategy[Template]:
+    """API v3 ``game_userscore`` list, update and delete on A's leaderboard and users."""
+    lists = st.fixed_dictionaries(
+        {"filter[gameObjectId]": objects, "filter[gameObjectType]": st.just("1")},
+        optional={"filter[userIdEqual]": users},
+    )
+    update = st.fixed_dictionaries(
+        {
+            "gameObjectId": objects,
+            "gameObjectType": st.just("1"),
+            "userId": users,
+            "score": st.integers(-5, 500).map(str),
+        }
+    )
+    delete = st.fixed_dictionaries({"gameObjectId": objects, "gameObjectType": st.just("1"), "userId": users})
+    return st.one_of(
+        lists.map(lambda made: ("v3", "game_userscore/list", made)),
+        update.map(lambda made: ("v3", "game_userscore/update", made)),
+        delete.map(lambda made: ("v3", "game_userscore/delete", made)),
+        lists.map(lambda made: ("v3", "leaderboard_userscore/list", made)),
+    )
+
+
+GROUPS: dict[str, Callable[[], st.SearchStrategy[Template]]] = {
+    "game_objects": game_object_requests,
+    "rules": rule_requests,
+    "schedules": schedule_requests,
+    "profiles": profile_requests,
+    "scores": score_requests,
+    "events": event_requests,
+    "v3": v3_requests,
+}
+
+
+def send(client: Any, ks: str, template: Template) -> tuple[int, Any]:
+    """Send one rendered request as the partner of ``ks``; the answer's status and decoded body."""
+    kind, path, body = template
+    if kind == "v1":
+        response = client.post(f"/api/v1/{path}", json=body, headers={"Authorization": f"Bearer {ks}"})
+    else:
+        service, action = path.split("/")
+        form = {"format": "1", "ks": ks, **body}
+        response = client.post(f"/api_v3/service/{service}/action/{action}", data=form)
+    if response.headers.get("content-type", "").startswith("application/pdf"):
+        return response.status_code, {"pdf": len(response.content)}
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_intruder_gets_what_unknown_ids_get(
+    app_client: Any, new_partner: Any, engine: Engine, owner: Populated, group: str
+) -> None:
+    intruder: Partner = new_partner("intruder")
+    twin: Partner = new_partner("twin")
+    real = real_values(owner)
+    unknown = unknown_values(real)
+    before = checksum(engine, owner.partner.id)
+    sent: list[str] = []
+
+    @settings(
+        max_examples=EXAMPLES_PER_GROUP,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(template=GROUPS[group]())
+    def exchange(template: Template) -> None:
+        kind, path, body = template
+        status, answer = send(app_client, intruder.ks, (kind, path, render(body, real)))
+        twin_status, twin_answer = send(app_client, twin.ks, (kind, path, render(body, unknown)))
+        sent.append(path)
+        assert MARKER not in json.dumps(answer), (path, answer)
+        assert status == twin_status and normalise(answer, real) == normalise(twin_answer, unknown), (
+            template,
+            (status, answer),
+            (twin_status, twin_answer),
+        )
+
+    while len(sent) < EXAMPLES_PER_GROUP:
+        exchange()  # a group whose requests hypothesis exhausts early runs again
+    assert checksum(engine, owner.partner.id) == before
+    print(
+        f"\nBOLA {group}: {len(sent)} requests with the intruder's KS naming the owner's ids "
+        f"({len(set(sent))} actions), 0 leaks, 0 differences from unknown ids, owner's rows unchanged"
+    )
