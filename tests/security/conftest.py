@@ -132,3 +132,11 @@ def owner(app_client: Any, new_partner: Any) -> Populated:
     """A partner populated with every kind of data."""
     made: Partner = new_partner("owner")
     return populate(Api(app_client, made.ks), made)
+
+
+@pytest.fixture
+def sqlite_only(database_url: str) -> None:
+    """For properties of the API layer, which issues the same queries on both databases: run them once, on
+    SQLite, to keep the suite fast (tenancy at the SQL level is covered on PostgreSQL by tests/api/test_tenancy.py)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("an API-layer property, checked on SQLite")

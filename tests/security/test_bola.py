@@ -21,6 +21,7 @@ from tests.api import guide_bodies as guide
 from tests.conftest import Partner
 from tests.security.conftest import MARKER, Populated, checksum
 
+pytestmark = pytest.mark.usefixtures("sqlite_only")
 KINDS = ("leaderboard", "badge", "certificate", "leadScoring")
 OBJECTS = tuple(f"<obj:{kind}>" for kind in KINDS)
 RULES = tuple(f"<rule:{index}>" for index in range(4))

@@ -15,6 +15,7 @@ from gameservices.api.app import create_app
 from gameservices.settings import Settings
 from tests.conftest import Partner
 
+pytestmark = pytest.mark.usefixtures("sqlite_only")
 OPENAPI = "/api/v1/openapi.json"
 # A schema cannot say every business rule (endDate after startDate, ids that exist, no NUL characters), so a
 # schema-valid request may rightly be refused with 400/404; every other check runs.
