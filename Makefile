@@ -37,8 +37,12 @@ lint: $(VENV)/.installed-dev ## ruff check, ruff format --check, mypy --strict
 test: lint ## Run the linters and the whole test suite (PostgreSQL too when GAMESERVICES_TEST_POSTGRES_URL is set)
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-dev ## Run the benchmark suite (prints a table; never fails the tests)
-	$(BIN)/python bench/run.py
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-dev
+
+bench: $(VENV)/.installed-bench ## Run the benchmark suite (prints a table, writes bench/results/latest.md; never part of test)
+	$(BIN)/python bench/run.py $(WORKLOADS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

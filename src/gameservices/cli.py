@@ -1,5 +1,6 @@
 """The ``gameservices`` command: serve the API, migrate the database, manage partners, mint sessions."""
 
+import gc
 import sys
 from typing import Annotated
 
@@ -55,9 +56,18 @@ def serve(
             _print_json(demo)
     sys.stdout.write(f"Serving http://{host}:{port}/api/v1 on {engine.url.render_as_string()}\n")
     sys.stdout.flush()
+    application = create_app(settings, engine)
+    with write_transaction(engine) as conn:
+        # Every partner's rules, buckets and rank indexes are loaded before the first request, not by it.
+        application.state.live.warm_up(
+            conn, [partner["partnerId"] for partner in partner_service.list_partners(conn)]
+        )
+    # The loaded state lives as long as the process: keep the collector from scanning it again and again.
+    gc.collect()
+    gc.freeze()
     scheduler = start_scheduler(engine)
     try:
-        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+        uvicorn.run(application, host=host, port=port, log_level="warning")
     finally:
         scheduler.stop()
 

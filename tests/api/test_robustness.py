@@ -176,3 +176,16 @@ def test_nul_characters_are_refused_after_the_ks_is_checked(api: Api) -> None:
     status, error = api.call("leaderboard/create", body)
     assert status == 400 and error["args"]["PARAM_NAME"] == "name"
     assert api.ok("leaderboard/list")["totalCount"] == 0
+
+
+def test_integers_beyond_64_bits_in_free_form_fields_round_trip(api: Api) -> None:
+    leaderboard = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    rule = api.ok(
+        "rule/create",
+        {
+            **guide.rule_6_7(leaderboard["id"]),
+            "conditions": [{"fact": "score", "operator": "lessThan", "value": 2**70}],
+        },
+    )
+    assert rule["conditions"][0]["value"] == 2**70
+    assert api.ok("rule/get", {"id": rule["id"]})["conditions"][0]["value"] == 2**70

@@ -1,5 +1,6 @@
 """The JSON response class of the API, serialising with orjson."""
 
+import json
 from typing import Any
 
 import orjson
@@ -7,8 +8,12 @@ from starlette.responses import JSONResponse
 
 
 class JsonResponse(JSONResponse):
-    """A JSON response rendered by orjson (fast, and strict about what is JSON)."""
+    """A JSON response rendered by orjson (fast), or by the standard library for what orjson refuses (integers
+    beyond 64 bits, which JSON bodies may carry into free-form fields)."""
 
     def render(self, content: Any) -> bytes:
         """Serialise the content."""
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:
+            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()

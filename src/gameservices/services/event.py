@@ -1,12 +1,13 @@
 """The ``event`` controller: analytics events in, buckets, the score ledger and ranks out, in one transaction."""
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gameservices.domain.awards import Award, Evaluation
 from gameservices.domain.engine import evaluate
-from gameservices.domain.events import NormalizedEvent, normalize_events
+from gameservices.domain.events import NormalizedBatch, NormalizedEvent, normalize_events
 from gameservices.errors import ValidationFailed
 from gameservices.services import achievements
 from gameservices.services.live import PartnerState, UserStanding, refresh
@@ -32,6 +33,14 @@ class SendResult:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
 
 
+@dataclass
+class _Outcome:
+    """Refusals and duplicates of a merged sequence, by position in it."""
+
+    duplicates: list[int] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
 def send(
     conn: Connection,
     *,
@@ -44,30 +53,76 @@ def send(
 
     The caller holds the partner's writer turn around the transaction.
     """
-    if len(raw_events) > MAX_EVENTS_PER_CALL:
+    return send_calls(conn, state=state, partner_id=partner_id, calls=[(raw_events, received_at)])[0]
+
+
+def send_calls(
+    conn: Connection,
+    *,
+    state: PartnerState,
+    partner_id: int,
+    calls: Sequence[tuple[Sequence[object], float]],
+) -> list[SendResult]:
+    """Apply several calls' batches (raw events, received at) in one transaction, exactly as if they had been
+    sent one after another; return one result per call.
+
+    Lets a server commit concurrent calls together (one durable commit for many calls); the caller holds the
+    partner's writer turn around the transaction and answers no call before it commits.
+    """
+    if not calls:
+        return []
+    if any(len(raw_events) > MAX_EVENTS_PER_CALL for raw_events, _ in calls):
         raise ValidationFailed("events", f"at most {MAX_EVENTS_PER_CALL} events per call")
     refresh(conn, state, partner_id, state_repository.lock_versions(conn, partner_id))
-    batch = normalize_events(raw_events, received_at=received_at)
-    result = SendResult(rejected=[_refusal(*item) for item in batch.rejected])
-    events, positions = _without_duplicates(conn, partner_id, batch.events, batch.positions, result)
+    # The calls' events as one sequence; `starts` maps a position in it back to its call.
+    starts: list[int] = []
+    merged = NormalizedBatch([], [], [])
+    offset = 0
+    for raw_events, received_at in calls:
+        starts.append(offset)
+        batch = normalize_events(raw_events, received_at=received_at)
+        merged.events.extend(batch.events)
+        merged.positions.extend(offset + position for position in batch.positions)
+        merged.rejected.extend((offset + position, code, text) for position, code, text in batch.rejected)
+        offset += len(raw_events)
+    result = _apply(conn, state, partner_id, merged, max(at for _, at in calls))
+    return _split(result, starts, [len(raw_events) for raw_events, _ in calls])
+
+
+def _apply(
+    conn: Connection, state: PartnerState, partner_id: int, batch: NormalizedBatch, received_at: float
+) -> _Outcome:
+    outcome = _Outcome(rejected=[_refusal(*item) for item in batch.rejected])
+    events, positions = _without_duplicates(conn, partner_id, batch.events, batch.positions, outcome)
     if not events:
-        return result
+        return outcome
     profiles = DatabaseProfiles(conn, partner_id, sorted({event.user_id for event in events}))
     assert state.rule_set is not None
     evaluation = evaluate(events, rule_set=state.rule_set, buckets=state, profiles=profiles)
     refused = {index for index, _, _ in evaluation.rejected}
-    result.rejected.extend(
+    outcome.rejected.extend(
         _refusal(positions[index], code, message) for index, code, message in evaluation.rejected
     )
-    result.rejected.sort(key=lambda item: int(item["index"]))
+    outcome.rejected.sort(key=lambda item: int(item["index"]))
     accepted = [event for index, event in enumerate(events) if index not in refused]
-    result.accepted = len(accepted)
     _persist(conn, state, partner_id, accepted, evaluation, received_at)
-    return result
+    return outcome
+
+
+def _split(outcome: _Outcome, starts: list[int], sizes: list[int]) -> list[SendResult]:
+    results = [SendResult() for _ in starts]
+    for position in outcome.duplicates:
+        results[bisect_right(starts, position) - 1].duplicates += 1
+    for refusal in outcome.rejected:
+        call = bisect_right(starts, int(refusal["index"])) - 1
+        results[call].rejected.append({**refusal, "index": int(refusal["index"]) - starts[call]})
+    for result, size in zip(results, sizes, strict=True):
+        result.accepted = size - result.duplicates - len(result.rejected)
+    return results
 
 
 def _without_duplicates(
-    conn: Connection, partner_id: int, events: list[NormalizedEvent], positions: list[int], result: SendResult
+    conn: Connection, partner_id: int, events: list[NormalizedEvent], positions: list[int], outcome: _Outcome
 ) -> tuple[list[NormalizedEvent], list[int]]:
     ids = [event.event_id for event in events if event.event_id is not None]
     known = state_repository.known_event_ids(conn, partner_id, ids) if ids else set()
@@ -76,7 +131,7 @@ def _without_duplicates(
     for event, position in zip(events, positions, strict=True):
         if event.event_id is not None:
             if event.event_id in known:
-                result.duplicates += 1
+                outcome.duplicates.append(position)
                 continue
             known.add(event.event_id)
         kept.append(event)

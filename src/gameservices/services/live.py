@@ -4,12 +4,13 @@ partner's versions in the database show that another process (or an operation th
 in place) changed it."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from gameservices.domain.buckets import Bucket, BucketKey
-from gameservices.domain.engine import RuleSet
+from gameservices.domain.engine import RuleSet, collector_paused
 from gameservices.ranking import MemoryRankIndex, RankIndex
 from gameservices.services import rule_set as rule_set_service
 from gameservices.storage import engine_state as state_repository
@@ -42,6 +43,20 @@ class Board:
             self.index.set(user_id, standing.score, standing.reached_at)
 
 
+Call = TypeVar("Call")
+Result = TypeVar("Result")
+
+
+@dataclass(slots=True)
+class _Pending(Generic[Call]):
+    """A call waiting for its group: its outcome is set by the thread that ran the group."""
+
+    call: Call
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
 class PartnerState:
     """What one partner's requests need in memory; guarded by its locks."""
 
@@ -56,6 +71,10 @@ class PartnerState:
         # Writers of the partner take turns; readers only wait while a writer applies its changes.
         self.write_lock = threading.Lock()
         self.read_lock = threading.RLock()
+        # Calls waiting to be written, run together by one of them while no other group runs (group commit).
+        self.pending: list[_Pending[Any]] = []
+        self.leading = False
+        self.grouping = threading.Condition()
 
     def get_bucket(self, key: BucketKey) -> Bucket | None:
         """The stored bucket for a key (the engine's BucketSource)."""
@@ -103,6 +122,55 @@ class LiveState:
         with state.write_lock:
             yield state
 
+    def grouped(
+        self,
+        partner_id: int,
+        call: Call,
+        run: Callable[[PartnerState, list[Call]], Sequence[Result]],
+    ) -> Result:
+        """Run a write call together with the partner's other waiting calls; return its own result.
+
+        `run` gets the calls in arrival order and returns one result per call, within one transaction that it
+        commits (and whose after-commit updates it applies) before returning; it runs in the writer turn. While
+        one group commits, the calls arriving meanwhile queue up and the next group takes them all: one durable
+        commit for many calls, and still no call returns before its own data is committed. A failing group is
+        run again one call at a time, so a bad call fails alone.
+        """
+        state = self.partner(partner_id)
+        pending: _Pending[Call] = _Pending(call)
+        group: list[_Pending[Call]] = []
+        with state.grouping:
+            state.pending.append(pending)
+            while state.leading and not pending.done:
+                state.grouping.wait()
+            if not pending.done:  # no group runs now: this call leads the next one, with all that waits
+                state.leading = True
+                group, state.pending = state.pending, []
+        if group:
+            try:
+                with state.write_lock:
+                    _run_group(state, group, run)
+            finally:
+                with state.grouping:
+                    for member in group:
+                        if not member.done:
+                            member.error, member.done = (
+                                RuntimeError("the group of calls was interrupted"),
+                                True,
+                            )
+                    state.leading = False
+                    state.grouping.notify_all()
+        if pending.error is not None:
+            raise pending.error
+        result: Result = pending.result
+        return result
+
+    def warm_up(self, conn: Connection, partner_ids: Iterable[int]) -> None:
+        """Load these partners' states now (at server start), so that no request pays for the load."""
+        for partner_id in partner_ids:
+            with self.reading(conn, partner_id):
+                pass
+
     @contextmanager
     def reading(self, conn: Connection, partner_id: int) -> Iterator[PartnerState]:
         """The partner's fresh state, held steady while the block reads it."""
@@ -112,6 +180,24 @@ class LiveState:
             yield state
 
 
+def _run_group(
+    state: PartnerState,
+    group: list[_Pending[Call]],
+    run: Callable[[PartnerState, list[Call]], Sequence[Result]],
+) -> None:
+    try:
+        results = run(state, [pending.call for pending in group])
+    except Exception as error:
+        if len(group) == 1:
+            group[0].error, group[0].done = error, True
+            return
+        for pending in group:
+            _run_group(state, [pending], run)
+        return
+    for pending, result in zip(group, results, strict=True):
+        pending.result, pending.done = result, True
+
+
 def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
     """Reload what the database says has changed since the state was loaded."""
     state_version, rules_version = versions
@@ -119,7 +205,8 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
         state.rule_set = rule_set_service.build_rule_set(conn, partner_id)
         state.rules_version = rules_version
     if state_version != state.state_version:
-        with state.read_lock:
+        # A load creates millions of long-lived objects and no cycles: collector passes over them are waste.
+        with state.read_lock, collector_paused():
             state.buckets = {}
             state.user_buckets = {}
             state.store_buckets(state_repository.load_buckets(conn, partner_id))
@@ -128,17 +215,21 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
 
 
 def _load_boards(conn: Connection, partner_id: int) -> dict[str, Board]:
-    grouped: dict[str, list[tuple[str, UserStanding]]] = {}
-    for row in score_repository.load_user_scores(conn, partner_id):
-        grouped.setdefault(row.game_object_id, []).append(
-            (row.user_id, UserStanding(row.score, row.reached_at, row.hidden))
-        )
+    grouped: dict[str, dict[str, UserStanding]] = {}
+    users: dict[str, UserStanding] | None = None
+    current = None
+    # Rows come ordered by game object, so the dict of the current object is looked up once per object.
+    for object_id, user_id, score, reached_at, hidden in score_repository.user_score_tuples(conn, partner_id):
+        if object_id != current:
+            current = object_id
+            users = grouped.setdefault(object_id, {})
+        users[user_id] = UserStanding(score, reached_at, bool(hidden))  # type: ignore[index]
     boards: dict[str, Board] = {}
     for object_id, standings in grouped.items():
-        board = Board(users=dict(standings))
+        board = Board(users=standings)
         board.index.bulk_load(
             (user_id, standing.score, standing.reached_at)
-            for user_id, standing in standings
+            for user_id, standing in standings.items()
             if not standing.hidden
         )
         boards[object_id] = board

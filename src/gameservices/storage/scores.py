@@ -1,14 +1,16 @@
 """Repository of scores: the per-user per-rule ledger and each user's total on a game object."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from gameservices.storage.engine_state import upsert_tuples
 from gameservices.storage.schema import user_rule_scores, user_scores
-from gameservices.storage.upsert import upsert
 
 RuleScoreKey = tuple[str, str, str]  # (game object id, rule id, user id)
+_LOAD_CHUNK = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,19 +29,13 @@ def add_rule_scores(
 ) -> None:
     """Add points to the ledger (a delta may be negative for external and override rules)."""
     rows = [
-        {
-            "partner_id": partner_id,
-            "game_object_id": object_id,
-            "rule_id": rule_id,
-            "user_id": user_id,
-            "score": delta,
-            "updated_at": now,
-        }
+        (partner_id, object_id, user_id, rule_id, delta, now)
         for (object_id, rule_id, user_id), delta in deltas.items()
     ]
-    upsert(
+    upsert_tuples(
         conn,
         user_rule_scores,
+        ("partner_id", "game_object_id", "user_id", "rule_id", "score", "updated_at"),
         rows,
         keys=("partner_id", "game_object_id", "user_id", "rule_id"),
         set_=lambda new: {"score": user_rule_scores.c.score + new.score, "updated_at": new.updated_at},
@@ -49,19 +45,12 @@ def add_rule_scores(
 def save_user_scores(conn: Connection, partner_id: int, rows: Iterable[UserScoreRow]) -> None:
     """Write users' totals."""
     values = [
-        {
-            "partner_id": partner_id,
-            "game_object_id": row.game_object_id,
-            "user_id": row.user_id,
-            "score": row.score,
-            "reached_at": row.reached_at,
-            "hidden": row.hidden,
-        }
-        for row in rows
+        (partner_id, row.game_object_id, row.user_id, row.score, row.reached_at, row.hidden) for row in rows
     ]
-    upsert(
+    upsert_tuples(
         conn,
         user_scores,
+        ("partner_id", "game_object_id", "user_id", "score", "reached_at", "hidden"),
         values,
         keys=("partner_id", "game_object_id", "user_id"),
         set_=lambda new: {"score": new.score, "reached_at": new.reached_at, "hidden": new.hidden},
@@ -78,6 +67,24 @@ def load_user_scores(conn: Connection, partner_id: int) -> list[UserScoreRow]:
         user_scores.c.hidden,
     ).where(user_scores.c.partner_id == partner_id)
     return [UserScoreRow(*row) for row in conn.execute(statement)]
+
+
+def user_score_tuples(conn: Connection, partner_id: int) -> Iterator[Sequence[Any]]:
+    """Every user total of the partner as (game object, user, score, reached_at, hidden) rows, ordered by game
+    object and streamed in chunks: the fast form for loading a large leaderboard without holding every row."""
+    statement = (
+        select(
+            user_scores.c.game_object_id,
+            user_scores.c.user_id,
+            user_scores.c.score,
+            user_scores.c.reached_at,
+            user_scores.c.hidden,
+        )
+        .where(user_scores.c.partner_id == partner_id)
+        .order_by(user_scores.c.game_object_id)
+    )
+    for chunk in conn.execute(statement).partitions(_LOAD_CHUNK):
+        yield from chunk
 
 
 def scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> list[UserScoreRow]:
