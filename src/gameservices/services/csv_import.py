@@ -95,10 +95,11 @@ def apply(
     The caller holds the partner's writer turn around the transaction.
     """
     several = len(upload.events) > CHUNK_EVENTS
-    # From the second chunk on, event.send reloads the partner's state from this uncommitted transaction.
     # Readers share the live state and may reload it from the committed data at any moment, so a file of
-    # several chunks works on a state of its own; the live one reloads once the transaction has committed.
+    # several chunks works on a private state (loaded once, then carried from chunk to chunk); the live one
+    # reloads once the transaction has committed.
     target = PartnerState() if several else state
+    target.private = several
     problems: list[CsvProblem] = []
     bad_lines: set[int] = set()
     for start in range(0, len(upload.events), CHUNK_EVENTS):

@@ -172,7 +172,10 @@ def _persist(
                 state.board(object_id).put(user_id, standing)
             state.state_version += 1
 
-    after_commit(conn, apply)
+    if state.private:
+        apply()  # nobody else reads a private state: the next batch of this transaction builds on it directly
+    else:
+        after_commit(conn, apply)
 
 
 def _score_changes(

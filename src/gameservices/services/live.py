@@ -63,6 +63,8 @@ class PartnerState:
     def __init__(self) -> None:
         self.state_version = -1
         self.rules_version = -1
+        # A private state serves one transaction only (a large import): its changes apply at once, not on commit.
+        self.private = False
         self.rule_set: RuleSet | None = None
         self.buckets: dict[BucketKey, Bucket] = {}
         # The keys of each user's buckets, for per-user questions (progress, badges, certificates).
