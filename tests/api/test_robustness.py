@@ -189,3 +189,12 @@ def test_integers_beyond_64_bits_in_free_form_fields_round_trip(api: Api) -> Non
     )
     assert rule["conditions"][0]["value"] == 2**70
     assert api.ok("rule/get", {"id": rule["id"]})["conditions"][0]["value"] == 2**70
+
+
+def test_policy_values_the_engine_would_refuse_are_refused_on_create(api: Api) -> None:
+    body = guide.leaderboard_5()
+    body["participationPolicy"]["policies"][0]["values"] = ["   "]
+    status, error = api.call("leaderboard/create", body)
+    assert status == 400 and error["args"]["PARAM_NAME"] == "participationPolicy.policies[0].values"
+    assert api.ok("leaderboard/list")["totalCount"] == 0
+    assert api.ok("event/send", {"events": [{"eventType": "x", "userId": "u"}]})["accepted"] == 1

@@ -54,7 +54,13 @@ def _fuzz(operation: Any, examples: int, check: Any) -> int:
     calls = [0]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: Any) -> None:
         calls[0] += 1
         check(case)

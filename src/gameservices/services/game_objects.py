@@ -4,8 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gameservices.domain.errors import DomainValidationError
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.listing import ListQuery, page_of
+from gameservices.domain.policies import parse_participation_policy
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
 from gameservices.services import visibility
@@ -71,6 +73,7 @@ def create(
     fields = {key: value for key, value in fields.items() if value is not None and key != "objectType"}
     children = fields.pop(kind.children_field, None) if kind.children_field else None
     _check_dates(fields)
+    _check_policy(fields)
     kind.validate(conn, partner_id, None, fields)
     now = now_ms()
     record = GameObjectRecord(
@@ -117,6 +120,7 @@ def update(
         else:
             merged[key] = value
     _check_dates(merged)
+    _check_policy(merged)
     kind.validate(conn, partner_id, record.id, merged)
     data = {key: value for key, value in merged.items() if key not in _COLUMN_FIELDS}
     updated = replace(record, name=merged["name"], status=merged["status"], data=data, updated_at=now_ms())
@@ -180,6 +184,14 @@ def list_page(
         wanted = query.virtual_event_ids
         records = [record for record in records if wanted & set(record.data.get("virtualEventIds") or ())]
     return len(records), page_of(records, query)
+
+
+def _check_policy(fields: dict[str, Any]) -> None:
+    # The engine reads the policy with the domain's parser: what it refuses must not be stored.
+    try:
+        parse_participation_policy(fields.get("participationPolicy"))
+    except DomainValidationError as error:
+        raise ValidationFailed(error.field, error.message) from error
 
 
 def _check_dates(fields: dict[str, Any]) -> None:
