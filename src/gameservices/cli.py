@@ -13,7 +13,7 @@ from gameservices.cli_worker import worker
 from gameservices.errors import GameServicesError
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine, write_transaction
+from gameservices.storage.database import open_engine, read_transaction, write_transaction
 from gameservices.storage.migrate import upgrade
 
 app = typer.Typer(help="Self-hostable Kaltura Game Services (SCM) gamification API.", no_args_is_help=True)
@@ -57,7 +57,7 @@ def serve(
     sys.stdout.write(f"Serving http://{host}:{port}/api/v1 on {engine.url.render_as_string()}\n")
     sys.stdout.flush()
     application = create_app(settings, engine)
-    with write_transaction(engine) as conn:
+    with read_transaction(engine) as conn:
         # Every partner's rules, buckets and rank indexes are loaded before the first request, not by it.
         application.state.live.warm_up(
             conn, [partner["partnerId"] for partner in partner_service.list_partners(conn)]
