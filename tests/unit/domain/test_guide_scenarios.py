@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tests.api import guide_bodies as guide
+
 if TYPE_CHECKING:
     from tests.unit.domain.conftest import Game
 
@@ -61,30 +63,7 @@ def test_6_7_watch_sessions(game: Game) -> None:
 
 
 # Guide 6.8: 20 points per upvote per user per entry (max 100), the sub-rule caps upvotes at 5 per user.
-UPVOTES: dict[str, Any] = {
-    "gameObjectType": "leaderboard",
-    "gameObjectId": "lb",
-    "name": "Upvotes on comments",
-    "conditions": [{"fact": "eventType", "operator": "equal", "value": "like"}],
-    "type": "count",
-    "mode": "distribute_points",
-    "metric": "like",
-    "groupBy": "kuserId,entryId",
-    "goal": "1",
-    "points": "20",
-    "maxPoints": "100",
-    "subRules": [
-        {
-            "name": "Cap at 5 upvotes",
-            "type": "count",
-            "metric": "commentId",
-            "groupBy": "kuserId",
-            "goal": "1",
-            "maxPoints": "5",
-            "mode": "block_root_rule_if_exhausted",
-        }
-    ],
-}
+UPVOTES: dict[str, Any] = guide.rule_6_8("lb")
 
 
 def like(user: str, entry: str, comment: str) -> dict[str, object]:

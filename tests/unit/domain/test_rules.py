@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from tests.api import guide_bodies as guide
 
 from gameservices.domain.conditions import Group, Leaf
 from gameservices.domain.errors import DomainValidationError
@@ -202,30 +203,7 @@ def test_badge_rule_still_requires(field: str) -> None:
 
 
 # Guide 6.8.
-UPVOTES: dict[str, Any] = {
-    "gameObjectType": "leaderboard",
-    "gameObjectId": "lb",
-    "name": "Upvotes on comments",
-    "conditions": [{"fact": "eventType", "operator": "equal", "value": "like"}],
-    "type": "count",
-    "mode": "distribute_points",
-    "metric": "like",
-    "groupBy": "kuserId,entryId",
-    "goal": "1",
-    "points": "20",
-    "maxPoints": "100",
-    "subRules": [
-        {
-            "name": "Cap at 5 upvotes",
-            "type": "count",
-            "metric": "commentId",
-            "groupBy": "kuserId",
-            "goal": "1",
-            "maxPoints": "5",
-            "mode": "block_root_rule_if_exhausted",
-        }
-    ],
-}
+UPVOTES: dict[str, Any] = guide.rule_6_8("lb")
 
 
 def test_sub_rule_defaults_and_ids() -> None:
