@@ -149,7 +149,7 @@ def test_warm_up_loads_the_state_before_any_request(api: Api, engine: Engine, pa
         live.warm_up(conn, [partner.id])
     state = live.partner(partner.id)
     assert state.rule_set is not None
-    assert {user: standing.score for user, standing in state.boards[board].users.items()} == {
+    assert {user: standing.score for user, standing in state.boards[board].standings()} == {
         "ann": 10.0,
         "bob": 10.0,
     }

@@ -193,7 +193,7 @@ def _score_changes(
         standing = standings.get(user_key)
         if standing is None:
             current = state.boards.get(award.game_object_id)
-            known = current.users.get(award.user_id) if current is not None else None
+            known = current.standing(award.user_id) if current is not None else None
             standing = (
                 UserStanding(known.score, known.reached_at, known.hidden)
                 if known

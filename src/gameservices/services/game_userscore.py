@@ -103,7 +103,7 @@ def standing(
     """A user's ``KalturaUserScoreProperties`` (rank null when their policy hides them), or None."""
     with live.reading(conn, partner_id) as state:
         board = state.boards.get(game_object_id)
-        found = board.users.get(user_id) if board is not None else None
+        found = board.standing(user_id) if board is not None else None
         if board is None or found is None:
             return None
         return _properties(user_id, found.score, board.index.rank(user_id))

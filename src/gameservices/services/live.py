@@ -42,6 +42,18 @@ class Board:
         else:
             self.index.set(user_id, standing.score, standing.reached_at)
 
+    def standing(self, user_id: str) -> UserStanding | None:
+        """A user's standing (hidden users included), or None when they never scored."""
+        return self.users.get(user_id)
+
+    def standings(self) -> Iterator[tuple[str, UserStanding]]:
+        """Every scored user with their standing, hidden users included, in no particular order."""
+        return iter(self.users.items())
+
+    def __len__(self) -> int:
+        """The number of scored users, hidden ones included."""
+        return len(self.users)
+
 
 Call = TypeVar("Call")
 Result = TypeVar("Result")

@@ -79,7 +79,7 @@ def standings(
         board = state.boards.get(game_object_id) or Board()
         ordered = [
             (-standing.score, standing.reached_at, user_id, standing.hidden)
-            for user_id, standing in board.users.items()
+            for user_id, standing in board.standings()
         ]
     # The rank index keeps this same order for the displayed users; one sort serves both kinds of user.
     ordered.sort()

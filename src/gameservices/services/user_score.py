@@ -43,7 +43,7 @@ def get(
     """A user's score and rank on a game object (rank null for a user their policy hides)."""
     with live.reading(conn, partner_id) as state:
         board = state.boards.get(record.id)
-        standing = board.users.get(user_id) if board is not None else None
+        standing = board.standing(user_id) if board is not None else None
         if board is None or standing is None:
             raise NotFound(
                 f"User [{user_id}] has no score", code="USER_ID_NOT_FOUND", args={"USER_ID": user_id}
@@ -130,7 +130,7 @@ def set_score(
     """Set a user's score by hand (API v3 ``update``): the difference goes to the ledger under the rule id
     ``manual``, so the total stays the sum of the user's rule scores."""
     with live.reading(conn, partner_id) as state:
-        standing = _board(state, record.id).users.get(user_id)
+        standing = _board(state, record.id).standing(user_id)
         current, hidden = (standing.score, standing.hidden) if standing is not None else (0.0, False)
     now = time.time()
     score_repository.add_rule_scores(
@@ -215,7 +215,7 @@ def _teams(
 ) -> dict[str, tuple[float, int]]:
     paths = _filter_paths(record, sub_game_id)
     with live.reading(conn, partner_id) as state:
-        users = dict(_board(state, record.id).users)
+        users = dict(_board(state, record.id).standings())
     segments = _segments(conn, partner_id, list(users), paths)
     teams: dict[str, tuple[float, int]] = {}
     for user_id, standing in users.items():
@@ -244,7 +244,7 @@ def _segments(conn: Connection, partner_id: int, user_ids: list[str], paths: lis
 
 
 def _page_with_hidden(object_id: str, board: Board, offset: int, limit: int) -> dict[str, Any]:
-    ordered = sorted(board.users.items(), key=lambda item: (-item[1].score, item[1].reached_at, item[0]))
+    ordered = sorted(board.standings(), key=lambda item: (-item[1].score, item[1].reached_at, item[0]))
     objects = []
     for rank, (user_id, standing) in enumerate(ordered[offset : offset + limit], start=offset + 1):
         entry = _entry(object_id, user_id, standing.score, rank)

@@ -25,7 +25,7 @@ def refresh_user(conn: Connection, *, state: PartnerState, partner_id: int, user
     facts = None if record is None else facts_of(record)
     changed: list[UserScoreRow] = []
     for object_id, board in state.boards.items():
-        standing = board.users.get(user_id)
+        standing = board.standing(user_id)
         game_object = object_repository.get_game_object(conn, partner_id=partner_id, object_id=object_id)
         if standing is None or game_object is None:
             continue
@@ -66,7 +66,7 @@ def _save(conn: Connection, state: PartnerState, partner_id: int, changed: list[
             state.state_version += 1
             for row in changed:
                 board = state.board(row.game_object_id)
-                standing = board.users.get(row.user_id) or UserStanding(row.score, row.reached_at, row.hidden)
+                standing = board.standing(row.user_id) or UserStanding(row.score, row.reached_at, row.hidden)
                 board.put(row.user_id, replace(standing, hidden=row.hidden))
 
     after_commit(conn, apply)
