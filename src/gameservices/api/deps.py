@@ -10,7 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from gameservices.api.limits import NUL_PATH, nul_error
 from gameservices.rendering.background import BackgroundLoader
 from gameservices.services.live import LiveState
-from gameservices.services.session import Caller, authenticate, require
+from gameservices.services.session import Caller, require
+from gameservices.services.session import authenticate_request as authenticate
 from gameservices.settings import Settings
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
 
@@ -27,9 +28,12 @@ class Api:
         settings: Settings,
         live: LiveState,
         backgrounds: BackgroundLoader,
+        versions: tuple[int, int] = (0, 0),
     ) -> None:
         self.engine = engine
         self.caller = caller
+        # The partner's (state, rules) versions when the request was authenticated.
+        self.versions = versions
         self.settings = settings
         self.live = live
         self.backgrounds = backgrounds
@@ -68,23 +72,22 @@ def service_name(request: Request) -> str:
     return "->".join(parts[-2:]) if len(parts) >= 2 else request.url.path
 
 
-def authenticate_request(request: Request) -> Caller:
-    """Verify the request's KS; raises the service's authentication errors."""
+def authenticate_request(request: Request) -> tuple[Caller, tuple[int, int]]:
+    """Verify the request's KS; the caller and its partner's versions. Raises the authentication errors."""
     engine: Engine = request.app.state.engine
     client_ip = request.client.host if request.client else ""
     uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    with read_transaction(engine) as conn:
-        return authenticate(conn, ks=ks_of(request), client_ip=client_ip, uri=uri)
+    return authenticate(engine, ks=ks_of(request), client_ip=client_ip, uri=uri)
 
 
 def _api(request: Request, permission: str) -> Api:
-    caller = authenticate_request(request)
+    caller, versions = authenticate_request(request)
     require(caller, permission, service=service_name(request))
     nul_path = request.scope.get("state", {}).get(NUL_PATH)
     if nul_path is not None:
         raise nul_error(nul_path)
     state = request.app.state
-    return Api(state.engine, caller, state.settings, state.live, state.backgrounds)
+    return Api(state.engine, caller, state.settings, state.live, state.backgrounds, versions)
 
 
 def reader(

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from gameservices.api.deps import ReadApi, WriteApi
+from gameservices.api.json import JsonResponse
 from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.user_score import (
@@ -28,29 +29,36 @@ def get(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
 
 
 @router.post("/list", response_model=None, responses={200: {"model": ListResult}})
-def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any]:
+def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any] | JsonResponse:
     """Ranked users, a user's neighbourhood, or a sub-leaderboard's standings."""
     offset, size = page_bounds(body.pager)
+    sub = body.subGameProperties
+    if sub is None:
+        # The polled page: rendered directly, it skips the generic encoding pass over the result.
+        return JsonResponse(
+            service.ranking(
+                api.live,
+                api.engine,
+                partner_id=api.partner_id,
+                versions=api.versions,
+                game_object_id=body.gameObjectId,
+                game_object_type=body.gameObjectType,
+                offset=offset,
+                limit=size,
+                user_id=body.userIdEqual,
+                above=body.placesAboveUser,
+                below=body.placesBelowUser,
+                include_hidden=body.includeHidden,
+            )
+        )
     with api.read() as conn:
         record = target_of(conn, api, body)
         common: dict[str, Any] = {"live": api.live, "partner_id": api.partner_id, "record": record}
-        sub = body.subGameProperties
-        if sub is not None and sub.option is not None:
+        if sub.option is not None:
             return service.segment_ranking(
                 conn, **common, sub_game_id=str(sub.id), option=sub.option, offset=offset, limit=size
             )
-        if sub is not None:
-            return service.team_standings(conn, **common, sub_game_id=str(sub.id), offset=offset, limit=size)
-        return service.list_page(
-            conn,
-            **common,
-            offset=offset,
-            limit=size,
-            user_id=body.userIdEqual,
-            above=body.placesAboveUser,
-            below=body.placesBelowUser,
-            include_hidden=body.includeHidden,
-        )
+        return service.team_standings(conn, **common, sub_game_id=str(sub.id), offset=offset, limit=size)
 
 
 @router.post("/ruleProgress", response_model=None, responses={200: {"model": ListResult}})

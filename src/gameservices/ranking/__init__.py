@@ -5,7 +5,16 @@ user's neighbourhood in O(log n), fed by the services with each user's score and
 What does not: scoring, participation policies (hidden users are simply not put in), storage and HTTP.
 """
 
-from gameservices.ranking.index import KEY_PREFIX_SIZE, RankedEntry, RankIndex, entry_from_key, rank_key
+from gameservices.ranking.index import (
+    KEY_PREFIX_SIZE,
+    RankedEntry,
+    RankIndex,
+    entry_from_key,
+    key_standing,
+    key_user_id,
+    rank_key,
+    rank_keys,
+)
 from gameservices.ranking.memory import DEFAULT_BLOCK_SIZE, MemoryRankIndex
 
 __all__ = [
@@ -15,5 +24,8 @@ __all__ = [
     "RankIndex",
     "RankedEntry",
     "entry_from_key",
+    "key_standing",
+    "key_user_id",
     "rank_key",
+    "rank_keys",
 ]

@@ -12,7 +12,11 @@ members are ordered byte-wise.
 """
 
 import struct
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
+from math import isnan
+from operator import add
 from typing import NamedTuple, Protocol
 
 KEY_PREFIX_SIZE = 16
@@ -76,6 +80,14 @@ class RankIndex(Protocol):
         """Replace the content with (user_id, score, reached_at) rows; a repeated user keeps the last."""
         ...
 
+    def standing(self, user_id: str) -> tuple[float, float] | None:
+        """Return the user's (score, reached_at) without computing the rank, or None when the user is absent."""
+        ...
+
+    def entries(self) -> Iterator[tuple[str, float, float]]:
+        """Yield every user as (user_id, score, reached_at), in rank order; the index must not change meanwhile."""
+        ...
+
 
 def rank_key(user_id: str, score: float, reached_at: float) -> bytes:
     """Encode a user's position as bytes whose byte-wise order is the leaderboard order."""
@@ -91,6 +103,43 @@ def rank_key(user_id: str, score: float, reached_at: float) -> bytes:
     # Time ascending: set the sign bit of non-negative times, invert negative ones.
     reached_bits = reached_bits ^ _SIGN_BIT if reached_bits < _SIGN_BIT else reached_bits ^ _ALL_BITS
     return _WORD_PAIR.pack(score_bits, reached_bits) + user_id.encode("utf-8", _USER_ID_ERRORS)
+
+
+def rank_keys(user_ids: Sequence[str], scores: Sequence[float], reached_ats: Sequence[float]) -> list[bytes]:
+    """`rank_key` of each (user_ids[i], scores[i], reached_ats[i]), computed column-wise for a bulk load."""
+    if any(map(isnan, scores)) or any(map(isnan, reached_ats)):
+        bad = next(row for row in zip(scores, reached_ats, strict=True) if isnan(row[0]) or isnan(row[1]))
+        raise ValueError(f"score and reached_at must be numbers, got {bad[0]!r} and {bad[1]!r}")
+    # The float bits of whole columns at once; adding 0.0 turns ints into floats and -0.0 into 0.0.
+    score_bits = array("Q", array("d", map(add, scores, repeat(0.0))).tobytes())
+    reached_bits = array("Q", array("d", map(add, reached_ats, repeat(0.0))).tobytes())
+    pack = _WORD_PAIR.pack
+    # The same mapping as rank_key: for a non-negative score, _LOW_BITS - bits equals bits ^ _LOW_BITS.
+    return [
+        pack(
+            score ^ _LOW_BITS if score < _SIGN_BIT else score,
+            reached ^ _SIGN_BIT if reached < _SIGN_BIT else reached ^ _ALL_BITS,
+        )
+        + user_id.encode("utf-8", _USER_ID_ERRORS)
+        for score, reached, user_id in zip(score_bits, reached_bits, user_ids, strict=True)
+    ]
+
+
+def key_standing(key: bytes) -> tuple[float, float]:
+    """Decode the (score, reached_at) of a key made by `rank_key`."""
+    score_bits, reached_bits = _WORD_PAIR.unpack_from(key)
+    if score_bits < _SIGN_BIT:
+        score_bits = _LOW_BITS - score_bits
+    reached_bits = reached_bits ^ _SIGN_BIT if reached_bits >= _SIGN_BIT else reached_bits ^ _ALL_BITS
+    score: float
+    reached_at: float
+    score, reached_at = _FLOAT_PAIR.unpack(_WORD_PAIR.pack(score_bits, reached_bits))
+    return score, reached_at
+
+
+def key_user_id(key: bytes) -> str:
+    """Decode the userId of a key made by `rank_key`."""
+    return key[KEY_PREFIX_SIZE:].decode("utf-8", _USER_ID_ERRORS)
 
 
 def entry_from_key(rank: int, key: bytes) -> RankedEntry:

@@ -1,7 +1,9 @@
 """In-process rank index: sorted blocks of rank keys, with a Fenwick tree over the block sizes.
 
-Each user costs one `rank_key` bytes object (held by both the userId map and a block) and a userId string;
-neither is tracked by the garbage collector, so a million users add no work to its full collections.
+Each user costs one `rank_key` bytes object, held by a block and by a slot of an open-addressing table that
+finds a user's key from their userId (the key ends with the UTF-8 userId, so the table needs no userId
+string of its own): about 110 bytes per user in all, and nothing the garbage collector tracks, so a million
+users add no work to its full collections.
 Keys live in sorted Python lists of about `block_size` keys. Finding a key is two C-level bisects (block
 maxima, then the block); turning it into a rank adds the sizes of the blocks before it, which a Fenwick
 tree answers in O(log blocks). A move within one block (a small score change on a large leaderboard)
@@ -15,9 +17,18 @@ Not thread-safe: the service uses one index per leaderboard from its single even
 """
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
-from gameservices.ranking.index import RankedEntry, entry_from_key, rank_key
+from gameservices.ranking.index import (
+    KEY_PREFIX_SIZE,
+    RankedEntry,
+    entry_from_key,
+    key_standing,
+    key_user_id,
+    rank_key,
+    rank_keys,
+)
 
 DEFAULT_BLOCK_SIZE = 1000
 """Keys per block. At 1,000,000 users 500 to 2,000 measure alike; 1,000 keeps both the O(blocks) tree
@@ -50,7 +61,13 @@ class _SortedBlocks:
     def position(self, key: bytes) -> int:
         """Return the 0-based position of `key`, which must be present."""
         block = bisect_left(self._maxes, key)
-        return self._count_before(block) + bisect_left(self._blocks[block], key)
+        position = bisect_left(self._blocks[block], key)
+        # Add the keys in the blocks before, as _count_before does (inlined: this is the hot path of rank).
+        tree = self._tree
+        while block:
+            position += tree[block]
+            block &= block - 1
+        return position
 
     def add(self, key: bytes) -> None:
         """Insert `key`, which must be absent."""
@@ -98,6 +115,10 @@ class _SortedBlocks:
         else:
             self.remove(old)
             self.add(new)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for keys in self._blocks:
+            yield from keys
 
     def slice(self, start: int, stop: int) -> list[bytes]:
         """Return the keys at positions start <= position < stop."""
@@ -180,44 +201,131 @@ class _SortedBlocks:
         return block, remaining
 
 
-class MemoryRankIndex:
-    """RankIndex held in process memory; rebuilt with `bulk_load` from the database at start."""
+_FREED = b""
+"""A table slot whose key was removed: probes go on past it. No rank key is empty, so it matches no user."""
+_LOAD_CHUNK = 10_000
 
-    __slots__ = ("_keys", "_order")
+
+def _table_size(users: int) -> int:
+    """Slots for `users` keys: a power of two, at most half full."""
+    return 1 << max(3, (2 * users).bit_length())
+
+
+class MemoryRankIndex:
+    """RankIndex held in process memory; rebuilt with `bulk_load` from the database at start.
+
+    The userId lookup is a linear-probing table of keys, indexed by the hash of the UTF-8 userId: a slot holds
+    a key, None (never used) or `_FREED` (removed). It grows when used and freed slots pass two thirds.
+    """
+
+    __slots__ = ("_filled", "_mask", "_order", "_table", "_used")
 
     def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE) -> None:
         if block_size < 2:
             raise ValueError(f"block_size must be at least 2, got {block_size}")
-        self._keys: dict[str, bytes] = {}
         self._order = _SortedBlocks(block_size)
+        self._table: list[bytes | None] = [None] * _table_size(0)
+        self._mask = len(self._table) - 1
+        self._used = 0  # slots holding a key
+        self._filled = 0  # slots holding a key or _FREED
+
+    def _key(self, user_id: str) -> bytes | None:
+        """Return the user's key, or None when the user is absent."""
+        encoded = user_id.encode("utf-8", "surrogatepass")
+        size = len(encoded) + KEY_PREFIX_SIZE
+        table = self._table
+        mask = self._mask
+        slot = hash(encoded) & mask
+        key = table[slot]
+        while key is not None:
+            if len(key) == size and key.endswith(encoded):
+                return key
+            slot = (slot + 1) & mask
+            key = table[slot]
+        return None
 
     def set(self, user_id: str, score: float, reached_at: float) -> None:
         """Insert the user or move them to their new score; raise ValueError for a NaN score or time."""
         key = rank_key(user_id, score, reached_at)
-        previous = self._keys.get(user_id)
-        if previous is None:
-            self._order.add(key)
-        elif previous != key:
-            self._order.replace(previous, key)
-        else:
-            return  # unchanged: keep the one key object the map and the block share
-        self._keys[user_id] = key
+        encoded = key[KEY_PREFIX_SIZE:]
+        size = len(key)
+        table = self._table
+        mask = self._mask
+        slot = hash(encoded) & mask
+        freed = -1
+        previous = table[slot]
+        while previous is not None:
+            if len(previous) == size and previous.endswith(encoded):
+                if previous != key:  # unchanged: keep the one key object the table and the block share
+                    self._order.replace(previous, key)
+                    table[slot] = key
+                return
+            if not previous and freed < 0:
+                freed = slot
+            slot = (slot + 1) & mask
+            previous = table[slot]
+        self._order.add(key)
+        self._used += 1
+        if freed >= 0:
+            table[freed] = key
+            return
+        table[slot] = key
+        self._filled += 1
+        if 3 * self._filled > 2 * len(table):
+            self._rehash(self._used)
 
     def remove(self, user_id: str) -> None:
         """Drop the user; a user who is absent is ignored."""
-        key = self._keys.pop(user_id, None)
-        if key is not None:
-            self._order.remove(key)
+        encoded = user_id.encode("utf-8", "surrogatepass")
+        size = len(encoded) + KEY_PREFIX_SIZE
+        table = self._table
+        mask = self._mask
+        slot = hash(encoded) & mask
+        key = table[slot]
+        while key is not None:
+            if len(key) == size and key.endswith(encoded):
+                self._order.remove(key)
+                self._used -= 1
+                # A slot before a never-used one ends no probe chain but its own: it can be never-used too.
+                if table[(slot + 1) & mask] is None:
+                    table[slot] = None
+                    self._filled -= 1
+                else:
+                    table[slot] = _FREED
+                return
+            slot = (slot + 1) & mask
+            key = table[slot]
 
     def rank(self, user_id: str) -> int | None:
         """Return the user's 1-based rank, or None when the user is absent."""
-        key = self._keys.get(user_id)
-        return None if key is None else self._order.position(key) + 1
+        # The lookup of _key, inlined: rank is the most frequent question.
+        encoded = user_id.encode("utf-8", "surrogatepass")
+        size = len(encoded) + KEY_PREFIX_SIZE
+        table = self._table
+        mask = self._mask
+        slot = hash(encoded) & mask
+        key = table[slot]
+        while key is not None:
+            if len(key) == size and key.endswith(encoded):
+                return self._order.position(key) + 1
+            slot = (slot + 1) & mask
+            key = table[slot]
+        return None
 
     def get(self, user_id: str) -> RankedEntry | None:
         """Return the user's entry with their rank, or None when the user is absent."""
-        key = self._keys.get(user_id)
+        key = self._key(user_id)
         return None if key is None else entry_from_key(self._order.position(key) + 1, key)
+
+    def standing(self, user_id: str) -> tuple[float, float] | None:
+        """Return the user's (score, reached_at) without computing the rank, or None when the user is absent."""
+        key = self._key(user_id)
+        return None if key is None else key_standing(key)
+
+    def entries(self) -> Iterator[tuple[str, float, float]]:
+        """Yield every user as (user_id, score, reached_at), in rank order; the index must not change meanwhile."""
+        for key in self._order:
+            yield (key_user_id(key), *key_standing(key))
 
     def page(self, offset: int, limit: int) -> list[RankedEntry]:
         """Return up to `limit` entries in rank order starting at 0-based `offset`."""
@@ -230,7 +338,7 @@ class MemoryRankIndex:
         """Return the user's entry with up to `above` entries before and `below` after; [] when absent."""
         if above < 0 or below < 0:
             raise ValueError(f"above and below must not be negative, got {above} and {below}")
-        key = self._keys.get(user_id)
+        key = self._key(user_id)
         if key is None:
             return []
         position = self._order.position(key)
@@ -239,11 +347,61 @@ class MemoryRankIndex:
 
     def __len__(self) -> int:
         """Return the number of users in the index."""
-        return len(self._keys)
+        return self._used
 
     def bulk_load(self, entries: Iterable[tuple[str, float, float]]) -> None:
         """Replace the content with (user_id, score, reached_at) rows; a repeated user keeps the last."""
-        # Built aside first, so a bad row leaves the index as it was.
-        keys = {user_id: rank_key(user_id, score, reached_at) for user_id, score, reached_at in entries}
-        self._order.load(sorted(keys.values()))
-        self._keys = keys
+        rows = iter(entries)
+        keys: list[bytes] = []
+        while chunk := list(islice(rows, _LOAD_CHUNK)):
+            user_ids, scores, reached_ats = zip(*chunk, strict=True)
+            keys += rank_keys(user_ids, scores, reached_ats)
+        self.load_keys(keys)
+
+    def bulk_load_columns(
+        self, user_ids: Sequence[str], scores: Sequence[float], reached_ats: Sequence[float]
+    ) -> None:
+        """`bulk_load` from three columns of the same length."""
+        self.load_keys(rank_keys(user_ids, scores, reached_ats))
+
+    def load_keys(self, keys: Iterable[bytes]) -> None:
+        """Replace the content with these `rank_key` keys, in any order; of two keys of one user the later wins."""
+        keys = keys if isinstance(keys, list) else list(keys)
+        # Built aside first, then swapped in.
+        table: list[bytes | None] = [None] * _table_size(len(keys))
+        mask = len(table) - 1
+        for key in keys:
+            encoded = key[KEY_PREFIX_SIZE:]
+            size = len(key)
+            slot = hash(encoded) & mask
+            previous = table[slot]
+            while previous is not None:
+                if len(previous) == size and previous.endswith(encoded):
+                    break  # the same user again: the later key wins
+                slot = (slot + 1) & mask
+                previous = table[slot]
+            table[slot] = key
+        ordered: list[bytes] = list(filter(None, table))
+        if len(ordered) == len(keys):
+            # No user twice: sort the keys in the caller's order, which is often close to rank order (rows read
+            # in rank order), where timsort is almost linear; the table's hash order would be random.
+            ordered = sorted(keys)
+        else:
+            ordered.sort()
+        self._order.load(ordered)
+        self._table = table
+        self._mask = mask
+        self._used = self._filled = len(ordered)
+
+    def _rehash(self, users: int) -> None:
+        """Move the keys to a fresh table sized for `users` keys, dropping freed slots."""
+        table: list[bytes | None] = [None] * _table_size(users)
+        mask = len(table) - 1
+        for key in filter(None, self._table):
+            slot = hash(key[KEY_PREFIX_SIZE:]) & mask
+            while table[slot] is not None:
+                slot = (slot + 1) & mask
+            table[slot] = key
+        self._table = table
+        self._mask = mask
+        self._filled = self._used

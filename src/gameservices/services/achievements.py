@@ -61,7 +61,10 @@ def record(conn: Connection, *, state: PartnerState, partner_id: int, evaluation
             awards.setdefault(award.game_object_id, {}).setdefault(award.user_id, []).append(award)
     view = UserBuckets(state, evaluation.changed)
     for object_id, users in touched.items():
-        game_object = object_repository.get_game_object(conn, partner_id=partner_id, object_id=object_id)
+        # The state's game objects are those its rule set was built from: current in this transaction.
+        game_object = state.objects.get(object_id) or object_repository.get_game_object(
+            conn, partner_id=partner_id, object_id=object_id
+        )
         if game_object is None:
             continue
         if game_object.object_type == "badge":

@@ -163,14 +163,16 @@ def _persist(
         ],
     )
     state_repository.save_entries(conn, partner_id, _entries_seen(accepted))
-    state_repository.bump_versions(conn, partner_id)
+    version = state_repository.bump_versions(conn, partner_id)[0]
 
     def apply() -> None:
+        # Idempotent, and the version is absolute: a state reloaded within this transaction (it already
+        # holds these changes) ends up the same.
         with state.read_lock:
             state.store_buckets(evaluation.changed)
             for (object_id, user_id), standing in standings.items():
                 state.board(object_id).put(user_id, standing)
-            state.state_version += 1
+            state.state_version = max(state.state_version, version)
 
     if state.private:
         apply()  # nobody else reads a private state: the next batch of this transaction builds on it directly

@@ -11,11 +11,12 @@ from typing import Any, Generic, TypeVar
 
 from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import RuleSet, collector_paused
-from gameservices.ranking import MemoryRankIndex, RankIndex
+from gameservices.ranking import MemoryRankIndex, RankIndex, rank_key, rank_keys
 from gameservices.services import rule_set as rule_set_service
 from gameservices.storage import engine_state as state_repository
 from gameservices.storage import scores as score_repository
-from gameservices.storage.database import Connection
+from gameservices.storage.database import Connection, Engine, on_rollback, read_transaction
+from gameservices.storage.game_objects import GameObjectRecord
 
 
 @dataclass(slots=True)
@@ -29,30 +30,41 @@ class UserStanding:
 
 @dataclass(slots=True)
 class Board:
-    """One game object's scores: every scored user, and the rank index of the displayed ones."""
+    """One game object's scores: the rank index holds every displayed user (their score and reached-at time are
+    in its key), and a dict the few users their policy hides. One record per user keeps a large leaderboard
+    small; a standing is rebuilt from the index when asked for."""
 
-    users: dict[str, UserStanding] = field(default_factory=dict)
     index: RankIndex = field(default_factory=MemoryRankIndex)
+    hidden: dict[str, UserStanding] = field(default_factory=dict)
 
     def put(self, user_id: str, standing: UserStanding) -> None:
         """Record a user's standing and keep the index to the displayed users."""
-        self.users[user_id] = standing
         if standing.hidden:
             self.index.remove(user_id)
+            self.hidden[user_id] = standing
         else:
             self.index.set(user_id, standing.score, standing.reached_at)
+            if self.hidden:
+                self.hidden.pop(user_id, None)
 
     def standing(self, user_id: str) -> UserStanding | None:
         """A user's standing (hidden users included), or None when they never scored."""
-        return self.users.get(user_id)
+        if self.hidden:
+            found = self.hidden.get(user_id)
+            if found is not None:
+                return found
+        displayed = self.index.standing(user_id)
+        return None if displayed is None else UserStanding(displayed[0], displayed[1], False)
 
     def standings(self) -> Iterator[tuple[str, UserStanding]]:
         """Every scored user with their standing, hidden users included, in no particular order."""
-        return iter(self.users.items())
+        yield from self.hidden.items()
+        for user_id, score, reached_at in self.index.entries():
+            yield user_id, UserStanding(score, reached_at, False)
 
     def __len__(self) -> int:
         """The number of scored users, hidden ones included."""
-        return len(self.users)
+        return len(self.index) + len(self.hidden)
 
 
 Call = TypeVar("Call")
@@ -78,6 +90,8 @@ class PartnerState:
         # A private state serves one transaction only (a large import): its changes apply at once, not on commit.
         self.private = False
         self.rule_set: RuleSet | None = None
+        # The partner's game objects as of `rules_version` (every change of one bumps it), by id.
+        self.objects: dict[str, GameObjectRecord] = {}
         self.buckets: dict[BucketKey, Bucket] = {}
         # The keys of each user's buckets, for per-user questions (progress, badges, certificates).
         self.user_buckets: dict[str, set[BucketKey]] = {}
@@ -193,6 +207,24 @@ class LiveState:
             refresh(conn, state, partner_id, state_repository.read_versions(conn, partner_id))
             yield state
 
+    @contextmanager
+    def viewing(self, engine: Engine, partner_id: int, versions: tuple[int, int]) -> Iterator[PartnerState]:
+        """The partner's state at least as fresh as `versions` (read from the database when the request was
+        authenticated), held steady while the block reads it; no database access when it already is.
+
+        A state behind those versions is usually one whose in-process writer has committed and is applying
+        its changes right now: waiting for the writer's turn to end is far cheaper than reloading.
+        """
+        state = self.partner(partner_id)
+        if _behind(state, versions):
+            with state.write_lock:
+                pass
+        with state.read_lock:
+            if _behind(state, versions):
+                with read_transaction(engine) as conn:
+                    refresh(conn, state, partner_id, state_repository.read_versions(conn, partner_id))
+            yield state
+
 
 def _run_group(
     state: PartnerState,
@@ -212,13 +244,28 @@ def _run_group(
         pending.result, pending.done = result, True
 
 
+def _behind(state: PartnerState, versions: tuple[int, int]) -> bool:
+    # Versions only grow, and this process's own changes move the state along with them: a state at or past
+    # versions read a moment ago is at least as fresh as they are.
+    return state.rule_set is None or versions[0] > state.state_version or versions[1] > state.rules_version
+
+
+def _invalidate(state: PartnerState) -> None:
+    with state.read_lock:
+        state.state_version = state.rules_version = -1
+        state.rule_set = None
+
+
 def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
     """Reload what the database says has changed since the state was loaded."""
     state_version, rules_version = versions
     if rules_version != state.rules_version or state.rule_set is None:
-        state.rule_set = rule_set_service.build_rule_set(conn, partner_id)
+        state.rule_set, state.objects = rule_set_service.load_rules(conn, partner_id)
         state.rules_version = rules_version
+        on_rollback(conn, lambda: _invalidate(state))
     if state_version != state.state_version:
+        # Loaded within a write transaction, the state holds its changes: forget it if they are rolled back.
+        on_rollback(conn, lambda: _invalidate(state))
         # A load creates millions of long-lived objects and no cycles: collector passes over them are waste.
         with state.read_lock, collector_paused():
             state.buckets = {}
@@ -229,22 +276,30 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
 
 
 def _load_boards(conn: Connection, partner_id: int) -> dict[str, Board]:
-    grouped: dict[str, dict[str, UserStanding]] = {}
-    users: dict[str, UserStanding] | None = None
-    current = None
-    # Rows come ordered by game object, so the dict of the current object is looked up once per object.
-    for object_id, user_id, score, reached_at, hidden in score_repository.user_score_tuples(conn, partner_id):
-        if object_id != current:
-            current = object_id
-            users = grouped.setdefault(object_id, {})
-        users[user_id] = UserStanding(score, reached_at, bool(hidden))  # type: ignore[index]
     boards: dict[str, Board] = {}
-    for object_id, standings in grouped.items():
-        board = Board(users=standings)
-        board.index.bulk_load(
-            (user_id, standing.score, standing.reached_at)
-            for user_id, standing in standings.items()
-            if not standing.hidden
-        )
-        boards[object_id] = board
+    current: str | None = None
+    keys: list[bytes] = []  # rank keys of the current object's displayed users
+    hidden: dict[str, UserStanding] = {}
+
+    def finish() -> None:
+        if current is not None:
+            index = MemoryRankIndex()
+            index.load_keys(keys)
+            boards[current] = Board(index=index, hidden=hidden)
+
+    # Chunks come ordered by game object; most hold one object and no hidden user, and go through whole.
+    for chunk in score_repository.user_score_chunks(conn, partner_id):
+        object_ids, user_ids, scores, reached_ats, hidden_flags = zip(*chunk, strict=True)
+        if object_ids[0] == object_ids[-1] == current and not any(hidden_flags):
+            keys += rank_keys(user_ids, scores, reached_ats)
+            continue
+        for object_id, user_id, score, reached_at, is_hidden in chunk:
+            if object_id != current:
+                finish()
+                current, keys, hidden = object_id, [], {}
+            if is_hidden:
+                hidden[user_id] = UserStanding(score, reached_at, True)
+            else:
+                keys.append(rank_key(user_id, score, reached_at))
+    finish()
     return boards

@@ -13,17 +13,22 @@ def facts_of(record: ProfileRecord) -> UserFacts:
 
 
 class DatabaseProfiles:
-    """The engine's ProfileLookup over one transaction: preloaded for a batch's users, lazy for the others."""
+    """The engine's ProfileLookup over one transaction: the batch's users read together when the first of them
+    is asked for (never, when no policy needs a profile), any other user on its own."""
 
     def __init__(self, conn: Connection, partner_id: int, preload: list[str]) -> None:
         self._conn = conn
         self._partner_id = partner_id
-        found = profile_repository.get_profiles(conn, partner_id=partner_id, user_ids=preload)
-        self._facts: dict[str, UserFacts | None] = dict.fromkeys(preload)
-        self._facts.update({user_id: facts_of(record) for user_id, record in found.items()})
+        self._preload: list[str] | None = preload
+        self._facts: dict[str, UserFacts | None] = {}
 
     def facts(self, user_id: str) -> UserFacts | None:
         """The user's profile facts, or None when the user has no profile."""
+        if self._preload is not None:
+            preload, self._preload = self._preload, None
+            found = profile_repository.get_profiles(self._conn, partner_id=self._partner_id, user_ids=preload)
+            self._facts.update(dict.fromkeys(preload))
+            self._facts.update({key: facts_of(record) for key, record in found.items()})
         if user_id not in self._facts:
             record = profile_repository.get_profile(self._conn, partner_id=self._partner_id, user_id=user_id)
             self._facts[user_id] = None if record is None else facts_of(record)

@@ -27,16 +27,23 @@ MEDIA_TYPES = {
 }
 FILE_CHUNK_BYTES = 64 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A line of text starting like a formula (see FORMULA_STARTS).
+_FORMULA_LINE = re.compile("^[=+\\-@\t\r]", re.MULTILINE)
 # XLSX cells hold at most this many characters.
 MAX_XLSX_TEXT = 32_767
 
 
 @dataclass
 class Table:
-    """A report: its column names and its rows, produced lazily in chunks."""
+    """A report: its column names and its rows, produced lazily in chunks.
+
+    ``text_columns``, when given, are the positions of the only columns whose cells may be text; the others
+    hold numbers, booleans or None, which the writers pass through without inspecting them.
+    """
 
     columns: list[str]
     chunks: Iterable[Rows]
+    text_columns: Sequence[int] | None = None
 
 
 def neutralise(text: str) -> str:
@@ -63,8 +70,10 @@ def csv_bytes(table: Table) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(_csv_row(table.columns))
+    text_columns = table.text_columns
     for rows in table.chunks:
-        writer.writerows(map(_csv_row, rows))
+        plain = text_columns is not None and _plain(rows, text_columns)
+        writer.writerows(rows if plain else map(_csv_row, rows))
         yield _drain(buffer)
     if buffer.tell():
         yield _drain(buffer)
@@ -81,6 +90,17 @@ def _csv_row(row: Sequence[Cell]) -> list[Cell]:
     return [_csv_text(cell) if isinstance(cell, str) else cell for cell in row]
 
 
+def _plain(rows: Rows, text_columns: Sequence[int]) -> bool:
+    """Whether no cell of the rows needs a change in CSV, looking only at the columns that may hold text: their
+    text cells, joined by line feeds, are ASCII and no line starts like a formula. (A cell holding a line feed
+    may make this answer False needlessly, never True wrongly.)"""
+    for column in text_columns:
+        text = "\n".join([cell for row in rows if isinstance(cell := row[column], str)])
+        if not text.isascii() or _FORMULA_LINE.search(text):
+            return False
+    return True
+
+
 def _csv_text(text: str) -> str:
     if text.isascii():
         return "'" + text if text.startswith(FORMULA_STARTS) else text
@@ -94,18 +114,24 @@ def json_bytes(table: Table, *, about: dict[str, Any]) -> Iterator[bytes]:
     yield head[:-1] + b',"objects":['
     first = True
     for rows in table.chunks:
-        pieces = [
-            orjson.dumps(
-                {
-                    name: encodable(cell) if isinstance(cell, str) else cell
-                    for name, cell in zip(columns, row, strict=True)
-                }
+        if not rows:
+            continue
+        try:
+            # One call for the chunk: the array's items are the objects, joined by commas.
+            objects = orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows])[1:-1]
+        except orjson.JSONEncodeError:
+            # Text that UTF-8 cannot carry (lone surrogates): replace it, row by row.
+            objects = b",".join(
+                orjson.dumps(
+                    {
+                        name: encodable(cell) if isinstance(cell, str) else cell
+                        for name, cell in zip(columns, row, strict=True)
+                    }
+                )
+                for row in rows
             )
-            for row in rows
-        ]
-        if pieces:
-            yield (b"" if first else b",") + b",".join(pieces)
-            first = False
+        yield (b"" if first else b",") + objects
+        first = False
     yield b"]}"
 
 

@@ -9,14 +9,15 @@ left out of the summary.
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from gameservices.domain.engine import collector_paused
 from gameservices.domain.groups import group_of
 from gameservices.services.live import LiveState
 from gameservices.services.report_formats import Cell, Rows, Table
 from gameservices.services.report_rows import (
     CHUNK_ROWS,
-    NOBODY,
     Person,
-    people,
+    people_of_object,
+    person,
     rule_columns,
     rule_scores_by_user,
     standings,
@@ -73,14 +74,17 @@ def detailed(conn: Connection, *, live: LiveState, partner_id: int, record: Game
     split, and each rule's score."""
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
     leads = _leads(conn, live, partner_id, record, rules)
+    named = people_of_object(conn, partner_id, record.id)
 
     def chunks() -> Iterator[Rows]:
         for start in range(0, len(leads), CHUNK_ROWS):
-            part = leads[start : start + CHUNK_ROWS]
-            named = people(conn, partner_id, [lead.user_id for lead in part])
-            yield [_detail_row(lead, named.get(lead.user_id, NOBODY)) for lead in part]
+            with collector_paused():
+                part = leads[start : start + CHUNK_ROWS]
+                rows = [_detail_row(lead, person(named.get(lead.user_id))) for lead in part]
+            yield rows
 
-    return Table([*DETAIL_COLUMNS, *rule_columns(rules)], chunks())
+    # User ID, User Name, Email, S-Group and P-Group are the only text.
+    return Table([*DETAIL_COLUMNS, *rule_columns(rules)], chunks(), text_columns=(2, 3, 4, 5, 7))
 
 
 def summary(conn: Connection, *, live: LiveState, partner_id: int, record: GameObjectRecord) -> Table:
@@ -130,7 +134,8 @@ def _leads(
             scores,
         )
 
-    return [lead(rank, user_id, score) for rank, user_id, score in ordered]
+    with collector_paused():
+        return [lead(rank, user_id, score) for rank, user_id, score in ordered]
 
 
 def _next_in(counts: dict[tuple[str, str], int], kind: str, group: str | None) -> int | None:
@@ -141,12 +146,12 @@ def _next_in(counts: dict[tuple[str, str], int], kind: str, group: str | None) -
     return counts[kind, group]
 
 
-def _detail_row(lead: Lead, person: Person) -> list[Cell]:
+def _detail_row(lead: Lead, named: Person) -> list[Cell]:
     return [
         lead.rank,
         number(lead.score),
         lead.user_id,
-        *person,
+        *named,
         lead.score_group,
         lead.score_group_rank,
         lead.percentage_group,

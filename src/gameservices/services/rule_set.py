@@ -45,6 +45,11 @@ def compile_rule(record: RuleRecord) -> Rule:
 
 def build_rule_set(conn: Connection, partner_id: int) -> RuleSet:
     """The partner's rule set, from the database."""
-    scopes = [scope_of(record) for record in object_repository.all_game_objects(conn, partner_id=partner_id)]
+    return load_rules(conn, partner_id)[0]
+
+
+def load_rules(conn: Connection, partner_id: int) -> tuple[RuleSet, dict[str, GameObjectRecord]]:
+    """The partner's rule set and every game object it was built from, by id."""
+    records = object_repository.all_game_objects(conn, partner_id=partner_id)
     rules = [compile_rule(record) for record in rule_repository.all_rules(conn, partner_id=partner_id)]
-    return RuleSet.build(scopes, rules)
+    return RuleSet.build([scope_of(record) for record in records], rules), {r.id: r for r in records}

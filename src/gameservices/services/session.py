@@ -1,6 +1,7 @@
 """Who is calling: a KS verified against the partner's secrets, and what it is allowed to do."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gameservices.auth.ks import (
@@ -16,7 +17,7 @@ from gameservices.errors import AuthenticationFailed, PermissionDenied
 from gameservices.services.partner import PERMISSIONS
 from gameservices.storage import partners as repository
 from gameservices.storage import sessions as session_repository
-from gameservices.storage.database import Connection
+from gameservices.storage.database import Connection, Engine, read_transaction
 from gameservices.storage.partners import PartnerRecord
 
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
@@ -35,22 +36,37 @@ class Caller:
 def authenticate(conn: Connection, *, ks: str | None, client_ip: str, uri: str) -> Caller:
     """Verify a KS as the Kaltura server does; only an ADMIN KS of an enabled partner passes."""
     partner, session = verify_session(conn, ks=ks, client_ip=client_ip, uri=uri)
-    if session.type != KS_TYPE_ADMIN:
-        raise PermissionDenied("Game Services require an ADMIN KS (type 2)", args={"SERVICE": "game"})
-    if not partner.enabled or not partner.game_services_enabled:
-        raise PermissionDenied(
-            "Game Services are not enabled for this partner",
-            code="SERVICE_FORBIDDEN",
-            args={"SERVICE": "game"},
+    return _caller(partner, session, lambda role_id: _role(conn, partner.id, role_id))
+
+
+def authenticate_request(
+    engine: Engine, *, ks: str | None, client_ip: str, uri: str
+) -> tuple[Caller, tuple[int, int]]:
+    """`authenticate` for an API request, with the partner's (state, rules) versions read at the same moment.
+
+    The partner, its secrets, whether the KS was ended and the versions come from one prepared statement, and
+    a KS already verified against the same secrets is not decrypted again (its expiry is still checked): the
+    cost of authentication stays far below that of the request it guards.
+    """
+    if not ks:
+        raise AuthenticationFailed("Missing KS, session not established", code="MISSING_KS")
+    try:
+        snapshot = repository.auth_snapshot(
+            engine, partner_id=peek_partner_id(ks), ks_hash=session_repository.ks_hash(ks)
         )
-    permissions = ALL_PERMISSIONS
-    if session.privileges.role_ids:
-        # As on the Kaltura server, the first setrole names the role the KS is limited to.
-        role = repository.role_permissions(
-            conn, partner_id=partner.id, role_id=session.privileges.role_ids[0]
-        )
-        permissions = role or frozenset()
-    return Caller(partner_id=partner.id, user_id=session.user_id, permissions=permissions, ks=session.raw)
+        if snapshot is None:
+            raise KsInvalid(KsErrorCode.INVALID_STR)
+        session = _verified(ks, snapshot.partner.secrets, client_ip=client_ip, uri=uri)
+        if snapshot.revoked:
+            raise KsInvalid(KsErrorCode.LOGOUT)
+    except KsInvalid as error:
+        raise _invalid(ks, error) from error
+
+    def role(role_id: str) -> frozenset[str] | None:
+        with read_transaction(engine) as conn:
+            return _role(conn, snapshot.partner.id, role_id)
+
+    return _caller(snapshot.partner, session, role), snapshot.versions
 
 
 def verify_session(
@@ -64,14 +80,54 @@ def verify_session(
         if partner is None:
             # The Kaltura server cannot tell an unknown partner from a bad signature either.
             raise KsInvalid(KsErrorCode.INVALID_STR)
-        session = verify_ks(ks, secrets=partner.secrets, now=time.time())
-        check_restrictions(session, client_ip=client_ip, uri=uri)
+        session = _verified(ks, partner.secrets, client_ip=client_ip, uri=uri)
         if session_repository.is_revoked(conn, ks):
             # Ended by session.end: the Kaltura server answers a logged-out KS with LOGOUT.
             raise KsInvalid(KsErrorCode.LOGOUT)
     except KsInvalid as error:
         raise _invalid(ks, error) from error
     return partner, session
+
+
+# KSs that passed verification, by (KS, the secrets that verified it): a KS is decrypted and its signature
+# checked once, not on every request. Its expiry and restrictions are checked every time.
+_VERIFIED: dict[tuple[str, tuple[str, ...]], Session] = {}
+MAX_VERIFIED_SESSIONS = 10_000
+
+
+def _verified(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str) -> Session:
+    now = time.time()
+    key = (ks, secrets)
+    session = _VERIFIED.get(key)
+    if session is None:
+        session = verify_ks(ks, secrets=secrets, now=now)
+        if len(_VERIFIED) >= MAX_VERIFIED_SESSIONS:
+            _VERIFIED.clear()
+        _VERIFIED[key] = session
+    elif session.expiry <= now:
+        raise KsInvalid(KsErrorCode.EXPIRED)
+    check_restrictions(session, client_ip=client_ip, uri=uri)
+    return session
+
+
+def _role(conn: Connection, partner_id: int, role_id: str) -> frozenset[str] | None:
+    return repository.role_permissions(conn, partner_id=partner_id, role_id=role_id)
+
+
+def _caller(partner: PartnerRecord, session: Session, role: Callable[[str], frozenset[str] | None]) -> Caller:
+    if session.type != KS_TYPE_ADMIN:
+        raise PermissionDenied("Game Services require an ADMIN KS (type 2)", args={"SERVICE": "game"})
+    if not partner.enabled or not partner.game_services_enabled:
+        raise PermissionDenied(
+            "Game Services are not enabled for this partner",
+            code="SERVICE_FORBIDDEN",
+            args={"SERVICE": "game"},
+        )
+    permissions = ALL_PERMISSIONS
+    if session.privileges.role_ids:
+        # As on the Kaltura server, the first setrole names the role the KS is limited to.
+        permissions = role(session.privileges.role_ids[0]) or frozenset()
+    return Caller(partner_id=partner.id, user_id=session.user_id, permissions=permissions, ks=session.raw)
 
 
 def require(caller: Caller, permission: str, *, service: str) -> None:

@@ -15,7 +15,7 @@ from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage import user_profiles as profile_repository
-from gameservices.storage.database import Connection
+from gameservices.storage.database import Connection, Engine
 from gameservices.storage.game_objects import GameObjectRecord
 from gameservices.storage.scores import UserScoreRow
 
@@ -30,6 +30,12 @@ def game_object(
 ) -> GameObjectRecord:
     """The game object a user request is about; its type must match ``gameObjectType`` when given."""
     record = object_repository.get_game_object(conn, partner_id=partner_id, object_id=game_object_id)
+    return _checked(record, game_object_id, game_object_type)
+
+
+def _checked(
+    record: GameObjectRecord | None, game_object_id: str, game_object_type: str | None
+) -> GameObjectRecord:
     if record is None:
         raise ObjectNotFound(game_object_id, "Game object")
     if game_object_type is not None and game_object_type != record.object_type:
@@ -70,14 +76,49 @@ def list_page(
 ) -> dict[str, Any]:
     """The ranked users of a game object: a page, or a user's neighbourhood with true ranks."""
     with live.reading(conn, partner_id) as state:
-        board = state.boards.get(record.id) or Board()
-        if include_hidden:
-            return _page_with_hidden(record.id, board, offset, limit)
-        if user_id is not None:
-            entries = board.index.around(user_id, above, below)
-        else:
-            entries = board.index.page(offset, limit)
-        return {"totalCount": len(board.index), "objects": [_ranked(record.id, entry) for entry in entries]}
+        return _ranking(state, record.id, offset, limit, user_id, above, below, include_hidden)
+
+
+def ranking(
+    live: LiveState,
+    engine: Engine,
+    *,
+    partner_id: int,
+    versions: tuple[int, int],
+    game_object_id: str,
+    game_object_type: str | None,
+    offset: int,
+    limit: int,
+    user_id: str | None = None,
+    above: int = 0,
+    below: int = 0,
+    include_hidden: bool = False,
+) -> dict[str, Any]:
+    """`list_page` of the game object a request names, answered from the live state alone when it is at least
+    as fresh as the versions read when the request was authenticated (the usual case: no database access)."""
+    with live.viewing(engine, partner_id, versions) as state:
+        record = _checked(state.objects.get(game_object_id), game_object_id, game_object_type)
+        return _ranking(state, record.id, offset, limit, user_id, above, below, include_hidden)
+
+
+def _ranking(
+    state: PartnerState,
+    object_id: str,
+    offset: int,
+    limit: int,
+    user_id: str | None,
+    above: int,
+    below: int,
+    include_hidden: bool,
+) -> dict[str, Any]:
+    board = state.boards.get(object_id) or Board()
+    if include_hidden:
+        return _page_with_hidden(object_id, board, offset, limit)
+    if user_id is not None:
+        entries = board.index.around(user_id, above, below)
+    else:
+        entries = board.index.page(offset, limit)
+    return {"totalCount": len(board.index), "objects": [_ranked(object_id, entry) for entry in entries]}
 
 
 def rule_progress(

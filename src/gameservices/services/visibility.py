@@ -59,11 +59,11 @@ def _save(conn: Connection, state: PartnerState, partner_id: int, changed: list[
     if not changed:
         return
     score_repository.save_user_scores(conn, partner_id, changed)
-    state_repository.bump_versions(conn, partner_id)
+    version = state_repository.bump_versions(conn, partner_id)[0]
 
     def apply() -> None:
         with state.read_lock:
-            state.state_version += 1
+            state.state_version = max(state.state_version, version)
             for row in changed:
                 board = state.board(row.game_object_id)
                 standing = board.standing(row.user_id) or UserStanding(row.score, row.reached_at, row.hidden)

@@ -8,10 +8,19 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 # The connection and engine types, for the layers above that pass them along without importing SQLAlchemy.
-__all__ = ["Connection", "Engine", "after_commit", "open_engine", "read_transaction", "write_transaction"]
+__all__ = [
+    "Connection",
+    "Engine",
+    "after_commit",
+    "on_rollback",
+    "open_engine",
+    "read_transaction",
+    "write_transaction",
+]
 
 _READ_ONLY = "gameservices_read_only"
 _AFTER_COMMIT = "gameservices_after_commit"
+_ON_ROLLBACK = "gameservices_on_rollback"
 
 
 def normalize_url(url: str) -> str:
@@ -62,13 +71,21 @@ def _begin_sqlite(connection: Connection) -> None:
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """Open a transaction that may write; it commits when the block ends without an error, then runs the
     actions registered with ``after_commit`` (never when it rolls back)."""
-    with engine.begin() as connection:
-        actions: list[Callable[[], None]] = []
-        connection.info[_AFTER_COMMIT] = actions
-        try:
-            yield connection
-        finally:
-            connection.info.pop(_AFTER_COMMIT, None)
+    actions: list[Callable[[], None]] = []
+    undo: list[Callable[[], None]] = []
+    try:
+        with engine.begin() as connection:
+            connection.info[_AFTER_COMMIT] = actions
+            connection.info[_ON_ROLLBACK] = undo
+            try:
+                yield connection
+            finally:
+                connection.info.pop(_AFTER_COMMIT, None)
+                connection.info.pop(_ON_ROLLBACK, None)
+    except BaseException:
+        for action in undo:
+            action()
+        raise
     for action in actions:
         action()
 
@@ -79,6 +96,14 @@ def after_commit(connection: Connection, action: Callable[[], None]) -> None:
     if actions is None:
         raise RuntimeError("after_commit needs a connection opened by write_transaction")
     actions.append(action)
+
+
+def on_rollback(connection: Connection, action: Callable[[], None]) -> None:
+    """Run an action if the connection's write transaction rolls back (or fails to commit); nothing happens
+    for a connection of a read transaction."""
+    actions = connection.info.get(_ON_ROLLBACK)
+    if actions is not None:
+        actions.append(action)
 
 
 @contextmanager

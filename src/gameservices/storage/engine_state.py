@@ -92,14 +92,23 @@ def read_versions(conn: Connection, partner_id: int) -> tuple[int, int]:
     return int(row.state_version), int(row.rules_version)
 
 
-def bump_versions(conn: Connection, partner_id: int, *, state: bool = True, rules: bool = False) -> None:
-    """Mark the partner's cached state (and rule set) stale in every process."""
+def bump_versions(
+    conn: Connection, partner_id: int, *, state: bool = True, rules: bool = False
+) -> tuple[int, int]:
+    """Mark the partner's cached state (and rule set) stale in every process; the new (state, rules)
+    versions."""
     values = {}
     if state:
         values["state_version"] = partners.c.state_version + 1
     if rules:
         values["rules_version"] = partners.c.rules_version + 1
-    conn.execute(update(partners).where(partners.c.id == partner_id).values(**values))
+    row = conn.execute(
+        update(partners)
+        .where(partners.c.id == partner_id)
+        .values(**values)
+        .returning(partners.c.state_version, partners.c.rules_version)
+    ).one()
+    return int(row.state_version), int(row.rules_version)
 
 
 def load_buckets(conn: Connection, partner_id: int) -> dict[BucketKey, Bucket]:

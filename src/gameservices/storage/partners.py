@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
-from gameservices.storage.schema import partner_roles, partner_secrets, partners
+from gameservices.storage.prepared import PreparedQuery
+from gameservices.storage.schema import partner_roles, partner_secrets, partners, revoked_sessions
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,55 @@ def partner_exists(conn: Connection, partner_id: int) -> bool:
 
 
 MAX_PARTNER_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class AuthSnapshot:
+    """What authenticating a request needs, read in one statement: the partner, whether the KS was ended, and
+    the partner's (state, rules) versions at that moment."""
+
+    partner: PartnerRecord
+    revoked: bool
+    versions: tuple[int, int]
+
+
+_AUTH_SNAPSHOT = PreparedQuery(
+    select(
+        partners.c.name,
+        partners.c.enabled,
+        partners.c.game_services_enabled,
+        partners.c.created_at,
+        partners.c.state_version,
+        partners.c.rules_version,
+        select(revoked_sessions.c.ks_hash)
+        .where(revoked_sessions.c.ks_hash == bindparam("ks_hash"))
+        .scalar_subquery()
+        .label("revoked"),
+        partner_secrets.c.secret,
+    )
+    .select_from(partners.outerjoin(partner_secrets, partner_secrets.c.partner_id == partners.c.id))
+    .where(partners.c.id == bindparam("partner_id"))
+    .order_by(partner_secrets.c.id)
+)
+
+
+def auth_snapshot(engine: Engine, *, partner_id: int, ks_hash: str) -> AuthSnapshot | None:
+    """The partner, the ended state of a KS (by its hash) and the versions, in one read; None for no partner."""
+    if not 1 <= partner_id <= MAX_PARTNER_ID:
+        return None
+    rows = _AUTH_SNAPSHOT.rows(engine, {"partner_id": partner_id, "ks_hash": ks_hash})
+    if not rows:
+        return None
+    name, enabled, services_enabled, created_at, state_version, rules_version, revoked, _ = rows[0]
+    partner = PartnerRecord(
+        id=partner_id,
+        name=str(name),
+        enabled=bool(enabled),
+        game_services_enabled=bool(services_enabled),
+        secrets=tuple(str(row[-1]) for row in rows if row[-1] is not None),
+        created_at=int(created_at),
+    )
+    return AuthSnapshot(partner, revoked is not None, (int(state_version), int(rules_version)))
 
 
 def get_partner(conn: Connection, partner_id: int) -> PartnerRecord | None:

@@ -72,6 +72,13 @@ def load_user_scores(conn: Connection, partner_id: int) -> list[UserScoreRow]:
 def user_score_tuples(conn: Connection, partner_id: int) -> Iterator[Sequence[Any]]:
     """Every user total of the partner as (game object, user, score, reached_at, hidden) rows, ordered by game
     object and streamed in chunks: the fast form for loading a large leaderboard without holding every row."""
+    for chunk in user_score_chunks(conn, partner_id):
+        yield from chunk
+
+
+def user_score_chunks(conn: Connection, partner_id: int) -> Iterator[Sequence[Sequence[Any]]]:
+    """The rows of `user_score_tuples` in lists of up to 10,000, straight from the driver's cursor: building a
+    million SQLAlchemy rows costs more than reading them. `hidden` is a bool or, on SQLite, 0 or 1."""
     statement = (
         select(
             user_scores.c.game_object_id,
@@ -83,8 +90,20 @@ def user_score_tuples(conn: Connection, partner_id: int) -> Iterator[Sequence[An
         .where(user_scores.c.partner_id == partner_id)
         .order_by(user_scores.c.game_object_id)
     )
-    for chunk in conn.execute(statement).partitions(_LOAD_CHUNK):
-        yield from chunk
+    compiled = statement.compile(dialect=conn.dialect)
+    parameters: Any = (
+        tuple(compiled.params[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else compiled.params
+    )
+    # The cursor runs on the connection's own driver connection, inside its current transaction.
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), parameters)
+        while chunk := cursor.fetchmany(_LOAD_CHUNK):
+            yield chunk
+    finally:
+        cursor.close()
 
 
 def scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> list[UserScoreRow]:
