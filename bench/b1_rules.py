@@ -23,6 +23,7 @@ from gameservices.domain.buckets import DictBucketSource
 from gameservices.domain.engine import GameObjectScope, RuleSet, evaluate
 from gameservices.domain.events import NormalizedEvent, normalize_event
 from gameservices.domain.rules import Rule, parse_rule
+from gameservices.runtime import tune_for_serving
 
 USERS = 50_000
 ENTRIES = 500
@@ -266,6 +267,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch", type=int, default=BATCH, help="events per evaluate call")
     args = parser.parse_args()
+    # The interpreter settings `gameservices serve` runs with (collector thresholds, switch interval).
+    tune_for_serving()
     first_rate = None
     for count in args.rules:
         scopes, rules, events, normalising = workload(args.scenario, count, args.events, args.seed)

@@ -1,6 +1,5 @@
 """The ``gameservices`` command: serve the API, migrate the database, manage partners, mint sessions."""
 
-import gc
 import sys
 from typing import Annotated
 
@@ -11,9 +10,10 @@ from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
 from gameservices.cli_import import import_events
 from gameservices.cli_worker import worker
 from gameservices.errors import GameServicesError
+from gameservices.runtime import freeze_loaded_state, tune_for_serving
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine, read_transaction, write_transaction
+from gameservices.storage.database import Checkpointer, open_engine, read_transaction, write_transaction
 from gameservices.storage.migrate import upgrade
 
 app = typer.Typer(help="Self-hostable Kaltura Game Services (SCM) gamification API.", no_args_is_help=True)
@@ -63,13 +63,15 @@ def serve(
             conn, [partner["partnerId"] for partner in partner_service.list_partners(conn)]
         )
     # The loaded state lives as long as the process: keep the collector from scanning it again and again.
-    gc.collect()
-    gc.freeze()
+    freeze_loaded_state()
+    tune_for_serving()
     scheduler = start_scheduler(engine)
+    checkpointer = Checkpointer(engine).start()
     try:
         uvicorn.run(application, host=host, port=port, log_level="warning")
     finally:
         scheduler.stop()
+        checkpointer.stop()
 
 
 @db_app.command("upgrade")

@@ -51,6 +51,7 @@ CONTROLLER_ROUTERS = (
     event_csv.router,
     report.router,
 )
+_HOT_ROUTERS = (user_score.router, event.router)
 _log = logging.getLogger(__name__)
 
 
@@ -71,10 +72,10 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.backgrounds = BackgroundLoader(
         FetchPolicy(allow_private_addresses=settings.allow_private_backgrounds)
     )
-    api = APIRouter(prefix=API_PREFIX)
-    for router in CONTROLLER_ROUTERS:
-        api.include_router(router)
-    app.include_router(api)
+    # Routes are matched one after another: the polled and the flooded controllers come first, each included
+    # straight into the app (one level of routers to walk, not two).
+    for router in sorted(CONTROLLER_ROUTERS, key=lambda router: router not in _HOT_ROUTERS):
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(_health_router())
     app.include_router(v3.router)
     _install_error_handlers(app)

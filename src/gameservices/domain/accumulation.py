@@ -9,10 +9,12 @@ non-negative number then. countUnique and countBoolean simply skip events withou
 """
 
 import math
+from collections.abc import Callable
 
 from gameservices.domain.awards import Award, Completion
 from gameservices.domain.batch import BatchState
-from gameservices.domain.buckets import BucketKey
+from gameservices.domain.buckets import Bucket, BucketKey
+from gameservices.domain.conditions import Predicate
 from gameservices.domain.errors import VALIDATION_ERROR, EventRejected
 from gameservices.domain.events import FieldValue, NormalizedEvent
 from gameservices.domain.rule_values import CapKind
@@ -20,6 +22,8 @@ from gameservices.domain.rules import Rule, RuleMode, RuleType
 from gameservices.domain.values import id_string, parse_number
 
 Fields = dict[str, FieldValue]
+# Applies one event to one rule's buckets within a batch.
+Applier = Callable[[NormalizedEvent, BatchState], None]
 
 # Small integers make the per-event type dispatch a few cheap comparisons.
 SUM, COUNT, COUNT_UNIQUE, COUNT_BOOLEAN, EXTERNAL, OVERRIDE = range(6)
@@ -34,6 +38,8 @@ _KINDS = {
 USER_FIELDS = frozenset({"kuserId", "userId"})
 _TRUE_TEXTS = frozenset({"true", "1"})
 _SAFE_INT = 2**53
+# Builds an Award or Completion from one argument tuple, without the Python-level NamedTuple constructor.
+_new_tuple = tuple.__new__
 
 
 def is_truthy(value: FieldValue) -> bool:
@@ -232,22 +238,170 @@ class RuleStep:
     ) -> None:
         if points:
             state.awards.append(
-                Award(
-                    self.object_id,
-                    self.rule_id,
-                    recipient,
-                    points,
-                    time,
-                    key,
-                    self.distributed,
-                    hidden,
-                    state.event_index,
+                _new_tuple(
+                    Award,
+                    (
+                        self.object_id,
+                        self.rule_id,
+                        recipient,
+                        points,
+                        time,
+                        key,
+                        self.distributed,
+                        hidden,
+                        state.event_index,
+                    ),
                 )
             )
         if completes:
             state.completions.append(
-                Completion(self.object_id, self.rule_id, recipient, key, time, state.event_index)
+                _new_tuple(
+                    Completion, (self.object_id, self.rule_id, recipient, key, time, state.event_index)
+                )
             )
+
+    @property
+    def refuses_only_on_measure(self) -> bool:
+        """Whether reading the metric (`measure`) is the only way this rule can refuse an event."""
+        return self.points_field is None and self.cap_kind in (CapKind.UNLIMITED, CapKind.FIXED)
+
+    def plain_applier(
+        self, predicate: Predicate | None, start: float, end: float, hidden: bool
+    ) -> Applier | None:
+        """One function doing what RuleRunner.run and apply do together, for the common shape of rule.
+
+        That shape: a counting rule (sum, count, countUnique, countBoolean) with fixed points and a fixed or no
+        cap, grouped by nothing, the user, or the user and one other field, whose root has no sub-rules, no
+        recipient override and a policy that treats every user alike (the caller checks the last three).
+        Everything about the rule is bound once here and the bucket is brought into the batch inline, so
+        an event costs one Python call per rule. Returns None for other shapes.
+        """
+        kind = self.kind
+        if (
+            kind >= EXTERNAL
+            or self.points_amount is None
+            or not self.refuses_only_on_measure
+            or self.group_shape == 3
+            or not self.reports
+        ):
+            return None
+        measure = self.measure
+        metric, goal, points = self.metric, self.goal, self.points_amount
+        cap = self.cap_amount if self.cap_kind is CapKind.FIXED else None
+        rule_id, object_id, distributed = self.rule_id, self.object_id, self.distributed
+        shape, second_field, user_keyed = self.group_shape, self.second_field, self.user_keyed
+        timed = start != -math.inf or end != math.inf
+        counts_unique = kind == COUNT_UNIQUE
+        new_tuple = _new_tuple
+        new_bucket = Bucket.__new__
+        safe_int = _SAFE_INT
+        no_group: tuple[str, ...] = ()
+
+        def apply(event: NormalizedEvent, state: BatchState) -> None:
+            if timed and not start <= event.event_time <= end:
+                return
+            fields = event.fields
+            if predicate is not None and not predicate(fields):
+                return
+            unique: str | None = None
+            if kind == SUM:
+                value = fields.get(metric)
+                if value.__class__ is float and value >= 0:
+                    amount: float = value
+                elif value.__class__ is int and 0 <= value < safe_int:
+                    amount = float(value)
+                else:
+                    amount = measure(fields)
+            elif kind == COUNT:
+                amount = 1.0
+            elif kind == COUNT_UNIQUE:
+                value = fields.get(metric)
+                if value is None:
+                    return
+                unique = value if isinstance(value, str) else _key_text(value)
+                amount = 1.0
+            else:
+                value = fields.get(metric)
+                if value is not True and not is_truthy(value):
+                    return
+                amount = 1.0
+            user = event.user_id
+            if shape == 1:
+                key: BucketKey = (rule_id, state.user_group)
+            elif shape == 2:
+                value = fields.get(second_field)
+                key = (rule_id, (user, value if isinstance(value, str) else _key_text(value)))
+            else:
+                key = (rule_id, no_group)
+            work = state.work
+            bucket = work.get(key)
+            if bucket is None:
+                # First touch in this batch: a copy of the stored bucket, or a new one (as BatchState.adopt).
+                stored = state.stored(key)
+                bucket = new_bucket(Bucket)
+                if stored is None:
+                    bucket.user_id = user if user_keyed else None
+                    bucket.progress = bucket.awarded = bucket.updated_at = 0.0
+                    bucket.seen = set() if counts_unique else None
+                    bucket.completed_at = None
+                else:
+                    bucket.user_id = stored.user_id
+                    bucket.progress = stored.progress
+                    bucket.awarded = stored.awarded
+                    bucket.seen = None if stored.seen is None else set(stored.seen)
+                    bucket.completed_at = stored.completed_at
+                    bucket.updated_at = stored.updated_at
+                work[key] = bucket
+                if state.logging:
+                    state.fresh.append(key)
+            if unique is not None and unique in bucket.seen:  # type: ignore[operator]
+                return
+            progress, awarded, completed_at = bucket.progress, bucket.awarded, bucket.completed_at
+            new_progress = progress + amount
+            crossed = new_progress // goal - progress // goal
+            if crossed <= 0:
+                new_awarded = awarded
+            else:
+                award = crossed * points
+                if cap is not None and award > cap - awarded:
+                    award = max(cap - awarded, 0.0)
+                new_awarded = awarded + award
+            if state.logging:
+                state.undo.append((bucket, progress, awarded, completed_at, bucket.updated_at, unique))
+            if unique is not None:
+                bucket.seen.add(unique)  # type: ignore[union-attr]
+            time = event.event_time
+            bucket.progress = new_progress
+            bucket.awarded = new_awarded
+            bucket.updated_at = time
+            completes = completed_at is None and new_progress >= goal
+            if completes:
+                bucket.completed_at = time
+            if completes or new_awarded != awarded:
+                gained = new_awarded - awarded
+                if gained:
+                    state.awards.append(
+                        new_tuple(
+                            Award,
+                            (
+                                object_id,
+                                rule_id,
+                                user,
+                                gained,
+                                time,
+                                key,
+                                distributed,
+                                hidden,
+                                state.event_index,
+                            ),
+                        )
+                    )
+                if completes:
+                    state.completions.append(
+                        new_tuple(Completion, (object_id, rule_id, user, key, time, state.event_index))
+                    )
+
+        return apply
 
 
 def _group_shape(group_by: tuple[str, ...]) -> int:

@@ -7,7 +7,7 @@ refused event rolls the log back, removes the buckets it brought in and drops it
 from typing import Protocol
 
 from gameservices.domain.awards import Award, Completion, Evaluation
-from gameservices.domain.buckets import Bucket, BucketKey, BucketSource
+from gameservices.domain.buckets import Bucket, BucketKey, BucketSource, stored_lookup
 from gameservices.domain.policies import Participation, ParticipationPolicy, UserFacts
 
 # (bucket, progress, awarded, completed_at, updated_at, metric value added to `seen` or None)
@@ -45,12 +45,13 @@ class BatchState:
         "source",
         "stored",
         "undo",
+        "user_group",
         "work",
     )
 
     def __init__(self, source: BucketSource, profiles: ProfileLookup) -> None:
         self.source = source
-        self.stored = source.get_bucket
+        self.stored = stored_lookup(source)
         self.profiles = profiles
         self.work: dict[BucketKey, Bucket] = {}
         self.awards: list[Award] = []
@@ -60,6 +61,8 @@ class BatchState:
         self.decisions: dict[tuple[str, str], Participation] = {}
         self.profile_facts: dict[str, UserFacts | None] = {}
         self.event_index = 0
+        # (userId,) of the current event: the group values of its per-user buckets, shared by their keys.
+        self.user_group: tuple[str, ...] = ()
         # Off while no rule that could refuse the current event is involved: nothing would need undoing.
         self.logging = True
 

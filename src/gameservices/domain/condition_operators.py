@@ -9,6 +9,7 @@ Numbers compare numerically when both sides parse. The negative operators match 
 from collections.abc import Callable, Mapping, Sequence
 
 from gameservices.domain.values import (
+    NUMBER_START,
     MatchKey,
     Scalar,
     has_key_in,
@@ -88,10 +89,14 @@ def _build_contains(fact: str, value: Scalar | tuple[Scalar, ...]) -> Predicate:
 
 
 def _shares_key(items: Sequence[Scalar], keys: frozenset[MatchKey]) -> bool:
-    # A plain loop with an exact-text shortcut: list facts are tested on nearly every event.
+    # A plain loop with an exact-text shortcut: list facts are tested on nearly every event. Text that does
+    # not start like a number has no match key but itself, so the general test is skipped for it.
     for item in items:
-        if item.__class__ is str and item in keys:
-            return True
+        if item.__class__ is str:
+            if item in keys:
+                return True
+            if not item or item[0] not in NUMBER_START:
+                continue
         if has_key_in(item, keys):
             return True
     return False

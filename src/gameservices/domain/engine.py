@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from gameservices.domain.accumulation import RuleStep
+from gameservices.domain.accumulation import SUM, Applier, RuleStep
 from gameservices.domain.awards import Evaluation
 from gameservices.domain.batch import BatchState, NoProfiles, ProfileLookup
 from gameservices.domain.buckets import BucketKey, BucketSource
@@ -27,13 +27,24 @@ from gameservices.domain.runners import RuleRunner, SubRuleRunner
 NO_PROFILES = NoProfiles()
 # Distinct (eventType, virtualEventId) pairs remembered per rule set; past this, selections are recomputed.
 MAX_REMEMBERED_SELECTIONS = 100_000
+# Distinct users whose (userId,) key part a rule set shares between batches (about 10 MB); past this,
+# it starts afresh.
+MAX_REMEMBERED_USERS = 250_000
+_SAFE_INT = 2**53
 
 
 class Selection(NamedTuple):
-    """The rules one kind of event concerns, and whether any of them could refuse an event."""
+    """The rules one kind of event concerns, and whether any of them could refuse an event.
+
+    `appliers` are the rules' `apply` functions, in rule order. When `may_refuse`, `checks` lists the
+    (metric, must not be negative) pairs that decide it: an event whose metrics are all plain numbers
+    (non-negative where asked) cannot be refused, so it needs no undo log; None means every event needs it.
+    """
 
     runners: tuple[RuleRunner, ...]
     may_refuse: bool
+    appliers: tuple[Applier, ...]
+    checks: tuple[tuple[str, bool], ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +63,7 @@ class GameObjectScope:
 class RuleSet:
     """The enabled rules of enabled game objects, filed by the event types their conditions pin."""
 
-    __slots__ = ("_by_type", "_selections", "_wildcard", "rule_count")
+    __slots__ = ("_by_type", "_selections", "_user_groups", "_wildcard", "rule_count")
 
     def __init__(
         self, by_type: dict[str, list[RuleRunner]], wildcard: list[RuleRunner], rule_count: int
@@ -60,6 +71,9 @@ class RuleSet:
         self._by_type = by_type
         self._wildcard = wildcard
         self._selections: dict[tuple[str, str | None], Selection] = {}
+        # One (userId,) tuple per user, shared by the keys of all the user's buckets across batches: fewer
+        # objects for the collector, and key comparisons in the bucket dicts that stop at identity.
+        self._user_groups: dict[str, tuple[str]] = {}
         self.rule_count = rule_count
 
     @classmethod
@@ -102,7 +116,10 @@ class RuleSet:
             or not runner.virtual_event_ids
             or virtual_event_id in runner.virtual_event_ids
         )
-        return Selection(runners, any(runner.may_refuse for runner in runners))
+        appliers = tuple(runner.apply for runner in runners)
+        return Selection(
+            runners, any(runner.may_refuse for runner in runners), appliers, _refusal_checks(runners)
+        )
 
     def bucket_keys(self, events: Iterable[NormalizedEvent]) -> set[BucketKey]:
         """Keys of every bucket evaluating these events may read (a superset), for loading them in bulk."""
@@ -115,6 +132,15 @@ class RuleSet:
 
 def _saves_nobody(policy: ParticipationPolicy) -> bool:
     return policy.is_uniform and policy.user_default_policy is Participation.DO_NOT_SAVE
+
+
+def _refusal_checks(runners: Sequence[RuleRunner]) -> tuple[tuple[str, bool], ...] | None:
+    """The metric checks that clear an event of ever being refused by these rules (see Selection)."""
+    steps = [step for runner in runners for step in runner.steps() if step.may_refuse]
+    if not all(step.refuses_only_on_measure for step in steps):
+        return None
+    # Such a rule refuses only an event whose metric is not a (non-negative, for sum) number.
+    return tuple(dict.fromkeys((step.metric, step.kind == SUM) for step in steps))
 
 
 def _compile(rule: Rule, scope: GameObjectScope, order: int) -> tuple[frozenset[str] | None, RuleRunner]:
@@ -159,18 +185,57 @@ def evaluate(
     """Apply events in order; an event a rule refuses leaves no trace and is listed in `rejected`."""
     state = BatchState(buckets, profiles)
     rejected: list[tuple[int, str, str]] = []
+    selections, user_groups = rule_set._selections, rule_set._user_groups
     runners_for = rule_set.runners_for
     awards, completions = state.awards, state.completions
+    safe_int = _SAFE_INT
     with collector_paused():
         for index, event in enumerate(events):
-            runners, may_refuse = runners_for(event.event_type, event.virtual_event_id)
-            if not runners:
+            selection = selections.get((event.event_type, event.virtual_event_id))
+            if selection is None:
+                selection = runners_for(event.event_type, event.virtual_event_id)
+            appliers = selection.appliers
+            if not appliers:
                 continue
-            state.begin(index, may_refuse)
+            user = event.user_id
+            user_group = user_groups.get(user)
+            if user_group is None:
+                if len(user_groups) >= MAX_REMEMBERED_USERS:
+                    user_groups.clear()
+                user_group = user_groups[user] = (user,)
+            state.user_group = user_group
+            logged = False
+            if selection.may_refuse:
+                checks = selection.checks
+                if checks is None:
+                    logged = True
+                else:
+                    # Plain floats and ints in range pass; anything else takes the logged path, which
+                    # decides exactly whether a rule refuses the event.
+                    fields = event.fields
+                    for metric, non_negative in checks:
+                        value = fields.get(metric)
+                        if value.__class__ is float:
+                            if non_negative and not value >= 0:
+                                logged = True
+                                break
+                        elif value.__class__ is not int or not (
+                            (0 if non_negative else -safe_int) <= value < safe_int
+                        ):
+                            logged = True
+                            break
+            if not logged:
+                # No rule will refuse this event: nothing needs logging for undo.
+                state.event_index = index
+                state.logging = False
+                for apply in appliers:
+                    apply(event, state)
+                continue
+            state.begin(index, True)
             awards_mark, completions_mark = len(awards), len(completions)
             try:
-                for runner in runners:
-                    runner.run(event, state)
+                for apply in appliers:
+                    apply(event, state)
             except EventRejected as refusal:
                 state.roll_back(awards_mark, completions_mark)
                 rejected.append((index, refusal.code, refusal.message))

@@ -71,19 +71,29 @@ def normalize_events(raws: Iterable[object], *, received_at: float) -> Normalize
     return batch
 
 
+# Values of these exact classes are kept as they are (JSON gives exactly these); anything else is checked in full.
+_PLAIN_CLASSES = frozenset({str, int, bool, type(None)})
+
+
 def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
     """Validate one raw event; raise EventRejected naming the offending field."""
-    if not isinstance(raw, Mapping):
+    if raw.__class__ is not dict and not isinstance(raw, Mapping):
         raise EventRejected(VALIDATION_ERROR, "an event must be a JSON object")
     event_type = _event_type(raw.get("eventType"))
     user_id = _user_id(raw.get("userId"), raw.get("kuserId"))
     event_time = _event_time(raw.get("eventTime"), received_at)
     event_id = _event_id(raw.get("eventId"))
     fields: dict[str, FieldValue] = {}
+    plain = _PLAIN_CLASSES
+    # Runs for every field of every event: the common cases are decided inline, the rest by _field_value.
     for name, value in raw.items():
-        if not isinstance(name, str):
+        if name.__class__ is not str and not isinstance(name, str):
             raise EventRejected(VALIDATION_ERROR, "event field names must be strings")
-        fields[name] = _field_value(name, value)
+        # A float is finite when value - value is 0.0 (for infinities and NaN it is NaN).
+        if value.__class__ in plain or (value.__class__ is float and value - value == 0.0):
+            fields[name] = value
+        else:
+            fields[name] = _field_value(name, value)
     fields["eventType"] = event_type
     fields["userId"] = fields["kuserId"] = user_id
     fields["eventTime"] = event_time
@@ -99,9 +109,14 @@ def _field_value(name: str, value: object) -> FieldValue:
         if not math.isfinite(value):
             raise EventRejected(VALIDATION_ERROR, f"{name} must be a finite number")
         return value
-    if isinstance(value, list | tuple) and all(_is_list_item(item) for item in value):
+    if isinstance(value, list | tuple) and all(
+        item.__class__ in _PLAIN_LIST_CLASSES or _is_list_item(item) for item in value
+    ):
         return tuple(value)
     raise EventRejected(VALIDATION_ERROR, f"{name} must be a string, a number, a boolean or a list of them")
+
+
+_PLAIN_LIST_CLASSES = frozenset({str, int, bool})
 
 
 def _is_list_item(item: object) -> bool:
@@ -120,6 +135,13 @@ def _event_type(value: object) -> str:
 
 
 def _user_id(user_id: object, kuser_id: object) -> str:
+    if (
+        kuser_id is None
+        and isinstance(user_id, str)
+        and len(user_id) <= MAX_USER_ID_CHARS
+        and user_id.strip()
+    ):
+        return user_id  # the usual event: one valid userId
     if user_id is None and kuser_id is None:
         raise EventRejected(MISSING_MANDATORY_PARAMETER, "userId (or kuserId) is required")
     given = [_one_user_id(name, value) for name, value in (("userId", user_id), ("kuserId", kuser_id))]

@@ -14,7 +14,7 @@ MatchKey = str | int | float
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 # Only strings starting like a number are worth the regular expression on the hot path.
-_NUMBER_START = frozenset("0123456789+-.")
+NUMBER_START = frozenset("0123456789+-.")
 # Longer digit strings are ids, not quantities; int() would also refuse very long ones.
 _MAX_NUMBER_CHARS = 40
 
@@ -41,7 +41,7 @@ def parse_number(value: object) -> float | None:
 
 
 def _parse_numeric_string(text: str) -> float | None:
-    if not text or text[0] not in _NUMBER_START or len(text) > _MAX_NUMBER_CHARS:
+    if not text or text[0] not in NUMBER_START or len(text) > _MAX_NUMBER_CHARS:
         return None
     if not _DECIMAL.fullmatch(text):
         return None
@@ -59,7 +59,7 @@ def match_key(value: Scalar) -> MatchKey:
 
 
 def _string_key(text: str) -> MatchKey:
-    if not text or text[0] not in _NUMBER_START or len(text) > _MAX_NUMBER_CHARS:
+    if not text or text[0] not in NUMBER_START or len(text) > _MAX_NUMBER_CHARS:
         return text
     if _INTEGER.fullmatch(text):
         # An exact int keeps long integer ids distinct; 60 == 60.0 still holds across int and float keys.

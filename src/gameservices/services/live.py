@@ -108,6 +108,11 @@ class PartnerState:
         """The stored bucket for a key (the engine's BucketSource)."""
         return self.buckets.get(key)
 
+    @property
+    def bucket_dict(self) -> dict[BucketKey, Bucket]:
+        """The dict `get_bucket` reads: the engine looks buckets up in it directly."""
+        return self.buckets
+
     def store_buckets(self, changed: dict[BucketKey, Bucket]) -> None:
         """Take in changed buckets (after their transaction committed)."""
         self.buckets.update(changed)
