@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 import orjson
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 
 class JsonResponse(JSONResponse):
@@ -13,7 +13,17 @@ class JsonResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         """Serialise the content."""
-        try:
-            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
-        except orjson.JSONEncodeError:
-            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        return render_json(content)
+
+
+def render_json(content: Any) -> bytes:
+    """The JSON bytes of a value, as JsonResponse renders them."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def rendered(body: bytes) -> Response:
+    """A 200 answer of JSON bytes rendered earlier."""
+    return Response(content=body, media_type="application/json")

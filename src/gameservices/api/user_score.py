@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from gameservices.api.deps import ReadApi, WriteApi
-from gameservices.api.json import JsonResponse
+from gameservices.api.json import render_json, rendered
 from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.user_score import (
@@ -29,13 +29,13 @@ def get(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
 
 
 @router.post("/list", response_model=None, responses={200: {"model": ListResult}})
-def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any] | JsonResponse:
+def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any] | Response:
     """Ranked users, a user's neighbourhood, or a sub-leaderboard's standings."""
     offset, size = page_bounds(body.pager)
     sub = body.subGameProperties
     if sub is None:
-        # The polled page: rendered directly, it skips the generic encoding pass over the result.
-        return JsonResponse(
+        # The polled page: rendered once per change of the scores, answered as bytes.
+        return rendered(
             service.ranking(
                 api.live,
                 api.engine,
@@ -49,6 +49,7 @@ def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any] | JsonResponse:
                 above=body.placesAboveUser,
                 below=body.placesBelowUser,
                 include_hidden=body.includeHidden,
+                render=render_json,
             )
         )
     with api.read() as conn:

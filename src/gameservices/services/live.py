@@ -92,6 +92,9 @@ class PartnerState:
         self.rule_set: RuleSet | None = None
         # The partner's game objects as of `rules_version` (every change of one bumps it), by id.
         self.objects: dict[str, GameObjectRecord] = {}
+        # Rendered answers of polled reads, valid while (state_version, rules_version) equals `pages_version`.
+        self.pages: dict[tuple[object, ...], bytes] = {}
+        self.pages_version = (-1, -1)
         self.buckets: dict[BucketKey, Bucket] = {}
         # The keys of each user's buckets, for per-user questions (progress, badges, certificates).
         self.user_buckets: dict[str, set[BucketKey]] = {}

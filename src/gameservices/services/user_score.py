@@ -2,6 +2,7 @@
 game-object type."""
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gameservices.domain.segments import segment_of
@@ -18,6 +19,9 @@ from gameservices.storage import user_profiles as profile_repository
 from gameservices.storage.database import Connection, Engine
 from gameservices.storage.game_objects import GameObjectRecord
 from gameservices.storage.scores import UserScoreRow
+
+# Distinct rendered pages kept per partner between two changes of its state.
+MAX_CACHED_PAGES = 1_000
 
 
 def number(value: float) -> float | int:
@@ -93,12 +97,24 @@ def ranking(
     above: int = 0,
     below: int = 0,
     include_hidden: bool = False,
-) -> dict[str, Any]:
-    """`list_page` of the game object a request names, answered from the live state alone when it is at least
-    as fresh as the versions read when the request was authenticated (the usual case: no database access)."""
+    render: Callable[[dict[str, Any]], bytes],
+) -> bytes:
+    """`list_page` of the game object a request names, rendered by `render`; answered from the live state alone
+    when it is at least as fresh as the versions read when the request was authenticated (the usual case: no
+    database access). A leaderboard polled by thousands of browsers is rendered once per change of the state,
+    not once per request."""
     with live.viewing(engine, partner_id, versions) as state:
-        record = _checked(state.objects.get(game_object_id), game_object_id, game_object_type)
-        return _ranking(state, record.id, offset, limit, user_id, above, below, include_hidden)
+        version = (state.state_version, state.rules_version)
+        if state.pages_version != version:
+            state.pages, state.pages_version = {}, version
+        key = (game_object_id, game_object_type, offset, limit, user_id, above, below, include_hidden)
+        page = state.pages.get(key)
+        if page is None:
+            record = _checked(state.objects.get(game_object_id), game_object_id, game_object_type)
+            page = render(_ranking(state, record.id, offset, limit, user_id, above, below, include_hidden))
+            if len(state.pages) < MAX_CACHED_PAGES:
+                state.pages[key] = page
+        return page
 
 
 def _ranking(
