@@ -1,13 +1,31 @@
 """The migrations build exactly the schema the code declares, on SQLite (in WAL mode) and PostgreSQL."""
 
-import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import Engine, text
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from gameservices.storage.database import is_sqlite, read_transaction
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, insert, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from gameservices.storage import migrate
+from gameservices.storage.database import (
+    is_sqlite,
+    normalize_url,
+    open_engine,
+    read_transaction,
+    write_transaction,
+)
 from gameservices.storage.migrate import upgrade
-from gameservices.storage.schema import metadata
+from gameservices.storage.schema import metadata, user_scores
+from gameservices.storage.upsert import upsert
+from tests.conftest import DATABASES, POSTGRES_URL, postgres_database
 
 
 def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
@@ -19,7 +37,7 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
 def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     with read_transaction(engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
 
 
 def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
@@ -28,3 +46,210 @@ def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
     with read_transaction(engine) as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2
+
+
+# The tables revision 0005 rebuilds without a rowid on SQLite.
+REBUILT = (
+    "bucket_values",
+    "user_rule_scores",
+    "user_scores",
+    "processed_events",
+    "entries",
+    "user_badges",
+)
+ROWS: dict[str, list[dict[str, Any]]] = {
+    "buckets": [
+        {
+            "partner_id": 7,
+            "rule_id": "rule-a",
+            "bucket_key": '["u1"]',
+            "user_id": "u1",
+            "progress": 2.5,
+            "awarded": 10.0,
+            "completed_at": None,
+            "updated_at": 1.75e9,
+        },
+        {
+            "partner_id": 7,
+            "rule_id": "rule-a/0",
+            "bucket_key": '["u2","e1"]',
+            "user_id": None,
+            "progress": 1.0,
+            "awarded": 0.0,
+            "completed_at": 1.76e9,
+            "updated_at": 1.76e9,
+        },
+    ],
+    "bucket_values": [
+        {"partner_id": 7, "rule_id": "rule-a", "bucket_key": '["u1"]', "value": "e1"},
+        {"partner_id": 7, "rule_id": "rule-a", "bucket_key": '["u1"]', "value": "e2"},
+    ],
+    "user_rule_scores": [
+        {
+            "partner_id": 7,
+            "game_object_id": "board",
+            "user_id": "u1",
+            "rule_id": "rule-a",
+            "score": 12.5,
+            "updated_at": 1.75e9,
+        },
+        {
+            "partner_id": 7,
+            "game_object_id": "board",
+            "user_id": "u1",
+            "rule_id": "rule-b",
+            "score": -3.0,
+            "updated_at": 1.75e9,
+        },
+    ],
+    "user_scores": [
+        {
+            "partner_id": 7,
+            "game_object_id": "board",
+            "user_id": "u1",
+            "score": 9.5,
+            "reached_at": 1.75e9,
+            "hidden": False,
+        },
+        {
+            "partner_id": 7,
+            "game_object_id": "board",
+            "user_id": "u2",
+            "score": 3.0,
+            "reached_at": 1.74e9,
+            "hidden": True,
+        },
+    ],
+    "processed_events": [{"partner_id": 7, "event_id": "e-1"}, {"partner_id": 8, "event_id": "e-1"}],
+    "entries": [
+        {"partner_id": 7, "entry_id": "0_a", "entry_name": "A", "duration": 60.0, "updated_at": 1.75e9},
+        {"partner_id": 7, "entry_id": "0_b", "entry_name": None, "duration": None, "updated_at": 1.75e9},
+    ],
+    "user_badges": [{"partner_id": 7, "badge_id": "badge", "user_id": "u1", "achieved_at": 1.75e9}],
+}
+
+
+def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrate.__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        if down:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
+
+
+def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with read_transaction(engine) as conn:
+        return {
+            name: sorted(
+                (tuple(row) for row in conn.execute(select(metadata.tables[name]))),
+                key=lambda row: tuple(str(value) for value in row),
+            )
+            for name in ROWS
+        }
+
+
+def _without_rowid(engine: Engine) -> dict[str, bool]:
+    with read_transaction(engine) as conn:
+        return {
+            name: "WITHOUT ROWID" in sql.upper()
+            for name, sql in conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+
+
+@pytest.fixture(params=DATABASES)
+def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of each kind, migrated by the test itself."""
+    if request.param == "postgres":
+        if not POSTGRES_URL:
+            pytest.skip("GAMESERVICES_TEST_POSTGRES_URL is not set")
+        url = postgres_database(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    else:
+        url = f"sqlite:///{tmp_path / 'gameservices.db'}"
+    opened = open_engine(url)
+    yield opened
+    opened.dispose()
+    if request.param == "postgres":
+        assert POSTGRES_URL is not None
+        admin = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}"'))
+        admin.dispose()
+
+
+def test_engine_state_tables_are_without_rowid_on_sqlite(engine: Engine) -> None:
+    if not is_sqlite(engine):
+        pytest.skip("a SQLite storage option")
+    layout = _without_rowid(engine)
+    assert {name for name, without in layout.items() if without} == set(REBUILT)
+    # Tables with a second index or unique key keep their rowid.
+    assert not layout["buckets"]
+    assert not layout["user_certificates"]
+    assert not layout["user_profiles"]
+
+
+def test_revision_0005_keeps_rows_indexes_and_keys(fresh_engine: Engine) -> None:
+    _migrate(fresh_engine, "0004")
+    with write_transaction(fresh_engine) as conn:
+        for name, rows in ROWS.items():
+            conn.execute(insert(metadata.tables[name]), rows)
+    before = _rows(fresh_engine)
+    assert all(len(before[name]) == len(rows) for name, rows in ROWS.items())
+
+    _migrate(fresh_engine, "head")
+
+    assert _rows(fresh_engine) == before
+    with fresh_engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        indexes = {index["name"]: index["column_names"] for index in inspect(conn).get_indexes("buckets")}
+        assert indexes["ix_buckets_partner_user"] == ["partner_id", "user_id"]
+        for name in ROWS:
+            assert inspect(conn).get_pk_constraint(name)["constrained_columns"] == [
+                column.name for column in metadata.tables[name].primary_key
+            ]
+    if is_sqlite(fresh_engine):
+        layout = _without_rowid(fresh_engine)
+        assert all(layout[name] for name in REBUILT)
+        with read_transaction(fresh_engine) as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+    # The primary keys still refuse a second row with the same key.
+    for name in ROWS:
+        with pytest.raises(IntegrityError), write_transaction(fresh_engine) as conn:
+            conn.execute(insert(metadata.tables[name]), ROWS[name][0])
+    # Upserts through the repositories' conflict targets still work on the rebuilt tables.
+    with write_transaction(fresh_engine) as conn:
+        upsert(
+            conn,
+            user_scores,
+            [{**ROWS["user_scores"][0], "score": 11.0}],
+            keys=("partner_id", "game_object_id", "user_id"),
+            set_=lambda new: {"score": new.score},
+        )
+        score = conn.execute(select(user_scores.c.score).where(user_scores.c.user_id == "u1")).scalar_one()
+    assert score == 11.0
+
+
+def test_revision_0005_downgrades_and_upgrades_again(fresh_engine: Engine) -> None:
+    _migrate(fresh_engine, "0004")
+    with write_transaction(fresh_engine) as conn:
+        for name, rows in ROWS.items():
+            conn.execute(insert(metadata.tables[name]), rows)
+    _migrate(fresh_engine, "head")
+    upgraded = _rows(fresh_engine)
+
+    _migrate(fresh_engine, "0004", down=True)
+
+    assert _rows(fresh_engine) == upgraded
+    if is_sqlite(fresh_engine):
+        assert not any(_without_rowid(fresh_engine).values())
+    with fresh_engine.connect() as conn:
+        indexes = {index["name"] for index in inspect(conn).get_indexes("buckets")}
+    assert "ix_buckets_partner_user" in indexes
+    _migrate(fresh_engine, "head")
+    assert _rows(fresh_engine) == upgraded
+    with read_transaction(fresh_engine) as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"

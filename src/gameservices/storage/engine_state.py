@@ -168,8 +168,9 @@ def save_buckets(
         _BUCKET_COLUMNS,
         rows,
         keys=("partner_id", "rule_id", "bucket_key"),
+        # user_id follows from the key (the user part of it, or none): leaving it out of the update spares the
+        # (partner_id, user_id) index a rewrite on every change of a bucket.
         set_=lambda new: {
-            "user_id": new.user_id,
             "progress": new.progress,
             "awarded": new.awarded,
             "completed_at": new.completed_at,

@@ -113,6 +113,9 @@ user_profiles = Table(
 )
 
 # The rules engine's state: a bucket per rule per groupBy key, and the values a countUnique bucket has seen.
+# On SQLite, the narrow tables below keyed by a composite key and written as events are processed are stored
+# WITHOUT ROWID: one B-tree ordered by that key instead of a table plus a primary-key index (revision 0005;
+# PostgreSQL ignores the option). buckets keeps its rowid: its second index would otherwise carry the whole key.
 buckets = Table(
     "buckets",
     metadata,
@@ -136,6 +139,7 @@ bucket_values = Table(
     Column("rule_id", String(64), primary_key=True),
     Column("bucket_key", Text, primary_key=True),
     Column("value", Text, primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 # The ledger: each user's points per rule of a game object; a user's score is their sum.
@@ -148,6 +152,7 @@ user_rule_scores = Table(
     Column("rule_id", ID, primary_key=True),
     Column("score", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 user_scores = Table(
@@ -160,6 +165,7 @@ user_scores = Table(
     # When the user reached this score (event time, epoch seconds): the earlier ranks higher on ties.
     Column("reached_at", Float, nullable=False),
     Column("hidden", Boolean, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 processed_events = Table(
@@ -167,6 +173,7 @@ processed_events = Table(
     metadata,
     Column("partner_id", Integer, primary_key=True),
     Column("event_id", String(256), primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 entries = Table(
@@ -177,6 +184,7 @@ entries = Table(
     Column("entry_name", Text, nullable=True),
     Column("duration", Float, nullable=True),
     Column("updated_at", Float, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # Achievements, recorded when they happen so that later rule changes never take them back.
@@ -187,6 +195,7 @@ user_badges = Table(
     Column("badge_id", ID, primary_key=True),
     Column("user_id", String(256), primary_key=True),
     Column("achieved_at", Float, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 user_certificates = Table(
