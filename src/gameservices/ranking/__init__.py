@@ -12,6 +12,7 @@ from gameservices.ranking.index import (
     entry_from_key,
     key_standing,
     key_user_id,
+    keys_columns,
     rank_key,
     rank_keys,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "entry_from_key",
     "key_standing",
     "key_user_id",
+    "keys_columns",
     "rank_key",
     "rank_keys",
 ]

@@ -18,7 +18,7 @@ Not thread-safe: the service uses one index per leaderboard from its single even
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 
 from gameservices.ranking.index import (
     KEY_PREFIX_SIZE,
@@ -26,6 +26,7 @@ from gameservices.ranking.index import (
     entry_from_key,
     key_standing,
     key_user_id,
+    keys_columns,
     rank_key,
     rank_keys,
 )
@@ -119,6 +120,10 @@ class _SortedBlocks:
     def __iter__(self) -> Iterator[bytes]:
         for keys in self._blocks:
             yield from keys
+
+    def keys(self) -> list[bytes]:
+        """Return every key in order, as one new list."""
+        return list(chain.from_iterable(self._blocks))
 
     def slice(self, start: int, stop: int) -> list[bytes]:
         """Return the keys at positions start <= position < stop."""
@@ -326,6 +331,10 @@ class MemoryRankIndex:
         """Yield every user as (user_id, score, reached_at), in rank order; the index must not change meanwhile."""
         for key in self._order:
             yield (key_user_id(key), *key_standing(key))
+
+    def ranked_columns(self) -> tuple[list[str], list[float]]:
+        """Return every user's id and score as two lists in rank order (position i holds rank i + 1)."""
+        return keys_columns(self._order.keys())
 
     def page(self, offset: int, limit: int) -> list[RankedEntry]:
         """Return up to `limit` entries in rank order starting at 0-based `offset`."""

@@ -62,6 +62,20 @@ class Board:
         for user_id, score, reached_at in self.index.entries():
             yield user_id, UserStanding(score, reached_at, False)
 
+    def ordered(self) -> tuple[list[str], list[float], int]:
+        """Every scored user's id and score, as two lists in leaderboard order, and how many are displayed: the
+        displayed users come first, in rank order (position i holds rank i + 1), then the hidden ones in the same
+        order (score descending, then who reached it first, then userId)."""
+        user_ids, scores = self.index.ranked_columns()
+        displayed = len(user_ids)
+        if self.hidden:
+            hidden = sorted(
+                self.hidden.items(), key=lambda item: (-item[1].score, item[1].reached_at, item[0])
+            )
+            user_ids += [user_id for user_id, _ in hidden]
+            scores += [standing.score for _, standing in hidden]
+        return user_ids, scores, displayed
+
     def __len__(self) -> int:
         """The number of scored users, hidden ones included."""
         return len(self.index) + len(self.hidden)

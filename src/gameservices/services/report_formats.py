@@ -27,10 +27,31 @@ MEDIA_TYPES = {
 }
 FILE_CHUNK_BYTES = 64 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# A line of text starting like a formula (see FORMULA_STARTS).
-_FORMULA_LINE = re.compile("^[=+\\-@\t\r]", re.MULTILINE)
+# A line break followed by the start of a formula (see FORMULA_STARTS).
+_FORMULA_AFTER_BREAK = tuple("\n" + start for start in FORMULA_STARTS)
 # XLSX cells hold at most this many characters.
 MAX_XLSX_TEXT = 32_767
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A chunk of rows given column by column: ``columns[c][r]`` is the cell of row r in column c, and every
+    column is as long. A table whose cells come column-wise yields these; the writers that go row by row zip
+    them back into rows."""
+
+    columns: Sequence[Sequence[Cell]]
+
+    def rows(self) -> list[tuple[Cell, ...]]:
+        """The chunk's rows, as tuples of cells."""
+        return list(zip(*self.columns, strict=True))
+
+
+Chunk = Sequence[Sequence[Cell]] | Columns
+"""A chunk of rows as a table gives it: a sequence of rows (lists or tuples of cells), or its `Columns`."""
+
+
+def _rows(chunk: Chunk) -> Sequence[Sequence[Cell]]:
+    return chunk.rows() if isinstance(chunk, Columns) else chunk
 
 
 @dataclass
@@ -38,11 +59,12 @@ class Table:
     """A report: its column names and its rows, produced lazily in chunks.
 
     ``text_columns``, when given, are the positions of the only columns whose cells may be text; the others
-    hold numbers, booleans or None, which the writers pass through without inspecting them.
+    hold numbers, booleans or None, which the writers pass through without inspecting them. Every row of a
+    chunk holds one cell per column.
     """
 
     columns: list[str]
-    chunks: Iterable[Rows]
+    chunks: Iterable[Chunk]
     text_columns: Sequence[int] | None = None
 
 
@@ -71,12 +93,65 @@ def csv_bytes(table: Table) -> Iterator[bytes]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(_csv_row(table.columns))
     text_columns = table.text_columns
-    for rows in table.chunks:
-        plain = text_columns is not None and _plain(rows, text_columns)
-        writer.writerows(rows if plain else map(_csv_row, rows))
+    width = len(table.columns)
+    for chunk in table.chunks:
+        lines = None if text_columns is None else _plain_lines(chunk, text_columns, width)
+        if lines is not None:
+            buffer.write(lines)
+        else:
+            rows = _rows(chunk)
+            plain = text_columns is not None and _plain(rows, text_columns)
+            writer.writerows(rows if plain else map(_csv_row, rows))
         yield _drain(buffer)
     if buffer.tell():
         yield _drain(buffer)
+
+
+_BLANK: dict[Cell, str] = {None: ""}
+"""``_BLANK.get(cell, cell)``: an empty field for None, as csv.writer writes it, and the cell itself otherwise."""
+
+
+def _plain_lines(chunk: Chunk, text_columns: Sequence[int], width: int) -> str | None:
+    """The CSV lines csv.writer writes for the chunk's rows, made column-wise by joins, or None when a cell needs
+    what only the writer (or `_csv_row`) does: a text cell that is not ASCII text or starts a line like a
+    formula, a field to quote (a comma, a double quote or a line break), or a row of another width.
+
+    Each line is ``%s`` of its cells joined by commas, None as an empty field: the text csv.writer gives for
+    text, numbers (``repr`` of a float, ``str`` of an int) and booleans when no field needs quotes. Rows of a
+    single column are left to the writer, which quotes an empty field alone on its line.
+    """
+    if isinstance(chunk, Columns):
+        given = chunk.columns
+        count = len(given[0]) if given else 0
+        if len(given) != width or set(map(len, given)) != {count}:
+            return None
+    else:
+        count = len(chunk)
+        if set(map(len, chunk)) != {width}:
+            return None
+        given = list(zip(*chunk, strict=True))
+    if not count or width < 2:
+        return None
+    blank = _BLANK.get
+    columns = [list(map(blank, column, column)) for column in given]
+    for position in text_columns:
+        try:
+            text = "\n".join(columns[position])  # type: ignore[arg-type]  # TypeError: a cell of another type
+        except TypeError:
+            return None
+        if not text.isascii() or _formula_line(text):
+            return None
+    line = ",".join(["%s"] * width) + "\r\n"
+    lines = "".join(map(line.__mod__, zip(*columns, strict=True)))
+    # Every comma and line break is one the lines put there: no field holds one, so none needs quotes.
+    if (
+        '"' in lines
+        or lines.count(",") != count * (width - 1)
+        or lines.count("\n") != count
+        or lines.count("\r") != count
+    ):
+        return None
+    return lines
 
 
 def _drain(buffer: io.StringIO) -> bytes:
@@ -90,15 +165,21 @@ def _csv_row(row: Sequence[Cell]) -> list[Cell]:
     return [_csv_text(cell) if isinstance(cell, str) else cell for cell in row]
 
 
-def _plain(rows: Rows, text_columns: Sequence[int]) -> bool:
+def _plain(rows: Sequence[Sequence[Cell]], text_columns: Sequence[int]) -> bool:
     """Whether no cell of the rows needs a change in CSV, looking only at the columns that may hold text: their
     text cells, joined by line feeds, are ASCII and no line starts like a formula. (A cell holding a line feed
     may make this answer False needlessly, never True wrongly.)"""
     for column in text_columns:
         text = "\n".join([cell for row in rows if isinstance(cell := row[column], str)])
-        if not text.isascii() or _FORMULA_LINE.search(text):
+        if not text.isascii() or _formula_line(text):
             return False
     return True
+
+
+def _formula_line(text: str) -> bool:
+    """Whether a line of the text starts like a formula (lines end at line feeds): a few substring searches,
+    each a fast scan of the text."""
+    return text.startswith(FORMULA_STARTS) or any(start in text for start in _FORMULA_AFTER_BREAK)
 
 
 def _csv_text(text: str) -> str:
@@ -113,7 +194,8 @@ def json_bytes(table: Table, *, about: dict[str, Any]) -> Iterator[bytes]:
     head = orjson.dumps({**about, "columns": columns})
     yield head[:-1] + b',"objects":['
     first = True
-    for rows in table.chunks:
+    for chunk in table.chunks:
+        rows = _rows(chunk)
         if not rows:
             continue
         try:
@@ -154,8 +236,8 @@ def _write_workbook(table: Table, sheet_name: str, file: IO[bytes]) -> None:
     for column, name in enumerate(table.columns):
         sheet.write_string(0, column, _xlsx_text(name), bold)
     row_number = 1
-    for rows in table.chunks:
-        for row in rows:
+    for chunk in table.chunks:
+        for row in _rows(chunk):
             for column, cell in enumerate(row):
                 _write_cell(sheet, row_number, column, cell)
             row_number += 1

@@ -1,21 +1,22 @@
 """The rows of the userScore, badge and certificate reports, built from what their list actions return.
 
-Rows are made a chunk at a time. The userScore report reads its ledger and its users' names and e-mails with
-one set-based query each (`gameservices.storage.report_queries`), so what it holds whole is one compact entry
-per user (standing, ledger row, profile fields), never the rows; the badge and certificate reports look the
-names up one chunk at a time.
+Rows are made a chunk at a time. The userScore report decodes its standings from the rank index in bulk and
+reads its ledger and its users' names and e-mails with one set-based query each
+(`gameservices.storage.report_queries`), so what it holds whole is the users' ids and scores in rank order and
+the rows the two queries returned, never the report's rows; the badge and certificate reports look the names
+up one chunk at a time.
 """
 
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Any
 
 from gameservices.domain.engine import collector_paused
 from gameservices.services import user_badge, user_certificate_report
-from gameservices.services.live import Board, LiveState
-from gameservices.services.report_formats import Cell, Rows, Table
+from gameservices.services.live import LiveState
+from gameservices.services.report_formats import Cell, Chunk, Columns, Rows, Table
 from gameservices.storage import report_queries
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import user_profiles as profile_repository
@@ -72,18 +73,6 @@ def rule_scores_by_user(
     return by_user
 
 
-def ledger_rows(
-    conn: Connection, partner_id: int, game_object_id: str, rules: Sequence[RuleRecord]
-) -> dict[str, Sequence[Any]]:
-    """Each scored user's ledger row ``(user id, points from each rule in rule order)`` as the database returned
-    it: floats, None for no points."""
-    found: dict[str, Sequence[Any]] = {}
-    with collector_paused():
-        for chunk in report_queries.rule_scores_of_object(conn, partner_id, game_object_id, _ids(rules)):
-            found.update(zip(map(itemgetter(0), chunk), chunk, strict=True))
-    return found
-
-
 def whole_numbers(values: Iterable[Any]) -> dict[Any, float | int]:
     """A table that shows each of these values as the report does, through ``table.get(value, value)``: whole
     floats as ints (as `number` does), None (no points) as 0, and every other value as itself (absent)."""
@@ -115,66 +104,82 @@ def standings(
     """(rank, user id, score) of every scored user in leaderboard order (score descending, then who reached it
     first, then user id): the displayed users ranked as userScore/list ranks them, then the hidden ones
     without a rank."""
-    # Many short-lived tuples and no cycles: collector passes would only re-scan the live state.
-    with collector_paused():
-        with live.reading(conn, partner_id) as state:
-            board = state.boards.get(game_object_id) or Board()
-            ordered = [
-                (-standing.score, standing.reached_at, user_id, standing.hidden)
-                for user_id, standing in board.standings()
-            ]
-        # The rank index keeps this same order for the displayed users; one sort serves both kinds of user.
-        ordered.sort()
-        ranked: list[tuple[int | None, str, float]] = []
-        hidden: list[tuple[int | None, str, float]] = []
-        for negated_score, _, user_id, is_hidden in ordered:
-            if is_hidden:
-                hidden.append((None, user_id, -negated_score))
-            else:
-                ranked.append((len(ranked) + 1, user_id, -negated_score))
-        del ordered
-        ranked += hidden
-    return ranked
+    user_ids, scores, displayed = ordered_users(conn, live, partner_id, game_object_id)
+    return list(zip(ranks_of(displayed, len(user_ids)), user_ids, scores, strict=True))
+
+
+def ordered_users(
+    conn: Connection, live: LiveState, partner_id: int, game_object_id: str
+) -> tuple[list[str], list[float], int]:
+    """Every scored user's id and score in leaderboard order, and how many of them are displayed (ranked):
+    `Board.ordered` of the game object's board in the partner's fresh live state."""
+    with live.reading(conn, partner_id) as state:
+        board = state.boards.get(game_object_id)
+        return ([], [], 0) if board is None else board.ordered()
+
+
+def ranks_of(displayed: int, count: int) -> Iterator[int | None]:
+    """The rank of each of `count` users in leaderboard order: 1 to `displayed`, then None."""
+    return chain(range(1, displayed + 1), repeat(None, count - displayed))
+
+
+class Shown(dict[Any, Cell]):
+    """Each number as the report shows it, through ``shown[value]``: whole floats as ints (as `number` does),
+    None (no points) as 0, and every other value as itself. Each distinct value is converted once and
+    remembered: scores and points repeat a great deal."""
+
+    def __missing__(self, value: Any) -> Cell:
+        shown: Cell
+        if value is None:
+            shown = 0
+        elif isinstance(value, float) and value.is_integer():
+            shown = int(value)
+        else:
+            shown = value
+        self[value] = shown
+        return shown
 
 
 def user_score(conn: Connection, *, live: LiveState, partner_id: int, record: GameObjectRecord) -> Table:
     """``rank,score,userId,userName,userEmail`` and one column per rule: the ranked users as userScore/list
     ranks them, then the users their policy hides, with an empty rank.
 
-    The standings, the ledger and the names are each read whole with one set-based query; the rows are then
-    made a chunk at a time, in rank order."""
+    The standings come from the live board, decoded in bulk; each user's ledger cells, name and email come from
+    one query that returns them in leaderboard order too. When both orders agree (the usual case: the board
+    is the database's scores) the rows pair up by position; otherwise each board user's row is looked up by
+    user id. The rows are then made a chunk at a time, column by column (`Columns`), with no Python code run per
+    user."""
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
-    ranked = standings(conn, live, partner_id, record.id)
-    ledger = ledger_rows(conn, partner_id, record.id, rules)
-    named = people_of_object(conn, partner_id, record.id)
-    # Scores and points repeat a great deal: each distinct value is converted once, the cells by lookups.
-    values = chain.from_iterable(map(itemgetter(slice(1, None)), ledger.values()))
-    show = whole_numbers(chain(map(itemgetter(2), ranked), values)).get
-    no_points = (0,) * len(rules)
-    # One entry per user: (name, email, shown points...). Both reads come in user id order, so merging them
-    # here touches memory in order; the rows then need one lookup each.
-    entries: dict[str, tuple[Any, ...]] = {}
+    # Many long-lived tuples and no cycles: collector passes would only re-scan them.
     with collector_paused():
-        take = named.pop
-        while ledger:
-            user_id, row = ledger.popitem()
-            _, name, email = take(user_id, NO_PROFILE)
-            points = row[1:]
-            entries[user_id] = (name, email, *map(show, points, points))
-        while named:
-            user_id, (_, name, email) = named.popitem()
-            entries[user_id] = (name, email, *no_points)
-    nothing = (None, None, *no_points)
+        user_ids, scores, displayed = ordered_users(conn, live, partner_id, record.id)
+        found = list(
+            chain.from_iterable(report_queries.user_score_rows(conn, partner_id, record.id, _ids(rules)))
+        )
+        if list(map(itemgetter(0), found)) != user_ids:
+            by_user = dict(zip(map(itemgetter(0), found), found, strict=True))
+            found = list(map(by_user.get, user_ids, repeat((None,) * (len(rules) + 3))))
+            del by_user
+    show = Shown().__getitem__
 
-    def chunks() -> Iterator[Rows]:
-        get = entries.get
-        for start in range(0, len(ranked), CHUNK_ROWS):
+    def chunks() -> Iterator[Chunk]:
+        ranks = ranks_of(displayed, len(user_ids))
+        for start in range(0, len(user_ids), CHUNK_ROWS):
             with collector_paused():
-                rows: Rows = [
-                    [rank, show(score, score), user_id, *get(user_id, nothing)]
-                    for rank, user_id, score in ranked[start : start + CHUNK_ROWS]
-                ]
-            yield rows
+                part = found[start : start + CHUNK_ROWS]
+                # The query's columns for these users: user id, each rule's points, name, email.
+                _, *points, names, emails = zip(*part, strict=True)
+                columns = Columns(
+                    [
+                        list(islice(ranks, len(part))),
+                        list(map(show, scores[start : start + CHUNK_ROWS])),
+                        user_ids[start : start + CHUNK_ROWS],
+                        names,
+                        emails,
+                        *(list(map(show, column)) for column in points),
+                    ]
+                )
+            yield columns
 
     return Table(["rank", "score", *PEOPLE, *rule_columns(rules)], chunks(), text_columns=(2, 3, 4))
 

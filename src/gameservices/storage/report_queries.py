@@ -1,5 +1,6 @@
-"""Set-based reads for the reports: a game object's per-rule ledger pivoted to one row per user, and the names
-and e-mails of its scored users, each read with one query and streamed in chunks.
+"""Set-based reads for the reports: a game object's per-rule ledger pivoted to one row per user, the names and
+e-mails of its scored users, and both together in leaderboard order, each read with one query and streamed in
+chunks.
 
 Only the columns a report shows are read. The ledger is pivoted in SQL (one column per rule), and the name
 fields are extracted from the profile's JSON by the database, so no profile document is decoded in Python.
@@ -61,6 +62,47 @@ def people_of_object(
             )
         )
         .where((scores.partner_id == partner_id) & (scores.game_object_id == game_object_id))
+    )
+    return _chunks(conn, statement)
+
+
+def user_score_rows(
+    conn: Connection, partner_id: int, game_object_id: str, rule_ids: Sequence[str]
+) -> Iterator[Sequence[Sequence[Any]]]:
+    """Every scored user of a game object in leaderboard order, with their ledger and profile:
+    ``(user id, points from rule_ids[0], points from rule_ids[1], ..., name, email)``.
+
+    The order is the leaderboard's as the database sorts it: displayed users first, each kind by score
+    descending, then the time the user reached it, then user id (in the database's collation, which on
+    SQLite is code point order). The points are as `rule_scores_of_object` gives them (None for none), the
+    name and email as `people_of_object` gives them (None for a user without a profile).
+
+    Each user's ledger cells are read by primary key in user id order, the sort coming last: the database
+    visits its pages in order, and the rows need no matching by user id afterwards.
+    """
+    scores, profiles, ledger = user_scores.c, user_profiles.c, user_rule_scores.c
+    points = [
+        select(ledger.score)
+        .where(
+            (ledger.partner_id == scores.partner_id)
+            & (ledger.game_object_id == scores.game_object_id)
+            & (ledger.user_id == scores.user_id)
+            & (ledger.rule_id == rule_id)
+        )
+        .scalar_subquery()
+        .label(f"rule_{position}")
+        for position, rule_id in enumerate(rule_ids)
+    ]
+    statement = (
+        select(scores.user_id, *points, _name(conn), profiles.email)
+        .select_from(
+            user_scores.outerjoin(
+                user_profiles,
+                (profiles.partner_id == scores.partner_id) & (profiles.user_id == scores.user_id),
+            )
+        )
+        .where((scores.partner_id == partner_id) & (scores.game_object_id == game_object_id))
+        .order_by(scores.hidden, scores.score.desc(), scores.reached_at, scores.user_id)
     )
     return _chunks(conn, statement)
 
