@@ -3,6 +3,9 @@ next change: every change (events, policies, clearing, objects) shows at once, a
 
 from typing import Any
 
+from fastapi.testclient import TestClient
+
+from gameservices.api.app import create_app
 from tests.api import guide_bodies as guide
 from tests.conftest import Api
 
@@ -80,3 +83,22 @@ def test_pages_stay_with_their_partner(app_client: Any, new_partner: Any) -> Non
     assert _top(owner, board) == [("ann", 10)]
     status, error = intruder.call("userScore/list", {"gameObjectId": board, "pager": {"pageSize": 25}})
     assert status == 404 and error["code"] == "OBJECT_NOT_FOUND"
+
+
+def test_a_change_made_by_another_process_shows_in_the_next_poll(
+    api: Api, app_client: Any, engine: Any, settings: Any
+) -> None:
+    # Two applications on one database stand for two server processes, each with its own live state.
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as other_client:
+        other = Api(other_client, api.ks)
+        board = _board(api)
+        _poll(api, "ann", "p1")
+        assert _top(other, board) == _top(api, board) == [("ann", 10)]
+        _poll(other, "bob", "p1")
+        _poll(other, "bob", "p2")
+        assert _top(api, board) == [("bob", 20), ("ann", 10)]
+        api.ok("leaderboard/update", {"id": board, "name": "Renamed"})
+        _poll(api, "cid", "p3")
+        assert _top(other, board) == [("bob", 20), ("ann", 10), ("cid", 10)]
+        other.ok("leaderboard/delete", {"id": board})
+        assert api.call("userScore/list", {"gameObjectId": board, "pager": {"pageSize": 25}})[0] == 404

@@ -1,0 +1,66 @@
+"""A verified KS is remembered so it is decrypted once; everything that can change about it is still read on
+every request: the partner's state, its secrets, whether the KS was ended, its expiry and its role."""
+
+import time
+
+from sqlalchemy import Engine, delete
+
+from gameservices.services.partner import define_role, set_enabled
+from gameservices.storage import partners as partner_repository
+from gameservices.storage import sessions as session_repository
+from gameservices.storage.database import write_transaction
+from gameservices.storage.schema import partner_secrets
+from tests.conftest import Api, Partner
+
+
+def test_a_remembered_ks_sees_its_partner_disabled_and_enabled(
+    api: Api, partner: Partner, engine: Engine
+) -> None:
+    assert api.call("leaderboard/list")[0] == 200
+    with write_transaction(engine) as conn:
+        set_enabled(conn, partner_id=partner.id, enabled=False)
+    status, body = api.call("leaderboard/list")
+    assert status == 403 and body["code"] == "SERVICE_FORBIDDEN"
+    with write_transaction(engine) as conn:
+        set_enabled(conn, partner_id=partner.id, enabled=True)
+    assert api.call("leaderboard/list")[0] == 200
+
+
+def test_a_remembered_ks_still_expires(api: Api, partner: Partner) -> None:
+    ks = partner.mint(expiry_seconds=1)
+    assert api.call("leaderboard/list", ks=ks)[0] == 200
+    time.sleep(2.1)
+    status, body = api.call("leaderboard/list", ks=ks)
+    assert status == 401 and body["code"] == "INVALID_KS"
+    assert body["args"]["ERR_DESC"] == "EXPIRED"
+
+
+def test_a_remembered_ks_is_refused_once_ended(api: Api, partner: Partner, engine: Engine) -> None:
+    assert api.call("leaderboard/list")[0] == 200
+    with write_transaction(engine) as conn:
+        session_repository.revoke(
+            conn, ks=partner.ks, partner_id=partner.id, expires_at=int(time.time()) + 3600, now_ms=0
+        )
+    status, body = api.call("leaderboard/list")
+    assert status == 401 and body["args"]["ERR_DESC"] == "LOGOUT"
+
+
+def test_a_remembered_ks_is_refused_once_its_secret_is_gone(
+    api: Api, partner: Partner, engine: Engine
+) -> None:
+    assert api.call("leaderboard/list")[0] == 200
+    with write_transaction(engine) as conn:
+        conn.execute(delete(partner_secrets).where(partner_secrets.c.partner_id == partner.id))
+        partner_repository.add_secret(conn, partner_id=partner.id, secret="f" * 32, now=0)
+    status, body = api.call("leaderboard/list")
+    assert status == 401 and body["code"] == "INVALID_KS"
+
+
+def test_a_remembered_ks_follows_its_role(api: Api, partner: Partner, engine: Engine) -> None:
+    with write_transaction(engine) as conn:
+        define_role(conn, partner_id=partner.id, role_id="viewer", name="Viewer", permissions=["GAME_BASE"])
+    viewer = partner.mint(privileges="setrole:viewer")
+    assert api.call("leaderboard/list", ks=viewer)[0] == 200
+    with write_transaction(engine) as conn:
+        define_role(conn, partner_id=partner.id, role_id="viewer", name="Viewer", permissions=[])
+    assert api.call("leaderboard/list", ks=viewer)[0] == 403
