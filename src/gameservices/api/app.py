@@ -24,7 +24,7 @@ from gameservices.api import (
     user_score,
     v3,
 )
-from gameservices.api.deps import authenticate_request
+from gameservices.api.deps import LoopConnection, authenticate_request
 from gameservices.api.errors import error_response, from_validation_error, handle_service_error
 from gameservices.api.json import JsonResponse
 from gameservices.api.limits import BodyLimits
@@ -32,7 +32,7 @@ from gameservices.api.rate_limit import RateLimit
 from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.live import LiveState
 from gameservices.settings import Settings
-from gameservices.storage.database import Engine
+from gameservices.storage.database import Engine, is_sqlite
 
 API_PREFIX = "/api/v1"
 CONTROLLER_ROUTERS = (
@@ -72,6 +72,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.backgrounds = BackgroundLoader(
         FetchPolicy(allow_private_addresses=settings.allow_private_backgrounds)
     )
+    app.state.loop_connection = LoopConnection(engine)
     # Routes are matched one after another: the polled and the flooded controllers come first, each included
     # straight into the app (one level of routers to walk, not two).
     for router in sorted(CONTROLLER_ROUTERS, key=lambda router: router not in _HOT_ROUTERS):
@@ -111,7 +112,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def invalid_body(request: Request, exc: RequestValidationError) -> JsonResponse:
         # A request that is both unauthenticated and malformed is answered as unauthenticated.
         try:
-            authenticate_request(request)
+            authenticate_request(request, on_loop=is_sqlite(request.app.state.engine))
         except errors.GameServicesError as auth_error:
             if isinstance(auth_error, errors.AuthenticationFailed):
                 return error_response(auth_error)

@@ -3,8 +3,9 @@
 from typing import Any
 
 from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
 
-from gameservices.api.deps import ReadApi, WriteApi
+from gameservices.api.deps import Api, ReadApi, WriteApi
 from gameservices.api.json import render_json, rendered
 from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ErrorStatuses, ListResult, ObjectResult
@@ -29,29 +30,40 @@ def get(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
 
 
 @router.post("/list", response_model=None, responses={200: {"model": ListResult}})
-def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any] | Response:
+async def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any] | Response:
     """Ranked users, a user's neighbourhood, or a sub-leaderboard's standings."""
     offset, size = page_bounds(body.pager)
-    sub = body.subGameProperties
-    if sub is None:
-        # The polled page: rendered once per change of the scores, answered as bytes.
-        return rendered(
-            service.ranking(
-                api.live,
-                api.engine,
-                partner_id=api.partner_id,
-                versions=api.versions,
-                game_object_id=body.gameObjectId,
-                game_object_type=body.gameObjectType,
-                offset=offset,
-                limit=size,
-                user_id=body.userIdEqual,
-                above=body.placesAboveUser,
-                below=body.placesBelowUser,
-                include_hidden=body.includeHidden,
-                render=render_json,
-            )
+    if body.subGameProperties is not None:
+        return await run_in_threadpool(_sub_game_list, body, api, offset, size)
+    # The polled page, rendered once per change of the scores: a page already rendered for a fresh enough
+    # state is answered right here on the event loop; anything else is worked out on a worker thread.
+    query = service.PageQuery(
+        body.gameObjectId,
+        body.gameObjectType,
+        offset,
+        size,
+        body.userIdEqual,
+        body.placesAboveUser,
+        body.placesBelowUser,
+        body.includeHidden,
+    )
+    page = service.cached_page(api.live, partner_id=api.partner_id, versions=api.versions, query=query)
+    if page is None:
+        page = await run_in_threadpool(
+            service.ranking,
+            api.live,
+            api.engine,
+            partner_id=api.partner_id,
+            versions=api.versions,
+            query=query,
+            render=render_json,
         )
+    return rendered(page)
+
+
+def _sub_game_list(body: UserScoreList, api: Api, offset: int, size: int) -> dict[str, Any]:
+    sub = body.subGameProperties
+    assert sub is not None
     with api.read() as conn:
         record = target_of(conn, api, body)
         common: dict[str, Any] = {"live": api.live, "partner_id": api.partner_id, "record": record}

@@ -229,6 +229,22 @@ class LiveState:
             refresh(conn, state, partner_id, state_repository.read_versions(conn, partner_id))
             yield state
 
+    def cached_page(
+        self, partner_id: int, versions: tuple[int, int], key: tuple[object, ...]
+    ) -> bytes | None:
+        """A page rendered for the partner's current state (see `PartnerState.pages`) when that state is at
+        least as fresh as `versions`; never waits: None when a writer is applying changes right now, when the
+        state is behind, or when no such page was rendered."""
+        state = self.partner(partner_id)
+        if not state.read_lock.acquire(blocking=False):
+            return None
+        try:
+            if _behind(state, versions) or state.pages_version != (state.state_version, state.rules_version):
+                return None
+            return state.pages.get(key)
+        finally:
+            state.read_lock.release()
+
     @contextmanager
     def viewing(self, engine: Engine, partner_id: int, versions: tuple[int, int]) -> Iterator[PartnerState]:
         """The partner's state at least as fresh as `versions` (read from the database when the request was

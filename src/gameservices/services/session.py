@@ -3,6 +3,7 @@
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from gameservices.auth.ks import (
     KS_TYPE_ADMIN,
@@ -40,19 +41,23 @@ def authenticate(conn: Connection, *, ks: str | None, client_ip: str, uri: str) 
 
 
 def authenticate_request(
-    engine: Engine, *, ks: str | None, client_ip: str, uri: str
+    engine: Engine, *, ks: str | None, client_ip: str, uri: str, connection: Any = None
 ) -> tuple[Caller, tuple[int, int]]:
     """`authenticate` for an API request, with the partner's (state, rules) versions read at the same moment.
 
     The partner, its secrets, whether the KS was ended and the versions come from one prepared statement, and
     a KS already verified against the same secrets is not decrypted again (its expiry is still checked): the
-    cost of authentication stays far below that of the request it guards.
+    cost of authentication stays far below that of the request it guards. With `connection` (a DBAPI connection
+    the caller owns), every read runs on it and nothing waits for the engine's pool.
     """
     if not ks:
         raise AuthenticationFailed("Missing KS, session not established", code="MISSING_KS")
     try:
         snapshot = repository.auth_snapshot(
-            engine, partner_id=peek_partner_id(ks), ks_hash=session_repository.ks_hash(ks)
+            engine,
+            partner_id=peek_partner_id(ks),
+            ks_hash=session_repository.ks_hash(ks),
+            connection=connection,
         )
         if snapshot is None:
             raise KsInvalid(KsErrorCode.INVALID_STR)
@@ -63,6 +68,10 @@ def authenticate_request(
         raise _invalid(ks, error) from error
 
     def role(role_id: str) -> frozenset[str] | None:
+        if connection is not None:
+            return repository.role_permissions_on(
+                engine, connection, partner_id=snapshot.partner.id, role_id=role_id
+            )
         with read_transaction(engine) as conn:
             return _role(conn, snapshot.partner.id, role_id)
 

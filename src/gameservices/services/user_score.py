@@ -3,7 +3,7 @@ game-object type."""
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from gameservices.domain.segments import segment_of
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
@@ -83,23 +83,29 @@ def list_page(
         return _ranking(state, record.id, offset, limit, user_id, above, below, include_hidden)
 
 
+class PageQuery(NamedTuple):
+    """What a top-of-leaderboard `userScore/list` asks: the game object, the page, or a user's neighbourhood."""
+
+    game_object_id: str
+    game_object_type: str | None
+    offset: int
+    limit: int
+    user_id: str | None = None
+    above: int = 0
+    below: int = 0
+    include_hidden: bool = False
+
+
 def ranking(
     live: LiveState,
     engine: Engine,
     *,
     partner_id: int,
     versions: tuple[int, int],
-    game_object_id: str,
-    game_object_type: str | None,
-    offset: int,
-    limit: int,
-    user_id: str | None = None,
-    above: int = 0,
-    below: int = 0,
-    include_hidden: bool = False,
+    query: PageQuery,
     render: Callable[[dict[str, Any]], bytes],
 ) -> bytes:
-    """`list_page` of the game object a request names, rendered by `render`; answered from the live state alone
+    """`list_page` of the game object a query names, rendered by `render`; answered from the live state alone
     when it is at least as fresh as the versions read when the request was authenticated (the usual case: no
     database access). A leaderboard polled by thousands of browsers is rendered once per change of the state,
     not once per request."""
@@ -107,14 +113,34 @@ def ranking(
         version = (state.state_version, state.rules_version)
         if state.pages_version != version:
             state.pages, state.pages_version = {}, version
-        key = (game_object_id, game_object_type, offset, limit, user_id, above, below, include_hidden)
-        page = state.pages.get(key)
+        page = state.pages.get(query)
         if page is None:
-            record = _checked(state.objects.get(game_object_id), game_object_id, game_object_type)
-            page = render(_ranking(state, record.id, offset, limit, user_id, above, below, include_hidden))
+            record = _checked(
+                state.objects.get(query.game_object_id), query.game_object_id, query.game_object_type
+            )
+            page = render(
+                _ranking(
+                    state,
+                    record.id,
+                    query.offset,
+                    query.limit,
+                    query.user_id,
+                    query.above,
+                    query.below,
+                    query.include_hidden,
+                )
+            )
             if len(state.pages) < MAX_CACHED_PAGES:
-                state.pages[key] = page
+                state.pages[query] = page
         return page
+
+
+def cached_page(
+    live: LiveState, *, partner_id: int, versions: tuple[int, int], query: PageQuery
+) -> bytes | None:
+    """The page `ranking` would answer, when it is already rendered for a state at least as fresh as `versions`;
+    never waits and never reads the database (None otherwise), so it may run on the event loop."""
+    return live.cached_page(partner_id, versions, query)
 
 
 def _ranking(

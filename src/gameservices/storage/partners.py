@@ -1,6 +1,8 @@
 """Repository of partners, their admin secrets and their roles."""
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
@@ -79,11 +81,15 @@ _AUTH_SNAPSHOT = PreparedQuery(
 )
 
 
-def auth_snapshot(engine: Engine, *, partner_id: int, ks_hash: str) -> AuthSnapshot | None:
-    """The partner, the ended state of a KS (by its hash) and the versions, in one read; None for no partner."""
+def auth_snapshot(
+    engine: Engine, *, partner_id: int, ks_hash: str, connection: Any = None
+) -> AuthSnapshot | None:
+    """The partner, the ended state of a KS (by its hash) and the versions, in one read; None for no partner.
+
+    Read on `connection` (a DBAPI connection the caller owns) when given, else on a pooled one."""
     if not 1 <= partner_id <= MAX_PARTNER_ID:
         return None
-    rows = _AUTH_SNAPSHOT.rows(engine, {"partner_id": partner_id, "ks_hash": ks_hash})
+    rows = _AUTH_SNAPSHOT.rows(engine, {"partner_id": partner_id, "ks_hash": ks_hash}, connection)
     if not rows:
         return None
     name, enabled, services_enabled, created_at, state_version, rules_version, revoked, _ = rows[0]
@@ -162,6 +168,26 @@ def upsert_role(
         )
     else:
         conn.execute(update(partner_roles).where(key).values(name=name, permissions=permissions))
+
+
+_ROLE = PreparedQuery(
+    select(partner_roles.c.permissions).where(
+        (partner_roles.c.partner_id == bindparam("partner_id"))
+        & (partner_roles.c.role_id == bindparam("role_id"))
+    )
+)
+
+
+def role_permissions_on(
+    engine: Engine, connection: Any, *, partner_id: int, role_id: str
+) -> frozenset[str] | None:
+    """`role_permissions` read on a DBAPI connection the caller owns."""
+    rows = _ROLE.rows(engine, {"partner_id": partner_id, "role_id": role_id}, connection)
+    if not rows:
+        return None
+    permissions = rows[0][0]
+    # The driver gives the JSON column as text (SQLite) or already decoded (PostgreSQL).
+    return frozenset(json.loads(permissions) if isinstance(permissions, str) else permissions)
 
 
 def role_permissions(conn: Connection, *, partner_id: int, role_id: str) -> frozenset[str] | None:

@@ -30,17 +30,24 @@ class PreparedQuery:
                 found = self._compiled[name] = (str(compiled), order)
         return found
 
-    def rows(self, engine: Engine, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Run the query with these parameter values; every row it returns."""
+    def rows(self, engine: Engine, params: dict[str, Any], connection: Any = None) -> list[tuple[Any, ...]]:
+        """Run the query with these parameter values; every row it returns. It runs on `connection` (a DBAPI
+        connection of the engine's database the caller owns) when given, else on one from the engine's pool."""
         sql, order = self._sql(engine)
         values: Any = params if order is None else tuple(params[name] for name in order)
-        connection = engine.raw_connection()
+        if connection is not None:
+            return _fetch(connection, sql, values)
+        pooled = engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, values)
-                return [tuple(row) for row in cursor.fetchall()]
-            finally:
-                cursor.close()
+            return _fetch(pooled, sql, values)
         finally:
-            connection.close()
+            pooled.close()
+
+
+def _fetch(connection: Any, sql: str, values: Any) -> list[tuple[Any, ...]]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, values)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
