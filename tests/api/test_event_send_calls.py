@@ -5,8 +5,10 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from gameservices.services import event as event_service
 from gameservices.services.event import send_calls
 from gameservices.services.live import LiveState
 from gameservices.storage.database import Engine, read_transaction, write_transaction
@@ -153,3 +155,36 @@ def test_warm_up_loads_the_state_before_any_request(api: Api, engine: Engine, pa
         "ann": 10.0,
         "bob": 10.0,
     }
+
+
+def test_concurrent_http_calls_are_committed_in_groups_each_answered_as_alone(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board = _leaderboard(api)
+    groups: list[int] = []
+
+    def slow_send_calls(*args: Any, **kwargs: Any) -> Any:
+        groups.append(len(kwargs["calls"]))
+        time.sleep(0.05)  # a slow commit, so that the other calls queue up meanwhile
+        return send_calls(*args, **kwargs)
+
+    monkeypatch.setattr(event_service, "send_calls", slow_send_calls)
+    start = threading.Barrier(8)
+    answers: dict[int, Any] = {}
+
+    def one(caller: int) -> None:
+        events = [
+            {"eventType": "poll", "userId": f"u{caller}", "eventId": f"e{caller}-{n}"} for n in range(3)
+        ]
+        events.append({"eventType": "poll", "eventId": f"no-user-{caller}"})
+        start.wait(10)
+        answers[caller] = _summary(api.ok("event/send", {"events": events}))
+
+    threads = [threading.Thread(target=one, args=(caller,)) for caller in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert answers == {caller: (3, 0, [3]) for caller in range(8)}
+    assert sum(groups) == 8 and max(groups) > 1
+    assert _scores(api, board) == {f"u{caller}": 30 for caller in range(8)}

@@ -338,19 +338,14 @@ class RuleStep:
             if bucket is None:
                 # First touch in this batch: a copy of the stored bucket, or a new one (as BatchState.adopt).
                 stored = state.stored(key)
-                bucket = new_bucket(Bucket)
                 if stored is None:
+                    bucket = new_bucket(Bucket)
                     bucket.user_id = user if user_keyed else None
                     bucket.progress = bucket.awarded = bucket.updated_at = 0.0
                     bucket.seen = set() if counts_unique else None
                     bucket.completed_at = None
                 else:
-                    bucket.user_id = stored.user_id
-                    bucket.progress = stored.progress
-                    bucket.awarded = stored.awarded
-                    bucket.seen = None if stored.seen is None else set(stored.seen)
-                    bucket.completed_at = stored.completed_at
-                    bucket.updated_at = stored.updated_at
+                    bucket = stored.copy()
                 work[key] = bucket
                 if state.logging:
                     state.fresh.append(key)

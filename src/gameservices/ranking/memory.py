@@ -236,6 +236,11 @@ class MemoryRankIndex:
 
     def _key(self, user_id: str) -> bytes | None:
         """Return the user's key, or None when the user is absent."""
+        slot = self._slot(user_id)
+        return None if slot < 0 else self._table[slot]
+
+    def _slot(self, user_id: str) -> int:
+        """The table slot holding the user's key, or -1 when the user is absent."""
         encoded = user_id.encode("utf-8", "surrogatepass")
         size = len(encoded) + KEY_PREFIX_SIZE
         table = self._table
@@ -244,10 +249,10 @@ class MemoryRankIndex:
         key = table[slot]
         while key is not None:
             if len(key) == size and key.endswith(encoded):
-                return key
+                return slot
             slot = (slot + 1) & mask
             key = table[slot]
-        return None
+        return -1
 
     def set(self, user_id: str, score: float, reached_at: float) -> None:
         """Insert the user or move them to their new score; raise ValueError for a NaN score or time."""
@@ -281,29 +286,22 @@ class MemoryRankIndex:
 
     def remove(self, user_id: str) -> None:
         """Drop the user; a user who is absent is ignored."""
-        encoded = user_id.encode("utf-8", "surrogatepass")
-        size = len(encoded) + KEY_PREFIX_SIZE
+        slot = self._slot(user_id)
+        if slot < 0:
+            return
         table = self._table
-        mask = self._mask
-        slot = hash(encoded) & mask
-        key = table[slot]
-        while key is not None:
-            if len(key) == size and key.endswith(encoded):
-                self._order.remove(key)
-                self._used -= 1
-                # A slot before a never-used one ends no probe chain but its own: it can be never-used too.
-                if table[(slot + 1) & mask] is None:
-                    table[slot] = None
-                    self._filled -= 1
-                else:
-                    table[slot] = _FREED
-                return
-            slot = (slot + 1) & mask
-            key = table[slot]
+        self._order.remove(table[slot])  # type: ignore[arg-type]
+        self._used -= 1
+        # A slot before a never-used one ends no probe chain but its own: it can be never-used too.
+        if table[(slot + 1) & self._mask] is None:
+            table[slot] = None
+            self._filled -= 1
+        else:
+            table[slot] = _FREED
 
     def rank(self, user_id: str) -> int | None:
         """Return the user's 1-based rank, or None when the user is absent."""
-        # The lookup of _key, inlined: rank is the most frequent question.
+        # The lookup of _slot, inlined: rank is the most frequent question.
         encoded = user_id.encode("utf-8", "surrogatepass")
         size = len(encoded) + KEY_PREFIX_SIZE
         table = self._table

@@ -297,13 +297,15 @@ def _invalidate(state: PartnerState) -> None:
 def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
     """Reload what the database says has changed since the state was loaded."""
     state_version, rules_version = versions
-    if rules_version != state.rules_version or state.rule_set is None:
-        state.rule_set, state.objects = rule_set_service.load_rules(conn, partner_id)
-        state.rules_version = rules_version
-        on_rollback(conn, lambda: _invalidate(state))
-    if state_version != state.state_version:
+    rules_stale = rules_version != state.rules_version or state.rule_set is None
+    state_stale = state_version != state.state_version
+    if rules_stale or state_stale:
         # Loaded within a write transaction, the state holds its changes: forget it if they are rolled back.
         on_rollback(conn, lambda: _invalidate(state))
+    if rules_stale:
+        state.rule_set, state.objects = rule_set_service.load_rules(conn, partner_id)
+        state.rules_version = rules_version
+    if state_stale:
         # A load creates millions of long-lived objects and no cycles: collector passes over them are waste.
         with state.read_lock, collector_paused():
             state.buckets = {}

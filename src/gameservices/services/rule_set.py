@@ -43,11 +43,6 @@ def compile_rule(record: RuleRecord) -> Rule:
     return parse(raw, rule_id=record.id, game_object_id=record.game_object_id)
 
 
-def build_rule_set(conn: Connection, partner_id: int) -> RuleSet:
-    """The partner's rule set, from the database."""
-    return load_rules(conn, partner_id)[0]
-
-
 def load_rules(conn: Connection, partner_id: int) -> tuple[RuleSet, dict[str, GameObjectRecord]]:
     """The partner's rule set and every game object it was built from, by id."""
     records = object_repository.all_game_objects(conn, partner_id=partner_id)

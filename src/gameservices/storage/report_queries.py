@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, String, case, func, select
 
+from gameservices.storage.prepared import driver_chunks
 from gameservices.storage.schema import user_profiles, user_rule_scores, user_scores
 
 CHUNK_ROWS = 5_000
@@ -133,14 +134,4 @@ def _chunks(conn: Connection, statement: Select[Any]) -> Iterator[Sequence[Seque
         result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(statement)
         yield from result.partitions(CHUNK_ROWS)
         return
-    compiled = statement.compile(dialect=conn.dialect)
-    values = compiled.construct_params()
-    parameters = tuple(values[name] for name in compiled.positiontup or ())
-    # The driver's own cursor on the connection of the open transaction: the same snapshot, plain tuples.
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled), parameters)
-        while rows := cursor.fetchmany(CHUNK_ROWS):
-            yield rows
-    finally:
-        cursor.close()
+    yield from driver_chunks(conn, statement, CHUNK_ROWS)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from gameservices.storage.engine_state import upsert_tuples
+from gameservices.storage.prepared import driver_chunks
 from gameservices.storage.schema import user_rule_scores, user_scores
 
 RuleScoreKey = tuple[str, str, str]  # (game object id, rule id, user id)
@@ -57,28 +58,9 @@ def save_user_scores(conn: Connection, partner_id: int, rows: Iterable[UserScore
     )
 
 
-def load_user_scores(conn: Connection, partner_id: int) -> list[UserScoreRow]:
-    """Every user total of the partner."""
-    statement = select(
-        user_scores.c.game_object_id,
-        user_scores.c.user_id,
-        user_scores.c.score,
-        user_scores.c.reached_at,
-        user_scores.c.hidden,
-    ).where(user_scores.c.partner_id == partner_id)
-    return [UserScoreRow(*row) for row in conn.execute(statement)]
-
-
-def user_score_tuples(conn: Connection, partner_id: int) -> Iterator[Sequence[Any]]:
-    """Every user total of the partner as (game object, user, score, reached_at, hidden) rows, ordered by game
-    object and streamed in chunks: the fast form for loading a large leaderboard without holding every row."""
-    for chunk in user_score_chunks(conn, partner_id):
-        yield from chunk
-
-
 def user_score_chunks(conn: Connection, partner_id: int) -> Iterator[Sequence[Sequence[Any]]]:
-    """The rows of `user_score_tuples` in lists of up to 10,000, straight from the driver's cursor: building a
-    million SQLAlchemy rows costs more than reading them. `hidden` is a bool or, on SQLite, 0 or 1."""
+    """Every user total of the partner as (game object, user, score, reached_at, hidden) rows, ordered by game
+    object, in lists of up to 10,000 read by the driver's cursor. `hidden` is a bool or, on SQLite, 0 or 1."""
     statement = (
         select(
             user_scores.c.game_object_id,
@@ -90,20 +72,7 @@ def user_score_chunks(conn: Connection, partner_id: int) -> Iterator[Sequence[Se
         .where(user_scores.c.partner_id == partner_id)
         .order_by(user_scores.c.game_object_id)
     )
-    compiled = statement.compile(dialect=conn.dialect)
-    parameters: Any = (
-        tuple(compiled.params[name] for name in compiled.positiontup or ())
-        if compiled.positional
-        else compiled.params
-    )
-    # The cursor runs on the connection's own driver connection, inside its current transaction.
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled), parameters)
-        while chunk := cursor.fetchmany(_LOAD_CHUNK):
-            yield chunk
-    finally:
-        cursor.close()
+    return driver_chunks(conn, statement, _LOAD_CHUNK)
 
 
 def scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> list[UserScoreRow]:
