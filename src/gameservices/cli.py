@@ -8,6 +8,7 @@ import typer
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
 from gameservices.cli_import import import_events
+from gameservices.cli_replay import db_replay
 from gameservices.cli_worker import worker
 from gameservices.errors import GameServicesError
 from gameservices.runtime import freeze_loaded_state, tune_for_serving
@@ -20,6 +21,7 @@ app = typer.Typer(help="Self-hostable Kaltura Game Services (SCM) gamification A
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 partner_app = typer.Typer(help="Partners (tenants) and their roles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+db_app.command("replay")(db_replay)
 app.command("worker")(worker)
 app.command("import-events")(import_events)
 app.add_typer(partner_app, name="partner")

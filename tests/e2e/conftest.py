@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """A server process on a fresh database; yields its base URL and the demo partner it printed."""
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of each kind for one end-to-end test."""
     if request.param == "postgres":
         if not POSTGRES_URL:
             pytest.skip("GAMESERVICES_TEST_POSTGRES_URL is not set")
-        url = postgres_database("e2e")
-    else:
-        url = f"sqlite:///{tmp_path / 'gameservices.db'}"
+        return postgres_database("e2e")
+    return f"sqlite:///{tmp_path / 'gameservices.db'}"
+
+
+@contextmanager
+def server_process(url: str, folder: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`gameservices serve` on a database, listening on 127.0.0.1; yields the process and its base URL once
+    it answers; terminated by its pid afterwards."""
     port = _free_port()
     # Offline test machine: the guide's background URLs cannot be fetched, so they are not checked on create.
     env = {
@@ -41,24 +47,29 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gameservices", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
+        cwd=folder,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        assert process.stdout is not None
-        demo = _read_demo_partner(process)
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base)
-        yield base, demo
+        yield process, f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def _read_demo_partner(process: subprocess.Popen[str]) -> dict[str, Any]:
+@pytest.fixture
+def served(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A server process on a fresh database; yields its base URL and the demo partner it printed."""
+    with server_process(fresh_database_url, tmp_path) as (process, base):
+        demo = read_demo_partner(process)
+        wait_until_up(base)
+        yield base, demo
+
+
+def read_demo_partner(process: subprocess.Popen[str]) -> dict[str, Any]:
     assert process.stdout is not None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -71,7 +82,7 @@ def _read_demo_partner(process: subprocess.Popen[str]) -> dict[str, Any]:
     raise AssertionError("the server printed no demo partner")
 
 
-def _wait_until_up(base: str) -> None:
+def wait_until_up(base: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

@@ -37,7 +37,7 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
 def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     with read_transaction(engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
 
 
 def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
@@ -185,7 +185,8 @@ def test_engine_state_tables_are_without_rowid_on_sqlite(engine: Engine) -> None
     if not is_sqlite(engine):
         pytest.skip("a SQLite storage option")
     layout = _without_rowid(engine)
-    assert {name for name, without in layout.items() if without} == set(REBUILT)
+    # Revision 0006 creates the event log WITHOUT ROWID from the start.
+    assert {name for name, without in layout.items() if without} == {*REBUILT, "event_log"}
     # Tables with a second index or unique key keep their rowid.
     assert not layout["buckets"]
     assert not layout["user_certificates"]
@@ -252,4 +253,4 @@ def test_revision_0005_downgrades_and_upgrades_again(fresh_engine: Engine) -> No
     _migrate(fresh_engine, "head")
     assert _rows(fresh_engine) == upgraded
     with read_transaction(fresh_engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"

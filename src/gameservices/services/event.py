@@ -9,10 +9,12 @@ from gameservices.domain.awards import Award, Evaluation
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedBatch, NormalizedEvent, normalize_events
 from gameservices.errors import ValidationFailed
+from gameservices.projection import entries as log_entries
 from gameservices.services import achievements
-from gameservices.services.live import PartnerState, UserStanding, refresh
+from gameservices.services.live import PartnerState, refresh
 from gameservices.services.profiles_lookup import DatabaseProfiles
 from gameservices.storage import engine_state as state_repository
+from gameservices.storage import event_log
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection, after_commit
 from gameservices.storage.scores import UserScoreRow
@@ -151,7 +153,8 @@ def _persist(
         conn, partner_id, [e.event_id for e in accepted if e.event_id is not None]
     )
     state_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
-    ledger, standings = _score_changes(state, evaluation.awards)
+    ledger = _ledger(evaluation.awards)
+    standings = state.standings_after(evaluation.awards)
     score_repository.add_rule_scores(conn, partner_id, ledger, now)
     achievements.record(conn, state=state, partner_id=partner_id, evaluation=evaluation)
     score_repository.save_user_scores(
@@ -163,16 +166,15 @@ def _persist(
         ],
     )
     state_repository.save_entries(conn, partner_id, _entries_seen(accepted))
-    version = state_repository.bump_versions(conn, partner_id)[0]
+    appended = event_log.append(
+        conn, partner_id, log_entries.EVENTS, log_entries.encode_events(accepted), now_ms=int(now * 1000)
+    )
 
     def apply() -> None:
         # Idempotent, and the version is absolute: a state reloaded within this transaction (it already
         # holds these changes) ends up the same.
-        with state.read_lock:
-            state.store_buckets(evaluation.changed)
-            for (object_id, user_id), standing in standings.items():
-                state.board(object_id).put(user_id, standing)
-            state.state_version = max(state.state_version, version)
+        state.apply_scored(evaluation.changed, standings)
+        state.advance(appended.seq, appended.state_version)
 
     if state.private:
         apply()  # nobody else reads a private state: the next batch of this transaction builds on it directly
@@ -180,33 +182,14 @@ def _persist(
         after_commit(conn, apply)
 
 
-def _score_changes(
-    state: PartnerState, awards: list[Award]
-) -> tuple[dict[tuple[str, str, str], float], dict[tuple[str, str], UserStanding]]:
-    """The ledger deltas per (object, rule, user) and the new standing of every user whose score moved."""
+def _ledger(awards: list[Award]) -> dict[tuple[str, str, str], float]:
+    """The ledger deltas per (object, rule, user)."""
     ledger: dict[tuple[str, str, str], float] = {}
-    standings: dict[tuple[str, str], UserStanding] = {}
     for award in awards:
-        if not award.distributed:
-            continue
-        key = (award.game_object_id, award.rule_id, award.user_id)
-        ledger[key] = ledger.get(key, 0.0) + award.points
-        user_key = (award.game_object_id, award.user_id)
-        standing = standings.get(user_key)
-        if standing is None:
-            current = state.boards.get(award.game_object_id)
-            known = current.standing(award.user_id) if current is not None else None
-            standing = (
-                UserStanding(known.score, known.reached_at, known.hidden)
-                if known
-                else UserStanding(0.0, 0.0, False)
-            )
-            standings[user_key] = standing
-        if award.points:
-            standing.score += award.points
-            standing.reached_at = award.event_time
-        standing.hidden = award.hidden
-    return ledger, standings
+        if award.distributed:
+            key = (award.game_object_id, award.rule_id, award.user_id)
+            ledger[key] = ledger.get(key, 0.0) + award.points
+    return ledger
 
 
 def _entries_seen(events: list[NormalizedEvent]) -> dict[str, tuple[str | None, float | None, float]]:

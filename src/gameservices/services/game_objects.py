@@ -1,7 +1,7 @@
 """What the four game-object controllers share: create, get, update, delete, clone and list."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from gameservices.domain.errors import DomainValidationError
@@ -10,15 +10,19 @@ from gameservices.domain.listing import ListQuery, page_of
 from gameservices.domain.policies import parse_participation_policy
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
+from gameservices.projection import entries as log_entries
+from gameservices.projection.entries import GAME_OBJECT_CHANGE
 from gameservices.services import visibility
 from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import engine_state as state_repository
+from gameservices.storage import event_log
 from gameservices.storage import game_objects as repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import schedules as schedule_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
+from gameservices.storage.rules import RuleRecord
 
 TIME_FIELDS = ("startDate", "endDate")
 # Fields with their own columns, or owned by the server, never kept in ``data``.
@@ -89,7 +93,7 @@ def create(
     repository.insert_game_object(conn, record)
     if kind.write_children is not None:
         kind.write_children(conn, record, children)
-    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
+    _log_change(conn, partner_id, record)
     return record
 
 
@@ -129,7 +133,7 @@ def update(
         kind.write_children(conn, updated, children)
     if "participationPolicy" in changes:
         visibility.refresh_object(conn, partner_id=partner_id, record=updated)
-    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
+    _log_change(conn, partner_id, updated)
     return updated
 
 
@@ -146,7 +150,9 @@ def delete(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id
     state_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
     score_repository.delete_scores_of_object(conn, partner_id, object_id)
     achievement_repository.delete_achievements_of(conn, partner_id, object_id)
-    state_repository.bump_versions(conn, partner_id, state=True, rules=True)
+    event_log.record(
+        conn, partner_id, log_entries.GAME_OBJECT_DELETE, {"gameObjectId": object_id}, state=True, rules=True
+    )
     rule_repository.delete_rules_of(conn, partner_id=partner_id, game_object_id=object_id)
     repository.delete_game_object(conn, partner_id=partner_id, object_id=object_id)
     return {"id": object_id, "deleted": True}
@@ -158,10 +164,12 @@ def clone(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id:
     now = now_ms()
     copy = replace(source, id=new_object_id(), status="disabled", created_at=now, updated_at=now)
     renamed: dict[str, str] = {}
+    copied = []
     for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=object_id):
         rule_copy = replace(rule, id=new_object_id(), game_object_id=copy.id, created_at=now, updated_at=now)
         renamed[rule.id] = rule_copy.id
         rule_repository.insert_rule(conn, rule_copy)
+        copied.append(rule_copy)
     mapping = copy.data.get("creditsMapping")
     if isinstance(mapping, str):
         # The copy's credits mapping must point at the copied rules, not at the source's.
@@ -169,7 +177,7 @@ def clone(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id:
             mapping = mapping.replace(old, new)
         copy = replace(copy, data={**copy.data, "creditsMapping": mapping})
     repository.insert_game_object(conn, copy)
-    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
+    _log_change(conn, partner_id, copy, copied_rules=copied)
     return copy
 
 
@@ -198,3 +206,17 @@ def _check_dates(fields: dict[str, Any]) -> None:
     start, end = fields.get("startDate"), fields.get("endDate")
     if start is not None and end is not None and end < start:
         raise ValidationFailed("endDate", "must not be before startDate")
+
+
+def _log_change(
+    conn: Connection,
+    partner_id: int,
+    record: GameObjectRecord,
+    *,
+    copied_rules: list[RuleRecord] | None = None,
+) -> None:
+    # Leaves buckets and scores as they are; the entry carries the object as stored (and the rules a clone
+    # copied), so a projection compiles the same rule set from the log alone.
+    rules = [asdict(rule) for rule in copied_rules or []]
+    details = {"gameObjectId": record.id, "object": asdict(record), "rules": rules}
+    event_log.record(conn, partner_id, GAME_OBJECT_CHANGE, details, state=False, rules=True)

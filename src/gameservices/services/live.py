@@ -1,84 +1,29 @@
 """The live state of each partner, held in memory: the compiled rule set, every bucket and every score with its
-rank index. The database is the source of truth: the state is loaded from it, and reloaded whenever the
-partner's versions in the database show that another process (or an operation that does not update the state
-in place) changed it."""
+rank index. It is a projection of the partner's event log: loaded from the tables with the log seq they
+reflect, then kept current by applying the log entries it lacks (`projection.catch_up`), or loaded again when
+an entry cannot be applied in memory. The partner's versions in the database tell when it is behind."""
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from gameservices.domain.awards import Award
 from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import RuleSet, collector_paused
-from gameservices.ranking import MemoryRankIndex, RankIndex, rank_key, rank_keys
+from gameservices.projection.board import Board, UserStanding
+from gameservices.projection.catch_up import catch_up
+from gameservices.ranking import MemoryRankIndex, rank_key, rank_keys
 from gameservices.services import rule_set as rule_set_service
 from gameservices.storage import engine_state as state_repository
+from gameservices.storage import event_log
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection, Engine, on_rollback, read_transaction
 from gameservices.storage.game_objects import GameObjectRecord
+from gameservices.storage.rules import RuleRecord
 
-
-@dataclass(slots=True)
-class UserStanding:
-    """A user's total on a game object, when they reached it, and whether their policy hides them."""
-
-    score: float
-    reached_at: float
-    hidden: bool
-
-
-@dataclass(slots=True)
-class Board:
-    """One game object's scores: the rank index holds every displayed user (their score and reached-at time are
-    in its key), and a dict the few users their policy hides. One record per user keeps a large leaderboard
-    small; a standing is rebuilt from the index when asked for."""
-
-    index: RankIndex = field(default_factory=MemoryRankIndex)
-    hidden: dict[str, UserStanding] = field(default_factory=dict)
-
-    def put(self, user_id: str, standing: UserStanding) -> None:
-        """Record a user's standing and keep the index to the displayed users."""
-        if standing.hidden:
-            self.index.remove(user_id)
-            self.hidden[user_id] = standing
-        else:
-            self.index.set(user_id, standing.score, standing.reached_at)
-            if self.hidden:
-                self.hidden.pop(user_id, None)
-
-    def standing(self, user_id: str) -> UserStanding | None:
-        """A user's standing (hidden users included), or None when they never scored."""
-        if self.hidden:
-            found = self.hidden.get(user_id)
-            if found is not None:
-                return found
-        displayed = self.index.standing(user_id)
-        return None if displayed is None else UserStanding(displayed[0], displayed[1], False)
-
-    def standings(self) -> Iterator[tuple[str, UserStanding]]:
-        """Every scored user with their standing, hidden users included, in no particular order."""
-        yield from self.hidden.items()
-        for user_id, score, reached_at in self.index.entries():
-            yield user_id, UserStanding(score, reached_at, False)
-
-    def ordered(self) -> tuple[list[str], list[float], int]:
-        """Every scored user's id and score, as two lists in leaderboard order, and how many are displayed: the
-        displayed users come first, in rank order (position i holds rank i + 1), then the hidden ones in the same
-        order (score descending, then who reached it first, then userId)."""
-        user_ids, scores = self.index.ranked_columns()
-        displayed = len(user_ids)
-        if self.hidden:
-            hidden = sorted(
-                self.hidden.items(), key=lambda item: (-item[1].score, item[1].reached_at, item[0])
-            )
-            user_ids += [user_id for user_id, _ in hidden]
-            scores += [standing.score for _, standing in hidden]
-        return user_ids, scores, displayed
-
-    def __len__(self) -> int:
-        """The number of scored users, hidden ones included."""
-        return len(self.index) + len(self.hidden)
+__all__ = ["Board", "LiveState", "PartnerState", "UserStanding", "refresh"]
 
 
 Call = TypeVar("Call")
@@ -101,11 +46,14 @@ class PartnerState:
     def __init__(self) -> None:
         self.state_version = -1
         self.rules_version = -1
+        # The seq of the newest event log entry the state reflects (-1: not loaded).
+        self.log_seq = -1
         # A private state serves one transaction only (a large import): its changes apply at once, not on commit.
         self.private = False
         self.rule_set: RuleSet | None = None
-        # The partner's game objects as of `rules_version` (every change of one bumps it), by id.
+        # The partner's game objects and rules as of `rules_version` (every change of one bumps it), by id.
         self.objects: dict[str, GameObjectRecord] = {}
+        self.rules: dict[str, RuleRecord] = {}
         # Rendered answers of polled reads, valid while (state_version, rules_version) equals `pages_version`.
         self.pages: dict[tuple[object, ...], bytes] = {}
         self.pages_version = (-1, -1)
@@ -136,6 +84,66 @@ class PartnerState:
         for key, bucket in changed.items():
             if bucket.user_id is not None:
                 self.user_buckets.setdefault(bucket.user_id, set()).add(key)
+
+    def standings_after(self, awards: list[Award]) -> dict[tuple[str, str], UserStanding]:
+        """The new standing of every (game object, user) whose score the awards move (not yet applied)."""
+        standings: dict[tuple[str, str], UserStanding] = {}
+        for award in awards:
+            if not award.distributed:
+                continue
+            user_key = (award.game_object_id, award.user_id)
+            standing = standings.get(user_key)
+            if standing is None:
+                current = self.boards.get(award.game_object_id)
+                known = current.standing(award.user_id) if current is not None else None
+                standing = (
+                    UserStanding(known.score, known.reached_at, known.hidden)
+                    if known
+                    else UserStanding(0.0, 0.0, False)
+                )
+                standings[user_key] = standing
+            if award.points:
+                standing.score += award.points
+                standing.reached_at = award.event_time
+            standing.hidden = award.hidden
+        return standings
+
+    def apply_scored(
+        self, changed: dict[BucketKey, Bucket], standings: dict[tuple[str, str], UserStanding]
+    ) -> None:
+        """Take in an evaluation's changed buckets and new standings (idempotent)."""
+        with self.read_lock:
+            self.store_buckets(changed)
+            for (object_id, user_id), standing in standings.items():
+                self.board(object_id).put(user_id, standing)
+
+    def advance(self, seq: int, state_version: int) -> None:
+        """Mark the state as reflecting log entry `seq`, written by this process and applied in place; a
+        state that did not reflect the entry before it stays behind (it catches up on its next read)."""
+        with self.read_lock:
+            if self.log_seq == seq - 1:
+                self.log_seq = seq
+            self.state_version = max(self.state_version, state_version)
+
+    def load_rule_set(self, conn: Connection, partner_id: int) -> None:
+        """Load the partner's game objects and rules, and compile them."""
+        self.objects, self.rules = rule_set_service.load_records(conn, partner_id)
+        self.rule_set = rule_set_service.compile_rule_set(self.objects, self.rules)
+
+    def recompile(self) -> None:
+        """Compile the rule set again after `objects` or `rules` changed."""
+        self.rule_set = rule_set_service.compile_rule_set(self.objects, self.rules)
+
+    def forget_buckets(self, rule_ids: Iterable[str], user_id: str | None = None) -> None:
+        """Drop the buckets of these rules and of their sub-rules (only one user's, when given)."""
+        owned = set(rule_ids)
+        prefixes = tuple(f"{rule_id}/" for rule_id in owned)
+        keys = list(self.user_buckets.get(user_id, ()) if user_id is not None else self.buckets)
+        for key in keys:
+            if key[0] in owned or key[0].startswith(prefixes):
+                bucket = self.buckets.pop(key, None)
+                if bucket is not None and bucket.user_id is not None:
+                    self.user_buckets.get(bucket.user_id, set()).discard(key)
 
     def board(self, game_object_id: str) -> Board:
         """The board of a game object (empty when nobody scored)."""
@@ -290,22 +298,28 @@ def _behind(state: PartnerState, versions: tuple[int, int]) -> bool:
 
 def _invalidate(state: PartnerState) -> None:
     with state.read_lock:
-        state.state_version = state.rules_version = -1
+        state.state_version = state.rules_version = state.log_seq = -1
         state.rule_set = None
 
 
 def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
-    """Reload what the database says has changed since the state was loaded."""
+    """Bring the state up to the database's: apply the log entries it lacks when it can, else reload what the
+    versions say has changed. `versions` must have been read in the transaction of `conn`."""
     state_version, rules_version = versions
     rules_stale = rules_version != state.rules_version or state.rule_set is None
     state_stale = state_version != state.state_version
-    if rules_stale or state_stale:
-        # Loaded within a write transaction, the state holds its changes: forget it if they are rolled back.
-        on_rollback(conn, lambda: _invalidate(state))
+    if not (rules_stale or state_stale):
+        return
+    # Loaded within a write transaction, the state holds its changes: forget it if they are rolled back.
+    on_rollback(conn, lambda: _invalidate(state))
+    with state.read_lock:
+        if state.rule_set is not None and state.log_seq >= 0 and catch_up(conn, state, partner_id):
+            state.state_version, state.rules_version = state_version, rules_version
+            return
     if rules_stale:
-        state.rule_set, state.objects = rule_set_service.load_rules(conn, partner_id)
+        state.load_rule_set(conn, partner_id)
         state.rules_version = rules_version
-    if state_stale:
+    if state_stale or state.log_seq < 0:
         # A load creates millions of long-lived objects and no cycles: collector passes over them are waste.
         with state.read_lock, collector_paused():
             state.buckets = {}
@@ -313,6 +327,9 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
             state.store_buckets(state_repository.load_buckets(conn, partner_id))
             state.boards = _load_boards(conn, partner_id)
             state.state_version = state_version
+            state.log_seq = event_log.last_seq(conn, partner_id)
+    else:  # only rule changes happened since the state was loaded
+        state.log_seq = event_log.last_seq(conn, partner_id)
 
 
 def _load_boards(conn: Connection, partner_id: int) -> dict[str, Board]:

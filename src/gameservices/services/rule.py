@@ -1,6 +1,6 @@
 """The ``rule`` controller: rules of every game-object type, with their sub-rules."""
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from gameservices.domain.errors import DomainValidationError
@@ -9,8 +9,9 @@ from gameservices.domain.listing import ListQuery
 from gameservices.domain.rules import parse_badge_rule, parse_rule
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
+from gameservices.projection.entries import RULE_CHANGE
 from gameservices.services import achievements
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as repository
 from gameservices.storage.database import Connection
@@ -71,7 +72,7 @@ def create(conn: Connection, *, partner_id: int, fields: dict[str, Any], inline:
         updated_at=now,
     )
     repository.insert_rule(conn, record)
-    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
+    _log_rule_change(conn, partner_id, record.id, record)
     return record
 
 
@@ -107,7 +108,7 @@ def update(
     data = {key: value for key, value in merged.items() if key not in _OWNED | {"name", "status"}}
     updated = replace(record, name=merged["name"], status=merged["status"], data=data, updated_at=now_ms())
     repository.update_rule(conn, updated)
-    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
+    _log_rule_change(conn, partner_id, updated.id, updated)
     achievements.reevaluate_badge(conn, partner_id=partner_id, badge_id=record.game_object_id)
     return updated
 
@@ -116,7 +117,7 @@ def delete(conn: Connection, *, partner_id: int, rule_id: str) -> dict[str, Any]
     """Remove a rule."""
     record = get(conn, partner_id=partner_id, rule_id=rule_id)
     repository.delete_rule(conn, partner_id=partner_id, rule_id=rule_id)
-    state_repository.bump_versions(conn, partner_id, state=False, rules=True)
+    _log_rule_change(conn, partner_id, rule_id, None)
     achievements.reevaluate_badge(conn, partner_id=partner_id, badge_id=record.game_object_id)
     return {"id": rule_id, "deleted": True}
 
@@ -143,3 +144,10 @@ def _with_sub_rule_ids(fields: dict[str, Any]) -> dict[str, Any]:
         for sub_rule in sub_rules
     ]
     return {**fields, "subRules": named}
+
+
+def _log_rule_change(conn: Connection, partner_id: int, rule_id: str, record: RuleRecord | None) -> None:
+    # A rule change leaves buckets and scores as they are; the entry carries the rule as stored (None:
+    # deleted), so a projection compiles the same rule set from the log alone.
+    details = {"ruleId": rule_id, "rule": None if record is None else asdict(record)}
+    event_log.record(conn, partner_id, RULE_CHANGE, details, state=False, rules=True)

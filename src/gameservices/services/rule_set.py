@@ -43,8 +43,18 @@ def compile_rule(record: RuleRecord) -> Rule:
     return parse(raw, rule_id=record.id, game_object_id=record.game_object_id)
 
 
-def load_rules(conn: Connection, partner_id: int) -> tuple[RuleSet, dict[str, GameObjectRecord]]:
-    """The partner's rule set and every game object it was built from, by id."""
-    records = object_repository.all_game_objects(conn, partner_id=partner_id)
-    rules = [compile_rule(record) for record in rule_repository.all_rules(conn, partner_id=partner_id)]
-    return RuleSet.build([scope_of(record) for record in records], rules), {r.id: r for r in records}
+def load_records(
+    conn: Connection, partner_id: int
+) -> tuple[dict[str, GameObjectRecord], dict[str, RuleRecord]]:
+    """Every game object and rule of the partner, by id."""
+    objects = object_repository.all_game_objects(conn, partner_id=partner_id)
+    rules = rule_repository.all_rules(conn, partner_id=partner_id)
+    return {record.id: record for record in objects}, {record.id: record for record in rules}
+
+
+def compile_rule_set(objects: dict[str, GameObjectRecord], rules: dict[str, RuleRecord]) -> RuleSet:
+    """The engine's rule set of these game objects and rules (rules in their stored order)."""
+    ordered = sorted(rules.values(), key=lambda rule: (rule.position, rule.created_at, rule.id))
+    return RuleSet.build(
+        [scope_of(record) for record in objects.values()], [compile_rule(rule) for rule in ordered]
+    )

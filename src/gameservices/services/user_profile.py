@@ -1,7 +1,7 @@
 """The ``userProfile`` controller: the partner's users, whose fields drive policies, segments and certificates."""
 
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import orjson
@@ -10,9 +10,11 @@ from gameservices.domain.ids import new_object_id
 from gameservices.domain.listing import ListQuery
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import Conflict, NotFound, ValidationFailed
+from gameservices.projection.entries import PROFILE_CHANGE
 from gameservices.services import event as event_service
 from gameservices.services import visibility
 from gameservices.services.live import PartnerState
+from gameservices.storage import event_log
 from gameservices.storage import user_profiles as repository
 from gameservices.storage.database import Connection
 from gameservices.storage.user_profiles import ProfileRecord
@@ -95,6 +97,7 @@ def delete(conn: Connection, *, state: PartnerState, partner_id: int, user_id: s
     """Remove a user's profile (the user falls back to each game object's default policy)."""
     record = get(conn, partner_id=partner_id, user_id=user_id)
     repository.delete_profile(conn, partner_id=partner_id, user_id=user_id)
+    _log(conn, partner_id, user_id, None)
     visibility.refresh_user(conn, state=state, partner_id=partner_id, user_id=user_id)
     return {"id": record.id, "userId": user_id, "deleted": True}
 
@@ -144,6 +147,7 @@ def _is_fact(value: Any) -> bool:
 
 def _changed(conn: Connection, state: PartnerState, partner_id: int, record: ProfileRecord) -> ProfileRecord:
     # Policies and segments read the new profile from here on; rules may score the profile itself.
+    _log(conn, partner_id, record.user_id, record)
     event_service.send(
         conn, state=state, partner_id=partner_id, raw_events=[profile_event(record)], received_at=time.time()
     )
@@ -158,3 +162,9 @@ def _check_size(data: dict[str, Any]) -> None:
         raise ValidationFailed("profileData", "numbers must fit in 64 bits") from error
     if size > MAX_PROFILE_DATA_BYTES:
         raise ValidationFailed("profileData", f"at most {MAX_PROFILE_DATA_BYTES} bytes of JSON")
+
+
+def _log(conn: Connection, partner_id: int, user_id: str, record: ProfileRecord | None) -> None:
+    # The entry carries the profile as stored (None: deleted): policies read it when events are replayed.
+    details = {"userId": user_id, "profile": None if record is None else asdict(record)}
+    event_log.record(conn, partner_id, PROFILE_CHANGE, details, state=True)

@@ -7,11 +7,13 @@ from typing import Any, NamedTuple
 
 from gameservices.domain.segments import segment_of
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
+from gameservices.projection import entries as log_entries
 from gameservices.ranking import RankedEntry
 from gameservices.services import user_profile as profile_service
 from gameservices.services.live import Board, LiveState, PartnerState
 from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import engine_state as state_repository
+from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import scores as score_repository
@@ -194,7 +196,7 @@ def clear(conn: Connection, *, partner_id: int, record: GameObjectRecord) -> dic
     state_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
     score_repository.delete_scores_of_object(conn, partner_id, record.id)
     achievement_repository.delete_achievements_of(conn, partner_id, record.id)
-    state_repository.bump_versions(conn, partner_id)
+    event_log.record(conn, partner_id, log_entries.SCORES_CLEARED, {"gameObjectId": record.id}, state=True)
     return {"gameObjectId": record.id, "cleared": True}
 
 
@@ -222,7 +224,8 @@ def set_score(
     score_repository.save_user_scores(
         conn, partner_id, [UserScoreRow(record.id, user_id, score, now, hidden)]
     )
-    state_repository.bump_versions(conn, partner_id)
+    details = {"gameObjectId": record.id, "userId": user_id, "score": score, "at": now}
+    event_log.record(conn, partner_id, log_entries.SCORE_SET, details, state=True)
     return _entry(record.id, user_id, score, None)
 
 
@@ -236,7 +239,8 @@ def delete_score(
         rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
     ]
     state_repository.delete_user_buckets(conn, partner_id, rule_ids, user_id)
-    state_repository.bump_versions(conn, partner_id)
+    details = {"gameObjectId": record.id, "userId": user_id}
+    event_log.record(conn, partner_id, log_entries.SCORE_DELETED, details, state=True)
     return {"gameObjectId": record.id, "userId": user_id, "deleted": True}
 
 

@@ -4,10 +4,12 @@ both of which can change after the user scored."""
 from dataclasses import replace
 
 from gameservices.domain.policies import Participation
+from gameservices.projection.entries import VISIBILITY_CHANGE
 from gameservices.services.live import PartnerState, UserStanding, refresh
 from gameservices.services.profiles_lookup import facts_of
 from gameservices.services.rule_set import policy_of
 from gameservices.storage import engine_state as state_repository
+from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage import user_profiles as profile_repository
@@ -51,22 +53,29 @@ def refresh_object(conn: Connection, *, partner_id: int, record: GameObjectRecor
         hidden = policy.decide(None if profile is None else facts_of(profile)) is Participation.DO_NOT_DISPLAY
         if hidden != row.hidden:
             changed.append(replace(row, hidden=hidden))
-    score_repository.save_user_scores(conn, partner_id, changed)
-    state_repository.bump_versions(conn, partner_id)
+    if changed:
+        score_repository.save_user_scores(conn, partner_id, changed)
+        _log(conn, partner_id, changed)
 
 
 def _save(conn: Connection, state: PartnerState, partner_id: int, changed: list[UserScoreRow]) -> None:
     if not changed:
         return
     score_repository.save_user_scores(conn, partner_id, changed)
-    version = state_repository.bump_versions(conn, partner_id)[0]
+    appended = _log(conn, partner_id, changed)
 
     def apply() -> None:
         with state.read_lock:
-            state.state_version = max(state.state_version, version)
             for row in changed:
                 board = state.board(row.game_object_id)
                 standing = board.standing(row.user_id) or UserStanding(row.score, row.reached_at, row.hidden)
                 board.put(row.user_id, replace(standing, hidden=row.hidden))
+        state.advance(appended.seq, appended.state_version)
 
     after_commit(conn, apply)
+
+
+def _log(conn: Connection, partner_id: int, changed: list[UserScoreRow]) -> event_log.Appended:
+    # Other processes apply the same change to their boards (projection.catch_up).
+    rows = [[r.game_object_id, r.user_id, r.score, r.reached_at, r.hidden] for r in changed]
+    return event_log.record(conn, partner_id, VISIBILITY_CHANGE, {"rows": rows}, state=True)

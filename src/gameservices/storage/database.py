@@ -159,6 +159,11 @@ def on_rollback(connection: Connection, action: Callable[[], None]) -> None:
 def read_transaction(engine: Engine) -> Iterator[Connection]:
     """Open a transaction that only reads (on SQLite it takes no write lock)."""
     with engine.connect() as connection:
-        connection = connection.execution_options(**{_READ_ONLY: True})
+        options: dict[str, Any] = {_READ_ONLY: True}
+        if not is_sqlite(engine):
+            # One snapshot for the whole read (SQLite's read transactions are snapshots already): a state
+            # loaded or caught up from several statements must see one moment of the log and the tables.
+            options["isolation_level"] = "REPEATABLE READ"
+        connection = connection.execution_options(**options)
         with connection.begin():
             yield connection

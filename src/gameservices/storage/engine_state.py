@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select
 from sqlalchemy.dialects import sqlite
 
 from gameservices.domain.buckets import Bucket, BucketKey
@@ -88,25 +88,6 @@ def read_versions(conn: Connection, partner_id: int) -> tuple[int, int]:
     """The partner's (state, rules) versions."""
     row = conn.execute(
         select(partners.c.state_version, partners.c.rules_version).where(partners.c.id == partner_id)
-    ).one()
-    return int(row.state_version), int(row.rules_version)
-
-
-def bump_versions(
-    conn: Connection, partner_id: int, *, state: bool = True, rules: bool = False
-) -> tuple[int, int]:
-    """Mark the partner's cached state (and rule set) stale in every process; the new (state, rules)
-    versions."""
-    values = {}
-    if state:
-        values["state_version"] = partners.c.state_version + 1
-    if rules:
-        values["rules_version"] = partners.c.rules_version + 1
-    row = conn.execute(
-        update(partners)
-        .where(partners.c.id == partner_id)
-        .values(**values)
-        .returning(partners.c.state_version, partners.c.rules_version)
     ).one()
     return int(row.state_version), int(row.rules_version)
 

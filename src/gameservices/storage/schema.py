@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -29,8 +30,23 @@ partners = Table(
     # Bumped by every change to scores, buckets or rules, so each process knows when its cached state is stale.
     Column("state_version", BigInteger, nullable=False, default=0, server_default="0"),
     Column("rules_version", BigInteger, nullable=False, default=0, server_default="0"),
+    # The seq of the partner's newest event_log entry (0: none yet); entries are numbered 1, 2, 3, ... gap-free.
+    Column("log_seq", BigInteger, nullable=False, default=0, server_default="0"),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+# Every change that moves a partner's derived state, in order (see docs/event-log.md). `seq` is assigned under the
+# partner row's lock together with partners.log_seq; `body` is the entry's JSON (orjson bytes).
+event_log = Table(
+    "event_log",
+    metadata,
+    Column("partner_id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 partner_secrets = Table(

@@ -1,0 +1,136 @@
+"""What each kind of log entry does to a partner's in-memory state: the one place both a live state catching up
+and a private replay apply entries through, so that every process and every replay computes the same thing.
+
+Entries carry what the projection needs: `events` the normalized events (run through the rules engine),
+rule and game object changes the records as stored, profile changes the profile as stored, manual score
+changes their values. The rule set is compiled lazily, before the next events need it.
+"""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+
+from gameservices.domain.batch import ProfileLookup
+from gameservices.domain.engine import evaluate
+from gameservices.domain.events import NormalizedEvent
+from gameservices.projection import entries
+from gameservices.projection.board import UserStanding
+from gameservices.storage.game_objects import GameObjectRecord
+from gameservices.storage.rules import RuleRecord
+from gameservices.storage.user_profiles import ProfileRecord
+
+if TYPE_CHECKING:
+    from gameservices.services.live import PartnerState
+
+
+class ProfileSource(Protocol):
+    """Where the engine reads profiles while entries are applied, and where profile changes go."""
+
+    def lookup(self, events: Sequence[NormalizedEvent]) -> ProfileLookup:
+        """The profiles of these events' users (and any other user the engine asks for)."""
+        ...
+
+    def changed(self, user_id: str, record: ProfileRecord | None) -> None:
+        """A profile entry: the user's profile is now `record` (None: deleted)."""
+        ...
+
+
+class Applier:
+    """Applies entries, in order, to one partner state."""
+
+    def __init__(self, state: "PartnerState", profiles: ProfileSource) -> None:
+        self._state = state
+        self._profiles = profiles
+        self._rules_changed = False
+
+    def apply(self, kind: str, body: bytes) -> None:
+        """Apply one entry; ValueError for a kind this code does not know."""
+        if kind == entries.EVENTS:
+            self.apply_events(entries.decode_events(body))
+            return
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            raise ValueError(f"unknown log entry kind {kind!r}")
+        handler(self, orjson.loads(body))
+
+    def apply_events(self, events: list[NormalizedEvent]) -> None:
+        """Run events through the rules engine and take in what changed."""
+        self.finish()
+        state = self._state
+        assert state.rule_set is not None
+        evaluation = evaluate(
+            events, rule_set=state.rule_set, buckets=state, profiles=self._profiles.lookup(events)
+        )
+        state.apply_scored(evaluation.changed, state.standings_after(evaluation.awards))
+
+    def finish(self) -> None:
+        """Compile the rule set if rules or game objects changed since it was compiled."""
+        if self._rules_changed or self._state.rule_set is None:
+            self._state.recompile()
+            self._rules_changed = False
+
+    def _rule(self, details: dict[str, Any]) -> None:
+        rule = details["rule"]
+        if rule is None:
+            self._state.rules.pop(details["ruleId"], None)
+        else:
+            self._state.rules[rule["id"]] = RuleRecord(**rule)
+        self._rules_changed = True
+
+    def _game_object(self, details: dict[str, Any]) -> None:
+        self._state.objects[details["gameObjectId"]] = GameObjectRecord(**details["object"])
+        for rule in details.get("rules") or ():
+            self._state.rules[rule["id"]] = RuleRecord(**rule)
+        self._rules_changed = True
+
+    def _delete_game_object(self, details: dict[str, Any]) -> None:
+        object_id = details["gameObjectId"]
+        self._clear(details)
+        for rule_id in self._rule_ids(object_id):
+            del self._state.rules[rule_id]
+        self._state.objects.pop(object_id, None)
+        self._rules_changed = True
+
+    def _clear(self, details: dict[str, Any]) -> None:
+        object_id = details["gameObjectId"]
+        self._state.forget_buckets(self._rule_ids(object_id))
+        self._state.boards.pop(object_id, None)
+
+    def _set_score(self, details: dict[str, Any]) -> None:
+        board = self._state.board(details["gameObjectId"])
+        known = board.standing(details["userId"])
+        hidden = known.hidden if known is not None else False
+        board.put(details["userId"], UserStanding(details["score"], details["at"], hidden))
+
+    def _delete_score(self, details: dict[str, Any]) -> None:
+        object_id, user_id = details["gameObjectId"], details["userId"]
+        self._state.board(object_id).remove(user_id)
+        self._state.forget_buckets(self._rule_ids(object_id), user_id)
+
+    def _profile(self, details: dict[str, Any]) -> None:
+        profile = details["profile"]
+        self._profiles.changed(details["userId"], None if profile is None else ProfileRecord(**profile))
+
+    def _visibility(self, details: dict[str, Any]) -> None:
+        # As the writer applied it: the user's standing stays, only whether it is displayed changes.
+        for object_id, user_id, score, reached_at, hidden in details["rows"]:
+            board = self._state.board(object_id)
+            known = board.standing(user_id)
+            standing = known or UserStanding(score, reached_at, hidden)
+            board.put(user_id, UserStanding(standing.score, standing.reached_at, hidden))
+
+    def _rule_ids(self, object_id: str) -> list[str]:
+        return [rule.id for rule in self._state.rules.values() if rule.game_object_id == object_id]
+
+
+_HANDLERS = {
+    entries.RULE_CHANGE: Applier._rule,
+    entries.GAME_OBJECT_CHANGE: Applier._game_object,
+    entries.GAME_OBJECT_DELETE: Applier._delete_game_object,
+    entries.SCORES_CLEARED: Applier._clear,
+    entries.SCORE_SET: Applier._set_score,
+    entries.SCORE_DELETED: Applier._delete_score,
+    entries.PROFILE_CHANGE: Applier._profile,
+    entries.VISIBILITY_CHANGE: Applier._visibility,
+}

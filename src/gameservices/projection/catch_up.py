@@ -1,0 +1,97 @@
+"""Catching up with the event log: a partner's live state that is behind applies only the entries it lacks, in
+order (`projection.apply`), instead of loading everything again.
+
+An `events` entry runs through the same rules engine as the writer ran it, against the same state (this one
+reflects every entry before it), so it reaches the same buckets and scores. The engine reads profiles from the
+database, which holds the newest ones: a catch-up is refused (the caller then loads the state from the tables)
+when an `events` entry names a user whose profile changes later in the gap, since the writer scored those
+events with the profile as it was then. It is refused too when the gap is long enough that loading is as cheap.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import orjson
+
+from gameservices.domain.batch import ProfileLookup
+from gameservices.domain.events import NormalizedEvent
+from gameservices.projection import entries
+from gameservices.projection.apply import Applier
+from gameservices.services.profiles_lookup import DatabaseProfiles
+from gameservices.storage import event_log
+from gameservices.storage.database import Connection
+from gameservices.storage.user_profiles import ProfileRecord
+
+if TYPE_CHECKING:
+    from gameservices.services.live import PartnerState
+
+_log = logging.getLogger(__name__)
+# Past this many entries or events behind, loading the tables is as cheap as applying them.
+MAX_ENTRIES = 5_000
+MAX_EVENTS = 200_000
+
+
+class _StoredProfiles:
+    """Profiles as the database holds them (the newest: see the module docstring)."""
+
+    def __init__(self, conn: Connection, partner_id: int) -> None:
+        self._conn = conn
+        self._partner_id = partner_id
+
+    def lookup(self, events: Sequence[NormalizedEvent]) -> ProfileLookup:
+        return DatabaseProfiles(self._conn, self._partner_id, sorted({event.user_id for event in events}))
+
+    def changed(self, user_id: str, record: ProfileRecord | None) -> None:
+        """Already stored."""
+
+
+def catch_up(conn: Connection, state: "PartnerState", partner_id: int) -> bool:
+    """Apply the entries after `state.log_seq`; False (nothing applied) when they are not to be applied in memory.
+
+    The caller holds the state's read lock and reads in one snapshot (or under the partner's row lock).
+    """
+    found = event_log.entries_after(conn, partner_id, state.log_seq, limit=MAX_ENTRIES + 1)
+    if not found:
+        return True
+    steps = _plan(found)
+    if steps is None:
+        return False
+    applier = Applier(state, _StoredProfiles(conn, partner_id))
+    try:
+        for kind, body, events in steps:
+            if events is not None:
+                applier.apply_events(events)
+            else:
+                applier.apply(kind, body)
+        applier.finish()
+    except Exception:  # a half-applied state is useless: the caller loads it from the tables
+        _log.exception("catching up with the event log failed; loading the state again")
+        return False
+    state.log_seq = found[-1].seq
+    return True
+
+
+def _plan(
+    found: list[event_log.LogEntry],
+) -> list[tuple[str, bytes, list[NormalizedEvent] | None]] | None:
+    """The entries with their events decoded; None when they are not to be applied in memory."""
+    if len(found) > MAX_ENTRIES:
+        return None
+    steps: list[tuple[str, bytes, list[NormalizedEvent] | None]] = []
+    named: set[str] = set()  # every text the events so far name: their users and any userIdOverride target
+    total = 0
+    for entry in found:
+        if entry.kind == entries.EVENTS:
+            events = entries.decode_events(entry.body)
+            total += len(events)
+            if total > MAX_EVENTS:
+                return None
+            for event in events:
+                named.update(value for value in event.fields.values() if isinstance(value, str))
+            steps.append((entry.kind, entry.body, events))
+            continue
+        if entry.kind == entries.PROFILE_CHANGE and orjson.loads(entry.body)["userId"] in named:
+            return None  # those events were scored with the profile as it was before this change
+        steps.append((entry.kind, entry.body, None))
+    return steps

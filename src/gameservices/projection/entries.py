@@ -1,0 +1,47 @@
+"""Entries of the event log: their kinds, and the stored form of an `events` entry.
+
+Every change that moves a partner's derived state appends one entry (`storage.event_log`). An `events` entry
+holds accepted, normalized analytics events as [eventId, fields] pairs; every other entry is a JSON object
+whose fields `projection.apply` reads.
+"""
+
+import json
+from typing import Any
+
+import orjson
+
+from gameservices.domain.events import FieldValue, NormalizedEvent
+
+EVENTS = "events"
+RULE_CHANGE = "rule.change"
+GAME_OBJECT_CHANGE = "gameObject.change"
+GAME_OBJECT_DELETE = "gameObject.delete"
+SCORES_CLEARED = "userScore.clear"
+SCORE_SET = "userScore.set"
+SCORE_DELETED = "userScore.delete"
+PROFILE_CHANGE = "userProfile.change"
+VISIBILITY_CHANGE = "visibility.change"
+
+
+def encode_events(events: list[NormalizedEvent]) -> bytes:
+    """The stored form of normalized events: a JSON list of [eventId, fields]."""
+    rows = [[event.event_id, event.fields] for event in events]
+    try:
+        return orjson.dumps(rows)
+    except TypeError:  # an integer beyond 64 bits: the standard library writes it
+        return json.dumps(rows, ensure_ascii=False, allow_nan=False).encode()
+
+
+def decode_events(body: bytes) -> list[NormalizedEvent]:
+    """The events of an `events` entry, exactly as they were normalized (lists as tuples)."""
+    try:
+        rows: list[list[Any]] = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        rows = json.loads(body)
+    decoded = []
+    for event_id, raw_fields in rows:
+        fields: dict[str, FieldValue] = {
+            name: tuple(value) if isinstance(value, list) else value for name, value in raw_fields.items()
+        }
+        decoded.append(NormalizedEvent(fields, event_id=event_id))
+    return decoded

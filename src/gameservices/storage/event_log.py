@@ -1,0 +1,106 @@
+"""Repository of the event log: appending a partner's entries under its row lock, reading those after a seq."""
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from gameservices.domain.timefmt import now_ms
+from gameservices.storage.schema import event_log, partners
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One entry: its place in the partner's log, its kind and its JSON body."""
+
+    seq: int
+    kind: str
+    body: bytes
+
+
+class Appended(NamedTuple):
+    """The partner's (state, rules) versions after an append, and the entry's seq."""
+
+    state_version: int
+    rules_version: int
+    seq: int
+
+
+def append(
+    conn: Connection,
+    partner_id: int,
+    kind: str,
+    body: bytes,
+    *,
+    now_ms: int,
+    state: bool = True,
+    rules: bool = False,
+) -> Appended:
+    """Append one entry and bump the partner's state (and rules) version, which tell every process what it
+    lacks. The partner row stays locked until the transaction ends, so seqs are gap-free and in commit order."""
+    values = {"log_seq": partners.c.log_seq + 1}
+    if state:
+        values["state_version"] = partners.c.state_version + 1
+    if rules:
+        values["rules_version"] = partners.c.rules_version + 1
+    row = conn.execute(
+        update(partners)
+        .where(partners.c.id == partner_id)
+        .values(**values)
+        .returning(partners.c.state_version, partners.c.rules_version, partners.c.log_seq)
+    ).one()
+    appended = Appended(int(row.state_version), int(row.rules_version), int(row.log_seq))
+    conn.execute(
+        insert(event_log).values(
+            partner_id=partner_id, seq=appended.seq, kind=kind, body=body, created_at=now_ms
+        )
+    )
+    return appended
+
+
+def record(
+    conn: Connection, partner_id: int, kind: str, details: dict[str, Any], *, state: bool, rules: bool = False
+) -> Appended:
+    """Append an entry describing a change other than events (its details as JSON); see ``append``."""
+    return append(conn, partner_id, kind, orjson.dumps(details), now_ms=now_ms(), state=state, rules=rules)
+
+
+def last_seq(conn: Connection, partner_id: int) -> int:
+    """The seq of the partner's newest entry (0 when it has none)."""
+    return int(conn.execute(select(partners.c.log_seq).where(partners.c.id == partner_id)).scalar_one())
+
+
+def entries_after(conn: Connection, partner_id: int, seq: int, *, limit: int) -> list[LogEntry]:
+    """The partner's entries after `seq`, oldest first, at most `limit`."""
+    rows = conn.execute(
+        select(event_log.c.seq, event_log.c.kind, event_log.c.body)
+        .where(event_log.c.partner_id == partner_id, event_log.c.seq > seq)
+        .order_by(event_log.c.seq)
+        .limit(limit)
+    )
+    return [LogEntry(int(row.seq), str(row.kind), bytes(row.body)) for row in rows]
+
+
+def count_entries(conn: Connection, partner_id: int) -> int:
+    """How many entries the partner's log retains."""
+    return int(
+        conn.execute(
+            select(func.count()).select_from(event_log).where(event_log.c.partner_id == partner_id)
+        ).scalar_one()
+    )
+
+
+def delete_before(conn: Connection, created_before_ms: int, up_to_seq: dict[int, int]) -> int:
+    """Delete entries older than a time whose seq is at most the partner's given seq; how many."""
+    deleted = 0
+    for partner_id, seq in up_to_seq.items():
+        result = conn.execute(
+            delete(event_log).where(
+                event_log.c.partner_id == partner_id,
+                event_log.c.seq <= seq,
+                event_log.c.created_at < created_before_ms,
+            )
+        )
+        deleted += int(result.rowcount or 0)
+    return deleted
