@@ -15,6 +15,7 @@ from gameservices.runtime import freeze_loaded_state, tune_for_serving
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
 from gameservices.storage.database import Checkpointer, open_engine, read_transaction, write_transaction
+from gameservices.storage.log_wakeups import LogListener
 from gameservices.storage.migrate import upgrade
 
 app = typer.Typer(help="Self-hostable Kaltura Game Services (SCM) gamification API.", no_args_is_help=True)
@@ -67,11 +68,14 @@ def serve(
     # The loaded state lives as long as the process: keep the collector from scanning it again and again.
     freeze_loaded_state()
     tune_for_serving()
-    scheduler = start_scheduler(engine)
+    scheduler = start_scheduler(engine, log_retention_days=settings.event_log_retention_days)
     checkpointer = Checkpointer(engine).start()
+    live = application.state.live
+    listener = LogListener(engine, lambda partner_ids: live.follow(engine, partner_ids)).start()
     try:
         uvicorn.run(application, host=host, port=port, log_level="warning")
     finally:
+        listener.stop()
         scheduler.stop()
         checkpointer.stop()
 

@@ -22,7 +22,8 @@ def worker(
 ) -> None:
     """Run due scheduled transitions until SIGTERM or SIGINT (the database must be migrated already)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    engine = open_engine(Settings().database_url)
+    settings = Settings()
+    engine = open_engine(settings.database_url)
     stopping = threading.Event()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
@@ -30,7 +31,9 @@ def worker(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    scheduler = start_scheduler(engine, interval_seconds=interval)
+    scheduler = start_scheduler(
+        engine, interval_seconds=interval, log_retention_days=settings.event_log_retention_days
+    )
     sys.stdout.write(f"Running scheduled transitions on {engine.url.render_as_string()}\n")
     sys.stdout.flush()
     try:

@@ -8,6 +8,7 @@ pending by a stopped process is simply found again by the next look.
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +16,7 @@ from functools import partial
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import GameServicesError
 from gameservices.services import scheduler_jobs
+from gameservices.storage import event_log
 from gameservices.storage.database import Engine, read_transaction, write_transaction
 from gameservices.storage.schedules import ScheduleRecord, is_passing_failure
 
@@ -71,6 +73,29 @@ class Scheduler:
         return more
 
 
+class LogRetention:
+    """The scheduler job that deletes event log entries older than the retention, at most once a minute (in
+    chunks, so no transaction grows large); several processes may run it at once."""
+
+    CHUNK = 5_000
+    EVERY_SECONDS = 60.0
+
+    def __init__(self, engine: Engine, *, days: int) -> None:
+        self._engine = engine
+        self._days = days
+        self._next = 0.0
+
+    def __call__(self) -> bool:
+        """Delete one chunk when due; True when a full chunk went (more may be waiting)."""
+        if time.monotonic() < self._next:
+            return False
+        with write_transaction(self._engine) as conn:
+            deleted = event_log.delete_older_than(conn, now_ms() - self._days * 86_400_000, limit=self.CHUNK)
+        if deleted < self.CHUNK:
+            self._next = time.monotonic() + self.EVERY_SECONDS
+        return deleted == self.CHUNK
+
+
 @dataclass(frozen=True)
 class TransitionPass:
     """What one look for due transitions found and ran."""
@@ -79,9 +104,15 @@ class TransitionPass:
     ran: tuple[ScheduleRecord, ...]
 
 
-def start_scheduler(engine: Engine, *, interval_seconds: float = INTERVAL_SECONDS) -> Scheduler:
-    """Start running due scheduled transitions in a background thread; call ``stop()`` on the result."""
-    scheduler = Scheduler([partial(_transitions_job, engine)], interval_seconds=interval_seconds)
+def start_scheduler(
+    engine: Engine, *, interval_seconds: float = INTERVAL_SECONDS, log_retention_days: int = 0
+) -> Scheduler:
+    """Start running due scheduled transitions (and the event log's retention, when days are given) in a
+    background thread; call ``stop()`` on the result."""
+    jobs: list[Job] = [partial(_transitions_job, engine)]
+    if log_retention_days > 0:
+        jobs.append(LogRetention(engine, days=log_retention_days))
+    scheduler = Scheduler(jobs, interval_seconds=interval_seconds)
     scheduler.start()
     return scheduler
 

@@ -25,3 +25,6 @@ class Settings(BaseSettings):
     validate_certificate_backgrounds: bool = True
     # Let certificate backgrounds come from private, loopback and link-local addresses (off: SSRF protection).
     allow_private_backgrounds: bool = False
+    # Event log entries older than this many days are deleted (0 keeps them forever); replay and verification
+    # work within what is kept.
+    event_log_retention_days: int = 90

@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
+from gameservices.projection import entries
+from gameservices.projection.replay import verify
 from gameservices.storage.database import normalize_url
 from tests.durability import workload
 from tests.durability.processes import PostgresInstance, Server, postgres_binaries
@@ -133,6 +135,7 @@ def run_once(server: Server, fault: Fault | None, *, batches: int, kills: int, s
                 partner_id = int(server.demo["partnerId"])
                 fingerprint = workload.engine_fingerprint(conn, partner_id)
                 _check_ledger(conn, partner_id)
+                _check_log(conn, partner_id)
                 answers = workload.api_answers(server.call, objects, workload.names_by_id(conn, partner_id))
         finally:
             engine.dispose()
@@ -153,6 +156,26 @@ def _check_ledger(conn: Any, partner_id: int) -> None:
         {"p": partner_id},
     ).all()
     assert mismatched == [], mismatched[:5]
+
+
+def _check_log(conn: Any, partner_id: int) -> None:
+    """The event log is gap-free, holds every processed event once, and replays into the stored state."""
+    rows = conn.execute(
+        text("SELECT seq, kind, body FROM event_log WHERE partner_id = :p ORDER BY seq"), {"p": partner_id}
+    ).all()
+    assert [row.seq for row in rows] == list(range(1, len(rows) + 1))
+    logged = [
+        event.event_id
+        for row in rows
+        if row.kind == entries.EVENTS
+        for event in entries.decode_events(row.body)
+    ]
+    processed = conn.execute(
+        text("SELECT COUNT(*) FROM processed_events WHERE partner_id = :p"), {"p": partner_id}
+    ).scalar_one()
+    assert len(logged) == len(set(logged)) == processed
+    verdict = verify(conn, partner_id)
+    assert verdict.same, verdict.differences
 
 
 def sqlite_run(workdir: Path, *, batches: int, kills: int, seed: int) -> tuple[Outcome, Outcome]:

@@ -10,7 +10,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from gameservices import scheduler
+from gameservices.domain.timefmt import now_ms
 from gameservices.services import game_objects, scheduler_jobs
+from gameservices.services.partner import create_partner
+from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import schedules as schedule_repository
 from gameservices.storage.database import is_sqlite, read_transaction, write_transaction
@@ -223,3 +226,18 @@ def test_the_scheduler_thread_runs_a_past_transition_at_once_and_stops_promptly(
     assert time.monotonic() - asked < 1 and not running.running
     assert api.ok("leaderboard/get", {"id": leaderboard})["status"] == "enabled"
     assert "gameservices-scheduler" not in {thread.name for thread in threading.enumerate()}
+
+
+def test_log_retention_deletes_entries_older_than_the_retention(engine: Engine) -> None:
+    with write_transaction(engine) as conn:
+        partner_id = create_partner(conn, name="retention")["partnerId"]
+        old = now_ms() - 3 * 86_400_000
+        for _ in range(3):
+            event_log.append(conn, partner_id, "userScore.clear", b"{}", now_ms=old)
+        event_log.append(conn, partner_id, "userScore.clear", b"{}", now_ms=now_ms())
+    retention = scheduler.LogRetention(engine, days=2)
+    retention()
+    with read_transaction(engine) as conn:
+        kept = event_log.entries_after(conn, partner_id, 0, limit=10)
+        assert [entry.seq for entry in kept] == [4]
+        assert event_log.last_seq(conn, partner_id) == 4

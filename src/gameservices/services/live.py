@@ -223,6 +223,17 @@ class LiveState:
         result: Result = pending.result
         return result
 
+    def follow(self, engine: Engine, partner_ids: Iterable[int]) -> None:
+        """Catch the states of these partners up with their logs now (after a wake-up from another process),
+        so that the next request finds them current; partners this process has not loaded are left alone."""
+        for partner_id in partner_ids:
+            with self._guard:
+                state = self._partners.get(partner_id)
+            if state is None or state.rule_set is None:
+                continue
+            with read_transaction(engine) as conn, self.reading(conn, partner_id):
+                pass
+
     def warm_up(self, conn: Connection, partner_ids: Iterable[int]) -> None:
         """Load these partners' states now (at server start), so that no request pays for the load."""
         for partner_id in partner_ids:

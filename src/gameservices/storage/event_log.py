@@ -7,6 +7,7 @@ import orjson
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from gameservices.domain.timefmt import now_ms
+from gameservices.storage import log_wakeups
 from gameservices.storage.schema import event_log, partners
 
 
@@ -56,6 +57,7 @@ def append(
             partner_id=partner_id, seq=appended.seq, kind=kind, body=body, created_at=now_ms
         )
     )
+    log_wakeups.notify(conn, partner_id)
     return appended
 
 
@@ -91,16 +93,16 @@ def count_entries(conn: Connection, partner_id: int) -> int:
     )
 
 
-def delete_before(conn: Connection, created_before_ms: int, up_to_seq: dict[int, int]) -> int:
-    """Delete entries older than a time whose seq is at most the partner's given seq; how many."""
-    deleted = 0
-    for partner_id, seq in up_to_seq.items():
-        result = conn.execute(
-            delete(event_log).where(
-                event_log.c.partner_id == partner_id,
-                event_log.c.seq <= seq,
-                event_log.c.created_at < created_before_ms,
-            )
-        )
-        deleted += int(result.rowcount or 0)
-    return deleted
+def delete_older_than(conn: Connection, created_before_ms: int, *, limit: int) -> int:
+    """Delete at most `limit` entries (of any partner) appended before a time; how many. Every entry is
+    reflected by the derived tables as soon as it commits, so any old entry may go."""
+    oldest = (
+        select(event_log.c.partner_id, event_log.c.seq)
+        .where(event_log.c.created_at < created_before_ms)
+        .order_by(event_log.c.created_at)
+        .limit(limit)
+    )
+    doomed = conn.execute(oldest).all()
+    for partner_id, seq in doomed:
+        conn.execute(delete(event_log).where(event_log.c.partner_id == partner_id, event_log.c.seq == seq))
+    return len(doomed)

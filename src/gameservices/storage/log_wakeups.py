@@ -1,0 +1,74 @@
+"""Wake-ups for processes sharing one PostgreSQL database: a transaction that appends to a partner's event log
+also sends `NOTIFY gameservices_log, '<partnerId>'` (delivered when it commits), and each server process
+listens, so it can catch up with the partner before a request asks. The payload only wakes: what changed is
+always read from the log itself. SQLite has no such channel: a process there notices new entries when a
+request authenticates (the partner's versions)."""
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+
+import psycopg
+from sqlalchemy import Connection, Engine, text
+
+_log = logging.getLogger(__name__)
+CHANNEL = "gameservices_log"
+_RECONNECT_SECONDS = 1.0
+
+
+def notify(conn: Connection, partner_id: int) -> None:
+    """Wake the other processes once this transaction commits (nothing on SQLite)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(partner_id)}
+        )
+
+
+class LogListener:
+    """A thread that listens for wake-ups and calls `on_partners` with the partners whose logs grew."""
+
+    def __init__(self, engine: Engine, on_partners: Callable[[set[int]], None]) -> None:
+        self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._enabled = engine.dialect.name == "postgresql"
+        self._on_partners = on_partners
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="event-log-listener", daemon=True)
+
+    def start(self) -> "LogListener":
+        """Start listening (nothing happens for a database other than PostgreSQL)."""
+        if self._enabled:
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._url, autocommit=True) as listening:
+                    listening.execute(f"LISTEN {CHANNEL}")
+                    self._listen(listening)
+            except Exception:  # the database went away: listen again once it is back
+                _log.warning("event log listener lost its connection", exc_info=True)
+                self._stop.wait(_RECONNECT_SECONDS)
+
+    def _listen(self, listening: psycopg.Connection[tuple[object, ...]]) -> None:
+        while not self._stop.is_set():
+            woken: set[int] = set()
+            # Wait for the first wake-up, then take the ones already queued behind it: one catch-up each.
+            woken.update(_partners(listening.notifies(timeout=0.5, stop_after=1)))
+            if woken:
+                woken.update(_partners(listening.notifies(timeout=0.001)))
+            if woken:
+                try:
+                    self._on_partners(woken)
+                except Exception:  # a failed catch-up is done again by the next request
+                    _log.warning("catching up after a wake-up failed", exc_info=True)
+
+
+def _partners(wakeups: Iterable[psycopg.Notify]) -> set[int]:
+    return {int(wakeup.payload) for wakeup in wakeups if wakeup.payload.isdigit()}
