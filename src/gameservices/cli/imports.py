@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from gameservices.cli.common import fail
 from gameservices.errors import GameServicesError, NotFound
 from gameservices.services import csv_import
 from gameservices.services.live import LiveState
@@ -33,7 +34,7 @@ def import_events(
     except csv_import.InvalidCsv as error:
         _fail_with_problems(error)
     except GameServicesError as error:
-        _fail(error)
+        fail(error)
     engine = open_engine(settings.database_url)
     live = LiveState()
     try:
@@ -56,17 +57,12 @@ def import_events(
     except csv_import.InvalidCsv as error:
         _fail_with_problems(error)
     except GameServicesError as error:
-        _fail(error)
+        fail(error)
     sys.stdout.write(f"Imported {summary['rows']} rows as {summary['events']} events.\n")
-
-
-def _fail(error: GameServicesError) -> NoReturn:
-    sys.stderr.write(f"error: {error.message}\n")
-    raise typer.Exit(code=1)
 
 
 def _fail_with_problems(error: csv_import.InvalidCsv) -> NoReturn:
     for problem in error.problems:
         column = f", column {problem.column}" if problem.column else ""
         sys.stderr.write(f"line {problem.line}{column}: {problem.message}\n")
-    _fail(error)
+    fail(error)
