@@ -55,6 +55,22 @@ def partner_enable(partner_id: Annotated[int, typer.Option(help="The partner to 
     _set_enabled(partner_id, enabled=True)
 
 
+@partner_app.command("set-game-services")
+def partner_set_game_services(
+    partner_id: Annotated[int, typer.Option(help="The partner.")],
+    enabled: Annotated[
+        bool, typer.Option("--enabled/--disabled", help="Turn the partner's game services on or off.")
+    ],
+) -> None:
+    """Turn a partner's game services on or off: when off, every API call of the partner answers 403."""
+    engine = open_engine(Settings().database_url)
+    try:
+        with write_transaction(engine) as conn:
+            partner_service.set_enabled(conn, partner_id=partner_id, game_services=enabled)
+    except GameServicesError as error:
+        fail(error)
+
+
 @partner_app.command("set-role")
 def partner_set_role(
     partner_id: Annotated[int, typer.Option(help="The partner.")],
