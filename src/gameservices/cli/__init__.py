@@ -10,6 +10,7 @@ from gameservices.cli.imports import import_events
 from gameservices.cli.ks import ks
 from gameservices.cli.partner import partner_app
 from gameservices.cli.serve import serve
+from gameservices.cli.user_profile import user_profile_app
 from gameservices.cli.worker import worker
 
 app = typer.Typer(help="Self-hostable Kaltura Game Services (SCM) gamification API.", no_args_is_help=True)
@@ -18,6 +19,7 @@ app.add_typer(db_app, name="db")
 app.command("worker")(worker)
 app.command("import-events")(import_events)
 app.add_typer(partner_app, name="partner")
+app.add_typer(user_profile_app, name="user-profile")
 app.command("ks")(ks)
 
 
