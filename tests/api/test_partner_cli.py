@@ -35,8 +35,10 @@ def _listed(cli: CliRunner, partner_id: int) -> dict[str, object]:
 
 
 def test_game_services_switched_off_and_on_from_the_cli(cli: CliRunner, api: Api, partner: Partner) -> None:
-    api.ok("leaderboard/create", guide.leaderboard_4_2())
+    board = api.ok("leaderboard/create", guide.leaderboard_4_2())["id"]
     assert api.call("leaderboard/list")[0] == 200  # the KS is verified and remembered
+    polled = {"gameObjectId": board, "gameObjectType": "leaderboard"}
+    assert api.call("userScore/list", polled)[0] == api.call("userScore/list", polled)[0] == 200  # page kept
     _switch(cli, partner.id, "--disabled")
     assert _listed(cli, partner.id)["gameServicesEnabled"] is False
     assert _listed(cli, partner.id)["enabled"] is True
@@ -44,7 +46,7 @@ def test_game_services_switched_off_and_on_from_the_cli(cli: CliRunner, api: Api
         ("leaderboard/list", {}),
         ("leaderboard/create", guide.leaderboard_4_2()),
         ("event/send", {"events": []}),
-        ("userScore/list", {"leaderboardId": 1}),
+        ("userScore/list", polled),
     ]:
         status, answer = api.call(path, body)
         assert (status, answer["code"]) == (403, "SERVICE_FORBIDDEN"), path
@@ -52,6 +54,7 @@ def test_game_services_switched_off_and_on_from_the_cli(cli: CliRunner, api: Api
     assert _listed(cli, partner.id)["gameServicesEnabled"] is True
     assert api.call("leaderboard/list")[0] == 200
     assert api.ok("leaderboard/list")["totalCount"] == 1
+    assert api.call("userScore/list", polled)[0] == 200
 
 
 def test_game_services_off_also_closes_the_v3_api(
