@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from gameservices.cli.serve import tune_for_serving
 from gameservices.domain.buckets import DictBucketSource
 from gameservices.domain.engine import GameObjectScope, RuleSet, evaluate
 from gameservices.domain.events import NormalizedEvent, normalize_event
 from gameservices.domain.rules import Rule, parse_rule
-from gameservices.runtime import tune_for_serving
 
 USERS = 50_000
 ENTRIES = 500

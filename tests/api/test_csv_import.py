@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from gameservices.api.app import API_PREFIX, create_app
 from gameservices.api.event_csv import router as csv_router
-from gameservices.cli_import import import_events
+from gameservices.cli.imports import import_events
 from gameservices.errors import PayloadTooLarge
 from gameservices.services import csv_import, user_score
 from gameservices.settings import Settings

@@ -453,12 +453,9 @@ def test_lead_scoring_summary_report(report_api: Api, file_format: str) -> None:
 def test_reports_that_do_not_fit_the_game_object_are_refused(report_api: Api) -> None:
     board = populated_leaderboard(report_api)
     once = populated_certificate(report_api, "once")
-    per_entry = populated_certificate(report_api, "perEntry")
     cases = [
         ({"reportType": "userLeadScoring", "gameObjectId": board}, 400, "reportType"),
         ({"reportType": "badge", "gameObjectId": once}, 400, "reportType"),
-        ({"reportType": "entryCertificate", "gameObjectId": once}, 400, "reportType"),
-        ({"reportType": "certificate", "gameObjectId": per_entry}, 400, "reportType"),
         ({"reportType": "userScore", "gameObjectId": board, "summary": True}, 400, "summary"),
         (
             {"reportType": "userScore", "gameObjectId": board, "gameObjectType": "badge"},

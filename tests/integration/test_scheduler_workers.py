@@ -29,7 +29,7 @@ OBJECTS = 100
 # race for the same rows.
 WORKER = [
     "-c",
-    "import typer; from gameservices.cli_worker import worker; typer.run(worker)",
+    "import typer; from gameservices.cli.worker import worker; typer.run(worker)",
     "--interval",
     "0.05",
 ]

@@ -174,7 +174,20 @@ def profile_requests() -> st.SearchStrategy[Template]:
         _v1("userProfile/delete", st.fixed_dictionaries({"userId": users})),
         _v1("userProfile/list", st.fixed_dictionaries({"userIdEqual": users})),
         _v1("userProfile/list", st.fixed_dictionaries({"idIn": st.lists(users, min_size=1, max_size=3)})),
+        profile_uploads(),
     )
+
+
+def profile_uploads() -> st.SearchStrategy[Template]:
+    """``userProfile/importFromCSV`` files naming A's users (B's import upserts B's profiles only)."""
+    rows = st.lists(st.tuples(users, words, words), min_size=1, max_size=3).map(
+        lambda made: (
+            "userId,fullName,groups,company\n"
+            + "".join(f"{user},{name},{name},{company}\n" for user, name, company in made)
+        )
+    )
+    upload = st.fixed_dictionaries({"csvFile": rows}, optional={"dryRun": st.sampled_from(["true", "false"])})
+    return upload.map(lambda made: ("upload", "userProfile/importFromCSV", made))
 
 
 def score_requests() -> st.SearchStrategy[Template]:
@@ -262,6 +275,12 @@ def send(client: Any, ks: str, template: Template) -> tuple[int, Any]:
     kind, path, body = template
     if kind == "v1":
         response = client.post(f"/api/v1/{path}", json=body, headers={"Authorization": f"Bearer {ks}"})
+    elif kind == "upload":
+        form = {key: value for key, value in body.items() if key != "csvFile"}
+        files = {"csvFile": ("upload.csv", body["csvFile"].encode(), "text/csv")}
+        response = client.post(
+            f"/api/v1/{path}", data=form, files=files, headers={"Authorization": f"Bearer {ks}"}
+        )
     else:
         service, action = path.split("/")
         form = {"format": "1", "ks": ks, **body}

@@ -21,6 +21,7 @@ from gameservices.api import (
     user_certificate_report,
     user_lead_scoring,
     user_profile,
+    user_profile_csv,
     user_score,
     v3,
 )
@@ -43,6 +44,7 @@ CONTROLLER_ROUTERS = (
     rule.router,
     scheduled_game_object.router,
     user_profile.router,
+    user_profile_csv.router,
     user_score.router,
     user_badge.router,
     user_certificate_report.router,

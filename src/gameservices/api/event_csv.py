@@ -1,4 +1,5 @@
-"""The ``event`` controller's upload actions: external events from a CSV file (multipart/form-data)."""
+"""The ``event`` controller's upload actions: external events from a CSV file (multipart/form-data); the
+upload and refusal helpers every CSV upload action shares."""
 
 import time
 from typing import Annotated
@@ -55,9 +56,7 @@ def send_external_events_from_csv(
     dry_run: Annotated[bool, Form(alias="dryRun", description="Only validate the file")] = False,
 ) -> JsonResponse:
     """Apply external events from a CSV file: the whole file, or nothing when any row is bad."""
-    upload = csv_file or file or csv
-    if upload is None:
-        raise MissingParameter("csvFile")
+    upload = uploaded(csv_file, file, csv)
     received_at = time.time()
     try:
         events = service.read(upload.file.read(), score_action=event_action or score_action)
@@ -72,12 +71,25 @@ def send_external_events_from_csv(
                 received_at=received_at,
             )
     except service.InvalidCsv as error:
-        body = {
-            "code": error.code,
-            "message": error.message,
-            "objectType": "KalturaAPIException",
-            "args": error.arguments,
-            "errors": error.problem_list(),
-        }
-        return JsonResponse(body, status_code=status_of(error))
+        return invalid_csv_response(error)
     return JsonResponse(result)
+
+
+def uploaded(*files: UploadFile | None) -> UploadFile:
+    """The file of an upload, sent as ``csvFile`` (or ``file``, or ``csv``)."""
+    for upload in files:
+        if upload is not None:
+            return upload
+    raise MissingParameter("csvFile")
+
+
+def invalid_csv_response(error: service.InvalidCsv) -> JsonResponse:
+    """The 400 of a refused file: the API error body plus ``errors``, its first problems."""
+    body = {
+        "code": error.code,
+        "message": error.message,
+        "objectType": "KalturaAPIException",
+        "args": error.arguments,
+        "errors": error.problem_list(),
+    }
+    return JsonResponse(body, status_code=status_of(error))

@@ -1,15 +1,25 @@
 """The routes the four game-object controllers share: create, get, update, delete, clone and list."""
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from gameservices.api.deps import Api, ReadApi, WriteApi
 from gameservices.api.listing import list_query, list_response
 from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, ObjectResult
-from gameservices.api.schemas.common import Id, IdRequest, ListRequest, given_fields, present_fields
+from gameservices.api.schemas.common import (
+    MAX_NAME,
+    Id,
+    IdRequest,
+    ListFilter,
+    ListRequest,
+    given_fields,
+    present_fields,
+)
+from gameservices.domain.listing import ListQuery
 from gameservices.services import game_objects as service
 from gameservices.services.game_objects import GameObjectKind
 
@@ -17,10 +27,17 @@ from gameservices.services.game_objects import GameObjectKind
 Precheck = Callable[[Api, dict[str, Any]], None]
 
 
-class GameObjectList(ListRequest):
-    """A game-object list: the standard filters plus the virtual events."""
+class GameObjectFilter(ListFilter):
+    """A game-object list's filters: the standard ones, the virtual events and (certificates) the external id."""
 
     virtualEventIdIn: list[Id] | str | None = Field(None)
+    externalIdEqual: Annotated[str, StringConstraints(max_length=MAX_NAME)] | None = None
+
+
+class GameObjectList(GameObjectFilter, ListRequest):
+    """A game-object list's body: the filters at the top level or under ``filter`` (top level wins), a pager."""
+
+    filter: GameObjectFilter | None = None
 
 
 def game_object_router(
@@ -79,12 +96,21 @@ def game_object_router(
 
     @router.post("/list", response_model=None, responses={200: {"model": ListResult}})
     def list_(body: GameObjectList, api: ReadApi) -> dict[str, Any]:
-        wanted = body.virtualEventIdIn
-        if isinstance(wanted, str):
-            wanted = [part.strip() for part in wanted.split(",") if part.strip()]
-        query = list_query(body, virtual_event_ids=None if wanted is None else frozenset(wanted))
+        query = _list_query(body)
         with api.read() as conn:
             total, records = service.list_page(conn, partner_id=api.partner_id, kind=kind, query=query)
             return list_response(total, [service.view(conn, record, kind) for record in records])
 
     return router
+
+
+def _list_query(body: GameObjectList) -> ListQuery:
+    inner = body.filter or GameObjectFilter()
+    wanted = body.virtualEventIdIn if body.virtualEventIdIn is not None else inner.virtualEventIdIn
+    if isinstance(wanted, str):
+        wanted = [part.strip() for part in wanted.split(",") if part.strip()]
+    query = list_query(body, virtual_event_ids=None if wanted is None else frozenset(wanted))
+    external_id = body.externalIdEqual if body.externalIdEqual is not None else inner.externalIdEqual
+    if external_id is None:
+        return query
+    return replace(query, data_equals={"externalId": external_id})

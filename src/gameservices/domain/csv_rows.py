@@ -9,18 +9,37 @@ The whole text is read before anything is applied: every bad cell is collected a
 1-based line, so a caller can refuse the file as a whole and say what to fix.
 """
 
-import csv
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from gameservices.domain.csv_table import (
+    MAX_REPORTED_PROBLEMS,
+    MAX_ROWS,
+    CsvProblem,
+    CsvResult,
+    TooManyRows,
+    check_header,
+    decode_csv,
+    quote,
+    read_rows,
+    row_cells,
+)
 from gameservices.domain.events import MAX_EVENT_ID_CHARS, MAX_EVENT_TYPE_CHARS, MAX_USER_ID_CHARS
 from gameservices.domain.timefmt import TimeFormatError, parse_time
 
-MAX_ROWS = 1_000_000
-MAX_REPORTED_PROBLEMS = 100
+# Shared with the other CSV imports (gameservices.domain.csv_table), named here for the callers of this one.
+__all__ = [
+    "MAX_REPORTED_PROBLEMS",
+    "MAX_ROWS",
+    "CsvEvents",
+    "CsvProblem",
+    "Layout",
+    "TooManyRows",
+    "decode_csv",
+    "read_events",
+]
 WIDE_EVENT_TYPE = "external"
 USER_COLUMNS = frozenset({"userid", "kuserid"})
 USER_FIELDS = frozenset({"userId", "kuserId"})
@@ -60,90 +79,23 @@ class Layout(StrEnum):
     WIDE = "wide"
 
 
-class TooManyRows(Exception):
-    """The file holds more data rows than an import accepts."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the file holds more than {limit} rows")
-        self.limit = limit
-
-
-@dataclass(frozen=True, slots=True)
-class CsvProblem:
-    """Why a cell (or a whole line when `column` is None) cannot be imported."""
-
-    line: int
-    column: str | None
-    message: str
-
-    def as_dict(self) -> dict[str, object]:
-        """The API form."""
-        return {"line": self.line, "column": self.column, "message": self.message}
-
-
 @dataclass
-class CsvEvents:
+class CsvEvents(CsvResult):
     """What a file holds: its events with the line each came from, or the problems that refuse it."""
 
     layout: Layout | None = None
-    rows: int = 0
     events: list[Event] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
-    problems: list[CsvProblem] = field(default_factory=list)
-    bad_lines: set[int] = field(default_factory=set)
-
-    @property
-    def valid(self) -> bool:
-        """True when nothing in the file is wrong."""
-        return not self.bad_lines
-
-    def refuse(self, line: int, column: str | None, message: str) -> None:
-        """Record a problem (only the first ones are kept; every bad line is counted)."""
-        self.bad_lines.add(line)
-        if len(self.problems) < MAX_REPORTED_PROBLEMS:
-            self.problems.append(CsvProblem(line, column, message))
-
-
-def decode_csv(data: bytes) -> tuple[str | None, CsvProblem | None]:
-    """The text of an upload (UTF-8, with or without a byte order mark), or the line that is not UTF-8."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return None, CsvProblem(line, None, "the file is not UTF-8 text")
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        return None, CsvProblem(line, None, "text may not contain NUL characters")
-    return text, None
 
 
 def read_events(text: str, *, score_action: str, max_rows: int = MAX_ROWS) -> CsvEvents:
     """Read every row of a CSV text into events carrying ``scoreAction``; raise TooManyRows past the limit."""
     result = CsvEvents()
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
-    line = 1
-    header: list[str] | None = None
-    read_row: _LongRows | _WideRows | None = None
-    try:
-        for cells in reader:
-            start, line = line, reader.line_num + 1
-            if not "".join(cells).strip():
-                continue
-            if header is None:
-                header = cells
-                read_row = _layout_reader(result, start, [cell.strip() for cell in cells], score_action)
-                if read_row is None:
-                    return result
-                continue
-            result.rows += 1
-            if result.rows > max_rows:
-                raise TooManyRows(max_rows)
-            assert read_row is not None
-            read_row(start, cells)
-    except csv.Error as error:
-        result.refuse(line, None, f"the file is not valid CSV: {error}")
-    if header is None:
-        result.refuse(1, None, "the file is empty: expected a header line")
+
+    def read_header(line: int, header: list[str]) -> "_LongRows | _WideRows | None":
+        return _layout_reader(result, line, header, score_action)
+
+    read_rows(text, result, read_header, max_rows=max_rows)
     return result
 
 
@@ -158,12 +110,7 @@ class _RowReader:
 
     def cells_of(self, line: int, cells: list[str]) -> list[str] | None:
         """The row's trimmed cells when it has one per column (trailing empty cells are forgiven)."""
-        if len(cells) != self.width and not (
-            len(cells) > self.width and not any(cell.strip() for cell in cells[self.width :])
-        ):
-            self.result.refuse(line, None, f"expected {self.width} cells, found {len(cells)}")
-            return None
-        return [cell.strip() for cell in cells[: self.width]]
+        return row_cells(self.result, line, cells, self.width)
 
     def user_id(self, line: int, column: str, value: str) -> str | None:
         """A user id cell, or None after recording why it is refused."""
@@ -173,7 +120,7 @@ class _RowReader:
         """A score cell, or None after recording why it is refused."""
         number = _number(value)
         if number is None:
-            self.result.refuse(line, column, f"the score must be a number, found {_quote(value)}")
+            self.result.refuse(line, column, f"the score must be a number, found {quote(value)}")
             return None
         return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
@@ -237,7 +184,7 @@ class _LongRows(_RowReader):
             return parse_time(value) / 1000
         except TimeFormatError:
             self.result.refuse(
-                line, column, f"expected an ISO 8601 time or epoch seconds, found {_quote(value)}"
+                line, column, f"expected an ISO 8601 time or epoch seconds, found {quote(value)}"
             )
             return None
 
@@ -269,12 +216,7 @@ def _layout_reader(
     result: CsvEvents, line: int, header: list[str], score_action: str
 ) -> _LongRows | _WideRows | None:
     """The reader for the rows under this header, or None after recording why the header is refused."""
-    lowered = [name.lower() for name in header]
-    for index, name in enumerate(lowered):
-        if not name:
-            result.refuse(line, None, f"column {index + 1} of the header has no name")
-        elif name in lowered[:index]:
-            result.refuse(line, header[index], "the header names this column twice")
+    lowered = check_header(result, line, header)
     if "score" in lowered or "eventtype" in lowered:
         result.layout = Layout.LONG
         missing = [name for name in ("score", "eventType") if name.lower() not in lowered]
@@ -319,8 +261,3 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
-
-
-def _quote(value: str) -> str:
-    shown = value if len(value) <= 40 else value[:37] + "..."
-    return repr(shown)

@@ -27,6 +27,8 @@ class ListQuery:
     equals: dict[str, Any] = field(default_factory=dict)
     # Filters on values kept inside an object's JSON fields, applied after the column filters.
     virtual_event_ids: frozenset[str] | None = None
+    # Equality filters on values kept inside an object's JSON fields (API field name → value).
+    data_equals: dict[str, Any] = field(default_factory=dict)
 
     @property
     def offset(self) -> int:

@@ -109,8 +109,8 @@ class Applier:
         self._state.forget_buckets(self._rule_ids(object_id), user_id)
 
     def _profile(self, details: dict[str, Any]) -> None:
-        profile = details["profile"]
-        self._profiles.changed(details["userId"], None if profile is None else ProfileRecord(**profile))
+        for user_id, profile in details["profiles"]:
+            self._profiles.changed(user_id, None if profile is None else ProfileRecord(**profile))
 
     def _visibility(self, details: dict[str, Any]) -> None:
         # As the writer applied it: the user's standing stays, only whether it is displayed changes.

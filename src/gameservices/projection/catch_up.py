@@ -91,7 +91,9 @@ def _plan(
                 named.update(value for value in event.fields.values() if isinstance(value, str))
             steps.append((entry.kind, entry.body, events))
             continue
-        if entry.kind == entries.PROFILE_CHANGE and orjson.loads(entry.body)["userId"] in named:
+        if entry.kind == entries.PROFILE_CHANGE and any(
+            user_id in named for user_id, _ in orjson.loads(entry.body)["profiles"]
+        ):
             return None  # those events were scored with the profile as it was before this change
         steps.append((entry.kind, entry.body, None))
     return steps

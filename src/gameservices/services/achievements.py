@@ -230,6 +230,19 @@ def _certificate(
     )
 
 
+def entry_points(
+    conn: Connection, partner_id: int, rules: list[RuleRecord]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """By user, then entry: the points each of these rules gave the user from that entry (only rules grouped by
+    entry know one; a user who earned nothing from an entry is left out)."""
+    positions = _entry_positions(rules)
+    by_user: dict[str, dict[BucketKey, Bucket]] = {}
+    for key, bucket in state_repository.buckets_of_rules(conn, partner_id, list(positions)).items():
+        if bucket.user_id is not None and bucket.awarded:
+            by_user.setdefault(bucket.user_id, {})[key] = bucket
+    return {user_id: _entry_scores(buckets, positions) for user_id, buckets in by_user.items()}
+
+
 def _entry_positions(rules: list[RuleRecord]) -> dict[str, int]:
     """Where the entry id sits in each rule's bucket key (rules not grouped by entry are left out)."""
     positions = {}

@@ -52,7 +52,11 @@ def _check_elements(configuration: dict[str, Any] | None) -> None:
 
 
 CERTIFICATE = GameObjectKind(
-    object_type="certificate", entity="Certificate", required=REQUIRED, validate=_validate
+    object_type="certificate",
+    entity="Certificate",
+    required=REQUIRED,
+    validate=_validate,
+    equal_filters=frozenset({"externalId"}),
 )
 
 

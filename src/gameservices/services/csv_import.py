@@ -1,8 +1,12 @@
 """External events from a CSV file (``event/sendExternalEventsFromCSV`` and ``gameservices import-events``):
 the whole file is validated, then its events are applied through ``event.send`` in one transaction, so a
-file is applied completely or not at all."""
+file is applied completely or not at all.
 
-from collections.abc import Callable
+The pieces every CSV import shares live here too: `decoded` and `too_many_rows` for reading an upload,
+`InvalidCsv` for refusing it, and `send_chunks` for feeding its events to the rules engine.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +39,12 @@ class InvalidCsv(ValidationFailed):
         self.problems = problems
         self.arguments["INVALID_LINES"] = bad_lines
 
+    @classmethod
+    def of(cls, problems: list[CsvProblem]) -> "InvalidCsv":
+        """The error for these problems (in line order, the first ones listed, every bad line counted)."""
+        ordered = sorted(problems, key=lambda problem: problem.line)
+        return cls(ordered[:MAX_REPORTED_PROBLEMS], len({problem.line for problem in problems}))
+
     def problem_list(self) -> list[dict[str, object]]:
         """The API form of the problems (line, column, message)."""
         return [problem.as_dict() for problem in self.problems]
@@ -56,19 +66,28 @@ class CsvImport:
 def read(data: bytes, *, score_action: str | None, max_rows: int = MAX_ROWS) -> CsvImport:
     """Validate a whole upload; raise InvalidCsv listing its bad cells, PayloadTooLarge past ``max_rows``."""
     action = check_score_action(score_action)
+    text = decoded(data)
+    try:
+        parsed: CsvEvents = read_events(text, score_action=action, max_rows=max_rows)
+    except TooManyRows as error:
+        raise too_many_rows(error) from error
+    if not parsed.valid:
+        raise InvalidCsv(parsed.problems, len(parsed.bad_lines))
+    return CsvImport(parsed.rows, parsed.events, parsed.lines)
+
+
+def decoded(data: bytes) -> str:
+    """The text of an upload (UTF-8, with or without a byte order mark); InvalidCsv when it is not text."""
     text, problem = decode_csv(data)
     if text is None:
         assert problem is not None
         raise InvalidCsv([problem], 1)
-    try:
-        parsed: CsvEvents = read_events(text, score_action=action, max_rows=max_rows)
-    except TooManyRows as error:
-        raise PayloadTooLarge(
-            f"The CSV file holds more than {error.limit} rows", args={"LIMIT": error.limit}
-        ) from error
-    if not parsed.valid:
-        raise InvalidCsv(parsed.problems, len(parsed.bad_lines))
-    return CsvImport(parsed.rows, parsed.events, parsed.lines)
+    return text
+
+
+def too_many_rows(error: TooManyRows) -> PayloadTooLarge:
+    """The 413 of a file with more data rows than its import accepts."""
+    return PayloadTooLarge(f"The CSV file holds more than {error.limit} rows", args={"LIMIT": error.limit})
 
 
 def check_score_action(value: str | None) -> str:
@@ -94,30 +113,65 @@ def apply(
 
     The caller holds the partner's writer turn around the transaction.
     """
-    several = len(upload.events) > CHUNK_EVENTS
-    # Readers share the live state and may reload it from the committed data at any moment, so a file of
-    # several chunks works on a private state (loaded once, then carried from chunk to chunk); the live one
-    # reloads once the transaction has committed.
+    chunks = (
+        (upload.events[start : start + CHUNK_EVENTS], upload.lines[start : start + CHUNK_EVENTS])
+        for start in range(0, len(upload.events), CHUNK_EVENTS)
+    )
+    refused = send_chunks(
+        conn,
+        state=state,
+        partner_id=partner_id,
+        chunks=chunks,
+        several=len(upload.events) > CHUNK_EVENTS,
+        received_at=received_at,
+        on_progress=on_progress,
+    )
+    if refused:
+        raise InvalidCsv.of(refused)
+    return upload.summary()
+
+
+# Events (at most CHUNK_EVENTS) and the file line each came from.
+EventChunk = tuple[Sequence[dict[str, Any]], Sequence[int]]
+
+
+def send_chunks(
+    conn: Connection,
+    *,
+    state: PartnerState,
+    partner_id: int,
+    chunks: Iterable[EventChunk],
+    several: bool,
+    received_at: float,
+    on_progress: Callable[[int], None] | None = None,
+    finish: Callable[[PartnerState], None] | None = None,
+) -> list[CsvProblem]:
+    """Send a file's events through the rules engine a chunk at a time, in the caller's transaction; the lines
+    whose events a rule refused (the caller then refuses the file, and its transaction rolls back).
+
+    ``several``: more than one chunk comes. Readers share the live state and may reload it from the committed
+    data at any moment, so several chunks work on a private state (loaded once, then carried from chunk to
+    chunk); the live one reloads once the transaction has committed. ``on_progress`` hears each chunk's size;
+    ``finish`` then works on the state the events went to (unless a rule refused one). The caller holds the
+    partner's writer turn around the transaction.
+    """
     target = PartnerState() if several else state
     target.private = several
-    problems: list[CsvProblem] = []
-    bad_lines: set[int] = set()
-    for start in range(0, len(upload.events), CHUNK_EVENTS):
-        chunk = upload.events[start : start + CHUNK_EVENTS]
-        result = event_service.send(
-            conn, state=target, partner_id=partner_id, raw_events=chunk, received_at=received_at
-        )
-        for refusal in result.rejected:
-            line = upload.lines[start + int(refusal["index"])]
-            bad_lines.add(line)
-            problems.append(CsvProblem(line, None, str(refusal["message"])))
+    refused: list[CsvProblem] = []
+    for events, lines in chunks:
+        if events:
+            result = event_service.send(
+                conn, state=target, partner_id=partner_id, raw_events=events, received_at=received_at
+            )
+            for refusal in result.rejected:
+                refused.append(CsvProblem(lines[int(refusal["index"])], None, str(refusal["message"])))
         if on_progress is not None:
-            on_progress(len(chunk))
-    if bad_lines:
-        raise InvalidCsv(problems[:MAX_REPORTED_PROBLEMS], len(bad_lines))
+            on_progress(len(events))
+    if finish is not None and not refused:
+        finish(target)
     if several:
         after_commit(conn, lambda: _mark_stale(state))
-    return upload.summary()
+    return refused
 
 
 def _mark_stale(state: PartnerState) -> None:

@@ -55,6 +55,8 @@ class GameObjectKind:
     children_field: str | None = None
     write_children: ChildrenWriter | None = None
     read_children: ChildrenReader = _no_children
+    # The fields a list may filter on with ``<field>Equal`` (kept in the object's JSON fields).
+    equal_filters: frozenset[str] = frozenset()
 
 
 def view(conn: Connection, record: GameObjectRecord, kind: GameObjectKind) -> dict[str, Any]:
@@ -191,6 +193,10 @@ def list_page(
     if query.virtual_event_ids is not None:
         wanted = query.virtual_event_ids
         records = [record for record in records if wanted & set(record.data.get("virtualEventIds") or ())]
+    for name, value in query.data_equals.items():
+        if name not in kind.equal_filters:
+            raise ValidationFailed(f"{name}Equal", f"this list has no {name} to filter on")
+        records = [record for record in records if record.data.get(name) == value]
     return len(records), page_of(records, query)
 
 

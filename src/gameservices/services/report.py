@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from gameservices.errors import ValidationFailed
-from gameservices.services import report_lead_scoring, report_rows
+from gameservices.services import report_certificate, report_lead_scoring, report_rows
 from gameservices.services.live import LiveState
 from gameservices.services.report_formats import MEDIA_TYPES, Table, encode
 from gameservices.storage.database import Connection
@@ -28,7 +28,6 @@ SUBJECTS: dict[str, str | None] = {
 }
 REPORT_TYPES = tuple(SUBJECTS)
 FORMATS = tuple(MEDIA_TYPES)
-PER_ENTRY = frozenset({"entryCertificate", "entryUserCertificate"})
 
 
 @dataclass(frozen=True)
@@ -57,21 +56,13 @@ class Report:
 def plan(
     *, partner_id: int, record: GameObjectRecord, report_type: str, file_format: str, summary: bool, day: date
 ) -> Report:
-    """Check that the report suits the game object (type, certificate eligibility, summary)."""
+    """Check that the report suits the game object (its type; a summary only where there is one)."""
     subject = SUBJECTS[report_type]
     if subject is not None and record.object_type != subject:
         raise ValidationFailed(
             "reportType",
             f"a {report_type} report is about a {subject}; the game object is a {record.object_type}",
         )
-    if subject == "certificate":
-        per_entry = record.data.get("certificateEligibility") == "perEntry"
-        if per_entry != (report_type in PER_ENTRY):
-            hint = (
-                "entryCertificate or entryUserCertificate" if per_entry else "certificate or userCertificate"
-            )
-            eligibility = "perEntry" if per_entry else "once"
-            raise ValidationFailed("reportType", f"the certificate is {eligibility}: use {hint}")
     if summary and report_type != "userLeadScoring":
         raise ValidationFailed("summary", "only the userLeadScoring report has a summary")
     return Report(report_type, partner_id, record, file_format, summary, day)
@@ -99,10 +90,4 @@ def _table(conn: Connection, live: LiveState, report: Report) -> Table:
         return build(conn, live=live, partner_id=partner_id, record=record)
     if kind in ("badge", "userBadge"):
         return report_rows.badge(conn, partner_id=partner_id, record=record, per_rule=kind == "userBadge")
-    return report_rows.certificate(
-        conn,
-        partner_id=partner_id,
-        record=record,
-        per_entry=kind in PER_ENTRY,
-        full=kind in ("certificate", "entryCertificate"),
-    )
+    return report_certificate.certificate(conn, partner_id=partner_id, record=record, report_type=kind)

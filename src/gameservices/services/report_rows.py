@@ -1,10 +1,11 @@
-"""The rows of the userScore, badge and certificate reports, built from what their list actions return.
+"""The rows of the userScore and badge reports, built from what their list actions return (the certificate
+reports' are in `report_certificate`).
 
 Rows are made a chunk at a time. The userScore report decodes its standings from the rank index in bulk and
 reads its ledger and its users' names and e-mails with one set-based query each
 (`gameservices.storage.report_queries`), so what it holds whole is the users' ids and scores in rank order and
 the rows the two queries returned, never the report's rows; the badge and certificate reports look the names
-up one chunk at a time.
+up one chunk at a time (`chunked`).
 """
 
 import sys
@@ -14,7 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from gameservices.domain.engine import collector_paused
-from gameservices.services import user_badge, user_certificate_report
+from gameservices.services import user_badge
 from gameservices.services.live import LiveState
 from gameservices.services.report_formats import Cell, Chunk, Columns, Rows, Table
 from gameservices.storage import report_queries
@@ -204,48 +205,16 @@ def badge(conn: Connection, *, partner_id: int, record: GameObjectRecord, per_ru
 
     tail = ["ruleId", "ruleName", "progress", "completed"] if per_rule else rule_columns(rules)
     columns = [*PEOPLE, "status", "achievedTimestamp", *tail]
-    return Table(columns, _chunked(conn, partner_id, listed, rows_of))
+    return Table(columns, chunked(conn, partner_id, listed, rows_of))
 
 
-def certificate(
-    conn: Connection, *, partner_id: int, record: GameObjectRecord, per_entry: bool, full: bool
-) -> Table:
-    """userCertificateReport/list as a table: every user certificate (per entry with ``per_entry``); ``full``
-    adds the certificate id and each rule's score to the status columns."""
-    rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
-    listed = user_certificate_report.list_page(
-        conn,
-        partner_id=partner_id,
-        record=record,
-        user_id=None,
-        entry_id=None,
-        status=None,
-        offset=0,
-        limit=EVERYONE,
-    )["objects"]
-
-    def rows_of(item: dict[str, Any], person: Person) -> Rows:
-        row: list[Cell] = [item["id"]] if full else []
-        row += [item["userId"], *person]
-        if per_entry:
-            row += [item["entryId"], item["entryName"]]
-        row += [item["status"], item["credits"], item["certificationDate"]]
-        if full:
-            scores = {rule["id"]: rule["score"] for rule in item["rulesData"]}
-            row += [scores.get(rule.id, 0) for rule in rules]
-        return [row]
-
-    columns = (["id"] if full else []) + PEOPLE + (["entryId", "entryName"] if per_entry else [])
-    columns += ["status", "credits", "certificationDate", *(rule_columns(rules) if full else [])]
-    return Table(columns, _chunked(conn, partner_id, listed, rows_of))
-
-
-def _chunked(
+def chunked(
     conn: Connection,
     partner_id: int,
     listed: list[dict[str, Any]],
     rows_of: Callable[[dict[str, Any], Person], Rows],
 ) -> Iterator[Rows]:
+    """The rows made of each listed item, a chunk of items at a time, with the users' names and e-mails."""
     for start in range(0, len(listed), CHUNK_ROWS):
         part = listed[start : start + CHUNK_ROWS]
         named = people(conn, partner_id, sorted({item["userId"] for item in part}))

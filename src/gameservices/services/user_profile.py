@@ -1,6 +1,7 @@
 """The ``userProfile`` controller: the partner's users, whose fields drive policies, segments and certificates."""
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -58,9 +59,54 @@ def upsert(
     conn: Connection, *, state: PartnerState, partner_id: int, fields: dict[str, Any]
 ) -> ProfileRecord:
     """Create the profile, or update the fields given."""
-    if repository.get_profile(conn, partner_id=partner_id, user_id=fields["userId"]) is None:
-        return _changed(conn, state, partner_id, _insert(conn, partner_id, fields))
-    return update(conn, state=state, partner_id=partner_id, changes=fields)
+    return _changed(conn, state, partner_id, store(conn, partner_id=partner_id, fields=fields))
+
+
+def store(conn: Connection, *, partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
+    """`upsert`'s write alone: the caller sends the record's `profile_event` and refreshes the user's
+    visibility."""
+    record = repository.get_profile(conn, partner_id=partner_id, user_id=fields["userId"])
+    if record is None:
+        return _insert(conn, partner_id, fields)
+    return _write_changes(conn, record, fields)
+
+
+def store_rows(
+    conn: Connection, *, partner_id: int, rows: Sequence[dict[str, Any]]
+) -> list[ProfileRecord | ValidationFailed]:
+    """`store` for many rows (an import), read and written in bulk; a row's ``profileData`` keys change and
+    the others stay. Each row's stored record, or the error that refused it, in row order (a later row of a
+    user builds on the earlier one)."""
+    user_ids = sorted({fields["userId"] for fields in rows})
+    known = repository.get_profiles(conn, partner_id=partner_id, user_ids=user_ids)
+    current = dict(known)
+    results: list[ProfileRecord | ValidationFailed] = []
+    for fields in rows:
+        before = current.get(fields["userId"])
+        try:
+            if before is None:
+                record = _new_record(partner_id, fields)
+            else:
+                record = _changed_record(before, _merged_profile_data(before, fields))
+        except ValidationFailed as error:
+            results.append(error)
+            continue
+        current[record.user_id] = record
+        results.append(record)
+    repository.insert_profiles(conn, [record for key, record in current.items() if key not in known])
+    repository.update_profiles(
+        conn, [record for key, record in current.items() if key in known and record is not known[key]]
+    )
+    log_profiles(
+        conn, partner_id, {key: record for key, record in current.items() if record is not known.get(key)}
+    )
+    return results
+
+
+def _merged_profile_data(record: ProfileRecord, fields: dict[str, Any]) -> dict[str, Any]:
+    if fields.get("profileData") is None:
+        return fields
+    return {**fields, "profileData": {**record.data.get("profileData", {}), **fields["profileData"]}}
 
 
 def update(
@@ -68,6 +114,16 @@ def update(
 ) -> ProfileRecord:
     """Change the fields given (null clears one)."""
     record = get(conn, partner_id=partner_id, user_id=changes["userId"])
+    return _changed(conn, state, partner_id, _write_changes(conn, record, changes))
+
+
+def _write_changes(conn: Connection, record: ProfileRecord, changes: dict[str, Any]) -> ProfileRecord:
+    updated = _changed_record(record, changes)
+    repository.update_profile(conn, updated)
+    return updated
+
+
+def _changed_record(record: ProfileRecord, changes: dict[str, Any]) -> ProfileRecord:
     data = dict(record.data)
     email = record.email
     for key in _FIELDS:
@@ -80,9 +136,7 @@ def update(
         else:
             data[key] = changes[key]
     _check_size(data)
-    updated = replace(record, email=email, data=data, updated_at=now_ms())
-    repository.update_profile(conn, updated)
-    return _changed(conn, state, partner_id, updated)
+    return replace(record, email=email, data=data, updated_at=now_ms())
 
 
 def get(conn: Connection, *, partner_id: int, user_id: str) -> ProfileRecord:
@@ -97,7 +151,7 @@ def delete(conn: Connection, *, state: PartnerState, partner_id: int, user_id: s
     """Remove a user's profile (the user falls back to each game object's default policy)."""
     record = get(conn, partner_id=partner_id, user_id=user_id)
     repository.delete_profile(conn, partner_id=partner_id, user_id=user_id)
-    _log(conn, partner_id, user_id, None)
+    log_profiles(conn, partner_id, {user_id: None})
     visibility.refresh_user(conn, state=state, partner_id=partner_id, user_id=user_id)
     return {"id": record.id, "userId": user_id, "deleted": True}
 
@@ -108,10 +162,16 @@ def list_page(conn: Connection, *, partner_id: int, query: ListQuery) -> tuple[i
 
 
 def _insert(conn: Connection, partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
+    record = _new_record(partner_id, fields)
+    repository.insert_profile(conn, record)
+    return record
+
+
+def _new_record(partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
     data = {key: fields[key] for key in _FIELDS if key != "email" and fields.get(key) is not None}
     _check_size(data)
     now = now_ms()
-    record = ProfileRecord(
+    return ProfileRecord(
         id=new_object_id(),
         partner_id=partner_id,
         user_id=fields["userId"],
@@ -120,8 +180,6 @@ def _insert(conn: Connection, partner_id: int, fields: dict[str, Any]) -> Profil
         created_at=now,
         updated_at=now,
     )
-    repository.insert_profile(conn, record)
-    return record
 
 
 def profile_event(record: ProfileRecord) -> dict[str, Any]:
@@ -147,7 +205,7 @@ def _is_fact(value: Any) -> bool:
 
 def _changed(conn: Connection, state: PartnerState, partner_id: int, record: ProfileRecord) -> ProfileRecord:
     # Policies and segments read the new profile from here on; rules may score the profile itself.
-    _log(conn, partner_id, record.user_id, record)
+    log_profiles(conn, partner_id, {record.user_id: record})
     event_service.send(
         conn, state=state, partner_id=partner_id, raw_events=[profile_event(record)], received_at=time.time()
     )
@@ -164,7 +222,8 @@ def _check_size(data: dict[str, Any]) -> None:
         raise ValidationFailed("profileData", f"at most {MAX_PROFILE_DATA_BYTES} bytes of JSON")
 
 
-def _log(conn: Connection, partner_id: int, user_id: str, record: ProfileRecord | None) -> None:
-    # The entry carries the profile as stored (None: deleted): policies read it when events are replayed.
-    details = {"userId": user_id, "profile": None if record is None else asdict(record)}
-    event_log.record(conn, partner_id, PROFILE_CHANGE, details, state=True)
+def log_profiles(conn: Connection, partner_id: int, profiles: dict[str, ProfileRecord | None]) -> None:
+    """Append the entry of stored profile changes (None: deleted): policies read them when events are
+    replayed, so it must precede the entry of the events the new profiles score."""
+    listed = [[user_id, None if record is None else asdict(record)] for user_id, record in profiles.items()]
+    event_log.record(conn, partner_id, PROFILE_CHANGE, {"profiles": listed}, state=True)

@@ -1,6 +1,7 @@
 """Keeping who is hidden right: a user's participation on a game object follows its policy and their profile,
 both of which can change after the user scored."""
 
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 from gameservices.domain.policies import Participation
@@ -16,24 +17,46 @@ from gameservices.storage import user_profiles as profile_repository
 from gameservices.storage.database import Connection, after_commit
 from gameservices.storage.game_objects import GameObjectRecord
 from gameservices.storage.scores import UserScoreRow
+from gameservices.storage.user_profiles import ProfileRecord
 
 
 def refresh_user(conn: Connection, *, state: PartnerState, partner_id: int, user_id: str) -> None:
     """After a profile change: recompute whether the user is hidden on every game object they scored on.
 
     The caller holds the partner's writer turn."""
+    refresh_users(conn, state=state, partner_id=partner_id, user_ids=[user_id])
+
+
+def refresh_users(
+    conn: Connection,
+    *,
+    state: PartnerState,
+    partner_id: int,
+    user_ids: Collection[str],
+    profiles: Mapping[str, ProfileRecord] | None = None,
+) -> None:
+    """`refresh_user` for many users at once (a profile import): each game object and policy is read once.
+    ``profiles``: the users' current profiles when the caller has them (else they are read).
+
+    The caller holds the partner's writer turn."""
     refresh(conn, state, partner_id, state_repository.lock_versions(conn, partner_id))
-    record = profile_repository.get_profile(conn, partner_id=partner_id, user_id=user_id)
-    facts = None if record is None else facts_of(record)
+    wanted = sorted(set(user_ids))
+    if profiles is None:
+        profiles = profile_repository.get_profiles(conn, partner_id=partner_id, user_ids=wanted)
+    facts = {user_id: facts_of(record) for user_id, record in profiles.items()}
     changed: list[UserScoreRow] = []
     for object_id, board in state.boards.items():
-        standing = board.standing(user_id)
         game_object = object_repository.get_game_object(conn, partner_id=partner_id, object_id=object_id)
-        if standing is None or game_object is None:
+        if game_object is None:
             continue
-        hidden = policy_of(game_object).decide(facts) is Participation.DO_NOT_DISPLAY
-        if hidden != standing.hidden:
-            changed.append(UserScoreRow(object_id, user_id, standing.score, standing.reached_at, hidden))
+        policy = policy_of(game_object)
+        for user_id in wanted:
+            standing = board.standing(user_id)
+            if standing is None:
+                continue
+            hidden = policy.decide(facts.get(user_id)) is Participation.DO_NOT_DISPLAY
+            if hidden != standing.hidden:
+                changed.append(UserScoreRow(object_id, user_id, standing.score, standing.reached_at, hidden))
     _save(conn, state, partner_id, changed)
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from gameservices.domain.listing import ListQuery
 from gameservices.storage.listing import fetch_page
@@ -32,6 +32,12 @@ def insert_profile(conn: Connection, record: ProfileRecord) -> None:
     conn.execute(insert(user_profiles).values(**record.__dict__))
 
 
+def insert_profiles(conn: Connection, records: list[ProfileRecord]) -> None:
+    """Store new profiles in one statement per batch (an import)."""
+    if records:
+        conn.execute(insert(user_profiles), [record.__dict__ for record in records])
+
+
 def get_profile(conn: Connection, *, partner_id: int, user_id: str) -> ProfileRecord | None:
     """Load a user's profile."""
     row = conn.execute(select(user_profiles).where(_key(partner_id, user_id))).first()
@@ -58,6 +64,34 @@ def update_profile(conn: Connection, record: ProfileRecord) -> None:
         .where(_key(record.partner_id, record.user_id))
         .values(email=record.email, data=record.data, updated_at=record.updated_at)
     )
+
+
+_UPDATE_MANY = (
+    update(user_profiles)
+    .where(
+        (user_profiles.c.partner_id == bindparam("key_partner_id"))
+        & (user_profiles.c.user_id == bindparam("key_user_id"))
+    )
+    .values(email=bindparam("new_email"), data=bindparam("new_data"), updated_at=bindparam("new_updated_at"))
+)
+
+
+def update_profiles(conn: Connection, records: list[ProfileRecord]) -> None:
+    """Write back changed profiles in one statement per batch (an import)."""
+    if records:
+        conn.execute(
+            _UPDATE_MANY,
+            [
+                {
+                    "key_partner_id": record.partner_id,
+                    "key_user_id": record.user_id,
+                    "new_email": record.email,
+                    "new_data": record.data,
+                    "new_updated_at": record.updated_at,
+                }
+                for record in records
+            ],
+        )
 
 
 def delete_profile(conn: Connection, *, partner_id: int, user_id: str) -> bool:

@@ -1,5 +1,4 @@
-"""``gameservices db replay``: replay partners' event logs into fresh projections, and with ``--verify``
-compare each with the state its tables hold."""
+"""``gameservices db``: the database schema, and replaying the event log to prove the tables right."""
 
 import sys
 from typing import Annotated
@@ -11,8 +10,18 @@ from gameservices.projection.replay import NotReplayable, replay, verify
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
 from gameservices.storage.database import open_engine, read_transaction
+from gameservices.storage.migrate import upgrade
+
+db_app = typer.Typer(help="Database schema and event log.", no_args_is_help=True)
 
 
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest version."""
+    upgrade(open_engine(Settings().database_url))
+
+
+@db_app.command("replay")
 def db_replay(
     partner_id: Annotated[
         int | None, typer.Option(help="Only this partner (default: every partner).")

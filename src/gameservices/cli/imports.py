@@ -7,16 +7,16 @@ transaction or not at all. A running server notices the new state through the pa
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from gameservices.errors import GameServicesError, NotFound
+from gameservices.cli.common import check_partner, fail, fail_with_problems
+from gameservices.errors import GameServicesError
 from gameservices.services import csv_import
 from gameservices.services.live import LiveState
 from gameservices.settings import Settings
-from gameservices.storage import partners as partner_repository
-from gameservices.storage.database import open_engine, read_transaction, write_transaction
+from gameservices.storage.database import open_engine, write_transaction
 
 
 def import_events(
@@ -31,15 +31,13 @@ def import_events(
     try:
         upload = csv_import.read(file.read_bytes(), score_action=action)
     except csv_import.InvalidCsv as error:
-        _fail_with_problems(error)
+        fail_with_problems(error)
     except GameServicesError as error:
-        _fail(error)
+        fail(error)
     engine = open_engine(settings.database_url)
     live = LiveState()
     try:
-        with read_transaction(engine) as conn:
-            if not partner_repository.partner_exists(conn, partner_id):
-                raise NotFound(f"Partner [{partner_id}] does not exist")
+        check_partner(engine, partner_id)
         with (
             typer.progressbar(length=len(upload.events), label="Applying events") as progress,
             live.writing(partner_id) as state,
@@ -54,19 +52,7 @@ def import_events(
                 on_progress=progress.update,
             )
     except csv_import.InvalidCsv as error:
-        _fail_with_problems(error)
+        fail_with_problems(error)
     except GameServicesError as error:
-        _fail(error)
+        fail(error)
     sys.stdout.write(f"Imported {summary['rows']} rows as {summary['events']} events.\n")
-
-
-def _fail(error: GameServicesError) -> NoReturn:
-    sys.stderr.write(f"error: {error.message}\n")
-    raise typer.Exit(code=1)
-
-
-def _fail_with_problems(error: csv_import.InvalidCsv) -> NoReturn:
-    for problem in error.problems:
-        column = f", column {problem.column}" if problem.column else ""
-        sys.stderr.write(f"line {problem.line}{column}: {problem.message}\n")
-    _fail(error)

@@ -1,0 +1,28 @@
+"""The ``gameservices`` command: serve the API, migrate the database, manage partners, mint sessions.
+
+One module per command group; this one only assembles them into the Typer application.
+"""
+
+import typer
+
+from gameservices.cli.db import db_app
+from gameservices.cli.imports import import_events
+from gameservices.cli.ks import ks
+from gameservices.cli.partner import partner_app
+from gameservices.cli.serve import serve
+from gameservices.cli.user_profile import user_profile_app
+from gameservices.cli.worker import worker
+
+app = typer.Typer(help="Self-hostable Kaltura Game Services (SCM) gamification API.", no_args_is_help=True)
+app.command("serve")(serve)
+app.add_typer(db_app, name="db")
+app.command("worker")(worker)
+app.command("import-events")(import_events)
+app.add_typer(partner_app, name="partner")
+app.add_typer(user_profile_app, name="user-profile")
+app.command("ks")(ks)
+
+
+def main() -> None:
+    """Entry point of the ``gameservices`` command."""
+    app()

@@ -1,0 +1,38 @@
+"""What every command shares: JSON on stdout, errors on stderr with exit code 1."""
+
+import sys
+from typing import NoReturn
+
+import orjson
+import typer
+
+from gameservices.errors import GameServicesError, NotFound
+from gameservices.services.csv_import import InvalidCsv
+from gameservices.storage import partners as partner_repository
+from gameservices.storage.database import Engine, read_transaction
+
+
+def print_json(value: object) -> None:
+    """Write one value as a line of JSON on stdout."""
+    sys.stdout.write(orjson.dumps(value).decode() + "\n")
+
+
+def fail(error: GameServicesError) -> NoReturn:
+    """Report an error on stderr and end the command with exit code 1."""
+    sys.stderr.write(f"error: {error.message}\n")
+    raise typer.Exit(code=1)
+
+
+def fail_with_problems(error: InvalidCsv) -> NoReturn:
+    """Report a refused CSV file, one bad line per line of stderr, and end with exit code 1."""
+    for problem in error.problems:
+        column = f", column {problem.column}" if problem.column else ""
+        sys.stderr.write(f"line {problem.line}{column}: {problem.message}\n")
+    fail(error)
+
+
+def check_partner(engine: Engine, partner_id: int) -> None:
+    """Raise NotFound unless the partner exists."""
+    with read_transaction(engine) as conn:
+        if not partner_repository.partner_exists(conn, partner_id):
+            raise NotFound(f"Partner [{partner_id}] does not exist")
