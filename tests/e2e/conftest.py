@@ -35,7 +35,7 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @contextmanager
-def server_process(url: str, folder: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def server_process(url: str, folder: Path, *options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`gameservices serve` on a database, listening on 127.0.0.1; yields the process and its base URL once
     it answers; terminated by its pid afterwards."""
     port = _free_port()
@@ -46,7 +46,7 @@ def server_process(url: str, folder: Path) -> Iterator[tuple[subprocess.Popen[st
         "GAMESERVICES_VALIDATE_CERTIFICATE_BACKGROUNDS": "false",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gameservices", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "gameservices", "serve", "--host", "127.0.0.1", "--port", str(port), *options],
         cwd=folder,
         env=env,
         stdout=subprocess.PIPE,
@@ -82,8 +82,8 @@ def read_demo_partner(process: subprocess.Popen[str]) -> dict[str, Any]:
     raise AssertionError("the server printed no demo partner")
 
 
-def wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 30
+def wait_until_up(base: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:

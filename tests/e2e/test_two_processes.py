@@ -117,3 +117,30 @@ def test_two_processes_agree_with_one(fresh_database_url: str, tmp_path: Path) -
     assert verified.returncode == 0, verified.stdout + verified.stderr
     lines = [json.loads(line) for line in verified.stdout.splitlines()]
     assert [line["same"] for line in lines] == [True] and lines[0]["entries"] > 40
+
+
+def test_serve_with_two_workers(fresh_database_url: str, tmp_path: Path) -> None:
+    with server_process(fresh_database_url, tmp_path, "--workers", "2") as (parent, base):
+        demo = read_demo_partner(parent)
+        wait_until_up(base, timeout=120)  # worker processes start after the parent has migrated
+        workers = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(parent.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        assert len(workers) >= 2
+        headers = {"Authorization": f"Bearer {demo['ks']}"}
+        # A new connection per request: the kernel spreads them over both workers.
+        clients = [
+            httpx.Client(
+                base_url=f"{base}/api/v1",
+                headers=headers,
+                timeout=60,
+                limits=httpx.Limits(max_keepalive_connections=0),
+            )
+            for _ in range(2)
+        ]
+        try:
+            board, rule = _setup(clients[0])
+            assert _play(clients, board, rule, seed=5)
+        finally:
+            for client in clients:
+                client.close()

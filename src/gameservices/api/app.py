@@ -57,6 +57,10 @@ _HOT_ROUTERS = (user_score.router, event.router)
 _log = logging.getLogger(__name__)
 
 
+# The application's type, for layers that pass it along without importing FastAPI.
+Application = FastAPI
+
+
 def create_app(settings: Settings, engine: Engine) -> FastAPI:
     """The API application on an open (and migrated) database."""
     app = FastAPI(

@@ -11,16 +11,26 @@ as request latency.
 
 import gc
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gameservices.cli.common import print_json
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
-from gameservices.storage.database import Checkpointer, open_engine, read_transaction, write_transaction
+from gameservices.storage.database import (
+    Checkpointer,
+    Engine,
+    open_engine,
+    read_transaction,
+    write_transaction,
+)
 from gameservices.storage.log_wakeups import LogListener
 from gameservices.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from gameservices.api.app import Application
 
 GC_THRESHOLDS = (100_000, 50, 100)
 SWITCH_INTERVAL_SECONDS = 0.0005
@@ -50,12 +60,17 @@ def serve(
     port: Annotated[
         int | None, typer.Option(help="Port to listen on [default: GAMESERVICES_PORT or 8000].")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes on this port, each with its own state following the event log.",
+        ),
+    ] = 1,
 ) -> None:
     """Start the HTTP API (migrating the database first)."""
     import uvicorn
-
-    from gameservices.api.app import create_app
-    from gameservices.scheduler import start_scheduler
 
     settings = Settings()
     host, port = listen_address(settings, host, port)
@@ -69,22 +84,54 @@ def serve(
             print_json(demo)
     sys.stdout.write(f"Serving http://{host}:{port}/api/v1 on {engine.url.render_as_string()}\n")
     sys.stdout.flush()
+    if workers > 1:
+        # Each worker process builds its own application (the factory below) and follows the event log.
+        engine.dispose()
+        uvicorn.run(
+            f"{__name__}:served_application",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
+    application, stop = _served(settings, engine)
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+    finally:
+        stop()
+
+
+def served_application() -> "Application":
+    """The application of one worker process of ``serve --workers N`` (its background threads stop with the
+    process)."""
+    settings = Settings()
+    application, _ = _served(settings, open_engine(settings.database_url))
+    return application
+
+
+def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable[[], None]]:
+    """The application with every partner's state loaded, and its background threads started: the scheduler,
+    the SQLite checkpointer and the event log listener; the function that stops them."""
+    from gameservices.api.app import create_app
+    from gameservices.scheduler import start_scheduler
+
     application = create_app(settings, engine)
+    live = application.state.live
     with read_transaction(engine) as conn:
         # Every partner's rules, buckets and rank indexes are loaded before the first request, not by it.
-        application.state.live.warm_up(
-            conn, [partner["partnerId"] for partner in partner_service.list_partners(conn)]
-        )
+        live.warm_up(conn, [partner["partnerId"] for partner in partner_service.list_partners(conn)])
     # The loaded state lives as long as the process: keep the collector from scanning it again and again.
     freeze_loaded_state()
     tune_for_serving()
     scheduler = start_scheduler(engine, log_retention_days=settings.event_log_retention_days)
     checkpointer = Checkpointer(engine).start()
-    live = application.state.live
     listener = LogListener(engine, lambda partner_ids: live.follow(engine, partner_ids)).start()
-    try:
-        uvicorn.run(application, host=host, port=port, log_level="warning")
-    finally:
+
+    def stop() -> None:
         listener.stop()
         scheduler.stop()
         checkpointer.stop()
+
+    return application, stop
