@@ -114,9 +114,10 @@ def _summary(results: list[dict[str, float]], per_request: int) -> dict[str, flo
     }
 
 
-def measure_service(runs: int, requests: int, folder: Path) -> dict[str, float]:
-    """B3 and B6 against `gameservices serve`."""
-    env = {**python_env(), "GAMESERVICES_DATABASE_URL": f"sqlite:///{folder / 'gameservices.db'}"}
+def measure_service(runs: int, requests: int, folder: Path, database_url: str = "") -> dict[str, float]:
+    """B3 and B6 against `gameservices serve` (on a fresh SQLite file unless a database URL is given: B16)."""
+    url = database_url or f"sqlite:///{folder / 'gameservices.db'}"
+    env = {**python_env(), "GAMESERVICES_DATABASE_URL": url}
     args = [sys.executable, "-m", "gameservices", "serve", "--host", "127.0.0.1", "--port"]
     with server(args, folder, env) as (process, port):
         ks = _demo_partner(process)["ks"]
@@ -153,10 +154,14 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=40, help="event/send calls per client per run")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--database-url", default="", help="an empty database for the service (default: SQLite)"
+    )
+    parser.add_argument("--no-anchor", action="store_true")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-b3-") as folder:
-        figures = measure_anchor(options.runs, options.requests, Path(folder))
-        figures.update(measure_service(options.runs, options.requests, Path(folder)))
+        figures = {} if options.no_anchor else measure_anchor(options.runs, options.requests, Path(folder))
+        figures.update(measure_service(options.runs, options.requests, Path(folder), options.database_url))
     print(json.dumps(figures))
 
 

@@ -108,3 +108,42 @@ def ensure_command(command: str, packages: list[str]) -> str:
     if found is None:
         raise RuntimeError(f"{command} is still missing after installing {' '.join(packages)}")
     return found
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster for a benchmark: initdb in a temporary folder, listening on 127.0.0.1 on a
+    free port only, stopped and removed by `stop` (Debian's packages; run as the `postgres` user when root)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        ensure_command("psql", ["postgresql"])
+        self.folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        if not bins:
+            raise RuntimeError("PostgreSQL server binaries are missing: install postgresql")
+        self._bin = bins[-1]
+        data = self.folder / "data"
+        self._as_postgres([str(self._bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"])
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c max_connections=200"
+        log = self.folder / "log"
+        self._as_postgres(
+            [str(self._bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]
+        )
+
+    def _as_postgres(self, args: list[str]) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+            args = ["su", "postgres", "-c", " ".join(f"'{arg}'" for arg in args)]
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, timeout=120)
+
+    def stop(self) -> None:
+        """Stop the cluster and remove its files."""
+        try:
+            self._as_postgres(
+                [str(self._bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast", "stop"]
+            )
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)

@@ -286,3 +286,85 @@ def b13_restart(quick: bool) -> list[Figure]:
             _met(f["memory_mb"] * per_million <= 200),
         ),
     ]
+
+
+def b15_processes(quick: bool) -> list[Figure]:
+    """B15: two `serve` processes on one database (SQLite, then PostgreSQL started by the suite)."""
+    from common import PostgresServer
+
+    figures = []
+    sizes = [10_000] if quick else [50_000, 1_000_000]
+    server = PostgresServer()
+    try:
+        for database in ("sqlite", "postgresql"):
+            for users in sizes:
+                args = ["--users", str(users), "--database", database, "--postgres-url", server.url]
+                f = run_json([sys.executable, str(BENCH / "b15_processes.py"), *args], timeout=3600)
+                read_ratio = f["read_other_ms"] / f["read_own_ms"]
+                write_ratio = f["writes_alternating_per_s"] / f["writes_one_per_s"]
+                figures += [
+                    Figure(
+                        f"B15 {database}, {users:,} users: top 25 after the other process's write",
+                        f"{f['read_other_ms']:.1f} ms",
+                        f"after its own write {f['read_own_ms']:.1f} ms",
+                        f"{read_ratio:.2f}x",
+                        "<= 2x",
+                        _met(read_ratio <= 2),
+                    ),
+                    Figure(
+                        f"B15 {database}, {users:,} users: writes alternating between the processes",
+                        _rate(f["writes_alternating_per_s"], " events/s"),
+                        f"all through one {_rate(f['writes_one_per_s'], ' events/s')}",
+                        f"{write_ratio:.2f}x",
+                        ">= 0.7x",
+                        _met(write_ratio >= 0.7),
+                    ),
+                ]
+    finally:
+        server.stop()
+    return figures
+
+
+def b16_postgres(quick: bool) -> list[Figure]:
+    """B16: B3's event/send workload on PostgreSQL (started by the suite), beside SQLite in the same run."""
+    from common import PostgresServer
+
+    args = ["--requests", "5" if quick else "25", "--runs", str(RUNS), "--no-anchor"]
+    sqlite = run_json([sys.executable, str(BENCH / "b3_http.py"), *args], timeout=900)
+    server = PostgresServer()
+    try:
+        f = run_json(
+            [sys.executable, str(BENCH / "b3_http.py"), *args, "--database-url", server.url], timeout=1800
+        )
+    finally:
+        server.stop()
+    ratio = f["send_per_s"] / sqlite["send_per_s"]
+    return [
+        Figure(
+            "B16 HTTP event/send, 100/call, 8 clients, PostgreSQL",
+            f"{_rate(f['send_per_s'], ' events/s')}, p99 {f['send_p99_ms']:.0f} ms",
+            f"SQLite, same run {_rate(sqlite['send_per_s'], ' events/s')}",
+            f"{ratio:.2f}x",
+            ">= 0.5x SQLite",
+            _met(ratio >= 0.5),
+        )
+    ]
+
+
+def b17_workers(quick: bool) -> list[Figure]:
+    """B17: `serve --workers 2` against `--workers 1`, top-25 requests."""
+    f = run_json(
+        [sys.executable, str(BENCH / "b17_workers.py"), "--users", "10000" if quick else "50000"],
+        timeout=1800,
+    )
+    ratio = f["workers_2_per_s"] / f["workers_1_per_s"]
+    return [
+        Figure(
+            "B17 top 25 with serve --workers 2",
+            _rate(f["workers_2_per_s"], " req/s"),
+            f"--workers 1 {_rate(f['workers_1_per_s'], ' req/s')}",
+            f"{ratio:.2f}x",
+            ">= 1.6x",
+            _met(ratio >= 1.6),
+        )
+    ]
