@@ -61,7 +61,9 @@ def test_partner_lifecycle_and_ks(tmp_path: Path) -> None:
         "GAME_BASE",
     )
     _run(tmp_path, "partner", "disable", "--partner-id", "4242")
+    _run(tmp_path, "partner", "set-game-services", "--partner-id", "4242", "--disabled")
     listed = json.loads(_run(tmp_path, "partner", "list").stdout)
     assert listed[0]["partnerId"] == 4242 and listed[0]["enabled"] is False
+    assert listed[0]["gameServicesEnabled"] is False
     assert "adminSecret" not in listed[0]
     assert _run(tmp_path, "partner", "disable", "--partner-id", "1", check=False).returncode == 1
