@@ -241,3 +241,36 @@ def test_random_interleaved_writes_in_two_processes_agree_with_a_fresh_load(
     fresh = _fresh(engine, partner.id)
     assert _snapshot(other_live.partner(partner.id)) == fresh
     assert _snapshot(api.client.app.state.live.partner(partner.id)) == fresh  # type: ignore[attr-defined]
+
+
+def test_integers_beyond_64_bits_are_logged_and_replayed_exactly(
+    api: Api, partner: Any, engine: Engine
+) -> None:
+    from gameservices.projection import entries
+    from gameservices.projection.replay import verify
+    from gameservices.storage import event_log as log_repository
+
+    board, rule = _board(api)
+    api.ok(
+        "rule/update", {"id": rule, "conditions": [{"fact": "big", "operator": "lessThan", "value": 2**70}]}
+    )
+    api.ok(
+        "event/send",
+        {
+            "events": [
+                {"eventType": "pollAnswered", "userId": "ann", "pollId": "p", "big": 2**69 + 1, **IN_WINDOW}
+            ]
+        },
+    )
+    with read_transaction(engine) as conn:
+        logged = log_repository.entries_after(conn, partner.id, 0, limit=100)
+        events = [
+            e for entry in logged if entry.kind == entries.EVENTS for e in entries.decode_events(entry.body)
+        ]
+        assert events[-1].fields["big"] == 2**69 + 1 and isinstance(events[-1].fields["big"], int)
+        rules = [
+            log_repository.decode_body(entry.body) for entry in logged if entry.kind == entries.RULE_CHANGE
+        ]
+        assert rules[-1]["rule"]["data"]["conditions"][0]["value"] == 2**70
+        assert verify(conn, partner.id).same
+    assert _top(api, board) == [("ann", 10)]

@@ -9,13 +9,12 @@ changes their values. The rule set is compiled lazily, before the next events ne
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-import orjson
-
 from gameservices.domain.batch import ProfileLookup
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection import entries
 from gameservices.projection.board import UserStanding
+from gameservices.storage import event_log
 from gameservices.storage.game_objects import GameObjectRecord
 from gameservices.storage.rules import RuleRecord
 from gameservices.storage.user_profiles import ProfileRecord
@@ -52,7 +51,7 @@ class Applier:
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise ValueError(f"unknown log entry kind {kind!r}")
-        handler(self, orjson.loads(body))
+        handler(self, event_log.decode_body(body))
 
     def apply_events(self, events: list[NormalizedEvent]) -> None:
         """Run events through the rules engine and take in what changed."""

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import orjson
-
 from gameservices.domain.batch import ProfileLookup
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection import entries
@@ -92,7 +90,7 @@ def _plan(
             steps.append((entry.kind, entry.body, events))
             continue
         if entry.kind == entries.PROFILE_CHANGE and any(
-            user_id in named for user_id, _ in orjson.loads(entry.body)["profiles"]
+            user_id in named for user_id, _ in event_log.decode_body(entry.body)["profiles"]
         ):
             return None  # those events were scored with the profile as it was before this change
         steps.append((entry.kind, entry.body, None))

@@ -5,12 +5,8 @@ holds accepted, normalized analytics events as [eventId, fields] pairs; every ot
 whose fields `projection.apply` reads.
 """
 
-import json
-from typing import Any
-
-import orjson
-
 from gameservices.domain.events import FieldValue, NormalizedEvent
+from gameservices.storage.event_log import decode_body, encode_body
 
 EVENTS = "events"
 RULE_CHANGE = "rule.change"
@@ -25,21 +21,13 @@ VISIBILITY_CHANGE = "visibility.change"
 
 def encode_events(events: list[NormalizedEvent]) -> bytes:
     """The stored form of normalized events: a JSON list of [eventId, fields]."""
-    rows = [[event.event_id, event.fields] for event in events]
-    try:
-        return orjson.dumps(rows)
-    except TypeError:  # an integer beyond 64 bits: the standard library writes it
-        return json.dumps(rows, ensure_ascii=False, allow_nan=False).encode()
+    return encode_body([[event.event_id, event.fields] for event in events])
 
 
 def decode_events(body: bytes) -> list[NormalizedEvent]:
     """The events of an `events` entry, exactly as they were normalized (lists as tuples)."""
-    try:
-        rows: list[list[Any]] = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        rows = json.loads(body)
     decoded = []
-    for event_id, raw_fields in rows:
+    for event_id, raw_fields in decode_body(body):
         fields: dict[str, FieldValue] = {
             name: tuple(value) if isinstance(value, list) else value for name, value in raw_fields.items()
         }

@@ -1,5 +1,6 @@
 """Repository of the event log: appending a partner's entries under its row lock, reading those after a seq."""
 
+import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -18,6 +19,26 @@ class LogEntry:
     seq: int
     kind: str
     body: bytes
+
+
+# A body orjson cannot write (an integer beyond 64 bits) is written by the standard library after this mark, and
+# read back by it too: orjson would read such an integer as a float.
+_WIDE = b"~"
+
+
+def encode_body(value: object) -> bytes:
+    """The stored form of an entry's JSON body."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return _WIDE + json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+
+
+def decode_body(body: bytes) -> Any:
+    """An entry's JSON body, exactly as it was encoded."""
+    if body[:1] == _WIDE:
+        return json.loads(body[1:])
+    return orjson.loads(body)
 
 
 class Appended(NamedTuple):
@@ -65,7 +86,7 @@ def record(
     conn: Connection, partner_id: int, kind: str, details: dict[str, Any], *, state: bool, rules: bool = False
 ) -> Appended:
     """Append an entry describing a change other than events (its details as JSON); see ``append``."""
-    return append(conn, partner_id, kind, orjson.dumps(details), now_ms=now_ms(), state=state, rules=rules)
+    return append(conn, partner_id, kind, encode_body(details), now_ms=now_ms(), state=state, rules=rules)
 
 
 def last_seq(conn: Connection, partner_id: int) -> int:
