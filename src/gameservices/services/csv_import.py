@@ -1,6 +1,7 @@
 """External events from a CSV file (``event/sendExternalEventsFromCSV`` and ``gameservices import-events``):
 the whole file is validated, then its events are applied through ``event.send`` in one transaction, so a
-file is applied completely or not at all."""
+file is applied completely or not at all. A rule that cannot use a row's event skips it alone (as in
+``event/send``): the file still applies, and the answer lists the first such skips by line."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,9 +89,10 @@ def apply(
     upload: CsvImport,
     received_at: float,
     on_progress: Callable[[int], None] | None = None,
-) -> dict[str, int]:
-    """Apply a validated file's events in the caller's transaction; raise InvalidCsv when a rule refuses an
-    event (the caller's transaction then rolls back, so nothing is applied).
+) -> dict[str, Any]:
+    """Apply a validated file's events in the caller's transaction; raise InvalidCsv when an event is
+    refused (the caller's transaction then rolls back, so nothing is applied). The answer is the summary and
+    ``skipped``: the first rules that could not use a row's event (line, ruleId, message).
 
     The caller holds the partner's writer turn around the transaction.
     """
@@ -102,6 +104,7 @@ def apply(
     target.private = several
     problems: list[CsvProblem] = []
     bad_lines: set[int] = set()
+    skipped: list[dict[str, Any]] = []
     for start in range(0, len(upload.events), CHUNK_EVENTS):
         chunk = upload.events[start : start + CHUNK_EVENTS]
         result = event_service.send(
@@ -111,13 +114,16 @@ def apply(
             line = upload.lines[start + int(refusal["index"])]
             bad_lines.add(line)
             problems.append(CsvProblem(line, None, str(refusal["message"])))
+        for skip in result.skipped[: event_service.MAX_REPORTED_SKIPS - len(skipped)]:
+            line = upload.lines[start + int(skip["index"])]
+            skipped.append({"line": line, "ruleId": skip["ruleId"], "message": skip["message"]})
         if on_progress is not None:
             on_progress(len(chunk))
     if bad_lines:
         raise InvalidCsv(problems[:MAX_REPORTED_PROBLEMS], len(bad_lines))
     if several:
         after_commit(conn, lambda: _mark_stale(state))
-    return upload.summary()
+    return {**upload.summary(), "skipped": skipped}
 
 
 def _mark_stale(state: PartnerState) -> None:

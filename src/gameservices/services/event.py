@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gameservices.domain.awards import Award, Evaluation
-from gameservices.domain.engine import evaluate
+from gameservices.domain.engine import RuleSet, evaluate
+from gameservices.domain.entries import entries_lacking_duration
 from gameservices.domain.events import NormalizedBatch, NormalizedEvent, normalize_events
 from gameservices.errors import ValidationFailed
 from gameservices.services import achievements
@@ -18,27 +19,38 @@ from gameservices.storage.database import Connection, after_commit
 from gameservices.storage.scores import UserScoreRow
 
 MAX_EVENTS_PER_CALL = 10_000
+# Rules' skips listed in a call's answer (the events themselves are accepted).
+MAX_REPORTED_SKIPS = 100
 
 
 @dataclass
 class SendResult:
-    """What happened to a batch: accepted, ignored as already seen, or refused (with the reason)."""
+    """What happened to a batch: accepted, ignored as already seen, or refused (with the reason); and the
+    first rules that could not use an accepted event (`skipped`: index, ruleId, message).
+    """
 
     accepted: int = 0
     duplicates: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The API form."""
-        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+        }
 
 
 @dataclass
 class _Outcome:
-    """Refusals and duplicates of a merged sequence, by position in it."""
+    """Refusals, duplicates and rules' skips of a merged sequence, by position in it."""
 
     duplicates: list[int] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def send(
@@ -98,15 +110,26 @@ def _apply(
         return outcome
     profiles = DatabaseProfiles(conn, partner_id, sorted({event.user_id for event in events}))
     assert state.rule_set is not None
-    evaluation = evaluate(events, rule_set=state.rule_set, buckets=state, profiles=profiles)
-    refused = {index for index, _, _ in evaluation.rejected}
-    outcome.rejected.extend(
-        _refusal(positions[index], code, message) for index, code, message in evaluation.rejected
+    evaluation = evaluate(
+        events,
+        rule_set=state.rule_set,
+        buckets=state,
+        profiles=profiles,
+        entry_durations=_kept_durations(conn, partner_id, state.rule_set, events),
     )
-    outcome.rejected.sort(key=lambda item: int(item["index"]))
-    accepted = [event for index, event in enumerate(events) if index not in refused]
-    _persist(conn, state, partner_id, accepted, evaluation, received_at)
+    outcome.skipped = [(positions[index], rule_id, text) for index, rule_id, text in evaluation.skipped]
+    _persist(conn, state, partner_id, events, evaluation, received_at)
     return outcome
+
+
+def _kept_durations(
+    conn: Connection, partner_id: int, rule_set: RuleSet, events: list[NormalizedEvent]
+) -> dict[str, float]:
+    """The kept durations of the entries of events without one, when some rule's cap may need them."""
+    if not rule_set.reads_entry_duration:
+        return {}
+    entry_ids = entries_lacking_duration(events)
+    return state_repository.entry_durations(conn, partner_id, sorted(entry_ids)) if entry_ids else {}
 
 
 def _split(outcome: _Outcome, starts: list[int], sizes: list[int]) -> list[SendResult]:
@@ -116,6 +139,12 @@ def _split(outcome: _Outcome, starts: list[int], sizes: list[int]) -> list[SendR
     for refusal in outcome.rejected:
         call = bisect_right(starts, int(refusal["index"])) - 1
         results[call].rejected.append({**refusal, "index": int(refusal["index"]) - starts[call]})
+    for position, rule_id, message in outcome.skipped:
+        call = bisect_right(starts, position) - 1
+        if len(results[call].skipped) < MAX_REPORTED_SKIPS:
+            results[call].skipped.append(
+                {"index": position - starts[call], "ruleId": rule_id, "message": message}
+            )
     for result, size in zip(results, sizes, strict=True):
         result.accepted = size - result.duplicates - len(result.rejected)
     return results

@@ -301,3 +301,17 @@ def entry_names(conn: Connection, partner_id: int, entry_ids: list[str]) -> dict
         )
         names.update({row.entry_id: row.entry_name for row in conn.execute(statement)})
     return names
+
+
+def entry_durations(conn: Connection, partner_id: int, entry_ids: list[str]) -> dict[str, float]:
+    """The last seen durations of entries (entries without one are left out)."""
+    durations: dict[str, float] = {}
+    for start in range(0, len(entry_ids), _CHUNK):
+        chunk = entry_ids[start : start + _CHUNK]
+        statement = select(entries.c.entry_id, entries.c.duration).where(
+            (entries.c.partner_id == partner_id)
+            & entries.c.entry_id.in_(chunk)
+            & entries.c.duration.is_not(None)
+        )
+        durations.update({row.entry_id: float(row.duration) for row in conn.execute(statement)})
+    return durations

@@ -87,7 +87,7 @@ def test_rule_types(
     assert bucket is not None
     assert bucket.progress == progress
     assert game.score("ann") == sum(awards)
-    assert game.rejected == []
+    assert game.skipped == []
 
 
 def test_count_unique_remembers_values_across_batches(game: Game) -> None:
@@ -168,10 +168,10 @@ def test_a_points_field_is_needed_only_when_a_goal_is_reached(game: Game) -> Non
     game.rule("r1", body(type="count", metric="x", goal="2", points="bonus"))
     outcome = game.send(
         {"eventType": "e", "userId": "ann"},  # 1 of 2: no points due, no bonus needed
-        {"eventType": "e", "userId": "ann"},  # 2 of 2: points due, bonus missing: refused
+        {"eventType": "e", "userId": "ann"},  # 2 of 2: points due, bonus missing: skipped by the rule
         {"eventType": "e", "userId": "ann", "bonus": 4},  # 2 of 2 again
     )
-    assert [(index, code) for index, code, _ in outcome.rejected] == [(1, "VALIDATION_ERROR")]
+    assert outcome.skipped == [(1, "r1", "bonus must be a non-negative number")]
     assert [(award.event_index, award.points) for award in outcome.awards] == [(2, 4.0)]
 
 
