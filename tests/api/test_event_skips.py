@@ -117,3 +117,32 @@ def test_calls_in_one_transaction_list_their_own_skips(
         (result.accepted, [(skip["index"], skip["ruleId"]) for skip in result.skipped]) for result in results
     ] == [(2, [(1, watch)]), (2, [(1, watch)])]
     assert [refusal["index"] for refusal in results[1].rejected] == [0]
+
+
+def test_a_minutes_cap_reads_the_duration_kept_for_the_entry(api: Api) -> None:
+    cap = "duration,inMinutesMultiplyByPoints"
+    board, rule = leaderboard(api, type="count", goal="1", groupBy="kuserId,entryId", maxPoints=cap)
+    first = api.ok("event/send", {"events": [view("ann", "e1", duration=130)]})
+    assert first["skipped"] == []
+    later = api.ok(
+        "event/send",
+        {
+            "events": [
+                view("ann", "e1"),  # e1 lasts 130 s (kept from the last call): cap 20
+                view("ann", "e1"),
+                view("bob", "e2"),  # nothing known of e2: skipped
+                view("cid", "e3", duration=60),  # cap 10
+                view("cid", "e3"),  # e3's duration comes from the event before, in this call
+            ]
+        },
+    )
+    assert later["accepted"] == 5
+    assert later["skipped"] == [
+        {
+            "index": 2,
+            "ruleId": rule,
+            "message": "duration is missing from the event and unknown for its entry",
+        }
+    ]
+    listed = api.ok("userScore/list", {"gameObjectId": board})["objects"]
+    assert {item["userId"]: item["score"] for item in listed} == {"ann": 20, "cid": 10}
