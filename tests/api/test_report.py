@@ -428,6 +428,29 @@ def test_lead_scoring_detailed_report(report_api: Api, file_format: str) -> None
 
 
 @pytest.mark.parametrize("file_format", FORMATS)
+def test_a_lone_lead_is_at_the_hundredth_percentile(report_api: Api, file_format: str) -> None:
+    lead: str = report_api.ok(
+        "leadScoring/create",
+        {
+            "name": "Leads",
+            "status": "enabled",
+            "scoreGroups": [{"name": "All", "range": [0, 99]}],
+            **OPEN_WINDOW,
+        },
+    )["id"]
+    add_rules(report_api, "leadScoring", lead, rule("Chat", "comment", points="10"))
+    report_api.ok("event/send", {"events": [event("comment", "eve", 1)]})
+    [listed] = report_api.ok("userLeadScoring/list", {"gameObjectId": lead})["objects"]
+    assert (listed["rank"], listed["percentile"], listed["percentageGroup"]) == (1, 100, "Hot Leads")
+    columns, rows = read_report(
+        report_api, {"reportType": "userLeadScoring", "gameObjectId": lead, "format": file_format}
+    )
+    [row] = rows
+    cells = dict(zip(columns, row, strict=True))
+    assert [cells["P-Group"], cells["Percentile"]] == as_read(["Hot Leads", 100], file_format)
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
 def test_lead_scoring_summary_report(report_api: Api, file_format: str) -> None:
     lead = populated_lead_scoring(report_api)
     columns = [
