@@ -315,3 +315,22 @@ def entry_durations(conn: Connection, partner_id: int, entry_ids: list[str]) -> 
         )
         durations.update({row.entry_id: float(row.duration) for row in conn.execute(statement)})
     return durations
+
+
+def buckets_of_rules_and_users(
+    conn: Connection, partner_id: int, rule_ids: list[str], user_ids: list[str]
+) -> dict[BucketKey, Bucket]:
+    """The buckets of the given rules whose user is one of the given users (without their seen values)."""
+    found: dict[BucketKey, Bucket] = {}
+    if not rule_ids:
+        return found
+    for start in range(0, len(user_ids), _CHUNK):
+        statement = select(buckets).where(
+            (buckets.c.partner_id == partner_id)
+            & buckets.c.rule_id.in_(rule_ids)
+            & buckets.c.user_id.in_(user_ids[start : start + _CHUNK])
+        )
+        found.update(
+            {(row.rule_id, decode_key(row.bucket_key)): _bucket(row) for row in conn.execute(statement)}
+        )
+    return found
