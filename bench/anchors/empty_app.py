@@ -24,7 +24,7 @@ class Batch(BaseModel):
 @app.post("/api/v1/event/send")
 def send(body: Batch) -> dict[str, Any]:
     """Count the events and do nothing with them."""
-    return {"accepted": len(body.events), "duplicates": 0, "rejected": []}
+    return {"accepted": len(body.events), "duplicates": 0, "rejected": [], "skipped": []}
 
 
 @app.post("/api/v1/empty")

@@ -276,7 +276,7 @@ def test_guide_15_2_tiered_certificate(api: Api) -> None:
         "CERTIFIED",
         at(2),
     )
-    assert rows["ben"]["rulesData"] == [{"id": rule_id, "score": 3}]
+    assert rows["ben"]["rulesData"] == [{"id": rule_id, "score": 3, "progress": 190}]
     assert "cal" not in rows  # listed once a certificate rule gave points
     assert all(row["entryId"] is None for row in rows.values())
     assert [row["userId"] for row in certificate_rows(api, certificate, status="CERTIFIED")] == ["ann", "ben"]

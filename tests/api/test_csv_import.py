@@ -131,14 +131,14 @@ def test_guide_15_6_delta_then_upsert_next_to_digital_engagement(csv_api: Api) -
     chats += [{"eventType": "comment", "userId": "user2@example.com"}]
     csv_api.ok("event/send", {"events": chats})
     delta = "userId,score,eventType\nuser1@example.com,50,boothVisit\nuser2@example.com,75,boothVisit\nuser3@example.com,100,boothVisit\n"
-    assert uploaded(csv_api, delta) == {"rows": 3, "events": 3}
+    assert uploaded(csv_api, delta) == {"rows": 3, "events": 3, "skipped": []}
     assert scores(csv_api, board) == [
         (1, "user3@example.com", 100),
         (2, "user2@example.com", 80),
         (3, "user1@example.com", 60),
     ]
     upsert = "userId,score,eventType\nuser1@example.com,90,boothVisit\nuser2@example.com,85,boothVisit\n"
-    assert uploaded(csv_api, upsert, action="upsert") == {"rows": 2, "events": 2}
+    assert uploaded(csv_api, upsert, action="upsert") == {"rows": 2, "events": 2, "skipped": []}
     # user3 reached 100 first, so ranks above user1's later 100.
     assert scores(csv_api, board) == [
         (1, "user3@example.com", 100),
@@ -176,8 +176,8 @@ def test_wide_layout_scores_like_the_equivalent_long_layout(client: TestClient, 
         "userId,score,eventType,externalRuleId\n"
         "ada,10,external,booth\nada,5,external,quiz\nbob,7,external,quiz\ncyd,3,external,booth\n"
     )
-    assert uploaded(wide_api, wide) == {"rows": 3, "events": 4}
-    assert uploaded(long_api, long) == {"rows": 4, "events": 4}
+    assert uploaded(wide_api, wide) == {"rows": 3, "events": 4, "skipped": []}
+    assert uploaded(long_api, long) == {"rows": 4, "events": 4, "skipped": []}
     wide_upsert = "userid,quiz,booth\nada,1,\nbob,2,2\n"
     long_upsert = "USERID,Score,EventType,externalRuleId\nada,1,external,quiz\nbob,2,external,quiz\nbob,2,external,booth\n"
     uploaded(wide_api, wide_upsert, action="upsert")
@@ -205,7 +205,7 @@ def test_one_bad_row_among_ten_thousand_changes_nothing_then_the_fixed_file_appl
     ]
     assert body["args"]["INVALID_LINES"] == 1
     assert csv_api.ok("userScore/list", {"gameObjectId": board})["totalCount"] == 0
-    assert uploaded(csv_api, ten_thousand_rows()) == {"rows": 10_000, "events": 10_000}
+    assert uploaded(csv_api, ten_thousand_rows()) == {"rows": 10_000, "events": 10_000, "skipped": []}
     listed = csv_api.ok("userScore/list", {"gameObjectId": board, "pager": {"pageSize": 1}})
     assert listed["totalCount"] == 9_800  # users whose score is a multiple of 50 scored 0 and never appear
     assert (
@@ -223,52 +223,55 @@ def test_dry_run_validates_without_applying(csv_api: Api) -> None:
         400,
         [{"line": 4, "column": "score", "message": "the score must be a number, found ''"}],
     )
-    assert uploaded(csv_api, text, extra={"dryRun": "false"}) == {"rows": 2, "events": 2}
+    assert uploaded(csv_api, text, extra={"dryRun": "false"}) == {"rows": 2, "events": 2, "skipped": []}
     assert scores(csv_api, board) == [(1, "bob", 6), (2, "ada", 5)]
 
 
-def test_a_row_a_rule_refuses_cancels_the_whole_file(csv_api: Api) -> None:
-    workshop = {
-        "name": "Workshop minutes",
-        "conditions": [{"fact": "eventType", "operator": "equal", "value": "workshop"}],
-        "type": "sum",
-        "metric": "minutes",
-        "goal": "1",
-        "points": "1",
-    }
-    board = leaderboard(csv_api, [BOOTH, workshop])
+WORKSHOP = {
+    "name": "Workshop minutes",
+    "conditions": [{"fact": "eventType", "operator": "equal", "value": "workshop"}],
+    "type": "sum",
+    "metric": "minutes",
+    "goal": "1",
+    "points": "1",
+}
+
+
+def test_a_row_a_rule_cannot_use_is_skipped_by_that_rule_alone(csv_api: Api) -> None:
+    chat = {**WORKSHOP, "name": "Chat", "type": "count"}
+    board = leaderboard(csv_api, [BOOTH, WORKSHOP, chat])
     text = "userId,score,eventType,minutes\nada,5,boothVisit,\nbob,0,workshop,30\ncyd,0,workshop,lots\n"
-    status, body = upload(csv_api, text)
-    assert status == 400 and body["code"] == "INVALID_CSV"
-    assert [(item["line"], item["column"]) for item in body["errors"]] == [(4, None)]
-    assert "minutes" in body["errors"][0]["message"]
-    assert csv_api.ok("userScore/list", {"gameObjectId": board})["totalCount"] == 0
+    body = uploaded(csv_api, text)
+    assert (body["rows"], body["events"]) == (3, 3)
+    [skip] = body["skipped"]
+    assert (skip["line"], skip["message"]) == (4, "minutes must be a non-negative number")
+    progress = csv_api.ok("userScore/ruleProgress", {"gameObjectId": board, "userId": "cyd"})["objects"]
+    assert skip["ruleId"] == next(row["ruleId"] for row in progress if row["name"] == "Workshop minutes")
+    booth = BOOTH["name"]
+    assert rule_scores(csv_api, board, "cyd") == {booth: 0, "Workshop minutes": 0, "Chat": 1}
+    assert rule_scores(csv_api, board, "bob") == {booth: 0, "Workshop minutes": 30, "Chat": 1}
 
 
 def test_files_over_ten_thousand_events_apply_in_one_transaction(csv_api: Api) -> None:
     board = leaderboard(csv_api, [BOOTH])
     rows = "".join(f"user{n % 1_000},1,boothVisit\n" for n in range(12_000))
-    assert uploaded(csv_api, "userId,score,eventType\n" + rows) == {"rows": 12_000, "events": 12_000}
+    assert uploaded(csv_api, "userId,score,eventType\n" + rows) == {
+        "rows": 12_000,
+        "events": 12_000,
+        "skipped": [],
+    }
     listed = csv_api.ok("userScore/list", {"gameObjectId": board, "pager": {"pageSize": 2}})
     assert listed["totalCount"] == 1_000
     assert {row["score"] for row in listed["objects"]} == {12}
-    # A refusal by the engine in the second chunk takes the first chunk back too.
-    workshop = {
-        "name": "Workshop minutes",
-        "conditions": [{"fact": "eventType", "operator": "equal", "value": "workshop"}],
-        "type": "sum",
-        "metric": "minutes",
-        "goal": "1",
-        "points": "1",
-    }
-    leaderboard(csv_api, [workshop])
-    bad = "userId,score,eventType,minutes\n" + rows.replace(",boothVisit\n", ",boothVisit,\n")
-    bad += "ada,0,workshop,lots\n"
-    status, body = upload(csv_api, bad)
-    assert status == 400 and body["errors"][0]["line"] == 12_002
-    assert csv_api.ok("userScore/get", {"gameObjectId": board, "userId": "user7"})["score"] == 12
-    uploaded(csv_api, "userId,score,eventType\nuser7,1,boothVisit\n")
-    assert csv_api.ok("userScore/get", {"gameObjectId": board, "userId": "user7"})["score"] == 13
+    # A rule that cannot use a row of the second chunk skips it; the file still applies, the line is listed.
+    leaderboard(csv_api, [WORKSHOP])
+    more = "userId,score,eventType,minutes\n" + rows.replace(",boothVisit\n", ",boothVisit,\n")
+    more += "ada,0,workshop,lots\n"
+    body = uploaded(csv_api, more)
+    assert [(skip["line"], skip["message"]) for skip in body["skipped"]] == [
+        (12_002, "minutes must be a non-negative number")
+    ]
+    assert csv_api.ok("userScore/get", {"gameObjectId": board, "userId": "user7"})["score"] == 24
 
 
 @pytest.mark.parametrize(
@@ -282,7 +285,7 @@ def test_files_over_ten_thousand_events_apply_in_one_transaction(csv_api: Api) -
 )
 def test_field_names_spellings_and_encodings(csv_api: Api, options: dict[str, Any], text: str) -> None:
     board = leaderboard(csv_api, [BOOTH])
-    assert uploaded(csv_api, text, **options) == {"rows": 1, "events": 1}
+    assert uploaded(csv_api, text, **options) == {"rows": 1, "events": 1, "skipped": []}
     assert scores(csv_api, board) == [(1, "ada", 5)]
 
 

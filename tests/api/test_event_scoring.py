@@ -195,7 +195,7 @@ def test_resending_changes_nothing_and_chunking_does_not_matter(
     create_profiles(api)
     send_in_batches(api, stream, 600)
     replay = api.ok("event/send", {"events": stream[100:300]})
-    assert replay == {"accepted": 0, "duplicates": 200, "rejected": []}
+    assert replay == {"accepted": 0, "duplicates": 200, "rejected": [], "skipped": []}
     one_call = listed(api, leaderboard)
     other = Api(app_client, new_partner().ks)
     other_leaderboard = conference(other)
@@ -392,17 +392,6 @@ def test_events_outside_the_window_or_event_score_nothing(api: Api) -> None:
         ({"eventType": "viewPeriod"}, "MISSING_MANDATORY_PARAMETER"),
         ({"eventType": "viewPeriod", "userId": "a", "kuserId": "b"}, "VALIDATION_ERROR"),
         ({"eventType": "viewPeriod", "userId": "a", "eventTime": "yesterday"}, "VALIDATION_ERROR"),
-        (
-            {
-                "eventType": "viewPeriod",
-                "userId": "a",
-                "entryId": "e",
-                "playTime": "long",
-                "virtualEventId": guide.VIRTUAL_EVENT_ID,
-                "eventTime": "2025-06-02T10:00:00Z",
-            },
-            "VALIDATION_ERROR",
-        ),
         ({"eventType": "viewPeriod", "userId": "a", "nested": {"a": 1}}, "VALIDATION_ERROR"),
         ("not an object", "VALIDATION_ERROR"),
     ],

@@ -428,6 +428,29 @@ def test_lead_scoring_detailed_report(report_api: Api, file_format: str) -> None
 
 
 @pytest.mark.parametrize("file_format", FORMATS)
+def test_a_lone_lead_is_at_the_hundredth_percentile(report_api: Api, file_format: str) -> None:
+    lead: str = report_api.ok(
+        "leadScoring/create",
+        {
+            "name": "Leads",
+            "status": "enabled",
+            "scoreGroups": [{"name": "All", "range": [0, 99]}],
+            **OPEN_WINDOW,
+        },
+    )["id"]
+    add_rules(report_api, "leadScoring", lead, rule("Chat", "comment", points="10"))
+    report_api.ok("event/send", {"events": [event("comment", "eve", 1)]})
+    [listed] = report_api.ok("userLeadScoring/list", {"gameObjectId": lead})["objects"]
+    assert (listed["rank"], listed["percentile"], listed["percentageGroup"]) == (1, 100, "Hot Leads")
+    columns, rows = read_report(
+        report_api, {"reportType": "userLeadScoring", "gameObjectId": lead, "format": file_format}
+    )
+    [row] = rows
+    cells = dict(zip(columns, row, strict=True))
+    assert [cells["P-Group"], cells["Percentile"]] == as_read(["Hot Leads", 100], file_format)
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
 def test_lead_scoring_summary_report(report_api: Api, file_format: str) -> None:
     lead = populated_lead_scoring(report_api)
     columns = [
@@ -445,6 +468,91 @@ def test_lead_scoring_summary_report(report_api: Api, file_format: str) -> None:
     ]
     body = {"reportType": "userLeadScoring", "gameObjectId": lead, "summary": True}
     assert_report(report_api, body, file_format, columns, rows)
+
+
+# --- reportFormat in_minutes ----------------------------------------------------------------------------
+
+
+def minutes_rule(name: str, **fields: Any) -> dict[str, Any]:
+    """A sum of playTime (seconds) whose progress is reported in minutes."""
+    return rule(name, "viewPeriod", "sum", metric="playTime", goal="60", reportFormat="in_minutes", **fields)
+
+
+def views(*seconds: tuple[str, str, int]) -> list[dict[str, Any]]:
+    return [
+        event("viewPeriod", user, minute, entryId=entry, playTime=played)
+        for minute, (user, entry, played) in enumerate(seconds)
+    ]
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_in_minutes_progress_in_badge_lists_and_reports(report_api: Api, file_format: str) -> None:
+    body = {
+        "name": "Viewer",
+        "rules": [minutes_rule("Minutes", maxPoints="1"), rule("Quiz", "quizSubmitted")],
+    }
+    badge = report_api.ok("badge/create", body)
+    minutes, quiz = (item["id"] for item in badge["rules"])
+    report_api.ok("event/send", {"events": views(("ada", "e1", 90), ("ada", "e2", 10), ("bob", "e1", 30))})
+    listed = report_api.ok("userBadge/list", {"gameObjectId": badge["id"]})["objects"]
+    assert [[item["progress"] for item in row["rulesData"]] for row in listed] == [[1.67, 0], [0.5, 0]]
+    people = ["userId", "userName", "userEmail", "status", "achievedTimestamp"]
+    ada, bob = ["ada", None, None, "IN_PROGRESS", None], ["bob", None, None, "IN_PROGRESS", None]
+    assert_report(
+        report_api,
+        {"reportType": "badge", "gameObjectId": badge["id"]},
+        file_format,
+        [*people, "Minutes", "Quiz"],
+        [[*ada, 1.67, 0], [*bob, 0.5, 0]],
+    )
+    _, rows = read_report(
+        report_api, {"reportType": "userBadge", "gameObjectId": badge["id"], "format": file_format}
+    )
+    assert [row[5:8] for row in rows] == [
+        as_read([minutes, "Minutes", 1.67], file_format),
+        as_read([quiz, "Quiz", 0], file_format),
+        as_read([minutes, "Minutes", 0.5], file_format),
+        as_read([quiz, "Quiz", 0], file_format),
+    ]
+
+
+def test_in_minutes_progress_in_rule_progress(report_api: Api) -> None:
+    body = {"name": "Watch", "status": "enabled", "virtualEventIds": [], **OPEN_WINDOW}
+    board = report_api.ok("leaderboard/create", body)["id"]
+    add_rules(
+        report_api,
+        "leaderboard",
+        board,
+        minutes_rule("Minutes"),
+        rule("Seconds", "viewPeriod", "sum", metric="playTime", goal="60"),
+    )
+    report_api.ok("event/send", {"events": views(("ada", "e1", 100), ("ada", "e1", 50))})
+    progress = report_api.ok("userScore/ruleProgress", {"gameObjectId": board, "userId": "ada"})["objects"]
+    assert {item["name"]: (item["progress"], item["goal"]) for item in progress} == {
+        "Minutes": (2.5, "60"),
+        "Seconds": (150, "60"),
+    }
+
+
+@pytest.mark.parametrize("eligibility", ["once", "perEntry"])
+def test_in_minutes_progress_in_certificate_lists(report_api: Api, eligibility: str) -> None:
+    certificate = report_api.ok(
+        "certificate/create",
+        {
+            "name": "CPE",
+            "status": "enabled",
+            "certificateEligibility": eligibility,
+            "certifiedCreditsThreshold": 1,
+        },
+    )["id"]
+    add_rules(report_api, "certificate", certificate, minutes_rule("Minutes", groupBy="kuserId,entryId"))
+    report_api.ok("event/send", {"events": views(("ada", "e1", 90), ("ada", "e2", 100), ("ada", "e2", 20))})
+    listed = certificate_list(report_api, certificate)
+    shown = {(row["entryId"], item["score"], item["progress"]) for row in listed for item in row["rulesData"]}
+    if eligibility == "once":
+        assert shown == {(None, 3, 3.5)}
+    else:
+        assert shown == {("e1", 1, 1.5), ("e2", 2, 2)}
 
 
 # --- refusals ------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Properties of scoring through the whole service (engine, database, live state): chunking never matters,
-re-sends change nothing, and a user's total is always the sum of their rule scores."""
+"""Properties of scoring through the whole service (engine, database, live state): chunking never matters (for
+scores, rules' skips and caps read from an entry's kept duration), re-sends change nothing, and a user's total
+is always the sum of their rule scores."""
 
 from itertools import pairwise
 from typing import Any
@@ -20,6 +21,16 @@ RULES = [
         "goal": "60",
         "points": "10",
         "maxPoints": "30",
+    },
+    {
+        "name": "minutes",
+        "conditions": [{"fact": "eventType", "operator": "equal", "value": "viewPeriod"}],
+        "type": "count",
+        "metric": "playTime",
+        "groupBy": "kuserId",
+        "goal": "1",
+        "points": "4",
+        "maxPoints": "duration,inMinutesMultiplyByPoints",
     },
     {
         "name": "polls",
@@ -60,8 +71,9 @@ events_strategy = st.lists(
                 "eventType": st.just("viewPeriod"),
                 "userId": st.sampled_from("abcde"),
                 "entryId": st.sampled_from(["e1", "e2"]),
-                "playTime": st.integers(0, 90),
-            }
+            },
+            # Without playTime "watch" skips the event; without duration "minutes" reads the entry's.
+            optional={"playTime": st.integers(0, 90), "duration": st.sampled_from([0, 60, 150, 300])},
         ),
         st.fixed_dictionaries(
             {
@@ -148,13 +160,20 @@ def test_chunking_and_resends_do_not_change_the_state(
     ]
     whole, split, single = (Api(app_client, new_partner().ks) for _ in range(3))
     boards = [_leaderboard(api) for api in (whole, split, single)]
-    whole.ok("event/send", {"events": numbered})
+    skipped = [
+        (skip["index"], skip["message"]) for skip in whole.ok("event/send", {"events": numbered})["skipped"]
+    ]
     bounds = sorted({0, len(numbered), *(cut for cut in cuts if cut < len(numbered))})
+    split_skipped = []
     for start, stop in pairwise(bounds):
-        split.ok("event/send", {"events": numbered[start:stop]})
+        answer = split.ok("event/send", {"events": numbered[start:stop]})
+        split_skipped += [(skip["index"] + start, skip["message"]) for skip in answer["skipped"]]
         _ledger_matches_totals(engine)
-    for event in numbered:
-        single.ok("event/send", {"events": [event]})
+    single_skipped = []
+    for index, event in enumerate(numbered):
+        answer = single.ok("event/send", {"events": [event]})
+        single_skipped += [(index, skip["message"]) for skip in answer["skipped"]]
+    assert split_skipped == skipped and single_skipped == skipped
     expected = _state(whole, boards[0])
     assert _state(split, boards[1]) == expected
     assert _state(single, boards[2]) == expected

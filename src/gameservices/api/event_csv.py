@@ -17,11 +17,20 @@ from gameservices.services import csv_import as service
 router = APIRouter(prefix="/event", tags=["event"], responses=ErrorStatuses)
 
 
+class CsvSkipBody(BaseModel):
+    """A rule that could not use the event of a line (the other rules saw it; the file was applied)."""
+
+    line: int
+    ruleId: str
+    message: str
+
+
 class CsvImportResult(BaseModel):
-    """A file applied (or, with ``dryRun``, found valid)."""
+    """A file applied (or, with ``dryRun``, found valid: no rule runs then, so there is no ``skipped``)."""
 
     rows: int
     events: int
+    skipped: list[CsvSkipBody] = Field(default_factory=list)  # the first 100; absent on dry runs
 
 
 class CsvProblemBody(BaseModel):

@@ -3,9 +3,11 @@
 Counting types (sum, count, countUnique, countBoolean) award `points` each time progress crosses another
 multiple of `goal`, never letting the bucket's `awarded` pass the cap. External and override buckets
 contribute their capped progress, so their award is the change of that contribution and may be negative.
-A sum, external or override rule refuses an event whose metric is not a number (sum: not a non-negative
-number); a points or cap field is read only when an award is due, and refuses the event when it is not a
-non-negative number then. countUnique and countBoolean simply skip events without their metric.
+A sum, external or override rule cannot use an event whose metric is not a number (sum: not a non-negative
+number); a points or cap field is read only when an award is due, and the rule cannot use the event when it is
+not a non-negative number then. Such a rule raises EventSkipped: it ignores that event, the other rules still
+see it. A cap read from `duration` falls back to the entry's last seen duration when the event has none.
+countUnique and countBoolean simply pass over events without their metric.
 """
 
 import math
@@ -15,7 +17,8 @@ from gameservices.domain.awards import Award, Completion
 from gameservices.domain.batch import BatchState
 from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.conditions import Predicate
-from gameservices.domain.errors import VALIDATION_ERROR, EventRejected
+from gameservices.domain.entries import DURATION
+from gameservices.domain.errors import EventSkipped
 from gameservices.domain.events import FieldValue, NormalizedEvent
 from gameservices.domain.rule_values import CapKind
 from gameservices.domain.rules import Rule, RuleMode, RuleType
@@ -119,7 +122,7 @@ class RuleStep:
 
     @property
     def may_refuse(self) -> bool:
-        """Whether some event could be refused by this rule (a value it needs could be missing)."""
+        """Whether this rule could skip some event (a value it needs could be missing)."""
         return (
             self.kind in (SUM, EXTERNAL, OVERRIDE)
             or self.points_field is not None
@@ -156,11 +159,11 @@ class RuleStep:
         if kind < EXTERNAL:
             new_progress = progress + amount
             crossed = new_progress // self.goal - progress // self.goal
-            new_awarded = awarded if crossed <= 0 else self._crossing_award(crossed, awarded, fields)
+            new_awarded = awarded if crossed <= 0 else self._crossing_award(crossed, awarded, fields, state)
         else:
             upsert = kind == OVERRIDE or fields.get("scoreAction") == "upsert"
             new_progress = amount if upsert else progress + amount
-            new_awarded = self._contribution(new_progress, fields)
+            new_awarded = self._contribution(new_progress, fields, state)
         if state.logging:
             state.undo.append((bucket, progress, awarded, completed_at, bucket.updated_at, unique))
         if unique is not None:
@@ -176,7 +179,7 @@ class RuleStep:
             self._report(key, recipient, new_awarded - awarded, completes, time, hidden, state)
 
     def measure(self, fields: Fields) -> float:
-        """The number a sum, external or override rule reads from the event; refuses a non-number."""
+        """The number a sum, external or override rule reads from the event; skips a non-number."""
         value = fields.get(self.metric)
         # Plain floats and ints (not bools, whose class is bool) skip the general parser.
         if value.__class__ is float or (value.__class__ is int and -_SAFE_INT < value < _SAFE_INT):
@@ -185,18 +188,18 @@ class RuleStep:
             number = parse_number(value)
         if number is None or (number < 0 and self.kind == SUM):
             what = "a non-negative number" if self.kind == SUM else "a number"
-            raise EventRejected(VALIDATION_ERROR, f"{self.metric} must be {what} for rule {self.rule_id}")
+            raise EventSkipped(self.rule_id, f"{self.metric} must be {what}")
         return number
 
-    def _crossing_award(self, crossed: float, awarded: float, fields: Fields) -> float:
+    def _crossing_award(self, crossed: float, awarded: float, fields: Fields, state: BatchState) -> float:
         award = crossed * self.points(fields)
-        cap = self.cap(fields)
+        cap = self.cap(fields, state)
         if cap is not None and award > cap - awarded:
             award = max(cap - awarded, 0.0)
         return awarded + award
 
-    def _contribution(self, progress: float, fields: Fields) -> float:
-        cap = self.cap(fields)
+    def _contribution(self, progress: float, fields: Fields, state: BatchState) -> float:
+        cap = self.cap(fields, state)
         return progress if cap is None or progress <= cap else cap
 
     def points(self, fields: Fields) -> float:
@@ -205,23 +208,29 @@ class RuleStep:
             return self.points_amount
         number = parse_number(fields.get(self.points_field))  # type: ignore[arg-type]
         if number is None or number < 0:
-            raise EventRejected(
-                VALIDATION_ERROR, f"{self.points_field} must be a non-negative number for rule {self.rule_id}"
-            )
+            raise EventSkipped(self.rule_id, f"{self.points_field} must be a non-negative number")
         return number
 
-    def cap(self, fields: Fields) -> float | None:
-        """The cap on the bucket's awarded points for this event; None when unlimited."""
+    def cap(self, fields: Fields, state: BatchState) -> float | None:
+        """The cap on the bucket's awarded points for this event; None when unlimited.
+
+        A cap read from `duration` takes the entry's last seen duration when the event carries none.
+        """
         kind = self.cap_kind
         if kind is CapKind.UNLIMITED:
             return None
         if kind is CapKind.FIXED:
             return self.cap_amount
-        number = parse_number(fields.get(self.cap_field))  # type: ignore[arg-type]
+        value = fields.get(self.cap_field)  # type: ignore[arg-type]
+        if value is None and self.cap_field == DURATION:
+            value = state.entry_duration(fields)
+            if value is None:
+                raise EventSkipped(
+                    self.rule_id, "duration is missing from the event and unknown for its entry"
+                )
+        number = parse_number(value)
         if number is None or number < 0:
-            raise EventRejected(
-                VALIDATION_ERROR, f"{self.cap_field} must be a non-negative number for rule {self.rule_id}"
-            )
+            raise EventSkipped(self.rule_id, f"{self.cap_field} must be a non-negative number")
         if kind is CapKind.FIELD_IN_MINUTES:
             return math.floor(number / 60) * self.points(fields)
         return number
@@ -262,7 +271,7 @@ class RuleStep:
 
     @property
     def refuses_only_on_measure(self) -> bool:
-        """Whether reading the metric (`measure`) is the only way this rule can refuse an event."""
+        """Whether reading the metric (`measure`) is the only way this rule can skip an event."""
         return self.points_field is None and self.cap_kind in (CapKind.UNLIMITED, CapKind.FIXED)
 
     def plain_applier(

@@ -1,4 +1,4 @@
-"""What an evaluation produces: awards, completions, the changed buckets and refused events."""
+"""What an evaluation produces: awards, completions, the changed buckets and the rules' skipped events."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,13 +41,14 @@ class Evaluation:
     """The outcome of evaluating a batch of events.
 
     `changed` holds copies of every bucket the batch touched (the caller's stored buckets are untouched);
-    `rejected` lists (index in batch, code, message) of events a rule refused, which left no trace.
+    `skipped` lists (index in batch, rule id, message) for each rule that could not use an event: that rule
+    ignored it (leaving no trace of it), every other rule saw it.
     """
 
     changed: dict[BucketKey, Bucket] = field(default_factory=dict)
     awards: list[Award] = field(default_factory=list)
     completions: list[Completion] = field(default_factory=list)
-    rejected: list[tuple[int, str, str]] = field(default_factory=list)
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def rule_scores(awards: Iterable[Award]) -> dict[tuple[str, str, str], float]:

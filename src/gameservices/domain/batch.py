@@ -1,17 +1,31 @@
-"""Working state of one evaluation: copy-on-write buckets, the per-event undo log, cached policy decisions.
+"""Working state of one evaluation: copy-on-write buckets, the per-event undo log, cached policy decisions,
+the entries' last seen durations.
 
-Each event is applied all or nothing: before a bucket changes, its prior state goes to the undo log, and a
-refused event rolls the log back, removes the buckets it brought in and drops its awards and completions.
+Each rule applies an event all or nothing: before a bucket changes, its prior state goes to the undo log, and
+a rule that cannot use the event rolls the log back to where the rule began, removes the buckets it brought
+in and drops its awards and completions; the other rules' work on the event stays.
 """
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import NamedTuple, Protocol
 
 from gameservices.domain.awards import Award, Completion, Evaluation
 from gameservices.domain.buckets import Bucket, BucketKey, BucketSource, stored_lookup
+from gameservices.domain.entries import entry_key, seen_duration
+from gameservices.domain.events import FieldValue
 from gameservices.domain.policies import Participation, ParticipationPolicy, UserFacts
 
 # (bucket, progress, awarded, completed_at, updated_at, metric value added to `seen` or None)
 UndoEntry = tuple[Bucket, float, float, float | None, float, str | None]
+
+
+class Mark(NamedTuple):
+    """Lengths of the undo log, the fresh keys, the awards and the completions when a rule began."""
+
+    undo: int
+    fresh: int
+    awards: int
+    completions: int
 
 
 class ProfileLookup(Protocol):
@@ -37,6 +51,7 @@ class BatchState:
         "awards",
         "completions",
         "decisions",
+        "entry_durations",
         "event_index",
         "fresh",
         "logging",
@@ -49,7 +64,12 @@ class BatchState:
         "work",
     )
 
-    def __init__(self, source: BucketSource, profiles: ProfileLookup) -> None:
+    def __init__(
+        self,
+        source: BucketSource,
+        profiles: ProfileLookup,
+        entry_durations: Mapping[str, float] | None = None,
+    ) -> None:
         self.source = source
         self.stored = stored_lookup(source)
         self.profiles = profiles
@@ -65,6 +85,8 @@ class BatchState:
         self.user_group: tuple[str, ...] = ()
         # Off while no rule that could refuse the current event is involved: nothing would need undoing.
         self.logging = True
+        # The last seen duration of each entry, as of the current event (kept ones, then this batch's).
+        self.entry_durations: dict[str, float] = dict(entry_durations or {})
 
     def adopt(self, key: BucketKey, user_id: str | None, unique: bool) -> Bucket:
         """Bring a bucket into the working set: a copy of the stored one, or a new empty one."""
@@ -99,20 +121,40 @@ class BatchState:
             self.undo.clear()
             self.fresh.clear()
 
-    def roll_back(self, awards_mark: int, completions_mark: int) -> None:
-        """Undo everything the current event did."""
-        for bucket, progress, awarded, completed_at, updated_at, added in reversed(self.undo):
+    def mark(self) -> Mark:
+        """Where the current rule begins, for `roll_back`."""
+        return Mark(len(self.undo), len(self.fresh), len(self.awards), len(self.completions))
+
+    def roll_back(self, mark: Mark) -> None:
+        """Undo everything done since the mark (one rule's work on the current event)."""
+        undo, fresh = self.undo, self.fresh
+        for bucket, progress, awarded, completed_at, updated_at, added in reversed(undo[mark.undo :]):
             bucket.progress = progress
             bucket.awarded = awarded
             bucket.completed_at = completed_at
             bucket.updated_at = updated_at
             if added is not None and bucket.seen is not None:
                 bucket.seen.discard(added)
-        for key in self.fresh:
+        for key in fresh[mark.fresh :]:
             del self.work[key]
-        del self.awards[awards_mark:]
-        del self.completions[completions_mark:]
+        del undo[mark.undo :]
+        del fresh[mark.fresh :]
+        del self.awards[mark.awards :]
+        del self.completions[mark.completions :]
 
-    def result(self, rejected: list[tuple[int, str, str]]) -> Evaluation:
+    def note_entry(self, fields: Mapping[str, FieldValue]) -> None:
+        """Remember the duration an event records for its entry (read by later events without one)."""
+        duration = seen_duration(fields)
+        if duration is not None:
+            key = entry_key(fields)
+            if key is not None:
+                self.entry_durations[key] = duration
+
+    def entry_duration(self, fields: Mapping[str, FieldValue]) -> float | None:
+        """The last seen duration of the event's entry, or None when none is known."""
+        key = entry_key(fields)
+        return None if key is None else self.entry_durations.get(key)
+
+    def result(self, skipped: list[tuple[int, str, str]]) -> Evaluation:
         """Package the outcome of the batch."""
-        return Evaluation(self.work, self.awards, self.completions, rejected)
+        return Evaluation(self.work, self.awards, self.completions, skipped)

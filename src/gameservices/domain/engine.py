@@ -5,10 +5,13 @@ object's [startDate, endDate] (when set), the event's virtualEventId (if any) is
 virtualEventIds (if it has any), the recipient's participation policy is not do_not_save, and the
 conditions match. Evaluation reads stored buckets through a BucketSource and never changes them: it returns
 copies of what changed, so a caller whose transaction fails can simply drop the result.
+
+A rule that cannot use an event (a metric, points or cap value it needs is missing or not a number) skips it
+for itself alone: its work on that event is undone and listed in `skipped`; every other rule still sees it.
 """
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -18,9 +21,11 @@ from gameservices.domain.awards import Evaluation
 from gameservices.domain.batch import BatchState, NoProfiles, ProfileLookup
 from gameservices.domain.buckets import BucketKey, BucketSource
 from gameservices.domain.conditions import compile_conditions, split_event_type_pin
-from gameservices.domain.errors import EventRejected
+from gameservices.domain.entries import DURATION
+from gameservices.domain.errors import EventSkipped
 from gameservices.domain.events import NormalizedEvent
 from gameservices.domain.policies import DEFAULT_POLICY, Participation, ParticipationPolicy
+from gameservices.domain.rule_values import CapKind
 from gameservices.domain.rules import Rule, RuleMode
 from gameservices.domain.runners import RuleRunner, SubRuleRunner
 
@@ -34,11 +39,11 @@ _SAFE_INT = 2**53
 
 
 class Selection(NamedTuple):
-    """The rules one kind of event concerns, and whether any of them could refuse an event.
+    """The rules one kind of event concerns, and whether any of them could skip an event.
 
     `appliers` are the rules' `apply` functions, in rule order. When `may_refuse`, `checks` lists the
     (metric, must not be negative) pairs that decide it: an event whose metrics are all plain numbers
-    (non-negative where asked) cannot be refused, so it needs no undo log; None means every event needs it.
+    (non-negative where asked) cannot be skipped, so it needs no undo log; None means every event needs it.
     """
 
     runners: tuple[RuleRunner, ...]
@@ -63,10 +68,14 @@ class GameObjectScope:
 class RuleSet:
     """The enabled rules of enabled game objects, filed by the event types their conditions pin."""
 
-    __slots__ = ("_by_type", "_selections", "_user_groups", "_wildcard", "rule_count")
+    __slots__ = ("_by_type", "_selections", "_user_groups", "_wildcard", "reads_entry_duration", "rule_count")
 
     def __init__(
-        self, by_type: dict[str, list[RuleRunner]], wildcard: list[RuleRunner], rule_count: int
+        self,
+        by_type: dict[str, list[RuleRunner]],
+        wildcard: list[RuleRunner],
+        rule_count: int,
+        reads_entry_duration: bool = False,
     ) -> None:
         self._by_type = by_type
         self._wildcard = wildcard
@@ -75,6 +84,8 @@ class RuleSet:
         # objects for the collector, and key comparisons in the bucket dicts that stop at identity.
         self._user_groups: dict[str, tuple[str]] = {}
         self.rule_count = rule_count
+        # Whether some rule's cap reads `duration`, which an event may leave to its entry's last seen one.
+        self.reads_entry_duration = reads_entry_duration
 
     @classmethod
     def build(cls, scopes: Iterable[GameObjectScope], rules: Iterable[Rule]) -> "RuleSet":
@@ -83,17 +94,19 @@ class RuleSet:
         by_type: dict[str, list[RuleRunner]] = {}
         wildcard: list[RuleRunner] = []
         rule_count = 0
+        reads_duration = False
         for order, rule in enumerate(rules):
             scope = scope_by_id.get(rule.game_object_id)
             if scope is None or not scope.enabled or not rule.enabled or _saves_nobody(scope.policy):
                 continue
             event_types, runner = _compile(rule, scope, order)
             rule_count += 1
+            reads_duration = reads_duration or any(_caps_by_duration(step) for step in runner.steps())
             if event_types is None:
                 wildcard.append(runner)
             for event_type in event_types or ():
                 by_type.setdefault(event_type, []).append(runner)
-        return cls(by_type, wildcard, rule_count)
+        return cls(by_type, wildcard, rule_count, reads_duration)
 
     def runners_for(self, event_type: str, virtual_event_id: str | None) -> Selection:
         """The rules an event of this type and virtual event may concern, in rule order."""
@@ -134,12 +147,16 @@ def _saves_nobody(policy: ParticipationPolicy) -> bool:
     return policy.is_uniform and policy.user_default_policy is Participation.DO_NOT_SAVE
 
 
+def _caps_by_duration(step: RuleStep) -> bool:
+    return step.cap_field == DURATION and step.cap_kind in (CapKind.FIELD, CapKind.FIELD_IN_MINUTES)
+
+
 def _refusal_checks(runners: Sequence[RuleRunner]) -> tuple[tuple[str, bool], ...] | None:
-    """The metric checks that clear an event of ever being refused by these rules (see Selection)."""
+    """The metric checks that clear an event of ever being skipped by these rules (see Selection)."""
     steps = [step for runner in runners for step in runner.steps() if step.may_refuse]
     if not all(step.refuses_only_on_measure for step in steps):
         return None
-    # Such a rule refuses only an event whose metric is not a (non-negative, for sum) number.
+    # Such a rule skips only an event whose metric is not a (non-negative, for sum) number.
     return tuple(dict.fromkeys((step.metric, step.kind == SUM) for step in steps))
 
 
@@ -181,16 +198,23 @@ def evaluate(
     rule_set: RuleSet,
     buckets: BucketSource,
     profiles: ProfileLookup = NO_PROFILES,
+    entry_durations: Mapping[str, float] | None = None,
 ) -> Evaluation:
-    """Apply events in order; an event a rule refuses leaves no trace and is listed in `rejected`."""
-    state = BatchState(buckets, profiles)
-    rejected: list[tuple[int, str, str]] = []
+    """Apply events in order; a rule that cannot use an event ignores it and lists it in `skipped`.
+
+    `entry_durations` are the kept last seen durations of (at least) the entries of events without one,
+    needed only when `rule_set.reads_entry_duration`; the batch's own events update them as they come.
+    """
+    state = BatchState(buckets, profiles, entry_durations)
+    skipped: list[tuple[int, str, str]] = []
     selections, user_groups = rule_set._selections, rule_set._user_groups
     runners_for = rule_set.runners_for
-    awards, completions = state.awards, state.completions
+    notes_entries = rule_set.reads_entry_duration
     safe_int = _SAFE_INT
     with collector_paused():
         for index, event in enumerate(events):
+            if notes_entries:
+                state.note_entry(event.fields)
             selection = selections.get((event.event_type, event.virtual_event_id))
             if selection is None:
                 selection = runners_for(event.event_type, event.virtual_event_id)
@@ -211,7 +235,7 @@ def evaluate(
                     logged = True
                 else:
                     # Plain floats and ints in range pass; anything else takes the logged path, which
-                    # decides exactly whether a rule refuses the event.
+                    # decides exactly whether a rule skips the event.
                     fields = event.fields
                     for metric, non_negative in checks:
                         value = fields.get(metric)
@@ -225,21 +249,34 @@ def evaluate(
                             logged = True
                             break
             if not logged:
-                # No rule will refuse this event: nothing needs logging for undo.
+                # No rule will skip this event: nothing needs logging for undo.
                 state.event_index = index
                 state.logging = False
                 for apply in appliers:
                     apply(event, state)
                 continue
-            state.begin(index, True)
-            awards_mark, completions_mark = len(awards), len(completions)
-            try:
-                for apply in appliers:
-                    apply(event, state)
-            except EventRejected as refusal:
-                state.roll_back(awards_mark, completions_mark)
-                rejected.append((index, refusal.code, refusal.message))
-    return state.result(rejected)
+            _apply_logged(event, index, selection, state, skipped)
+    return state.result(skipped)
+
+
+def _apply_logged(
+    event: NormalizedEvent,
+    index: int,
+    selection: Selection,
+    state: BatchState,
+    skipped: list[tuple[int, str, str]],
+) -> None:
+    """Apply an event rule by rule, undoing the work of each rule that cannot use it."""
+    state.begin(index, True)
+    for runner, apply in zip(selection.runners, selection.appliers, strict=True):
+        mark = state.mark()
+        try:
+            apply(event, state)
+        except EventSkipped as skip:
+            state.roll_back(mark)
+            rule_id = runner.step.rule_id
+            message = skip.message if skip.rule_id == rule_id else f"{skip.message} (sub-rule {skip.rule_id})"
+            skipped.append((index, rule_id, message))
 
 
 @contextmanager

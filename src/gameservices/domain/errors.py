@@ -2,7 +2,8 @@
 
     Exception
     ├── DomainValidationError  a rule, condition or policy definition is invalid (names the field)
-    └── EventRejected          one incoming event is refused (carries a stable code)
+    ├── EventRejected          one incoming event is refused (carries a stable code)
+    └── EventSkipped           one rule cannot use an otherwise valid event (the other rules still see it)
 
 Neither knows about HTTP: the API layer maps them to a status and the Kaltura error body.
 """
@@ -28,4 +29,16 @@ class EventRejected(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
+        self.message = message
+
+
+class EventSkipped(Exception):
+    """A rule cannot use an event (a metric, points or cap field it needs is missing or not a number).
+
+    Only that rule ignores the event; `rule_id` names the rule (or sub-rule) that needed the value.
+    """
+
+    def __init__(self, rule_id: str, message: str) -> None:
+        super().__init__(f"{rule_id}: {message}")
+        self.rule_id = rule_id
         self.message = message

@@ -54,6 +54,13 @@ class ReportFormat(StrEnum):
     IN_MINUTES = "in_minutes"
 
 
+def progress_as_shown(progress: float, report_format: object) -> float:
+    """A rule's progress as it is reported: in minutes (seconds / 60, two decimals) for `in_minutes` rules."""
+    if report_format == ReportFormat.IN_MINUTES:
+        return round(progress / 60, 2)
+    return progress
+
+
 ROOT_MODES = frozenset({RuleMode.DISTRIBUTE_POINTS, RuleMode.DONT_DISTRIBUTE_POINTS})
 
 

@@ -166,7 +166,7 @@ class RuleRunner:
             return False
         counting = [sub for sub in self.caps if sub.matches(event, matched)]
         for sub in counting:
-            cap = sub.step.cap(event.fields)
+            cap = sub.step.cap(event.fields, state)
             if cap is not None:
                 bucket = state.peek(sub.step.key(recipient, event.fields))
                 if (0.0 if bucket is None else bucket.awarded) >= cap:

@@ -59,9 +59,14 @@ class Applier:
         state = self._state
         assert state.rule_set is not None
         evaluation = evaluate(
-            events, rule_set=state.rule_set, buckets=state, profiles=self._profiles.lookup(events)
+            events,
+            rule_set=state.rule_set,
+            buckets=state,
+            profiles=self._profiles.lookup(events),
+            entry_durations=state.kept_durations(events),
         )
         state.apply_scored(evaluation.changed, state.standings_after(evaluation.awards))
+        state.note_durations(events)
 
     def finish(self) -> None:
         """Compile the rule set if rules or game objects changed since it was compiled."""

@@ -1,6 +1,7 @@
 """External events from a CSV file (``event/sendExternalEventsFromCSV`` and ``gameservices import-events``):
 the whole file is validated, then its events are applied through ``event.send`` in one transaction, so a
-file is applied completely or not at all.
+file is applied completely or not at all. A rule that cannot use a row's event skips it alone (as in
+``event/send``): the file still applies, and the answer lists the first such skips by line.
 
 The pieces every CSV import shares live here too: `decoded` and `too_many_rows` for reading an upload,
 `InvalidCsv` for refusing it, and `send_chunks` for feeding its events to the rules engine.
@@ -8,7 +9,7 @@ The pieces every CSV import shares live here too: `decoded` and `too_many_rows` 
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gameservices.domain.csv_rows import (
     MAX_REPORTED_PROBLEMS,
@@ -107,9 +108,10 @@ def apply(
     upload: CsvImport,
     received_at: float,
     on_progress: Callable[[int], None] | None = None,
-) -> dict[str, int]:
-    """Apply a validated file's events in the caller's transaction; raise InvalidCsv when a rule refuses an
-    event (the caller's transaction then rolls back, so nothing is applied).
+) -> dict[str, Any]:
+    """Apply a validated file's events in the caller's transaction; raise InvalidCsv when an event is
+    refused (the caller's transaction then rolls back, so nothing is applied). The answer is the summary and
+    ``skipped``: the first rules that could not use a row's event (line, ruleId, message).
 
     The caller holds the partner's writer turn around the transaction.
     """
@@ -117,7 +119,7 @@ def apply(
         (upload.events[start : start + CHUNK_EVENTS], upload.lines[start : start + CHUNK_EVENTS])
         for start in range(0, len(upload.events), CHUNK_EVENTS)
     )
-    refused = send_chunks(
+    sent = send_chunks(
         conn,
         state=state,
         partner_id=partner_id,
@@ -126,9 +128,16 @@ def apply(
         received_at=received_at,
         on_progress=on_progress,
     )
-    if refused:
-        raise InvalidCsv.of(refused)
-    return upload.summary()
+    if sent.refused:
+        raise InvalidCsv.of(sent.refused)
+    return {**upload.summary(), "skipped": sent.skipped}
+
+
+class ChunksSent(NamedTuple):
+    """The lines whose events a rule refused, and the first skips (line, ruleId, message)."""
+
+    refused: list[CsvProblem]
+    skipped: list[dict[str, Any]]
 
 
 # Events (at most CHUNK_EVENTS) and the file line each came from.
@@ -145,9 +154,10 @@ def send_chunks(
     received_at: float,
     on_progress: Callable[[int], None] | None = None,
     finish: Callable[[PartnerState], None] | None = None,
-) -> list[CsvProblem]:
+) -> ChunksSent:
     """Send a file's events through the rules engine a chunk at a time, in the caller's transaction; the lines
-    whose events a rule refused (the caller then refuses the file, and its transaction rolls back).
+    whose events were refused (the caller then refuses the file, and its transaction rolls back) and the first
+    skips.
 
     ``several``: more than one chunk comes. Readers share the live state and may reload it from the committed
     data at any moment, so several chunks work on a private state (loaded once, then carried from chunk to
@@ -158,6 +168,7 @@ def send_chunks(
     target = PartnerState() if several else state
     target.private = several
     refused: list[CsvProblem] = []
+    skipped: list[dict[str, Any]] = []
     for events, lines in chunks:
         if events:
             result = event_service.send(
@@ -165,13 +176,16 @@ def send_chunks(
             )
             for refusal in result.rejected:
                 refused.append(CsvProblem(lines[int(refusal["index"])], None, str(refusal["message"])))
+            for skip in result.skipped[: event_service.MAX_REPORTED_SKIPS - len(skipped)]:
+                line = lines[int(skip["index"])]
+                skipped.append({"line": line, "ruleId": skip["ruleId"], "message": skip["message"]})
         if on_progress is not None:
             on_progress(len(events))
     if finish is not None and not refused:
         finish(target)
     if several:
         after_commit(conn, lambda: _mark_stale(state))
-    return refused
+    return ChunksSent(refused, skipped)
 
 
 def _mark_stale(state: PartnerState) -> None:

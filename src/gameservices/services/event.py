@@ -20,27 +20,38 @@ from gameservices.storage.database import Connection, after_commit
 from gameservices.storage.scores import UserScoreRow
 
 MAX_EVENTS_PER_CALL = 10_000
+# Rules' skips listed in a call's answer (the events themselves are accepted).
+MAX_REPORTED_SKIPS = 100
 
 
 @dataclass
 class SendResult:
-    """What happened to a batch: accepted, ignored as already seen, or refused (with the reason)."""
+    """What happened to a batch: accepted, ignored as already seen, or refused (with the reason); and the
+    first rules that could not use an accepted event (`skipped`: index, ruleId, message).
+    """
 
     accepted: int = 0
     duplicates: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The API form."""
-        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+        }
 
 
 @dataclass
 class _Outcome:
-    """Refusals and duplicates of a merged sequence, by position in it."""
+    """Refusals, duplicates and rules' skips of a merged sequence, by position in it."""
 
     duplicates: list[int] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def send(
@@ -100,14 +111,15 @@ def _apply(
         return outcome
     profiles = DatabaseProfiles(conn, partner_id, sorted({event.user_id for event in events}))
     assert state.rule_set is not None
-    evaluation = evaluate(events, rule_set=state.rule_set, buckets=state, profiles=profiles)
-    refused = {index for index, _, _ in evaluation.rejected}
-    outcome.rejected.extend(
-        _refusal(positions[index], code, message) for index, code, message in evaluation.rejected
+    evaluation = evaluate(
+        events,
+        rule_set=state.rule_set,
+        buckets=state,
+        profiles=profiles,
+        entry_durations=state.kept_durations(events),
     )
-    outcome.rejected.sort(key=lambda item: int(item["index"]))
-    accepted = [event for index, event in enumerate(events) if index not in refused]
-    _persist(conn, state, partner_id, accepted, evaluation, received_at)
+    outcome.skipped = [(positions[index], rule_id, text) for index, rule_id, text in evaluation.skipped]
+    _persist(conn, state, partner_id, events, evaluation, received_at)
     return outcome
 
 
@@ -118,6 +130,12 @@ def _split(outcome: _Outcome, starts: list[int], sizes: list[int]) -> list[SendR
     for refusal in outcome.rejected:
         call = bisect_right(starts, int(refusal["index"])) - 1
         results[call].rejected.append({**refusal, "index": int(refusal["index"]) - starts[call]})
+    for position, rule_id, message in outcome.skipped:
+        call = bisect_right(starts, position) - 1
+        if len(results[call].skipped) < MAX_REPORTED_SKIPS:
+            results[call].skipped.append(
+                {"index": position - starts[call], "ruleId": rule_id, "message": message}
+            )
     for result, size in zip(results, sizes, strict=True):
         result.accepted = size - result.duplicates - len(result.rejected)
     return results
@@ -174,6 +192,7 @@ def _persist(
         # Idempotent, and the version is absolute: a state reloaded within this transaction (it already
         # holds these changes) ends up the same.
         state.apply_scored(evaluation.changed, standings)
+        state.note_durations(accepted)
         state.advance(appended.seq, appended.state_version)
 
     if state.private:

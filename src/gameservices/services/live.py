@@ -12,6 +12,8 @@ from typing import Any, Generic, TypeVar
 from gameservices.domain.awards import Award
 from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import RuleSet, collector_paused
+from gameservices.domain.entries import entries_lacking_duration, entry_key, seen_duration
+from gameservices.domain.events import NormalizedEvent
 from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.catch_up import catch_up
 from gameservices.ranking import MemoryRankIndex, rank_key, rank_keys
@@ -48,6 +50,8 @@ class PartnerState:
         self.rules_version = -1
         # The seq of the newest event log entry the state reflects (-1: not loaded).
         self.log_seq = -1
+        # Each entry's last seen duration (dynamic caps read it when an event has none), as of `log_seq`.
+        self.entry_durations: dict[str, float] = {}
         # A private state serves one transaction only (a large import): its changes apply at once, not on commit.
         self.private = False
         self.rule_set: RuleSet | None = None
@@ -116,6 +120,22 @@ class PartnerState:
             self.store_buckets(changed)
             for (object_id, user_id), standing in standings.items():
                 self.board(object_id).put(user_id, standing)
+
+    def kept_durations(self, events: list[NormalizedEvent]) -> dict[str, float]:
+        """The kept durations of the entries of events without one, when some rule's cap may need them (a copy:
+        the engine updates it as the batch goes)."""
+        if self.rule_set is None or not self.rule_set.reads_entry_duration:
+            return {}
+        kept = self.entry_durations
+        return {key: kept[key] for key in entries_lacking_duration(events) if key in kept}
+
+    def note_durations(self, events: list[NormalizedEvent]) -> None:
+        """Keep the durations these (applied) events record for their entries."""
+        with self.read_lock:
+            for event in events:
+                duration = seen_duration(event.fields)
+                if duration is not None and (key := entry_key(event.fields)) is not None:
+                    self.entry_durations[key] = duration
 
     def advance(self, seq: int, state_version: int) -> None:
         """Mark the state as reflecting log entry `seq`, written by this process and applied in place; a
@@ -337,6 +357,7 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
             state.user_buckets = {}
             state.store_buckets(state_repository.load_buckets(conn, partner_id))
             state.boards = _load_boards(conn, partner_id)
+            state.entry_durations = state_repository.all_entry_durations(conn, partner_id)
             state.state_version = state_version
             state.log_seq = event_log.last_seq(conn, partner_id)
     else:  # only rule changes happened since the state was loaded

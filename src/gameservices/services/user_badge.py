@@ -3,6 +3,7 @@
 from typing import Any
 
 from gameservices.domain.buckets import Bucket, BucketKey
+from gameservices.domain.rules import progress_as_shown
 from gameservices.domain.timefmt import format_ms
 from gameservices.services.achievements import completion_times
 from gameservices.services.user_score import number
@@ -53,7 +54,10 @@ def _row(
         {
             "id": rule.id,
             "progress": number(
-                sum(bucket.progress for (rule_id, _), bucket in buckets.items() if rule_id == rule.id)
+                progress_as_shown(
+                    sum(bucket.progress for (rule_id, _), bucket in buckets.items() if rule_id == rule.id),
+                    rule.data.get("reportFormat"),
+                )
             ),
             "completed": rule.id in completed,
         }

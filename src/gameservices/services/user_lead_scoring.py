@@ -15,8 +15,10 @@ PROFILE_EVENT = "userProfile"
 
 
 def percentile(rank: int, total: int) -> float:
-    """100 × (N − rank) / max(N − 1, 1): the first of N users is at 100."""
-    return 100 * (total - rank) / max(total - 1, 1)
+    """100 × (N − rank) / max(N − 1, 1): the first of N users is at 100, a lone user too."""
+    if total <= 1:
+        return 100.0
+    return 100 * (total - rank) / (total - 1)
 
 
 def groups_of(record: GameObjectRecord) -> tuple[tuple[Group, ...], tuple[Group, ...]]:

@@ -83,7 +83,7 @@ def apply(
         received_at=received_at,
         on_progress=on_progress,
         finish=finish,
-    )
+    ).refused
     if unstored or refused:
         raise InvalidCsv.of(unstored + refused)
     return upload.summary()

@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from gameservices.domain.rules import progress_as_shown
 from gameservices.domain.segments import segment_of
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.projection import entries as log_entries
@@ -178,7 +179,9 @@ def rule_progress(
             {
                 "ruleId": rule.id,
                 "name": rule.name,
-                "progress": number(sum(bucket.progress for bucket in own)),
+                "progress": number(
+                    progress_as_shown(sum(bucket.progress for bucket in own), rule.data.get("reportFormat"))
+                ),
                 "goal": rule.data.get("goal"),
                 "score": number(ledger.get(rule.id, 0.0)),
                 "maxPoints": rule.data.get("maxPoints", "unlimited"),

@@ -282,3 +282,44 @@ def entry_names(conn: Connection, partner_id: int, entry_ids: list[str]) -> dict
         )
         names.update({row.entry_id: row.entry_name for row in conn.execute(statement)})
     return names
+
+
+def entry_durations(conn: Connection, partner_id: int, entry_ids: list[str]) -> dict[str, float]:
+    """The last seen durations of entries (entries without one are left out)."""
+    durations: dict[str, float] = {}
+    for start in range(0, len(entry_ids), _CHUNK):
+        chunk = entry_ids[start : start + _CHUNK]
+        statement = select(entries.c.entry_id, entries.c.duration).where(
+            (entries.c.partner_id == partner_id)
+            & entries.c.entry_id.in_(chunk)
+            & entries.c.duration.is_not(None)
+        )
+        durations.update({row.entry_id: float(row.duration) for row in conn.execute(statement)})
+    return durations
+
+
+def all_entry_durations(conn: Connection, partner_id: int) -> dict[str, float]:
+    """The last seen duration of every entry of the partner that has one."""
+    statement = select(entries.c.entry_id, entries.c.duration).where(
+        (entries.c.partner_id == partner_id) & entries.c.duration.is_not(None)
+    )
+    return {row.entry_id: float(row.duration) for row in conn.execute(statement)}
+
+
+def buckets_of_rules_and_users(
+    conn: Connection, partner_id: int, rule_ids: list[str], user_ids: list[str]
+) -> dict[BucketKey, Bucket]:
+    """The buckets of the given rules whose user is one of the given users (without their seen values)."""
+    found: dict[BucketKey, Bucket] = {}
+    if not rule_ids:
+        return found
+    for start in range(0, len(user_ids), _CHUNK):
+        statement = select(buckets).where(
+            (buckets.c.partner_id == partner_id)
+            & buckets.c.rule_id.in_(rule_ids)
+            & buckets.c.user_id.in_(user_ids[start : start + _CHUNK])
+        )
+        found.update(
+            {(row.rule_id, decode_key(row.bucket_key)): _bucket(row) for row in conn.execute(statement)}
+        )
+    return found

@@ -8,6 +8,7 @@ import pytest
 from gameservices.domain.awards import Award, Completion, Evaluation, user_scores
 from gameservices.domain.buckets import Bucket, DictBucketSource
 from gameservices.domain.engine import GameObjectScope, RuleSet, evaluate
+from gameservices.domain.entries import entry_key, seen_duration
 from gameservices.domain.events import normalize_event
 from gameservices.domain.policies import ParticipationPolicy, UserFacts, parse_participation_policy
 from gameservices.domain.rules import Rule, parse_badge_rule, parse_rule
@@ -47,7 +48,9 @@ class Game:
         self.profiles = Profiles()
         self.awards: list[Award] = []
         self.completions: list[Completion] = []
-        self.rejected: list[tuple[int, str, str]] = []
+        self.skipped: list[tuple[int, str, str]] = []
+        # The last seen duration of each entry, carried from batch to batch as the service keeps it.
+        self.entry_durations: dict[str, float] = {}
 
     def game_object(
         self,
@@ -92,11 +95,21 @@ class Game:
         """Evaluate one batch of raw events and keep what changed."""
         events = [normalize_event({"eventTime": T0, **raw}, received_at=T0) for raw in raws]
         rule_set = RuleSet.build(self.scopes.values(), self.rules)
-        outcome = evaluate(events, rule_set=rule_set, buckets=self.store, profiles=self.profiles)
+        outcome = evaluate(
+            events,
+            rule_set=rule_set,
+            buckets=self.store,
+            profiles=self.profiles,
+            entry_durations=self.entry_durations,
+        )
         self.store.apply(outcome.changed)
         self.awards.extend(outcome.awards)
         self.completions.extend(outcome.completions)
-        self.rejected.extend(outcome.rejected)
+        self.skipped.extend(outcome.skipped)
+        for event in events:
+            duration, entry = seen_duration(event.fields), entry_key(event.fields)
+            if duration is not None and entry is not None:
+                self.entry_durations[entry] = duration
         return outcome
 
     def score(self, user_id: str, object_id: str = "lb") -> float:

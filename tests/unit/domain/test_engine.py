@@ -87,7 +87,7 @@ def test_rule_types(
     assert bucket is not None
     assert bucket.progress == progress
     assert game.score("ann") == sum(awards)
-    assert game.rejected == []
+    assert game.skipped == []
 
 
 def test_count_unique_remembers_values_across_batches(game: Game) -> None:
@@ -133,11 +133,54 @@ CAP_CASES = [
 ]
 
 
+MINUTES_CAP = "duration,inMinutesMultiplyByPoints"
+
+
 @pytest.mark.parametrize(("max_points", "events", "awards"), CAP_CASES)
 def test_caps(game: Game, max_points: object, events: list[dict[str, object]], awards: list[float]) -> None:
     game.rule("r1", body(type="count", metric="x", goal="1", points="10", maxPoints=max_points))
     game.send(*({"eventType": "e", "userId": "ann", **event} for event in events))
     assert [award.points for award in game.awards] == awards
+
+
+def test_a_minutes_cap_reads_the_entry_duration_when_the_event_has_none(game: Game) -> None:
+    game.rule("r1", body(type="count", metric="x", goal="1", points="10", maxPoints=MINUTES_CAP))
+    outcome = game.send(
+        {"eventType": "e", "userId": "ann", "entryId": "e1"},  # no duration known yet: skipped
+        {"eventType": "e", "userId": "ann", "entryId": "e1", "duration": 150},  # cap 20
+        {"eventType": "e", "userId": "ann", "entryId": "e1"},  # e1 lasts 150 s (earlier in the call): cap 20
+        {"eventType": "e", "userId": "ann", "entryId": "e1"},  # cap 20 reached
+        {"eventType": "e", "userId": "ann", "entryId": "e1", "duration": 400},  # cap 60
+        {"eventType": "e", "userId": "ann", "entryId": "e2", "duration": "x"},  # a duration, but no number
+    )
+    assert outcome.skipped == [
+        (0, "r1", "duration is missing from the event and unknown for its entry"),
+        (5, "r1", "duration must be a non-negative number"),
+    ]
+    assert [(award.event_index, award.points) for award in outcome.awards] == [
+        (1, 10.0),
+        (2, 10.0),
+        (4, 10.0),
+    ]
+    # A later call reads the duration kept for the entry (400 s: cap 60).
+    game.send(*({"eventType": "e", "userId": "ann", "entryId": "e1"} for _ in range(4)))
+    assert game.score("ann") == 60.0
+
+
+def test_a_minutes_cap_of_a_sub_rule_reads_the_entry_duration(game: Game) -> None:
+    cap = {
+        "name": "cap",
+        "type": "count",
+        "metric": "x",
+        "groupBy": "kuserId",
+        "goal": "1",
+        "maxPoints": MINUTES_CAP,
+    }
+    game.rule("r1", body(type="count", metric="x", goal="1", points="10", subRules=[cap]))
+    game.send({"eventType": "other", "userId": "ann", "entryId": "e1", "duration": 120})
+    outcome = game.send(*({"eventType": "e", "userId": "ann", "entryId": "e1"} for _ in range(4)))
+    assert outcome.skipped == []
+    assert [award.points for award in outcome.awards] == [10.0, 10.0]
 
 
 def test_cap_applies_to_several_multiples_at_once(game: Game) -> None:
@@ -168,10 +211,10 @@ def test_a_points_field_is_needed_only_when_a_goal_is_reached(game: Game) -> Non
     game.rule("r1", body(type="count", metric="x", goal="2", points="bonus"))
     outcome = game.send(
         {"eventType": "e", "userId": "ann"},  # 1 of 2: no points due, no bonus needed
-        {"eventType": "e", "userId": "ann"},  # 2 of 2: points due, bonus missing: refused
+        {"eventType": "e", "userId": "ann"},  # 2 of 2: points due, bonus missing: skipped by the rule
         {"eventType": "e", "userId": "ann", "bonus": 4},  # 2 of 2 again
     )
-    assert [(index, code) for index, code, _ in outcome.rejected] == [(1, "VALIDATION_ERROR")]
+    assert outcome.skipped == [(1, "r1", "bonus must be a non-negative number")]
     assert [(award.event_index, award.points) for award in outcome.awards] == [(2, 4.0)]
 
 

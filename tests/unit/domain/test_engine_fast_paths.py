@@ -12,6 +12,7 @@ from gameservices.domain import accumulation
 from gameservices.domain.awards import Evaluation
 from gameservices.domain.buckets import Bucket, BucketKey, DictBucketSource
 from gameservices.domain.engine import GameObjectScope, RuleSet, evaluate
+from gameservices.domain.entries import entry_key, seen_duration
 from gameservices.domain.events import NormalizedEvent, normalize_event
 from gameservices.domain.rules import Rule, parse_rule
 
@@ -31,7 +32,8 @@ def _rule(rule_id: str, event_type: str, object_id: str = "lb", **fields: object
 
 
 # Every rule here has the shape the specialised functions take ("late" through its object's time window)
-# except "field-points" (points read from the event), which keeps the general path next to them.
+# except "field-points" (points read from the event) and "minutes" (a cap read from the event or its entry),
+# which keep the general path next to them.
 RULES = [
     _rule("count", "a", type="count", metric="x", goal="2", points="5", maxPoints="15"),
     _rule("sum-entry", "a", type="sum", metric="t", groupBy="kuserId,entryId", goal="60", maxPoints="30"),
@@ -54,6 +56,7 @@ RULES = [
     _rule("field-points", "d", type="count", metric="x", points="bonus", maxPoints="40"),
     _rule("count-d", "d", type="count", metric="x", goal="3", points="2"),
     _rule("late", "a", "late", type="count", metric="x", points="1"),
+    _rule("minutes", "c", type="sum", metric="t", goal="20", maxPoints="duration,inMinutesMultiplyByPoints"),
 ]
 SCOPES = [GameObjectScope("lb", "leaderboard", True), GameObjectScope("late", "leaderboard", True)]
 LATE_SCOPES = [SCOPES[0], GameObjectScope("late", "leaderboard", True, start=1_750_000_050.0)]
@@ -77,6 +80,7 @@ def raw_events(draw: st.DrawFn) -> dict[str, object]:
         "poll": draw(st.sampled_from(["p1", "p2", 3, 3.0, None])),
         "like": draw(st.sampled_from([True, False, 1, 0, "true", "no", None])),
         "bonus": draw(st.sampled_from([5, "4", -1, "x", None])),
+        "duration": draw(st.sampled_from([None, None, 0, 90, 300, "x"])),
     }
     for name in ("t", "x"):
         value = draw(metric_values)
@@ -95,11 +99,17 @@ def general_path_only() -> Iterator[None]:
 
 def _run(rule_set: RuleSet, events: list[NormalizedEvent], cut: int) -> list[Evaluation]:
     store = DictBucketSource()
+    durations: dict[str, float] = {}
     outcomes = []
     for start in range(0, len(events), cut):
-        outcome = evaluate(events[start : start + cut], rule_set=rule_set, buckets=store)
+        batch = events[start : start + cut]
+        outcome = evaluate(batch, rule_set=rule_set, buckets=store, entry_durations=durations)
         store.apply(outcome.changed)
         outcomes.append(outcome)
+        for event in batch:
+            duration, entry = seen_duration(event.fields), entry_key(event.fields)
+            if duration is not None and entry is not None:
+                durations[entry] = duration
     return outcomes
 
 
@@ -111,7 +121,7 @@ def _comparable(
         changed,
         [tuple(a) for a in outcome.awards],
         [tuple(c) for c in outcome.completions],
-        outcome.rejected,
+        outcome.skipped,
     )
 
 
@@ -146,29 +156,32 @@ def test_the_common_shapes_take_the_specialised_path() -> None:
         "field-points": True,
         "count-d": False,
         "late": False,
+        "minutes": True,
     }
 
 
-def test_a_refusal_after_specialised_rules_leaves_no_trace() -> None:
+def test_a_skip_after_specialised_rules_undoes_only_the_skipping_rule() -> None:
     rule_set = RuleSet.build(SCOPES, RULES)
     stored = Bucket("u1", progress=1.0, updated_at=5.0)
     store = DictBucketSource({("count", ("u1",)): stored})
     raws: list[dict[str, object]] = [
         {"eventType": "a", "userId": "u1", "t": 30, "x": 1},
-        # "count" and "sum-entry" move first; "sum-cat" has the same metric, so the event is refused whole.
+        # "count" and "late" still count it; "sum-entry" and "sum-cat" (same metric) skip it.
         {"eventType": "a", "userId": "u1", "t": -4, "x": 1, "categories": ["c1"]},
         {"eventType": "a", "userId": "u2", "t": "45", "x": 1, "categories": ["2.0"]},
     ]
     events = [normalize_event(raw, received_at=1_750_000_000.0) for raw in raws]
     outcome = evaluate(events, rule_set=rule_set, buckets=store)
-    assert [index for index, _, _ in outcome.rejected] == [1]
-    assert outcome.changed[("count", ("u1",))].progress == 2.0
+    assert [(index, rule_id) for index, rule_id, _ in outcome.skipped] == [(1, "sum-entry"), (1, "sum-cat")]
+    assert outcome.changed[("count", ("u1",))].progress == 3.0
     assert stored.progress == 1.0
+    assert ("sum-cat", ("u1",)) not in outcome.changed
     # A numeric string is a valid sum metric, and "2.0" matches the condition's 2.
     assert outcome.changed[("sum-cat", ("u2",))].progress == 45.0
     assert [(a.rule_id, a.user_id, a.points, a.event_index) for a in outcome.awards] == [
         ("count", "u1", 5.0, 0),
         ("late", "u1", 1.0, 0),
+        ("late", "u1", 1.0, 1),
         ("sum-cat", "u2", 1.0, 2),
         ("late", "u2", 1.0, 2),
     ]

@@ -1,4 +1,4 @@
-"""Which rules see an event (object, rule, dates, virtual events, policies), sub-rules, refusals, copy-on-write."""
+"""Which rules see an event (object, rule, dates, virtual events, policies), sub-rules, skips, copy-on-write."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def test_policy_reads_the_recipient_not_the_sender(game: Game) -> None:
     assert game.awards == []
 
 
-def test_refused_event_leaves_no_trace(game: Game) -> None:
+def test_a_rule_that_cannot_use_an_event_skips_it_alone(game: Game) -> None:
     game.rule("count", counting(points=1))
     game.rule("watch", counting(type="sum", metric="playTime", goal="60", points="10"))
     game.send({"eventType": "e", "userId": "ann", "playTime": 60})
@@ -159,46 +159,84 @@ def test_refused_event_leaves_no_trace(game: Game) -> None:
         {"eventType": "e", "userId": "ann"},
         {"eventType": "e", "userId": "cat", "playTime": 60},
     )
-    assert [(index, code) for index, code, _ in outcome.rejected] == [
-        (1, "VALIDATION_ERROR"),
-        (2, "VALIDATION_ERROR"),
-        (3, "VALIDATION_ERROR"),
+    assert outcome.skipped == [
+        (1, "watch", "playTime must be a non-negative number"),
+        (2, "watch", "playTime must be a non-negative number"),
+        (3, "watch", "playTime must be a non-negative number"),
     ]
-    assert "playTime" in outcome.rejected[1][2]
+    # "count" still sees every event; "watch" leaves no trace of the ones it skipped (no bucket for bob).
     assert [(award.event_index, award.rule_id) for award in outcome.awards] == [
         (0, "count"),
         (0, "watch"),
+        (1, "count"),
+        (2, "count"),
+        (3, "count"),
         (4, "count"),
         (4, "watch"),
     ]
     assert set(outcome.changed) == {
         ("count", ("ann",)),
         ("watch", ("ann",)),
+        ("count", ("bob",)),
         ("count", ("cat",)),
         ("watch", ("cat",)),
     }
     ann = outcome.changed[("count", ("ann",))]
-    assert (ann.progress, ann.awarded) == (2.0, 2.0)
+    assert (ann.progress, ann.awarded) == (4.0, 4.0)
+    assert outcome.changed[("watch", ("ann",))].progress == 120.0
     assert before[("count", ("ann",))][1] == 1.0
 
 
-def test_refusal_rolls_back_count_unique_values(game: Game) -> None:
-    game.rule("unique", counting(type="countUnique", metric="entryId"))
-    game.rule("points", counting(type="count", points="bonus", goal="1"))
+def test_a_skip_rolls_back_count_unique_values_of_that_rule_only(game: Game) -> None:
+    game.rule("unique", counting(type="countUnique", metric="entryId", goal="3"))
+    game.rule("points", counting(type="countUnique", metric="entryId", points="bonus", goal="1"))
     outcome = game.send(
         {"eventType": "e", "userId": "ann", "entryId": "a", "bonus": 1},
         {"eventType": "e", "userId": "ann", "entryId": "b"},
         {"eventType": "e", "userId": "ann", "entryId": "b", "bonus": 2},
     )
-    assert [index for index, _, _ in outcome.rejected] == [1]
+    assert [(index, rule_id) for index, rule_id, _ in outcome.skipped] == [(1, "points")]
     unique = outcome.changed[("unique", ("ann",))]
     assert (unique.progress, unique.seen) == (2.0, {"a", "b"})
-    assert [(award.rule_id, award.event_index) for award in outcome.awards] == [
-        ("unique", 0),
-        ("points", 0),
-        ("unique", 2),
-        ("points", 2),
-    ]
+    # "points" forgot "b" when it skipped event 1, so event 2 still counts (and pays its bonus).
+    points = outcome.changed[("points", ("ann",))]
+    assert (points.progress, points.seen, points.awarded) == (2.0, {"a", "b"}, 3.0)
+    assert [(award.rule_id, award.event_index) for award in outcome.awards] == [("points", 0), ("points", 2)]
+
+
+def test_a_skip_undoes_the_sub_rules_of_the_skipping_rule(game: Game) -> None:
+    tracker = {"name": "tracker", "type": "count", "metric": "x", "groupBy": "kuserId", "goal": "1"}
+    game.rule(
+        "watch",
+        counting(
+            type="sum",
+            metric="playTime",
+            subRules=[{**tracker, "mode": "dont_distribute_points", "conditions": []}],
+        ),
+    )
+    game.rule("count", counting(points=1))
+    outcome = game.send(
+        {"eventType": "e", "userId": "ann"}, {"eventType": "e", "userId": "ann", "playTime": 5}
+    )
+    assert outcome.skipped == [(0, "watch", "playTime must be a non-negative number")]
+    assert outcome.changed[("watch/0", ("ann",))].progress == 1.0
+    assert outcome.changed[("count", ("ann",))].progress == 2.0
+
+
+def test_a_skip_in_a_sub_rule_names_it(game: Game) -> None:
+    cap = {
+        "name": "cap",
+        "type": "sum",
+        "metric": "bonus",
+        "groupBy": "kuserId",
+        "goal": "1",
+        "maxPoints": "5",
+    }
+    game.rule("root", counting(subRules=[cap]))
+    game.rule("other", counting(points=1))
+    outcome = game.send({"eventType": "e", "userId": "ann"})
+    assert outcome.skipped == [(0, "root", "bonus must be a non-negative number (sub-rule root/0)")]
+    assert [award.rule_id for award in outcome.awards] == ["other"]
 
 
 def test_evaluation_never_mutates_stored_buckets() -> None:

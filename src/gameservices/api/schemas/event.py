@@ -22,9 +22,18 @@ class Refusal(RequestModel):
     message: str
 
 
+class Skip(RequestModel):
+    """A rule that could not use an accepted event of the batch (the other rules saw it)."""
+
+    index: int
+    ruleId: str
+    message: str
+
+
 class EventSendResult(RequestModel):
-    """What happened to the batch."""
+    """What happened to the batch; ``skipped`` lists the first 100 rules' skips."""
 
     accepted: int
     duplicates: int
     rejected: list[Refusal]
+    skipped: list[Skip]
