@@ -8,13 +8,14 @@ pending by a stopped process is simply found again by the next look.
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import GameServicesError
-from gameservices.services import scheduler_jobs
+from gameservices.services import analytics, scheduler_jobs
 from gameservices.storage.database import Engine, read_transaction, write_transaction
 from gameservices.storage.schedules import ScheduleRecord, is_passing_failure
 
@@ -22,6 +23,8 @@ from gameservices.storage.schedules import ScheduleRecord, is_passing_failure
 INTERVAL_SECONDS = 0.5
 # Transitions looked at per pass; a fuller backlog (after downtime) is worked through without pausing.
 BATCH_SIZE = 100
+# Viewing sessions of the player's beacons idle for an hour are dropped this often.
+IDLE_SESSIONS_EVERY_SECONDS = 300.0
 _log = logging.getLogger(__name__)
 
 # A job runs once per tick and answers whether it has more work ready right away.
@@ -79,9 +82,29 @@ class TransitionPass:
     ran: tuple[ScheduleRecord, ...]
 
 
+class Every:
+    """A job run at most once every so many seconds (the first tick runs it)."""
+
+    def __init__(
+        self, seconds: float, job: Callable[[], object], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._seconds, self._job, self._clock = seconds, job, clock
+        self._next = 0.0
+
+    def __call__(self) -> bool:
+        now = self._clock()
+        if now >= self._next:
+            self._next = now + self._seconds
+            self._job()
+        return False
+
+
 def start_scheduler(engine: Engine, *, interval_seconds: float = INTERVAL_SECONDS) -> Scheduler:
-    """Start running due scheduled transitions in a background thread; call ``stop()`` on the result."""
-    scheduler = Scheduler([partial(_transitions_job, engine)], interval_seconds=interval_seconds)
+    """Start running due scheduled transitions (and forgetting idle player sessions) in a background thread;
+    call ``stop()`` on the result."""
+    idle_sessions = partial(_forget_idle_sessions, engine)
+    jobs: list[Job] = [partial(_transitions_job, engine), Every(IDLE_SESSIONS_EVERY_SECONDS, idle_sessions)]
+    scheduler = Scheduler(jobs, interval_seconds=interval_seconds)
     scheduler.start()
     return scheduler
 
@@ -115,6 +138,12 @@ def run_transition(engine: Engine, schedule: ScheduleRecord) -> ScheduleRecord |
         outcome = scheduler_jobs.fail(conn, schedule=schedule, now=now_ms(), reason=reason)
     _report(outcome)
     return outcome
+
+
+def _forget_idle_sessions(engine: Engine) -> None:
+    forgotten = analytics.forget_idle_sessions(engine, now=time.time())
+    if forgotten:
+        _log.info("forgot %d idle player sessions", forgotten)
 
 
 def _transitions_job(engine: Engine) -> bool:

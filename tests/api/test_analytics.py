@@ -2,6 +2,7 @@
 events worked out by hand; bad beacons are answered and score nothing; over-eager partners are told to stop
 sending VIEWs; the session's last sum is shared by every process."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
+from gameservices.scheduler import Every
+from gameservices.services.analytics import IDLE_SESSION_SECONDS, forget_idle_sessions
 from gameservices.settings import Settings
 from tests.api.beacons import SERVICE_PATH, recorded_session, send_beacon, view_beacon
 from tests.conftest import Api, Partner
@@ -288,3 +291,26 @@ def test_entry_settings_fill_what_beacons_lack(api: Api, app_client: TestClient,
     other = {**view_beacon(partner.id, "kim", "0_booth", "s1", 3, 30.0), "virtualEventId": "9999"}
     send_beacon(app_client, other)
     assert progress(api, board, "kim") == {**progress(api, board, "kim"), "watch": 20, "sponsor": 10}
+
+
+def test_idle_sessions_are_forgotten(
+    api: Api, app_client: TestClient, engine: Engine, partner: Partner
+) -> None:
+    board = program(api)
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s", 1, 20.0))
+    assert forget_idle_sessions(engine, now=time.time()) == 0
+    assert forget_idle_sessions(engine, now=time.time() + IDLE_SESSION_SECONDS + 1) >= 1
+    # The session's next VIEW counts as the first one of a session: its sum, at most 30 s (the player had long
+    # reset its counters anyway after 30 s without a VIEW).
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s", 1, 15.0))
+    assert progress(api, board, "kim")["watch"] == 35
+
+
+def test_the_scheduler_job_runs_at_most_every_interval() -> None:
+    ran: list[float] = []
+    clock = [100.0]
+    job = Every(300.0, lambda: ran.append(clock[0]), clock=lambda: clock[0])
+    for now in (100.0, 200.0, 399.0, 400.0, 401.0, 700.0):
+        clock[0] = now
+        assert job() is False
+    assert ran == [100.0, 400.0, 700.0]
