@@ -207,6 +207,8 @@ def test_malformed_requests_are_answered(app_client: TestClient, partner: Partne
         (b'{"entryId": "\\ud800", "partnerId": 1}', "application/json"),
         (b"\xff\xfe\x00", "application/x-www-form-urlencoded"),
         (b"a[b][c][d]=1&partnerId[x]=2", "application/x-www-form-urlencoded"),
+        (b"\x00" * 10, "multipart/form-data"),
+        (b"--xx\r\nContent-Disposition: form-data\r\n\r\n1\r\n--yy--", "multipart/form-data; boundary=xx"),
     ]:
         response = app_client.post(url, content=content, headers={"Content-Type": kind})
         assert response.status_code == 200 and response.json()["viewEventsEnabled"] is True

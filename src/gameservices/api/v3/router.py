@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from gameservices.api.deps import ks_of
 from gameservices.api.v3 import analytics, envelope
@@ -90,8 +91,14 @@ router = _router()
 async def answer(request: Request) -> Response:
     """Read the request's parameters, run its action (or actions) and render the answer."""
     started = time.perf_counter()
-    params = await read_params(request)
-    if analytics.names_track_event(params):
+    beacon = analytics.is_beacon(request.scope)
+    try:
+        params = await read_params(request)
+    except HTTPException:
+        if not beacon:
+            raise
+        params = {}  # an unreadable body: answered as every beacon that cannot be scored is
+    if beacon or analytics.names_track_event(params):
         return await analytics.track_event(request, params)
     state = request.app.state
     uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
