@@ -18,6 +18,7 @@ from tests.api.beacons import SERVICE_PATH, recorded_session, send_beacon, view_
 from tests.conftest import Api, Partner
 
 VIEW = [{"fact": "eventType", "operator": "equal", "value": "viewPeriod"}]
+ENDED = "<a KS ended by session.end>"
 
 
 def around_now(days: int = 1) -> dict[str, str]:
@@ -166,6 +167,11 @@ def bad_beacons(partner: Partner, other: Partner) -> list[tuple[str, dict[str, A
         ("a forged KS", {**good, "ks": "djJ8MTAwfGFiY2RlZg=="}),
         ("garbage KS", {**good, "ks": "not a ks at all"}),
         ("an expired KS", {**good, "ks": partner.mint(type=0, user_id="kim", expiry_seconds=-10)}),
+        ("an ended KS", {**good, "ks": ENDED}),
+        (
+            "a KS for another address",
+            {**good, "ks": partner.mint(type=0, user_id="kim", privileges="iprestrict:10.9.9.9")},
+        ),
         ("no user", {key: value for key, value in good.items() if key != "userId"}),
         ("unknown partner", {**good, "partnerId": 2_000_000_000}),
         ("partner id not a number", {**good, "partnerId": "abc"}),
@@ -190,7 +196,10 @@ def test_bad_beacons_are_answered_and_score_nothing(
 ) -> None:
     board = program(api)
     other: Partner = new_partner("other")
+    ended = partner.mint(type=0, user_id="kim")
+    app_client.post("/api_v3/service/session/action/end", data={"ks": ended, "format": "1"})
     for name, params in bad_beacons(partner, other):
+        params = {**params, "ks": ended} if params.get("ks") == ENDED else params
         if method == "GET" and any(isinstance(value, dict | list) for value in params.values()):
             continue
         response = send_beacon(app_client, params, method=method)

@@ -12,18 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gameservices.auth.ks import KS_TYPE_USER
+from gameservices.auth.ks import KS_TYPE_USER, KsInvalid
 from gameservices.domain.beacons import VIEW, Beacon, play_time, rule_event
-from gameservices.errors import GameServicesError
 from gameservices.services import event as event_service
 from gameservices.services.live import LiveState, PartnerState
-from gameservices.services.session import verify_session
+from gameservices.services.session import verified_session
 from gameservices.storage import engine_state as state_repository
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import partners as partner_repository
 from gameservices.storage import player_sessions as session_repository
-from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
+from gameservices.storage.database import Connection, Engine, write_transaction
 from gameservices.storage.player_sessions import SessionKey
+from gameservices.storage.sessions import ks_hash
 
 # A viewing session no VIEW has reported for this long has been reset by the player long ago (it resets after
 # 30 s without one): forgetting it changes nothing.
@@ -39,19 +39,26 @@ class Viewed:
     received_at: float
 
 
-def identify(conn: Connection, beacon: Beacon, *, client_ip: str, uri: str) -> str | None:
+def identify(engine: Engine, beacon: Beacon, *, client_ip: str, uri: str) -> str | None:
     """The beacon's viewer; None when it is not to be scored (unknown or disabled partner, a KS that is not a
-    valid USER KS of that partner, or no user at all)."""
-    partner = partner_repository.get_partner(conn, beacon.partner_id)
-    if partner is None or not partner.enabled or not partner.game_services_enabled:
+    valid USER KS of that partner, or no user at all).
+
+    One prepared read, as API requests authenticate (``storage.partners.auth_snapshot``): the partner, its
+    secrets and whether the KS was ended."""
+    snapshot = partner_repository.auth_snapshot(
+        engine, partner_id=beacon.partner_id, ks_hash=ks_hash(beacon.ks or "")
+    )
+    if snapshot is None or not snapshot.partner.enabled or not snapshot.partner.game_services_enabled:
         return None
     if beacon.ks is None:
         return beacon.user_id
-    try:
-        ks_partner, session = verify_session(conn, ks=beacon.ks, client_ip=client_ip, uri=uri)
-    except GameServicesError:
+    if snapshot.revoked:
         return None
-    if ks_partner.id != partner.id or session.type != KS_TYPE_USER:
+    try:
+        session = verified_session(beacon.ks, snapshot.partner.secrets, client_ip=client_ip, uri=uri)
+    except KsInvalid:
+        return None
+    if session.partner_id != beacon.partner_id or session.type != KS_TYPE_USER:
         return None
     # A KS naming its user wins over the parameter; an anonymous (widget) KS leaves the parameter to say it.
     return session.user_id or beacon.user_id
@@ -129,12 +136,6 @@ def forget_idle_sessions(engine: Engine, *, now: float) -> int:
     """Drop viewing sessions idle for an hour (a scheduler job); how many went."""
     with write_transaction(engine) as conn:
         return session_repository.forget_idle(conn, before=now - IDLE_SESSION_SECONDS)
-
-
-def viewer_of(engine: Engine, beacon: Beacon, *, client_ip: str, uri: str) -> str | None:
-    """`identify` in a read transaction of its own."""
-    with read_transaction(engine) as conn:
-        return identify(conn, beacon, client_ip=client_ip, uri=uri)
 
 
 @dataclass(slots=True)

@@ -69,7 +69,7 @@ async def track_event(request: Request, params: dict[str, Any]) -> Response:
 
 def _score(state: Any, beacon: Beacon, client_ip: str, uri: str, received_at: float) -> None:
     try:
-        user_id = service.viewer_of(state.engine, beacon, client_ip=client_ip, uri=uri)
+        user_id = service.identify(state.engine, beacon, client_ip=client_ip, uri=uri)
         if user_id is not None:
             state.beacons.write(beacon.partner_id, service.Viewed(beacon, user_id, received_at))
     except Exception:
