@@ -69,8 +69,8 @@ def write_beacons(
 ) -> list[bool]:
     """Apply beacons of one partner in arrival order; for each, whether it scored an event (not a repeat,
     not refused). The caller holds the partner's writer turn around the transaction."""
-    # The partner row first, as event/send locks it: the sessions read below cannot change under us.
-    state_repository.lock_versions(conn, partner_id)
+    # Before reading the sessions' sums: another process cannot change them until this transaction ends.
+    session_repository.lock_sessions(conn, partner_id=partner_id)
     conversion = _Conversion.start(conn, partner_id, viewed)
     calls: list[tuple[Sequence[object], float]] = []
     for item in viewed:

@@ -5,12 +5,20 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Connection, delete, select, tuple_
 
-from gameservices.storage.schema import player_sessions
+from gameservices.storage.schema import partners, player_sessions
 from gameservices.storage.upsert import upsert
 
 # (user id, entry id, session id)
 SessionKey = tuple[str, str, str]
 _CHUNK = 300
+
+
+def lock_sessions(conn: Connection, *, partner_id: int) -> None:
+    """Hold the partner's sessions until the transaction ends, so that no other process reads a sum this one is
+    about to change: PostgreSQL locks the partner row (as event/send does); a SQLite write transaction already
+    holds the database's write lock."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(select(partners.c.id).where(partners.c.id == partner_id).with_for_update())
 
 
 def last_sums(conn: Connection, *, partner_id: int, keys: Iterable[SessionKey]) -> dict[SessionKey, float]:
