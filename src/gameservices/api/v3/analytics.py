@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
-from gameservices.domain.beacons import Beacon, partner_of, read_beacon
+from gameservices.domain.beacons import Beacon, read_beacon
 from gameservices.services import analytics as service
 
 SERVICE = "analytics"
@@ -54,27 +54,30 @@ def is_beacon(scope: Scope) -> bool:
 async def track_event(request: Request, params: dict[str, Any]) -> Response:
     """Score the beacon (when it can be) and answer it."""
     received_at = time.time()
-    state = request.app.state
-    partner_id = partner_of(params)
-    buckets = state.rate_limits
-    if partner_id is not None and buckets is not None and buckets.take(partner_id) > 0.0:
-        return answer(received_at, view_events_enabled=False)
     beacon = read_beacon(params)
-    if beacon is not None:
-        client_ip = request.client.host if request.client else ""
-        uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        await run_in_threadpool(_score, state, beacon, client_ip, uri, received_at)
-    return answer(received_at, view_events_enabled=True)
+    if beacon is None:
+        return answer(received_at, view_events_enabled=True)
+    client_ip = request.client.host if request.client else ""
+    uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    enabled = await run_in_threadpool(_score, request.app.state, beacon, client_ip, uri, received_at)
+    return answer(received_at, view_events_enabled=enabled)
 
 
-def _score(state: Any, beacon: Beacon, client_ip: str, uri: str, received_at: float) -> None:
+def _score(state: Any, beacon: Beacon, client_ip: str, uri: str, received_at: float) -> bool:
+    """Write the beacon if it is to be scored; False when its partner is over its rate (no more VIEWs)."""
     try:
         user_id = service.identify(state.engine, beacon, client_ip=client_ip, uri=uri)
-        if user_id is not None:
-            state.beacons.write(beacon.partner_id, service.Viewed(beacon, user_id, received_at))
+        if user_id is None:
+            return True
+        # Only partners that exist spend tokens: made-up partner ids fill no bucket.
+        buckets = state.rate_limits
+        if buckets is not None and buckets.take(beacon.partner_id) > 0.0:
+            return False
+        state.beacons.write(beacon.partner_id, service.Viewed(beacon, user_id, received_at))
     except Exception:
         # The player ignores the answer's status anyway; an unexpected failure is logged, never a 500.
         _log.exception("beacon of partner %s not scored", beacon.partner_id)
+    return True
 
 
 def answer(received_at: float, *, view_events_enabled: bool) -> Response:
