@@ -2,6 +2,7 @@
 events worked out by hand; bad beacons are answered and score nothing; over-eager partners are told to stop
 sending VIEWs; the session's last sum is shared by every process."""
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,8 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
+from gameservices.domain.beacons import read_beacon
 from gameservices.scheduler import Every
-from gameservices.services.analytics import IDLE_SESSION_SECONDS, forget_idle_sessions
+from gameservices.services.analytics import IDLE_SESSION_SECONDS, BeaconWriter, Viewed, forget_idle_sessions
+from gameservices.services.live import LiveState
 from gameservices.settings import Settings
 from tests.api.beacons import SERVICE_PATH, recorded_session, send_beacon, view_beacon
 from tests.conftest import Api, Partner
@@ -325,3 +328,34 @@ def test_the_scheduler_job_runs_at_most_every_interval() -> None:
         clock[0] = now
         assert job() is False
     assert ran == [100.0, 400.0, 700.0]
+
+
+def test_concurrent_beacons_are_written_in_groups_and_all_count(
+    api: Api, engine: Engine, partner: Partner
+) -> None:
+    board = program(api)
+    writer = BeaconWriter(engine, LiveState())
+    groups: list[int] = []
+    run = writer._run
+
+    def counted(partner_id: int, viewed: list[Viewed]) -> list[bool]:
+        groups.append(len(viewed))
+        return run(partner_id, viewed)
+
+    writer._run = counted  # type: ignore[method-assign]
+
+    def viewer(number: int) -> None:
+        for index in range(1, 6):
+            params = view_beacon(partner.id, f"u{number}", "0_e", f"s{number}", index, 10.0 * index)
+            beacon = read_beacon(params)
+            assert beacon is not None
+            assert writer.write(partner.id, Viewed(beacon, f"u{number}", time.time()))
+
+    threads = [threading.Thread(target=viewer, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(groups) == 40 and len(groups) < 40, groups  # some beacons waited for a group
+    for number in range(8):
+        assert progress(api, board, f"u{number}")["watch"] == 50
