@@ -25,3 +25,6 @@ class Settings(BaseSettings):
     validate_certificate_backgrounds: bool = True
     # Let certificate backgrounds come from private, loopback and link-local addresses (off: SSRF protection).
     allow_private_backgrounds: bool = False
+    # Score the player's beacons only when they carry a USER KS naming the viewer (off: a beacon's `userId`
+    # parameter is taken at its word; docs/player-analytics.md).
+    beacons_require_ks: bool = False

@@ -359,3 +359,18 @@ def test_concurrent_beacons_are_written_in_groups_and_all_count(
     assert sum(groups) == 40 and len(groups) < 40, groups  # some beacons waited for a group
     for number in range(8):
         assert progress(api, board, f"u{number}")["watch"] == 50
+
+
+def test_a_deployment_may_insist_on_a_ks(
+    api: Api, engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    board = program(api)
+    strict = settings.model_copy(update={"beacons_require_ks": True})
+    with TestClient(create_app(strict, engine)) as client:
+        send_beacon(client, view_beacon(partner.id, "kim", "0_e", "s1", 1, 10.0))
+        anonymous = partner.mint(type=0, user_id="")
+        send_beacon(client, {**view_beacon(partner.id, "kim", "0_e", "s2", 1, 10.0), "ks": anonymous})
+        assert score(api, board, "kim") == 0
+        named = partner.mint(type=0, user_id="kim")
+        send_beacon(client, {**view_beacon(partner.id, "mallory", "0_e", "s3", 1, 10.0), "ks": named})
+    assert progress(api, board, "kim")["watch"] == 10

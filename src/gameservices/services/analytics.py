@@ -39,9 +39,11 @@ class Viewed:
     received_at: float
 
 
-def identify(engine: Engine, beacon: Beacon, *, client_ip: str, uri: str) -> str | None:
+def identify(
+    engine: Engine, beacon: Beacon, *, client_ip: str, uri: str, require_ks: bool = False
+) -> str | None:
     """The beacon's viewer; None when it is not to be scored (unknown or disabled partner, a KS that is not a
-    valid USER KS of that partner, or no user at all).
+    valid USER KS of that partner, or no user at all; with `require_ks`, a viewer no KS names).
 
     One prepared read, as API requests authenticate (``storage.partners.auth_snapshot``): the partner, its
     secrets and whether the KS was ended."""
@@ -51,7 +53,7 @@ def identify(engine: Engine, beacon: Beacon, *, client_ip: str, uri: str) -> str
     if snapshot is None or not snapshot.partner.enabled or not snapshot.partner.game_services_enabled:
         return None
     if beacon.ks is None:
-        return beacon.user_id
+        return None if require_ks else beacon.user_id
     if snapshot.revoked:
         return None
     try:
@@ -61,7 +63,7 @@ def identify(engine: Engine, beacon: Beacon, *, client_ip: str, uri: str) -> str
     if session.partner_id != beacon.partner_id or session.type != KS_TYPE_USER:
         return None
     # A KS naming its user wins over the parameter; an anonymous (widget) KS leaves the parameter to say it.
-    return session.user_id or beacon.user_id
+    return session.user_id or (None if require_ks else beacon.user_id)
 
 
 def write_beacons(

@@ -66,7 +66,8 @@ async def track_event(request: Request, params: dict[str, Any]) -> Response:
 def _score(state: Any, beacon: Beacon, client_ip: str, uri: str, received_at: float) -> bool:
     """Write the beacon if it is to be scored; False when its partner is over its rate (no more VIEWs)."""
     try:
-        user_id = service.identify(state.engine, beacon, client_ip=client_ip, uri=uri)
+        require_ks = state.settings.beacons_require_ks
+        user_id = service.identify(state.engine, beacon, client_ip=client_ip, uri=uri, require_ks=require_ks)
         if user_id is None:
             return True
         # Only partners that exist spend tokens: made-up partner ids fill no bucket.
