@@ -140,6 +140,24 @@ def b3_http(quick: bool) -> list[Figure]:
     ]
 
 
+def b19_beacons(quick: bool) -> list[Figure]:
+    """B19 the player's VIEW beacons through API v3 trackEvent, vs event/send on the same server in the same run."""
+    args = ["--beacons", "50" if quick else "400", "--runs", str(RUNS)]
+    f = run_json([sys.executable, str(BENCH / "b19_beacons.py"), *args], timeout=900)
+    beacons, single, batch = f["beacon_per_s"], f["single_per_s"], f["batch_per_s"]
+    return [
+        Figure(
+            "B19 HTTP trackEvent VIEW beacons, 1/request, 8 clients, SQLite durable",
+            f"{_rate(beacons, ' beacons/s')}, p99 {f['beacon_p99_ms']:.0f} ms",
+            f"event/send 1 event/call {_rate(single, ' events/s')} (p99 {f['single_p99_ms']:.0f} ms); "
+            f"100/call {_rate(batch, ' events/s')}",
+            f"{beacons / single:.2f}x (1/call), {beacons / batch:.3f}x (100/call)",
+            "reported (no target)",
+            "-",
+        )
+    ]
+
+
 def b5_rank(quick: bool) -> list[Figure]:
     """B5 rank of a user and B7 score updates in a 1,000,000-user index, vs Redis sorted sets."""
     users = 100_000 if quick else 1_000_000

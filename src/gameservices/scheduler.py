@@ -15,7 +15,7 @@ from functools import partial
 
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import GameServicesError
-from gameservices.services import scheduler_jobs
+from gameservices.services import analytics, scheduler_jobs
 from gameservices.storage import event_log
 from gameservices.storage.database import Engine, read_transaction, write_transaction
 from gameservices.storage.schedules import ScheduleRecord, is_passing_failure
@@ -24,6 +24,8 @@ from gameservices.storage.schedules import ScheduleRecord, is_passing_failure
 INTERVAL_SECONDS = 0.5
 # Transitions looked at per pass; a fuller backlog (after downtime) is worked through without pausing.
 BATCH_SIZE = 100
+# Viewing sessions of the player's beacons idle for an hour are dropped this often.
+IDLE_SESSIONS_EVERY_SECONDS = 300.0
 _log = logging.getLogger(__name__)
 
 # A job runs once per tick and answers whether it has more work ready right away.
@@ -104,12 +106,30 @@ class TransitionPass:
     ran: tuple[ScheduleRecord, ...]
 
 
+class Every:
+    """A job run at most once every so many seconds (the first tick runs it)."""
+
+    def __init__(
+        self, seconds: float, job: Callable[[], object], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._seconds, self._job, self._clock = seconds, job, clock
+        self._next = 0.0
+
+    def __call__(self) -> bool:
+        now = self._clock()
+        if now >= self._next:
+            self._next = now + self._seconds
+            self._job()
+        return False
+
+
 def start_scheduler(
     engine: Engine, *, interval_seconds: float = INTERVAL_SECONDS, log_retention_days: int = 0
 ) -> Scheduler:
-    """Start running due scheduled transitions (and the event log's retention, when days are given) in a
-    background thread; call ``stop()`` on the result."""
-    jobs: list[Job] = [partial(_transitions_job, engine)]
+    """Start running due scheduled transitions, forgetting idle player sessions and (when days are given) the
+    event log's retention in a background thread; call ``stop()`` on the result."""
+    idle_sessions = partial(_forget_idle_sessions, engine)
+    jobs: list[Job] = [partial(_transitions_job, engine), Every(IDLE_SESSIONS_EVERY_SECONDS, idle_sessions)]
     if log_retention_days > 0:
         jobs.append(LogRetention(engine, days=log_retention_days))
     scheduler = Scheduler(jobs, interval_seconds=interval_seconds)
@@ -146,6 +166,12 @@ def run_transition(engine: Engine, schedule: ScheduleRecord) -> ScheduleRecord |
         outcome = scheduler_jobs.fail(conn, schedule=schedule, now=now_ms(), reason=reason)
     _report(outcome)
     return outcome
+
+
+def _forget_idle_sessions(engine: Engine) -> None:
+    forgotten = analytics.forget_idle_sessions(engine, now=time.time())
+    if forgotten:
+        _log.info("forgot %d idle player sessions", forgotten)
 
 
 def _transitions_job(engine: Engine) -> bool:

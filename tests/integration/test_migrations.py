@@ -37,7 +37,7 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
 def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     with read_transaction(engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
 
 
 def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
@@ -140,11 +140,21 @@ def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
             command.upgrade(config, revision)
 
 
+# Columns later revisions add to the tables above: not there at revision 0004.
+ADDED_LATER = {"entries": ("categories", "virtual_event_id", "created_at")}
+
+
+def _columns(name: str) -> list[Any]:
+    return [
+        column for column in metadata.tables[name].columns if column.name not in ADDED_LATER.get(name, ())
+    ]
+
+
 def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     with read_transaction(engine) as conn:
         return {
             name: sorted(
-                (tuple(row) for row in conn.execute(select(metadata.tables[name]))),
+                (tuple(row) for row in conn.execute(select(*_columns(name)))),
                 key=lambda row: tuple(str(value) for value in row),
             )
             for name in ROWS
@@ -185,8 +195,8 @@ def test_engine_state_tables_are_without_rowid_on_sqlite(engine: Engine) -> None
     if not is_sqlite(engine):
         pytest.skip("a SQLite storage option")
     layout = _without_rowid(engine)
-    # Revision 0006 creates the event log WITHOUT ROWID from the start.
-    assert {name for name, without in layout.items() if without} == {*REBUILT, "event_log"}
+    # Revisions 0006 (event_log) and 0008 (player_sessions) create their tables without a rowid.
+    assert {name for name, without in layout.items() if without} == {*REBUILT, "event_log", "player_sessions"}
     # Tables with a second index or unique key keep their rowid.
     assert not layout["buckets"]
     assert not layout["user_certificates"]
@@ -253,4 +263,34 @@ def test_revision_0005_downgrades_and_upgrades_again(fresh_engine: Engine) -> No
     _migrate(fresh_engine, "head")
     assert _rows(fresh_engine) == upgraded
     with read_transaction(fresh_engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
+
+
+def test_revision_0008_keeps_entries_and_adds_their_settings(fresh_engine: Engine) -> None:
+    _migrate(fresh_engine, "0005")
+    entry = {
+        "partner_id": 7,
+        "entry_id": "0_e",
+        "entry_name": "Keynote",
+        "duration": 60.0,
+        "updated_at": 1.75e9,
+    }
+    with write_transaction(fresh_engine) as conn:
+        conn.execute(
+            text(
+                "INSERT INTO entries (partner_id, entry_id, entry_name, duration, updated_at) "
+                "VALUES (:partner_id, :entry_id, :entry_name, :duration, :updated_at)"
+            ),
+            entry,
+        )
+    _migrate(fresh_engine, "head")
+    with read_transaction(fresh_engine) as conn:
+        row = conn.execute(text("SELECT * FROM entries")).mappings().one()
+        assert {**entry, "categories": None, "virtual_event_id": None, "created_at": None} == dict(row)
+        assert conn.execute(text("SELECT COUNT(*) FROM player_sessions")).scalar_one() == 0
+    _migrate(fresh_engine, "0005", down=True)
+    with read_transaction(fresh_engine) as conn:
+        assert dict(conn.execute(text("SELECT * FROM entries")).mappings().one()) == entry
+    if is_sqlite(fresh_engine):
+        assert _without_rowid(fresh_engine)["entries"]
+    _migrate(fresh_engine, "head")

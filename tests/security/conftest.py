@@ -95,6 +95,7 @@ def populate(api: Api, partner: Partner) -> Populated:
     ]
     sent = api.ok("event/send", {"events": events})
     assert sent["accepted"] == len(events), sent
+    api.ok("entry/upsert", {"entryId": OWNER_ENTRIES[0], "categories": [MARKER], "virtualEventId": MARKER})
     schedules = [
         api.ok(
             "scheduledGameObject/create",

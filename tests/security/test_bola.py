@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from gameservices.auth.ks import peek_partner_id
 from tests.api import guide_bodies as guide
+from tests.api.beacons import send_beacon
 from tests.conftest import Partner
 from tests.security.conftest import MARKER, Populated, checksum
 
@@ -29,9 +31,14 @@ SCHEDULES = tuple(f"<schedule:{index}>" for index in range(2))
 RECORDS = tuple(f"<record:{index}>" for index in range(3))
 USERS = tuple(f"<user:{index}>" for index in range(3))
 ENTRIES = tuple(f"<entry:{index}>" for index in range(3))
-EXAMPLES_PER_GROUP = 1430  # seven groups: 10,010 requests
+EXAMPLES_PER_GROUP = 1430  # nine groups: 12,870 requests
+# Partner ids in beacons: A's for B, one nobody has for C (not among the tokens that answers are searched for:
+# a short number would match inside any other number).
+OWNER_PARTNER = "<partner:owner>"
+NOBODYS_PARTNER = "2000000000"
+SELF = "<partner:self>"
 _SERVER_ID = re.compile(r"\b[0-9a-f]{24}\b")
-_TIME_KEYS = {"createdAt", "updatedAt", "executedAt", "certificationDate", "achievedTimestamp"}
+_TIME_KEYS = {"createdAt", "updatedAt", "executedAt", "certificationDate", "achievedTimestamp", "time"}
 
 Template = tuple[str, str, dict[str, Any]]  # (api, path, body) with tokens in place of ids
 
@@ -259,7 +266,45 @@ def v3_requests() -> st.SearchStrategy[Template]:
     )
 
 
+def entry_requests() -> st.SearchStrategy[Template]:
+    """A's entries named in B's entry actions."""
+    return st.one_of(
+        _v1("entry/get", st.fixed_dictionaries({"entryId": entries})),
+        _v1("entry/delete", st.fixed_dictionaries({"entryId": entries})),
+        _v1(
+            "entry/upsert",
+            st.fixed_dictionaries(
+                {"entryId": entries}, optional={"name": words, "categories": st.lists(words)}
+            ),
+        ),
+        _v1("entry/list", st.fixed_dictionaries({"entryIdIn": st.lists(entries, min_size=1, max_size=3)})),
+    )
+
+
+def beacon_requests() -> st.SearchStrategy[Template]:
+    """The player's beacons naming A's entries and users: for A's partner id with B's KS (not scored), or for
+    B's own partner (scored for B only, if at all)."""
+    beacon = st.fixed_dictionaries(
+        {
+            "eventType": st.sampled_from([1, 3, 11, 14, 99]),
+            "entryId": entries,
+            "sessionId": words,
+            "eventIndex": st.integers(1, 20),
+            "playTimeSum": st.integers(0, 100),
+        },
+        optional={"userId": users, "virtualEventId": words},
+    )
+    for_owner = beacon.map(lambda made: {**made, "partnerId": OWNER_PARTNER, "ks": "<ks>"})
+    for_self = st.tuples(beacon, st.booleans()).map(
+        lambda made: {**made[0], "partnerId": SELF, **({"ks": "<ks>"} if made[1] else {})}
+    )
+    method = st.sampled_from(["GET", "POST"])
+    return st.tuples(method, st.one_of(for_owner, for_self)).map(lambda made: ("beacon", made[0], made[1]))
+
+
 GROUPS: dict[str, Callable[[], st.SearchStrategy[Template]]] = {
+    "entries": entry_requests,
+    "beacons": beacon_requests,
     "game_objects": game_object_requests,
     "rules": rule_requests,
     "schedules": schedule_requests,
@@ -273,6 +318,12 @@ GROUPS: dict[str, Callable[[], st.SearchStrategy[Template]]] = {
 def send(client: Any, ks: str, template: Template) -> tuple[int, Any]:
     """Send one rendered request as the partner of ``ks``; the answer's status and decoded body."""
     kind, path, body = template
+    if kind == "beacon":
+        own = {SELF: str(peek_partner_id(ks)), "<ks>": ks}
+        response = send_beacon(
+            client, {key: own.get(value, value) for key, value in body.items()}, method=path
+        )
+        return response.status_code, response.json()
     if kind == "v1":
         response = client.post(f"/api/v1/{path}", json=body, headers={"Authorization": f"Bearer {ks}"})
     elif kind == "upload":
@@ -310,8 +361,10 @@ def test_intruder_gets_what_unknown_ids_get(
     @given(template=GROUPS[group]())
     def exchange(template: Template) -> None:
         kind, path, body = template
-        status, answer = send(app_client, intruder.ks, (kind, path, render(body, real)))
-        twin_status, twin_answer = send(app_client, twin.ks, (kind, path, render(body, unknown)))
+        mine = {**real, OWNER_PARTNER: str(owner.partner.id)}
+        status, answer = send(app_client, intruder.ks, (kind, path, render(body, mine)))
+        nobodys = {**unknown, OWNER_PARTNER: NOBODYS_PARTNER}
+        twin_status, twin_answer = send(app_client, twin.ks, (kind, path, render(body, nobodys)))
         sent.append(path)
         assert MARKER not in json.dumps(answer), (path, answer)
         assert status == twin_status and normalise(answer, real) == normalise(twin_answer, unknown), (

@@ -107,3 +107,23 @@ def test_missing_ks_is_always_401(api_schema: Any) -> None:
             continue  # health needs no KS; API v3 answers every error inside an HTTP 200 envelope
         total += _fuzz(operation, 20, anonymous)
     print(f"\nmissing KS: {total} generated requests without a KS, all 401 MISSING_KS")
+
+
+def test_beacons_are_always_answered(api_schema: Any, fuzz_partner: Partner) -> None:
+    """The player's beacon operation, fuzzed harder: whatever the parameters, 200 and the answer the player
+    reads, never an error."""
+
+    def beacon(case: Any) -> None:
+        if case.query is not None and case.query.get("partnerId") == 0:
+            case.query["partnerId"] = fuzz_partner.id  # now and then a real partner
+        response = case.call()
+        assert response.status_code == 200, (case.query, response.text[:300])
+        answer = response.json()
+        assert set(answer) == {"time", "viewEventsEnabled"} and answer["viewEventsEnabled"] is True
+
+    total = 0
+    for operation in _operations(api_schema):
+        if operation.path.endswith("/analytics/action/trackEvent"):
+            total += _fuzz(operation, 300, beacon)
+    assert total >= 600
+    print(f"\nbeacons: {total} generated beacons, all answered 200")

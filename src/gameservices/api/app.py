@@ -10,6 +10,7 @@ from gameservices import errors
 from gameservices.api import (
     badge,
     certificate,
+    entry,
     event,
     event_csv,
     lead_scoring,
@@ -29,8 +30,10 @@ from gameservices.api.deps import LoopConnection, authenticate_request
 from gameservices.api.errors import error_response, from_validation_error, handle_service_error
 from gameservices.api.json import JsonResponse
 from gameservices.api.limits import BodyLimits
-from gameservices.api.rate_limit import RateLimit
+from gameservices.api.rate_limit import RateLimit, TokenBuckets
+from gameservices.api.v3 import analytics as v3_analytics
 from gameservices.rendering.background import BackgroundLoader, FetchPolicy
+from gameservices.services.analytics import BeaconWriter
 from gameservices.services.live import LiveState
 from gameservices.settings import Settings
 from gameservices.storage.database import Engine, is_sqlite
@@ -45,6 +48,7 @@ CONTROLLER_ROUTERS = (
     scheduled_game_object.router,
     user_profile.router,
     user_profile_csv.router,
+    entry.router,
     user_score.router,
     user_badge.router,
     user_certificate_report.router,
@@ -79,18 +83,24 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         FetchPolicy(allow_private_addresses=settings.allow_private_backgrounds)
     )
     app.state.loop_connection = LoopConnection(engine)
+    # One token bucket per partner, shared by the rate limit and the player's beacons (which answer "stop
+    # sending VIEWs" rather than a 429).
+    rate = settings.rate_limit_per_second
+    app.state.rate_limits = TokenBuckets(float(rate)) if rate > 0 else None
+    app.state.beacons = BeaconWriter(engine, app.state.live)
     # Routes are matched one after another: the polled and the flooded controllers come first, each included
     # straight into the app (one level of routers to walk, not two).
     for router in sorted(CONTROLLER_ROUTERS, key=lambda router: router not in _HOT_ROUTERS):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(_health_router())
+    app.include_router(v3_analytics.router)
     app.include_router(v3.router)
     _install_error_handlers(app)
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
     # Added last, so it runs first: an over-eager partner is turned away before its body is read.
-    app.add_middleware(RateLimit, per_second=settings.rate_limit_per_second)
+    app.add_middleware(RateLimit, per_second=rate, buckets=app.state.rate_limits)
     return app
 
 

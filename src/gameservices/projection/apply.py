@@ -124,6 +124,12 @@ class Applier:
             standing = known or UserStanding(score, reached_at, hidden)
             board.put(user_id, UserStanding(standing.score, standing.reached_at, hidden))
 
+    def _entry(self, details: dict[str, Any]) -> None:
+        if details["duration"] is None:
+            self._state.entry_durations.pop(details["entryId"], None)
+        else:
+            self._state.entry_durations[details["entryId"]] = details["duration"]
+
     def _rule_ids(self, object_id: str) -> list[str]:
         return [rule.id for rule in self._state.rules.values() if rule.game_object_id == object_id]
 
@@ -137,4 +143,5 @@ _HANDLERS = {
     entries.SCORE_DELETED: Applier._delete_score,
     entries.PROFILE_CHANGE: Applier._profile,
     entries.VISIBILITY_CHANGE: Applier._visibility,
+    entries.ENTRY_CHANGE: Applier._entry,
 }

@@ -17,6 +17,7 @@ SCORE_SET = "userScore.set"
 SCORE_DELETED = "userScore.delete"
 PROFILE_CHANGE = "userProfile.change"
 VISIBILITY_CHANGE = "visibility.change"
+ENTRY_CHANGE = "entry.change"
 
 
 def encode_events(events: list[NormalizedEvent]) -> bytes:

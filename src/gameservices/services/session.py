@@ -98,6 +98,11 @@ def verify_session(
     return partner, session
 
 
+def verified_session(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str) -> Session:
+    """A KS verified against these secrets (remembered, as for API requests); raises ``KsInvalid``."""
+    return _verified(ks, secrets, client_ip=client_ip, uri=uri)
+
+
 # KSs that passed verification, by (KS, the secrets that verified it): a KS is decrypted and its signature
 # checked once, not on every request. Its expiry and restrictions are checked every time.
 _VERIFIED: dict[tuple[str, tuple[str, ...]], Session] = {}

@@ -200,6 +200,27 @@ entries = Table(
     Column("entry_name", Text, nullable=True),
     Column("duration", Float, nullable=True),
     Column("updated_at", Float, nullable=False),
+    # Set by the ``entry`` controller (revision 0008): what the partner says about the entry, for events that
+    # do not say it themselves (the player's beacons). created_at is null for entries only events have named.
+    Column("categories", JSON, nullable=True),
+    Column("virtual_event_id", String(256), nullable=True),
+    Column("created_at", Float, nullable=True),
+    sqlite_with_rowid=False,
+)
+
+# The player's VIEW beacons: the last playTimeSum of each viewing session (revision 0008), so the increase a
+# beacon brings is known to every process; written in the transaction of the events it yields.
+player_sessions = Table(
+    "player_sessions",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("user_id", String(256), primary_key=True),
+    Column("entry_id", String(256), primary_key=True),
+    Column("session_id", String(256), primary_key=True),
+    Column("play_time_sum", Float, nullable=False),
+    # Receipt time of the last VIEW beacon, epoch seconds: idle sessions are forgotten after a while.
+    Column("updated_at", Float, nullable=False),
+    Index("ix_player_sessions_updated", "updated_at"),
     sqlite_with_rowid=False,
 )
 

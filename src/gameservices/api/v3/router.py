@@ -9,9 +9,10 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from gameservices.api.deps import ks_of
-from gameservices.api.v3 import envelope
+from gameservices.api.v3 import analytics, envelope
 from gameservices.api.v3.actions import Call, Context, run
 from gameservices.api.v3.arguments import Arguments
 from gameservices.api.v3.params import (
@@ -41,9 +42,22 @@ async def other_forms(request: Request) -> Response:
     return await answer(request)
 
 
+async def track_event(request: Request) -> Response:
+    """The Kaltura player's analytics beacon (``analytics.trackEvent``), answered in JSON."""
+    return await answer(request)
+
+
 def _router() -> APIRouter:
     built = APIRouter(tags=["API v3"])
     for method in METHODS:
+        # Before the general route, so the beacon has its own documented operation.
+        built.add_api_route(
+            f"{PREFIX}/service/analytics/action/trackEvent",
+            track_event,
+            methods=[method],
+            operation_id=f"{method.lower()}_api_v3_analytics_track_event",
+            **analytics.BEACON_ROUTE,
+        )
         # One route per method, so each OpenAPI operation has its own id.
         built.add_api_route(
             f"{PREFIX}/service/{{service}}/action/{{action}}",
@@ -77,7 +91,15 @@ router = _router()
 async def answer(request: Request) -> Response:
     """Read the request's parameters, run its action (or actions) and render the answer."""
     started = time.perf_counter()
-    params = await read_params(request)
+    beacon = analytics.is_beacon(request.scope)
+    try:
+        params = await read_params(request)
+    except HTTPException:
+        if not beacon:
+            raise
+        params = {}  # an unreadable body: answered as every beacon that cannot be scored is
+    if beacon or analytics.names_track_event(params):
+        return await analytics.track_event(request, params)
     state = request.app.state
     uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = Context(state.engine, state.live, request.client.host if request.client else "", uri)

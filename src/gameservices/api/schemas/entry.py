@@ -1,0 +1,70 @@
+"""Bodies of the ``entry`` controller (docs/player-analytics.md)."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, StringConstraints
+
+from gameservices.api.schemas.common import MAX_LIST, Name, Pager, RequestModel, Time
+
+EntryId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+CategoryId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+VirtualEventId = Annotated[
+    str,
+    BeforeValidator(
+        lambda value: str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    ),
+    StringConstraints(min_length=1, max_length=64),
+]
+
+
+def _categories(value: Any) -> Any:
+    # As events carry them: a list of ids (numbers or text) or one comma-separated string.
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [str(item) if isinstance(item, int) and not isinstance(item, bool) else item for item in value]
+    return value
+
+
+Categories = Annotated[list[CategoryId], BeforeValidator(_categories), Field(max_length=MAX_LIST)]
+
+
+class EntryUpsert(RequestModel):
+    """``entry/upsert``: create the entry or change the fields given (null clears one)."""
+
+    objectType: Literal["Entry"] | None = None
+    entryId: EntryId
+    name: Name | None = None
+    duration: Annotated[float, Field(ge=0, le=10**9, allow_inf_nan=False)] | None = None
+    categories: Categories | None = None
+    virtualEventId: VirtualEventId | None = None
+
+
+class EntryIdRequest(RequestModel):
+    """A body naming one entry."""
+
+    entryId: EntryId
+
+
+class EntryListFilter(RequestModel):
+    """The filters of ``entry/list``."""
+
+    entryIdIn: list[EntryId] | str | None = Field(None, max_length=500)
+    virtualEventIdEqual: VirtualEventId | None = None
+    createdAtGreaterThan: Time | None = None
+    createdAtLessThan: Time | None = None
+    updatedAtGreaterThan: Time | None = None
+    updatedAtLessThan: Time | None = None
+    orderBy: (
+        Literal["createdAt", "+createdAt", "-createdAt", "updatedAt", "+updatedAt", "-updatedAt"]
+        | (Literal["entryId", "+entryId", "-entryId", "name", "+name", "-name"])
+        | None
+    ) = None
+    objectType: str | None = None
+
+
+class EntryList(EntryListFilter):
+    """``entry/list``: the filters at the top level or under ``filter``, and a pager."""
+
+    filter: EntryListFilter | None = None
+    pager: Pager | None = None

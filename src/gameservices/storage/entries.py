@@ -1,0 +1,152 @@
+"""Repository of entries as the ``entry`` controller sees them: what the partner says about an entry (name,
+duration, categories, virtual event) beside the last name and duration events named.
+
+The engine's own writes of entries (the last seen name and duration) stay in ``engine_state.save_entries``.
+Times here are epoch seconds, as the table keeps them.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from gameservices.storage.schema import entries
+from gameservices.storage.upsert import upsert
+
+_CHUNK = 500
+# API field name → column, for ordering.
+ORDER_COLUMNS = {
+    "createdAt": entries.c.created_at,
+    "updatedAt": entries.c.updated_at,
+    "entryId": entries.c.entry_id,
+    "name": entries.c.entry_name,
+}
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    """A stored entry."""
+
+    partner_id: int
+    entry_id: str
+    name: str | None
+    duration: float | None
+    categories: list[str] | None
+    virtual_event_id: str | None
+    created_at: float | None
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """What ``entry/list`` asks for; times in epoch seconds."""
+
+    entry_ids: tuple[str, ...] | None = None
+    virtual_event_id: str | None = None
+    created_after: float | None = None
+    created_before: float | None = None
+    updated_after: float | None = None
+    updated_before: float | None = None
+    order_field: str = "createdAt"
+    descending: bool = True
+    offset: int = 0
+    limit: int = 30
+
+
+def _record(row: Any) -> EntryRecord:
+    return EntryRecord(
+        partner_id=row.partner_id,
+        entry_id=row.entry_id,
+        name=row.entry_name,
+        duration=row.duration,
+        categories=row.categories,
+        virtual_event_id=row.virtual_event_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _key(partner_id: int, entry_id: str) -> ColumnElement[bool]:
+    return (entries.c.partner_id == partner_id) & (entries.c.entry_id == entry_id)
+
+
+def get_entry(conn: Connection, *, partner_id: int, entry_id: str) -> EntryRecord | None:
+    """One entry of the partner."""
+    row = conn.execute(select(entries).where(_key(partner_id, entry_id))).first()
+    return None if row is None else _record(row)
+
+
+def put_entry(conn: Connection, record: EntryRecord) -> None:
+    """Store the entry as given (insert, or replace the fields of the stored one)."""
+    row = {
+        "partner_id": record.partner_id,
+        "entry_id": record.entry_id,
+        "entry_name": record.name,
+        "duration": record.duration,
+        "categories": record.categories,
+        "virtual_event_id": record.virtual_event_id,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+    upsert(
+        conn,
+        entries,
+        [row],
+        keys=("partner_id", "entry_id"),
+        set_=lambda new: {name: getattr(new, name) for name in row if name not in ("partner_id", "entry_id")},
+    )
+
+
+def delete_entry(conn: Connection, *, partner_id: int, entry_id: str) -> bool:
+    """Remove an entry; False when there was none."""
+    return conn.execute(delete(entries).where(_key(partner_id, entry_id))).rowcount > 0
+
+
+def list_entries(conn: Connection, *, partner_id: int, query: EntryFilter) -> tuple[int, list[EntryRecord]]:
+    """One page of the partner's entries matching the filter, with the total count."""
+    clauses = [entries.c.partner_id == partner_id, *_filters(query)]
+    total = int(conn.execute(select(func.count()).select_from(entries).where(*clauses)).scalar_one())
+    column: Any = ORDER_COLUMNS[query.order_field]
+    # An entry only events have named has no creation time: it sorts by its last change instead.
+    if query.order_field == "createdAt":
+        column = func.coalesce(entries.c.created_at, entries.c.updated_at)
+    order = (column.desc(), entries.c.entry_id.desc()) if query.descending else (column, entries.c.entry_id)
+    statement = select(entries).where(*clauses).order_by(*order).offset(query.offset).limit(query.limit)
+    return total, [_record(row) for row in conn.execute(statement)]
+
+
+def _filters(query: EntryFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if query.entry_ids is not None:
+        clauses.append(entries.c.entry_id.in_(query.entry_ids))
+    if query.virtual_event_id is not None:
+        clauses.append(entries.c.virtual_event_id == query.virtual_event_id)
+    created = func.coalesce(entries.c.created_at, entries.c.updated_at)
+    for column, after, before in (
+        (created, query.created_after, query.created_before),
+        (entries.c.updated_at, query.updated_after, query.updated_before),
+    ):
+        if after is not None:
+            clauses.append(column > after)
+        if before is not None:
+            clauses.append(column < before)
+    return clauses
+
+
+def entry_facts(
+    conn: Connection, *, partner_id: int, entry_ids: Sequence[str]
+) -> dict[str, tuple[list[str] | None, str | None]]:
+    """The categories and virtual event the partner set for these entries (entries without either left out)."""
+    facts: dict[str, tuple[list[str] | None, str | None]] = {}
+    unique = sorted(set(entry_ids))
+    for start in range(0, len(unique), _CHUNK):
+        statement = select(entries.c.entry_id, entries.c.categories, entries.c.virtual_event_id).where(
+            (entries.c.partner_id == partner_id)
+            & entries.c.entry_id.in_(unique[start : start + _CHUNK])
+            & (entries.c.categories.is_not(None) | entries.c.virtual_event_id.is_not(None))
+        )
+        for row in conn.execute(statement):
+            facts[row.entry_id] = (row.categories, row.virtual_event_id)
+    return facts

@@ -1,0 +1,83 @@
+"""The sums of viewing sessions: shared by every process, forgotten when idle, written by concurrent beacons in
+groups."""
+
+import threading
+import time
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from gameservices.api.app import create_app
+from gameservices.domain.beacons import read_beacon
+from gameservices.scheduler import Every
+from gameservices.services.analytics import IDLE_SESSION_SECONDS, BeaconWriter, Viewed, forget_idle_sessions
+from gameservices.services.live import LiveState
+from gameservices.settings import Settings
+from tests.api.beacons import send_beacon, view_beacon
+from tests.api.test_analytics import program, progress
+from tests.conftest import Api, Partner
+
+
+def test_another_process_continues_the_session(engine: Engine, settings: Settings, partner: Partner) -> None:
+    first = TestClient(create_app(settings, engine))
+    second = TestClient(create_app(settings, engine))
+    board = program(Api(first, partner.ks))
+    for index, client in enumerate([first, second, first, second], start=1):
+        send_beacon(client, view_beacon(partner.id, "kim", "0_e", "s", index, 10.0 * index))
+    assert progress(Api(second, partner.ks), board, "kim")["watch"] == 40
+    first.close()
+    second.close()
+
+
+def test_idle_sessions_are_forgotten(
+    api: Api, app_client: TestClient, engine: Engine, partner: Partner
+) -> None:
+    board = program(api)
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s", 1, 20.0))
+    assert forget_idle_sessions(engine, now=time.time()) == 0
+    assert forget_idle_sessions(engine, now=time.time() + IDLE_SESSION_SECONDS + 1) >= 1
+    # The session's next VIEW counts as the first one of a session: its sum, at most 30 s (the player had long
+    # reset its counters anyway after 30 s without a VIEW).
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s", 1, 15.0))
+    assert progress(api, board, "kim")["watch"] == 35
+
+
+def test_the_scheduler_job_runs_at_most_every_interval() -> None:
+    ran: list[float] = []
+    clock = [100.0]
+    job = Every(300.0, lambda: ran.append(clock[0]), clock=lambda: clock[0])
+    for now in (100.0, 200.0, 399.0, 400.0, 401.0, 700.0):
+        clock[0] = now
+        assert job() is False
+    assert ran == [100.0, 400.0, 700.0]
+
+
+def test_concurrent_beacons_are_written_in_groups_and_all_count(
+    api: Api, engine: Engine, partner: Partner
+) -> None:
+    board = program(api)
+    writer = BeaconWriter(engine, LiveState())
+    groups: list[int] = []
+    run = writer._run
+
+    def counted(partner_id: int, viewed: list[Viewed]) -> list[bool]:
+        groups.append(len(viewed))
+        return run(partner_id, viewed)
+
+    writer._run = counted  # type: ignore[method-assign]
+
+    def viewer(number: int) -> None:
+        for index in range(1, 6):
+            params = view_beacon(partner.id, f"u{number}", "0_e", f"s{number}", index, 10.0 * index)
+            beacon = read_beacon(params)
+            assert beacon is not None
+            assert writer.write(partner.id, Viewed(beacon, f"u{number}", time.time()))
+
+    threads = [threading.Thread(target=viewer, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(groups) == 40 and len(groups) < 40, groups  # some beacons waited for a group
+    for number in range(8):
+        assert progress(api, board, f"u{number}")["watch"] == 50

@@ -1,0 +1,105 @@
+"""The ``entry`` controller: upsert, get, list and delete, scoped to the partner; events keep the last name and
+duration they name."""
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api, Partner
+
+
+def test_upsert_creates_then_changes_only_the_fields_given(api: Api) -> None:
+    created = api.ok(
+        "entry/upsert",
+        {
+            "entryId": "0_keynote",
+            "name": "Keynote",
+            "duration": 3600,
+            "categories": [301, "17"],
+            "virtualEventId": 7001,
+        },
+    )
+    assert created["objectType"] == "Entry" and created["id"] == created["entryId"] == "0_keynote"
+    assert (created["name"], created["duration"], created["categories"], created["virtualEventId"]) == (
+        "Keynote",
+        3600.0,
+        ["301", "17"],
+        "7001",
+    )
+    changed = api.ok("entry/upsert", {"entryId": "0_keynote", "categories": "5, 6", "name": None})
+    assert (changed["name"], changed["duration"], changed["categories"]) == (None, 3600.0, ["5", "6"])
+    assert changed["createdAt"] == created["createdAt"]
+    assert api.ok("entry/get", {"entryId": "0_keynote"}) == changed
+
+
+def test_events_keep_updating_name_and_duration(api: Api) -> None:
+    api.ok("entry/upsert", {"entryId": "0_talk", "name": "Old title", "categories": ["9"]})
+    event = {"eventType": "viewPeriod", "userId": "kim", "entryId": "0_talk", "playTime": 10}
+    api.ok("event/send", {"events": [{**event, "entryName": "New title", "duration": 1800}]})
+    entry = api.ok("entry/get", {"entryId": "0_talk"})
+    assert (entry["name"], entry["duration"], entry["categories"]) == ("New title", 1800.0, ["9"])
+    # An entry only events have named is listed too.
+    api.ok("event/send", {"events": [{**event, "entryId": "0_other", "entryName": "Other"}]})
+    assert api.ok("entry/get", {"entryId": "0_other"})["name"] == "Other"
+
+
+def test_delete_then_get_is_404(api: Api) -> None:
+    api.ok("entry/upsert", {"entryId": "0_gone"})
+    assert api.ok("entry/delete", {"entryId": "0_gone"}) == {
+        "id": "0_gone",
+        "entryId": "0_gone",
+        "deleted": True,
+    }
+    status, error = api.call("entry/get", {"entryId": "0_gone"})
+    assert (status, error["code"], error["args"]) == (404, "OBJECT_NOT_FOUND", {"ID": "0_gone"})
+    assert api.call("entry/delete", {"entryId": "0_gone"})[0] == 404
+
+
+def test_list_filters_orders_and_pages(api: Api) -> None:
+    for index in range(5):
+        api.ok(
+            "entry/upsert",
+            {"entryId": f"0_e{index}", "name": f"Entry {4 - index}", "virtualEventId": str(index % 2)},
+        )
+    listed = api.ok("entry/list", {"orderBy": "+name", "pager": {"pageSize": 2, "pageIndex": 2}})
+    assert listed["totalCount"] == 5
+    assert [item["name"] for item in listed["objects"]] == ["Entry 2", "Entry 3"]
+    by_event = api.ok("entry/list", {"filter": {"virtualEventIdEqual": "1"}, "orderBy": "+entryId"})
+    assert [item["entryId"] for item in by_event["objects"]] == ["0_e1", "0_e3"]
+    by_id = api.ok("entry/list", {"entryIdIn": "0_e0,0_e4,0_none"})
+    assert {item["entryId"] for item in by_id["objects"]} == {"0_e0", "0_e4"}
+    newest = api.ok("entry/list", {})["objects"]
+    assert newest[0]["entryId"] == "0_e4"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "entryId"),
+        ({"entryId": ""}, "entryId"),
+        ({"entryId": "e" * 257}, "entryId"),
+        ({"entryId": "0_e", "duration": -1}, "duration"),
+        ({"entryId": "0_e", "duration": "long"}, "duration"),
+        ({"entryId": "0_e", "categories": [{"id": 1}]}, "categories"),
+        ({"entryId": "0_e", "categories": [str(n) for n in range(101)]}, "categories"),
+        ({"entryId": "0_e", "virtualEventId": ""}, "virtualEventId"),
+        ({"entryId": "0_e", "unknown": 1}, "unknown"),
+    ],
+)
+def test_bad_upserts_are_refused_and_write_nothing(api: Api, body: dict[str, Any], field: str) -> None:
+    status, error = api.call("entry/upsert", body)
+    assert status == 400 and field in error["message"] + str(error["args"]), error
+    assert api.ok("entry/list", {})["totalCount"] == 0
+
+
+def test_entries_are_the_partners_own(api: Api, app_client: Any, new_partner: Any) -> None:
+    api.ok("entry/upsert", {"entryId": "0_mine", "name": "Mine"})
+    other: Partner = new_partner("other")
+    theirs = Api(app_client, other.ks)
+    assert theirs.call("entry/get", {"entryId": "0_mine"})[0] == 404
+    assert theirs.call("entry/delete", {"entryId": "0_mine"})[0] == 404
+    assert theirs.ok("entry/list", {})["totalCount"] == 0
+    theirs.ok("entry/upsert", {"entryId": "0_mine", "name": "Theirs"})
+    assert api.ok("entry/get", {"entryId": "0_mine"})["name"] == "Mine"
+    reader = Api(app_client, api.ks)
+    assert reader.call("entry/get", {"entryId": "0_mine"}, ks="")[0] == 401
