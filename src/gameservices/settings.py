@@ -25,3 +25,10 @@ class Settings(BaseSettings):
     validate_certificate_backgrounds: bool = True
     # Let certificate backgrounds come from private, loopback and link-local addresses (off: SSRF protection).
     allow_private_backgrounds: bool = False
+    # Verifiable certificates (docs/credentials.md). The base URL of the public routes (credentials, verify
+    # pages, status lists, issuer keys) as seen from outside; empty: http://<host>:<port>.
+    public_url: str = ""
+    # The secret that seals every partner's credential signing key; empty turns verifiable certificates off.
+    credential_secret: str = ""
+    # Requests a client address may send per second to the public credential routes (0 disables the limit).
+    public_rate_limit_per_second: int = 20

@@ -10,6 +10,7 @@ from gameservices import errors
 from gameservices.api import (
     badge,
     certificate,
+    credentials_public,
     event,
     event_csv,
     lead_scoring,
@@ -18,6 +19,7 @@ from gameservices.api import (
     rule,
     scheduled_game_object,
     user_badge,
+    user_certificate_credentials,
     user_certificate_report,
     user_lead_scoring,
     user_profile,
@@ -46,6 +48,7 @@ CONTROLLER_ROUTERS = (
     user_score.router,
     user_badge.router,
     user_certificate_report.router,
+    user_certificate_credentials.router,
     user_lead_scoring.router,
     event.router,
     event_csv.router,
@@ -73,12 +76,15 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         FetchPolicy(allow_private_addresses=settings.allow_private_backgrounds)
     )
     app.state.loop_connection = LoopConnection(engine)
+    app.state.credentials = credentials_public.config_of(settings)
+    app.state.public_buckets = credentials_public.buckets_of(settings)
     # Routes are matched one after another: the polled and the flooded controllers come first, each included
     # straight into the app (one level of routers to walk, not two).
     for router in sorted(CONTROLLER_ROUTERS, key=lambda router: router not in _HOT_ROUTERS):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(_health_router())
     app.include_router(v3.router)
+    app.include_router(credentials_public.router)
     _install_error_handlers(app)
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
