@@ -7,6 +7,7 @@ import orjson
 import typer
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
+from gameservices.cli_credential import credential_app
 from gameservices.cli_import import import_events
 from gameservices.cli_worker import worker
 from gameservices.errors import GameServicesError
@@ -23,6 +24,7 @@ app.add_typer(db_app, name="db")
 app.command("worker")(worker)
 app.command("import-events")(import_events)
 app.add_typer(partner_app, name="partner")
+app.add_typer(credential_app, name="credential")
 
 
 def _print_json(value: object) -> None:
