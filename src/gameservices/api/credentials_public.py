@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gameservices.api.json import render_json
 from gameservices.api.rate_limit import TokenBuckets
+from gameservices.api.responses import ErrorStatuses
 from gameservices.errors import NotFound, RateLimited
 from gameservices.services import credential_pages as pages
 from gameservices.services.credentials import CredentialConfig
@@ -70,7 +71,8 @@ def _limited(request: Request) -> CredentialConfig:
 
 
 Public = Annotated[CredentialConfig, Depends(_limited)]
-router = APIRouter(tags=["verifiable certificates"], include_in_schema=True)
+_ERRORS = {status: ErrorStatuses[status] for status in (404, 429)}
+router = APIRouter(tags=["verifiable certificates"], responses=_ERRORS)
 
 
 @router.get("/credentials/{public_id}", response_class=Response, responses={200: {"content": {_JSON_LD: {}}}})
@@ -85,7 +87,11 @@ def credential(public_id: str, request: Request, _config: Public) -> Response:
     return Response(document.encode("utf-8"), media_type=_JSON_LD, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/verify/{public_id}", response_class=HTMLResponse)
+@router.get(
+    "/verify/{public_id}",
+    response_class=HTMLResponse,
+    responses={404: {"content": {"text/html": {}}, "description": "Unknown certificate (an HTML page)"}},
+)
 def verify(public_id: str, request: Request, config: Public) -> HTMLResponse:
     """The verify page: valid, revoked or unknown, with the holder, certificate, credits, date and issuer."""
     page = None
