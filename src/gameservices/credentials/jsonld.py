@@ -48,7 +48,8 @@ def offline_loader(extra: Mapping[str, Any] | None = None) -> DocumentLoader:
         document = served.get(url)
         if document is None:
             raise UnknownContext(f"context not bundled: {url}")
-        return {"contextUrl": None, "documentUrl": url, "document": document}
+        # "static": pyld keeps the processed context across calls (bundled contexts never change).
+        return {"contextUrl": None, "documentUrl": url, "document": document, "tag": "static"}
 
     return load
 
