@@ -6,6 +6,7 @@ bottom-right corner; without `size` it is 16% of the page's shorter side (at lea
 centred under the square, kept inside the page.
 """
 
+import functools
 from dataclasses import dataclass
 
 import segno
@@ -13,6 +14,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 QUIET_ZONE = 4
+FIXED_MASK = 2
 _MIN_SIZE = 72.0
 
 
@@ -47,13 +49,25 @@ def draw_qr(page: Canvas, placement: QrPlacement, page_width: float, page_height
     page.restoreState()
 
 
+@functools.lru_cache(maxsize=1024)
+def modules(url: str) -> tuple[bytes, ...]:
+    """The QR code's rows of modules (1 = dark), error correction level M.
+
+    The mask is fixed: choosing the best of eight by their penalty scores is segno's slowest step (about
+    6x the rest), and any mask is a valid code that readers decode.
+    """
+    code = segno.make(url, error="m", micro=False, mask=FIXED_MASK, boost_error=False)
+    return tuple(bytes(row) for row in code.matrix)
+
+
 def _modules(page: Canvas, url: str, left: float, bottom: float, size: float) -> None:
-    code = segno.make(url, error="m", micro=False)
-    rows = code.matrix
+    rows = modules(url)
     module = size / (len(rows) + 2 * QUIET_ZONE)
-    path = page.beginPath()
+    # One filled path of rectangles in module units (row 0 at the top), written as PDF operators: formatting
+    # hundreds of float rectangles through reportlab's path object costs more than the rest of the page.
+    runs: list[str] = []
     for row_index, row in enumerate(rows):
-        y = bottom + size - (QUIET_ZONE + row_index + 1) * module
+        y = len(rows) - 1 - row_index
         column = 0
         while column < len(row):
             if not row[column]:
@@ -62,8 +76,11 @@ def _modules(page: Canvas, url: str, left: float, bottom: float, size: float) ->
             start = column
             while column < len(row) and row[column]:
                 column += 1
-            path.rect(left + (QUIET_ZONE + start) * module, y, (column - start) * module, module)
-    page.drawPath(path, stroke=0, fill=1)
+            runs.append(f"{start} {y} {column - start} 1 re")
+    page.saveState()
+    page.transform(module, 0, 0, module, left + QUIET_ZONE * module, bottom + QUIET_ZONE * module)
+    page.addLiteral("\n".join(runs) + "\nf")
+    page.restoreState()
 
 
 def _caption(
