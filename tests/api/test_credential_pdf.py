@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
@@ -98,6 +99,7 @@ def _codes(api: Api, record_id: str, tmp_path: Path) -> list[str]:
     )
     assert response.status_code == 200, response.text
     (tmp_path / "c.pdf").write_bytes(response.content)
+    printed = "certs.example.test/verify/" in PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     subprocess.run(
         ["pdftoppm", "-png", "-r", "72", "-singlefile", str(tmp_path / "c.pdf"), str(tmp_path / "c")],
         check=True,
@@ -109,7 +111,10 @@ def _codes(api: Api, record_id: str, tmp_path: Path) -> list[str]:
         text=True,
         timeout=60,
     )
-    return found.stdout.split()
+    codes = found.stdout.split()
+    # The short verify URL is printed under the code (as text, without the scheme).
+    assert printed == bool(codes), (printed, codes)
+    return codes
 
 
 def test_the_pdf_qr_code_is_the_verify_url(pdf_api: Api, background_url: str, tmp_path: Path) -> None:

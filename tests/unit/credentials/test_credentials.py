@@ -179,3 +179,14 @@ def test_an_independent_verifier_accepts_our_credentials_and_status_lists(key: E
     assert _independent_verify(_statuses(key, [5]), _multikey(key))
     signed["credentialSubject"]["creditsEarned"] = 1
     assert not _independent_verify(signed, _multikey(key))
+
+
+def test_signing_and_verifying_never_use_pyld_default_loader(
+    key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_network(url: str, _options: Any) -> dict[str, Any]:
+        raise AssertionError(f"fetched {url}")
+
+    monkeypatch.setattr(jsonld, "_default_document_loader", no_network)
+    signed = _sign(badge.credential(_facts()), key)
+    assert verify_credential(signed, _multikey(key), _statuses(key, [])).state == "valid"
