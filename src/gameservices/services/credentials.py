@@ -5,7 +5,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -80,48 +80,66 @@ def ensure(
     missing = [record for record in certified if record.id not in found]
     if not missing:
         return found
-    signer = _signer(conn, config, partner_id)
-    issuer_name = _issuer_name(conn, partner_id)
-    profiles = profile_repository.get_profiles(
-        conn, partner_id=partner_id, user_ids=sorted({record.user_id for record in missing})
+    issuer = _Issuer(
+        config=config,
+        partner_id=partner_id,
+        name=_issuer_name(conn, partner_id),
+        signer=_signer(conn, config, partner_id),
+        profiles=profile_repository.get_profiles(
+            conn, partner_id=partner_id, user_ids=sorted({record.user_id for record in missing})
+        ),
+        now=_now_ms(),
     )
-    definitions: dict[str, Any] = {}
-    now = _now_ms()
     for record in missing:
-        if record.certificate_id not in definitions:
-            definitions[record.certificate_id] = object_repository.get_game_object(
-                conn, partner_id=partner_id, object_id=record.certificate_id
-            )
-        list_id, index = repository.allocate_index(conn, partner_id, list_size=LIST_SIZE, now=now)
-        public_id = secrets.token_urlsafe(16)
-        profile = profiles.get(record.user_id)
-        facts = _facts(
-            config,
-            partner_id,
-            issuer_name,
-            record,
-            definitions[record.certificate_id],
-            profile,
-            public_id,
-            badge.StatusEntry(config.status_url(partner_id, list_id), index),
-        )
-        document = proof.sign(badge.credential(facts), signer, _options(config, partner_id, now))
-        repository.add_credential(
-            conn,
-            CredentialRecord(
-                public_id=public_id,
-                partner_id=partner_id,
-                user_certificate_id=record.id,
-                list_id=list_id,
-                status_index=index,
-                document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-                revoked=False,
-                revocation_reason=None,
-                revoked_at=None,
-                created_at=now,
-            ),
-        )
+        _issue(conn, issuer, record)
     return repository.credentials_of(conn, partner_id, [record.id for record in certified])
+
+
+@dataclass
+class _Issuer:
+    """What issuing a batch of one partner's credentials shares."""
+
+    config: CredentialConfig
+    partner_id: int
+    name: str
+    signer: Ed25519PrivateKey
+    profiles: dict[str, Any]
+    now: int
+    definitions: dict[str, Any] = field(default_factory=dict)
+
+
+def _issue(conn: Connection, issuer: _Issuer, record: CertificateRecord) -> None:
+    config, partner_id = issuer.config, issuer.partner_id
+    if record.certificate_id not in issuer.definitions:
+        issuer.definitions[record.certificate_id] = object_repository.get_game_object(
+            conn, partner_id=partner_id, object_id=record.certificate_id
+        )
+    list_id, index = repository.allocate_index(conn, partner_id, list_size=LIST_SIZE, now=issuer.now)
+    public_id = secrets.token_urlsafe(16)
+    facts = _facts(
+        issuer,
+        record,
+        issuer.definitions[record.certificate_id],
+        issuer.profiles.get(record.user_id),
+        public_id,
+        badge.StatusEntry(config.status_url(partner_id, list_id), index),
+    )
+    document = proof.sign(badge.credential(facts), issuer.signer, _options(config, partner_id, issuer.now))
+    repository.add_credential(
+        conn,
+        CredentialRecord(
+            public_id=public_id,
+            partner_id=partner_id,
+            user_certificate_id=record.id,
+            list_id=list_id,
+            status_index=index,
+            document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+            revoked=False,
+            revocation_reason=None,
+            revoked_at=None,
+            created_at=issuer.now,
+        ),
+    )
 
 
 def ensure_one(
@@ -190,9 +208,7 @@ def _options(config: CredentialConfig, partner_id: int, now_ms: int) -> proof.Pr
 
 
 def _facts(
-    config: CredentialConfig,
-    partner_id: int,
-    issuer_name: str,
+    issuer: _Issuer,
     record: CertificateRecord,
     definition: Any,
     profile: Any,
@@ -206,9 +222,9 @@ def _facts(
     )
     name = definition.name if definition is not None else "Certificate"
     return badge.CertificateFacts(
-        credential_url=config.credential_url(public_id),
-        issuer_url=config.issuer_url(partner_id),
-        issuer_name=issuer_name,
+        credential_url=issuer.config.credential_url(public_id),
+        issuer_url=issuer.config.issuer_url(issuer.partner_id),
+        issuer_name=issuer.name,
         certificate_key=record.certificate_id,
         certificate_name=name,
         certificate_description=str(data.get("description") or ""),
