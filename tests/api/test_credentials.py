@@ -312,3 +312,32 @@ def test_cli_fetches_credential_key_and_status_list_over_http(api: Api) -> None:
         server.shutdown()
     assert result.exit_code == 2, result.output
     assert json.loads(result.output)["state"] == "revoked"
+
+
+def test_a_changed_secret_answers_409_and_lists_without_links(engine: Engine, partner: Partner) -> None:
+    def client(secret: str) -> TestClient:
+        settings = Settings(
+            database_url="sqlite://",
+            create_demo_partner=False,
+            validate_certificate_backgrounds=False,
+            credential_secret=secret,
+            public_rate_limit_per_second=0,
+        )
+        return TestClient(create_app(settings, engine), raise_server_exceptions=False)
+
+    with client("first secret") as first:
+        certificate, report = certified(Api(first, partner.ks), user="kim")
+        assert report["credentialUrl"]
+    with client("second secret") as second:
+        api = Api(second, partner.ks)
+        api.ok("userProfile/create", {"userId": "lee", "fullName": "Lee"})
+        event = {"eventType": "viewPeriod", "userId": "lee", "entryId": "m1", "playTime": 400}
+        api.ok("event/send", {"events": [event]})
+        rows = api.ok("userCertificateReport/list", {"gameObjectId": certificate})["objects"]
+        assert {row["userId"]: bool(row["credentialUrl"]) for row in rows} == {"kim": True, "lee": False}
+        lee = next(row for row in rows if row["userId"] == "lee")
+        status, error = api.call("userCertificateReport/revoke", {"id": lee["id"]})
+        assert status == 409 and error["code"] == "CREDENTIAL_KEY_UNAVAILABLE"
+        public_id = report["credentialUrl"].rsplit("/", 1)[1]
+        assert second.get(f"/credentials/{public_id}").status_code == 200
+        assert second.get(f"/verify/{public_id}").status_code == 409

@@ -71,7 +71,7 @@ def _limited(request: Request) -> CredentialConfig:
 
 
 Public = Annotated[CredentialConfig, Depends(_limited)]
-_ERRORS: dict[int | str, dict[str, Any]] = {status: ErrorStatuses[status] for status in (404, 429)}
+_ERRORS: dict[int | str, dict[str, Any]] = {status: ErrorStatuses[status] for status in (404, 409, 429)}
 router = APIRouter(tags=["verifiable certificates"], responses=_ERRORS)
 
 

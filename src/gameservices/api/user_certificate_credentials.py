@@ -1,6 +1,7 @@
 """``userCertificateReport`` actions of verifiable certificates: ``revoke``, ``unrevoke``, and the links the
 ``list`` objects gain (``credentialUrl``, ``verifyUrl``)."""
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -11,11 +12,13 @@ from gameservices.api.deps import Api, WriteApi
 from gameservices.api.responses import ErrorStatuses
 from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.credentials import CredentialRevoke
+from gameservices.errors import Conflict
 from gameservices.services import credentials as service
 from gameservices.services.achievements import CERTIFIED
 from gameservices.services.certificate_document import CertificateDocument
 from gameservices.storage.database import Connection, write_transaction
 
+_log = logging.getLogger(__name__)
 router = APIRouter(prefix="/userCertificateReport", tags=["userCertificateReport"], responses=ErrorStatuses)
 
 
@@ -55,8 +58,11 @@ def add_links(conn: Connection, api: Api, objects: list[dict[str, Any]]) -> None
     issued = service.existing(conn, api.partner_id, certified) if config is not None else {}
     missing = [record_id for record_id in certified if record_id not in issued]
     if config is not None and missing:
-        with write_transaction(api.engine) as write:
-            issued.update(service.issue_for(write, config, api.partner_id, missing))
+        try:
+            with write_transaction(api.engine) as write:
+                issued.update(service.issue_for(write, config, api.partner_id, missing))
+        except Conflict as error:  # a key the secret cannot open: list without links rather than fail
+            _log.warning("credentials not issued for partner %s: %s", api.partner_id, error.message)
     for item in objects:
         item.update(service.links(config, issued.get(item["id"])))
 

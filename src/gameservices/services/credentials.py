@@ -193,10 +193,16 @@ def signing_key(conn: Connection, config: CredentialConfig, partner_id: int) -> 
 
 
 def private_key(config: CredentialConfig, partner_id: int, key: IssuerKey) -> Ed25519PrivateKey:
-    """The usable private half of a partner's stored key."""
-    return keys.private_key(
-        keys.StoredKey(key.public_key, key.sealed_private_key), config.secret, _owner(partner_id)
-    )
+    """The usable private half of a partner's stored key (409 when the configured secret cannot open it)."""
+    try:
+        return keys.private_key(
+            keys.StoredKey(key.public_key, key.sealed_private_key), config.secret, _owner(partner_id)
+        )
+    except keys.KeyUnavailable as error:
+        raise Conflict(
+            "The credential signing key cannot be opened with the configured GAMESERVICES_CREDENTIAL_SECRET",
+            code="CREDENTIAL_KEY_UNAVAILABLE",
+        ) from error
 
 
 def _signer(conn: Connection, config: CredentialConfig, partner_id: int) -> Ed25519PrivateKey:
