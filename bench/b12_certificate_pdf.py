@@ -3,7 +3,8 @@
 Builds a seeded 1397x1080 photo-like JPEG (the guide's background size), turns it into a `Background` once
 (as the cache does for every certificate), then renders `--pdfs` certificates from the guide's template
 (section 15.5: userFullName, entryName, credits, certificationDate), each with another user's name, Latin,
-Greek, Cyrillic and Hebrew mixed. Reports PDFs/s, p50/p99 ms per PDF and the PDF size.
+Greek, Cyrillic and Hebrew mixed, then again with the verification QR code and short verify URL of
+verifiable certificates (`qr_` figures). Reports PDFs/s, p50/p99 ms per PDF and the PDF size.
 
 Anchor, measured first in the same process with reportlab's default settings: a bare reportlab canvas of
 the same page size drawing the same JPEG from a file and four strings in Helvetica, then saving. Its
@@ -32,9 +33,10 @@ from reportlab.pdfgen.canvas import Canvas
 
 from gameservices.rendering.background import Background, to_background
 from gameservices.rendering.pdf import CertificateValues, placements, render_certificate
+from gameservices.rendering.qr import QrPlacement
 
 WIDTH, HEIGHT = 1397, 1080
-TARGETS = {"pdfs_per_s": ">= 100", "anchor_ms_per_pdf_p50": "~10 ms (DESIGN.md)"}
+TARGETS = {"pdfs_per_s": ">= 100", "qr_pdfs_per_s": ">= 100", "anchor_ms_per_pdf_p50": "~10 ms (DESIGN.md)"}
 ELEMENTS: list[dict[str, Any]] = [
     {"url": "data:,"},
     {"textElementType": "userFullName", "fontSize": 30, "y": 440},
@@ -96,8 +98,9 @@ def anchor_render(jpeg_path: str) -> Callable[[int], bytes]:
     return render
 
 
-def certificate_render(background: Background, seed: int) -> Callable[[int], bytes]:
-    """The service's rendering: placements from the guide template, then render_certificate."""
+def certificate_render(background: Background, seed: int, *, qr: bool = False) -> Callable[[int], bytes]:
+    """The service's rendering: placements from the guide template, then render_certificate (with the
+    verification QR code of a 22-character credential id in the default corner when `qr`)."""
     rng = random.Random(seed)
 
     def render(number: int) -> bytes:
@@ -107,7 +110,8 @@ def certificate_render(background: Background, seed: int) -> Callable[[int], byt
             credits=rng.choice([1.0, 1.5, 2.0, 11.5]),
             certification_date=date(2025, 5, 1 + number % 28),
         )
-        return render_certificate(background, placements(ELEMENTS, values))
+        code = QrPlacement(f"https://certs.example.org/verify/{number:022d}") if qr else None
+        return render_certificate(background, placements(ELEMENTS, values), qr=code)
 
     return render
 
@@ -154,6 +158,9 @@ def main() -> None:
     background = to_background(jpeg, 25_000_000)
     figures["background_convert_ms"] = (time.perf_counter() - started) * 1e3
     figures.update(figures_of("", *timed(certificate_render(background, options.seed), options.pdfs)))
+    figures.update(
+        figures_of("qr_", *timed(certificate_render(background, options.seed, qr=True), options.pdfs))
+    )
     figures["ratio_to_anchor"] = figures["pdfs_per_s"] / figures["anchor_pdfs_per_s"]
     figures["ratio_to_raw_anchor"] = figures["pdfs_per_s"] / figures["anchor_raw_pdfs_per_s"]
     report(figures)

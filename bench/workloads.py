@@ -276,7 +276,41 @@ def b12_certificate_pdf(quick: bool) -> list[Figure]:
             f"{ours / anchor:.2f}x",
             ">= 100/s",
             _met(ours >= 100),
-        )
+        ),
+        Figure(
+            "B12 certificate PDF with verification QR code",
+            _rate(f["qr_pdfs_per_s"], " PDFs/s"),
+            f"bare reportlab canvas {_rate(anchor, ' PDFs/s')}",
+            f"{f['qr_pdfs_per_s'] / anchor:.2f}x",
+            ">= 100/s",
+            _met(f["qr_pdfs_per_s"] >= 100),
+        ),
+    ]
+
+
+def b23_credentials(quick: bool) -> list[Figure]:
+    """B23: verifiable certificate credentials, sign and verify (bench/b23_credentials.py)."""
+    f = _optional("b23_credentials.py", ["--credentials", "60" if quick else "500"])
+    if f is None:
+        return _missing("B23 credential sign / verify")
+    sign, verify = f["sign_ms_p50"], f["verify_ms_p50"]
+    return [
+        Figure(
+            "B23 credential sign (eddsa-rdfc-2022)",
+            f"p50 {sign:.1f} ms, p99 {f['sign_ms_p99']:.1f} ms (CPU p50 {f['sign_cpu_ms_p50']:.1f} ms)",
+            f"bare Ed25519 sign {f['anchor_ed25519_sign_ms_p50'] * 1000:.0f} µs",
+            f"{sign / f['anchor_ed25519_sign_ms_p50']:.0f}x",
+            "<= 10 ms",
+            _met(sign <= 10),
+        ),
+        Figure(
+            "B23 credential verify (proof + signed status list)",
+            f"p50 {verify:.1f} ms, p99 {f['verify_ms_p99']:.1f} ms (CPU p50 {f['verify_cpu_ms_p50']:.1f} ms)",
+            f"bare Ed25519 verify {f['anchor_ed25519_verify_ms_p50'] * 1000:.0f} µs",
+            f"{verify / f['anchor_ed25519_verify_ms_p50']:.0f}x",
+            "<= 10 ms",
+            _met(verify <= 10),
+        ),
     ]
 
 

@@ -64,6 +64,11 @@ def settings() -> Settings:
         max_body_bytes=1024 * 1024,
         create_demo_partner=False,
         validate_certificate_backgrounds=False,
+        # Verifiable certificates on, their public routes without a rate limit (tests/api/test_credentials.py
+        # checks the limit on an app of its own).
+        credential_secret="test credential secret",
+        public_url="https://certs.example.test",
+        public_rate_limit_per_second=0,
     )
 
 

@@ -48,3 +48,15 @@ def test_framework_imports_stay_in_their_layer(path: Path) -> None:
             assert layer == "api" or serving, f"{path} imports {name}"
         if top == "KalturaClient":
             pytest.fail(f"{path} imports the official client, a test-only dependency")
+
+
+@pytest.mark.parametrize("path", _modules("credentials"), ids=lambda path: path.name)
+def test_credentials_import_only_the_standard_library_pyld_and_cryptography(path: Path) -> None:
+    # Verifiable certificates' signing and verification: pure logic the CLI shares with the verify page.
+    for name in _imports(path):
+        top = name.split(".")[0]
+        assert (
+            top in sys.stdlib_module_names
+            or top in ("pyld", "cryptography")
+            or name.startswith("gameservices.credentials")
+        ), f"{path.name} imports {name}"

@@ -31,3 +31,10 @@ class Settings(BaseSettings):
     # Score the player's beacons only when they carry a USER KS naming the viewer (off: a beacon's `userId`
     # parameter is taken at its word; docs/player-analytics.md).
     beacons_require_ks: bool = False
+    # Verifiable certificates (docs/credentials.md). The base URL of the public routes (credentials, verify
+    # pages, status lists, issuer keys) as seen from outside; empty: http://<host>:<port>.
+    public_url: str = ""
+    # The secret that seals every partner's credential signing key; empty turns verifiable certificates off.
+    credential_secret: str = ""
+    # Requests a client address may send per second to the public credential routes (0 disables the limit).
+    public_rate_limit_per_second: int = 20

@@ -31,7 +31,7 @@ WRITE_ACTIONS = (
         for action in ("create", "update", "delete")
     ]
     + [f"userProfile/{action}" for action in ("create", "upsert", "update", "delete")]
-    + ["userScore/clear", "event/send"]
+    + ["userScore/clear", "event/send", "userCertificateReport/revoke", "userCertificateReport/unrevoke"]
 )
 READ_ACTIONS = [
     f"{controller}/{action}"

@@ -223,6 +223,11 @@ def score_requests() -> st.SearchStrategy[Template]:
         ),
         _v1("userCertificateReport/serveCertificate", st.fixed_dictionaries({"id": any_id})),
         _v1(
+            "userCertificateReport/revoke",
+            st.fixed_dictionaries({"id": any_id}, optional={"reason": words}),
+        ),
+        _v1("userCertificateReport/unrevoke", st.fixed_dictionaries({"id": any_id})),
+        _v1(
             "userLeadScoring/list",
             st.fixed_dictionaries(listed, optional={"userIdEqual": users}),
         ),

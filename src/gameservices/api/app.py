@@ -10,6 +10,7 @@ from gameservices import errors
 from gameservices.api import (
     badge,
     certificate,
+    credentials_public,
     entry,
     event,
     event_csv,
@@ -19,6 +20,7 @@ from gameservices.api import (
     rule,
     scheduled_game_object,
     user_badge,
+    user_certificate_credentials,
     user_certificate_report,
     user_lead_scoring,
     user_profile,
@@ -52,6 +54,7 @@ CONTROLLER_ROUTERS = (
     user_score.router,
     user_badge.router,
     user_certificate_report.router,
+    user_certificate_credentials.router,
     user_lead_scoring.router,
     event.router,
     event_csv.router,
@@ -88,6 +91,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     rate = settings.rate_limit_per_second
     app.state.rate_limits = TokenBuckets(float(rate)) if rate > 0 else None
     app.state.beacons = BeaconWriter(engine, app.state.live)
+    app.state.credentials = credentials_public.config_of(settings)
+    app.state.public_buckets = credentials_public.buckets_of(settings)
     # Routes are matched one after another: the polled and the flooded controllers come first, each included
     # straight into the app (one level of routers to walk, not two).
     for router in sorted(CONTROLLER_ROUTERS, key=lambda router: router not in _HOT_ROUTERS):
@@ -95,6 +100,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(_health_router())
     app.include_router(v3_analytics.router)
     app.include_router(v3.router)
+    app.include_router(credentials_public.router)
     _install_error_handlers(app)
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes

@@ -11,6 +11,7 @@ from gameservices.api.responses import ErrorStatuses, ListResult
 from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.user_score import UserCertificateReportList
 from gameservices.api.targets import target_of
+from gameservices.api.user_certificate_credentials import add_links, with_verify_url
 from gameservices.services import certificate_document as document_service
 from gameservices.services import user_certificate_report as service
 
@@ -23,7 +24,7 @@ def list_(body: UserCertificateReportList, api: ReadApi) -> dict[str, Any]:
     offset, size = page_bounds(body.pager)
     with api.read() as conn:
         record = target_of(conn, api, body)
-        return service.list_page(
+        result = service.list_page(
             conn,
             partner_id=api.partner_id,
             record=record,
@@ -33,6 +34,8 @@ def list_(body: UserCertificateReportList, api: ReadApi) -> dict[str, Any]:
             offset=offset,
             limit=size,
         )
+        add_links(conn, api, result["objects"])
+        return result
 
 
 @router.post(
@@ -45,6 +48,7 @@ def serve_certificate(body: IdRequest, api: ReadApi) -> Response:
     """The user's certificate as a PDF."""
     with api.read() as conn:
         document = document_service.document_of(conn, partner_id=api.partner_id, record_id=body.id)
+        document = with_verify_url(api, document, body.id)
     pdf = document_service.render(document, loader=api.backgrounds)
     disposition = f'inline; filename="{document.file_name}"'
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})

@@ -5,6 +5,7 @@ One module per command group; this one only assembles them into the Typer applic
 
 import typer
 
+from gameservices.cli.credential import credential_app
 from gameservices.cli.db import db_app
 from gameservices.cli.imports import import_events
 from gameservices.cli.ks import ks
@@ -21,6 +22,7 @@ app.command("import-events")(import_events)
 app.add_typer(partner_app, name="partner")
 app.add_typer(user_profile_app, name="user-profile")
 app.command("ks")(ks)
+app.add_typer(credential_app, name="credential")
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from gameservices.rendering.background import Background
+from gameservices.rendering.qr import QrPlacement, draw_qr
 
 FONT_NAME = "DejaVuSans"
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
@@ -61,9 +62,14 @@ class CertificateValues:
 
 
 def render_certificate(
-    background: Background, texts: Sequence[TextPlacement], *, title: str = "Certificate"
+    background: Background,
+    texts: Sequence[TextPlacement],
+    *,
+    title: str = "Certificate",
+    qr: QrPlacement | None = None,
 ) -> bytes:
-    """A one-page PDF: the background over the whole page and each text at its place."""
+    """A one-page PDF: the background over the whole page, each text at its place, and the verification QR
+    code when given."""
     if not background.jpeg.startswith(b"\xff\xd8\xff"):
         raise ValueError("a Background holds JPEG bytes (see background.to_background)")
     _prepare_reportlab()
@@ -78,6 +84,8 @@ def render_certificate(
     page.drawImage(_EmbeddedJpeg(background), 0, 0, background.width, background.height)
     for text in texts:
         _draw_text(page, text, background.width, background.height)
+    if qr is not None:
+        draw_qr(page, qr, background.width, background.height, FONT_NAME)
     page.showPage()
     page.save()
     return output.getvalue()
@@ -88,8 +96,8 @@ def placements(elements: Sequence[Mapping[str, Any]], values: CertificateValues)
     result: list[TextPlacement] = []
     for element in elements:
         kind = element.get("textElementType")
-        if not kind:
-            continue  # the background element
+        if not kind or kind == "verificationQr":
+            continue  # the background element; the QR code is drawn by render_certificate
         text = _element_text(str(kind), element, values)
         if text:
             result.append(
@@ -196,3 +204,16 @@ def _prepare_reportlab() -> None:
     # ASCII85 would make the JPEG and the font a quarter larger; no reader of these PDFs needs 7-bit text.
     rl_config.useA85 = 0
     pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_FILE)))
+
+
+def qr_placement(elements: Sequence[Mapping[str, Any]], url: str) -> QrPlacement:
+    """Where a template puts its verification QR code (its `verificationQr` element, else the default)."""
+    for element in elements:
+        if element.get("textElementType") == "verificationQr":
+            return QrPlacement(
+                url=url,
+                x=_optional_float(element.get("x")),
+                y=_optional_float(element.get("y")),
+                size=_optional_float(element.get("size")),
+            )
+    return QrPlacement(url=url)

@@ -49,6 +49,13 @@ def _check_elements(configuration: dict[str, Any] | None) -> None:
             )
         if element.get("textElementType") == "metadataField" and not element.get("xPath"):
             raise ValidationFailed(f"{where}.xPath", "a metadataField element needs an xPath")
+        if element.get("size") is not None and element.get("textElementType") != "verificationQr":
+            raise ValidationFailed(f"{where}.size", "only a verificationQr element has a size")
+    codes = [element for element in elements if element.get("textElementType") == "verificationQr"]
+    if len(codes) > 1:
+        raise ValidationFailed(
+            "outputFileConfiguration.outputFileElements", "at most one verificationQr element"
+        )
 
 
 CERTIFICATE = GameObjectKind(

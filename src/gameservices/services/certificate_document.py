@@ -6,7 +6,7 @@ from typing import Any
 
 from gameservices.errors import Conflict, ValidationFailed
 from gameservices.rendering.background import BackgroundLoader
-from gameservices.rendering.pdf import CertificateValues, placements, render_certificate
+from gameservices.rendering.pdf import CertificateValues, placements, qr_placement, render_certificate
 from gameservices.services import user_profile as profile_service
 from gameservices.services.achievements import CERTIFIED
 from gameservices.services.user_certificate_report import get as get_report
@@ -25,6 +25,9 @@ class CertificateDocument:
     values: CertificateValues
     title: str
     file_name: str
+    # Verifiable certificates: whether the PDF carries a QR code, and the verify URL it holds once known.
+    verification: bool = True
+    verify_url: str | None = None
 
 
 def document_of(conn: Connection, *, partner_id: int, record_id: str) -> CertificateDocument:
@@ -59,12 +62,16 @@ def document_of(conn: Connection, *, partner_id: int, record_id: str) -> Certifi
         values=values,
         title=certificate.name,
         file_name=f"certificate_{report.id}.pdf",
+        verification=certificate.data.get("verification") is not False,
     )
 
 
 def render(document: CertificateDocument, *, loader: BackgroundLoader) -> bytes:
     """The PDF of a gathered certificate (fetches the background through the loader's cache)."""
     background = loader.load(document.background_url)
+    qr = None
+    if document.verification and document.verify_url:
+        qr = qr_placement(document.elements, document.verify_url)
     return render_certificate(
-        background, placements(document.elements, document.values), title=document.title
+        background, placements(document.elements, document.values), title=document.title, qr=qr
     )

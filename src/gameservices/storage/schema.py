@@ -263,3 +263,43 @@ revoked_sessions = Table(
     Column("revoked_at", BigInteger, nullable=False),
     Index("ix_revoked_sessions_expires", "expires_at"),
 )
+
+# Verifiable certificates (DESIGN 9): each partner's issuer key (the private half sealed with the configured
+# secret), its Bitstring Status Lists, and one signed credential per user certificate, found by an unguessable
+# public id.
+credential_keys = Table(
+    "credential_keys",
+    metadata,
+    Column("partner_id", Integer, primary_key=True, autoincrement=False),
+    Column("public_key", String(64), nullable=False),
+    Column("sealed_private_key", String(256), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+credential_status_lists = Table(
+    "credential_status_lists",
+    metadata,
+    Column("partner_id", Integer, primary_key=True, autoincrement=False),
+    Column("list_id", Integer, primary_key=True, autoincrement=False),
+    # How many of the list's indexes are given out.
+    Column("allocated", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("public_id", String(32), primary_key=True),
+    Column("partner_id", Integer, nullable=False),
+    Column("user_certificate_id", ID, nullable=False),
+    Column("list_id", Integer, nullable=False),
+    Column("status_index", Integer, nullable=False),
+    # The signed credential exactly as served.
+    Column("document", Text, nullable=False),
+    Column("revoked", Boolean, nullable=False),
+    Column("revocation_reason", String(1024), nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ux_credentials_certificate", "partner_id", "user_certificate_id", unique=True),
+    Index("ix_credentials_status", "partner_id", "list_id", "revoked"),
+)

@@ -23,12 +23,17 @@ class OutputFileElement(RequestModel):
 
     url: Annotated[str, StringConstraints(max_length=8 * 1024 * 1024)] | None = None
     textElementType: (
-        Literal["userFullName", "entryName", "credits", "certificationDate", "metadataField"] | None
+        Literal[
+            "userFullName", "entryName", "credits", "certificationDate", "metadataField", "verificationQr"
+        ]
+        | None
     ) = None
     fontSize: float | None = Field(None, gt=0, le=500)
     x: float | None = Field(None, ge=0, le=100_000)
     y: float | None = Field(None, ge=0, le=100_000)
     xPath: Annotated[str, StringConstraints(max_length=MAX_NAME)] | None = None
+    # verificationQr: the side of the QR square (quiet zone included), in pixels.
+    size: float | None = Field(None, ge=16, le=100_000)
 
 
 class OutputFileConfiguration(RequestModel):
@@ -52,6 +57,8 @@ class CertificateCreate(RequestModel):
     creditsMapping: Annotated[str, StringConstraints(max_length=65536)] | None = None
     metadataProfileId: int | Annotated[str, StringConstraints(max_length=64)] | None = None
     participationPolicy: ParticipationPolicy | None = None
+    # Verifiable certificates: false leaves the QR code off the PDF (the credential is still issued).
+    verification: bool | None = None
 
 
 CertificateUpdate = update_model(CertificateCreate, "CertificateUpdate")

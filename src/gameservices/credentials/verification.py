@@ -1,0 +1,73 @@
+"""Verifying a certificate credential: its proof by the issuer's key, then its revocation bit.
+
+The public verify page and ``gameservices credential verify`` both call ``verify_credential``.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from gameservices.credentials import keys, proof
+from gameservices.credentials.badge import Summary, summary
+from gameservices.credentials.jsonld import UnknownContext
+from gameservices.credentials.multibase import MultibaseError
+from gameservices.credentials.status_list import StatusListError, revoked_in
+
+State = Literal["valid", "revoked", "invalid"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome: ``valid``, ``revoked`` (genuine but withdrawn) or ``invalid``, with what was checked."""
+
+    state: State
+    summary: Summary | None
+    checks: list[str] = field(default_factory=list)
+    status_checked: bool = False
+
+
+def verify_credential(
+    document: Mapping[str, Any], public_key_multibase: str, status_list: Mapping[str, Any] | None = None
+) -> Verdict:
+    """Check the proof of ``document`` with the issuer's key, then its status in ``status_list`` (when given).
+
+    The status list must be signed by the same key; without one, a valid credential says its status was not
+    checked.
+    """
+    checks: list[str] = []
+    problem = _proof_problem(document, public_key_multibase)
+    if problem:
+        return Verdict("invalid", None, [problem])
+    checks.append("proof: eddsa-rdfc-2022 signature by the issuer's key is valid")
+    info = summary(document)
+    entry = document.get("credentialStatus")
+    if not isinstance(entry, dict):
+        checks.append("status: the credential has no revocation status")
+        return Verdict("valid", info, checks, status_checked=True)
+    if status_list is None:
+        checks.append("status: not checked (no status list given)")
+        return Verdict("valid", info, checks)
+    problem = _proof_problem(status_list, public_key_multibase)
+    if problem:
+        return Verdict("invalid", info, [*checks, f"status list: {problem}"])
+    try:
+        revoked = revoked_in(status_list, entry)
+    except StatusListError as error:
+        return Verdict("invalid", info, [*checks, f"status list: {error}"])
+    if revoked:
+        return Verdict("revoked", info, [*checks, "status: revoked by the issuer"], status_checked=True)
+    return Verdict("valid", info, [*checks, "status: not revoked"], status_checked=True)
+
+
+def _proof_problem(document: Mapping[str, Any], public_key_multibase: str) -> str | None:
+    try:
+        found = proof.proof_of(document)
+        issuer = document.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if not isinstance(issuer_id, str) or not found["verificationMethod"].startswith(issuer_id + "#"):
+            return "the proof's verification method is not the issuer's"
+        if not proof.verify(document, keys.public_key(public_key_multibase)):
+            return "the signature does not match the document (changed, or signed by another key)"
+    except (proof.ProofError, MultibaseError, UnknownContext, ValueError) as error:
+        return str(error)
+    return None
