@@ -274,3 +274,28 @@ def test_integers_beyond_64_bits_are_logged_and_replayed_exactly(
         assert rules[-1]["rule"]["data"]["conditions"][0]["value"] == 2**70
         assert verify(conn, partner.id).same
     assert _top(api, board) == [("ann", 10)]
+
+
+def test_a_catch_up_racing_the_writers_own_apply_never_applies_an_entry_twice(
+    api: Api, partner: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The wake-up listener (or a request) may catch the state up while the writer applies its own entry after
+    # the commit: it must find the state either before the entry or after it.
+    import threading
+
+    board, _ = _board(api)
+    _polls(api, ("ann", "p1"))
+    live = api.client.app.state.live  # type: ignore[attr-defined]
+    noted = PartnerState.note_durations
+
+    def note_then_race(self: PartnerState, events: list[Any]) -> None:
+        noted(self, events)
+        racer = threading.Thread(target=live.follow, args=(engine, [partner.id]))
+        racer.start()
+        racer.join(timeout=0.5)  # blocked on the state's lock until the writer is done, when it is held
+
+    monkeypatch.setattr(PartnerState, "note_durations", note_then_race)
+    _polls(api, ("ann", "p2"), ("bob", "p2"))
+    monkeypatch.undo()
+    assert _top(api, board) == [("ann", 20), ("bob", 10)]
+    assert _snapshot(live.partner(partner.id)) == _fresh(engine, partner.id)

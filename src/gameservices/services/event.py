@@ -191,9 +191,12 @@ def _persist(
     def apply() -> None:
         # Idempotent, and the version is absolute: a state reloaded within this transaction (it already
         # holds these changes) ends up the same.
-        state.apply_scored(evaluation.changed, standings)
-        state.note_durations(accepted)
-        state.advance(appended.seq, appended.state_version)
+        # One hold of the state's lock: a catch-up (a request, or the wake-up listener) sees the state either
+        # before this entry or after it, never with its effects but without its seq (it would apply it twice).
+        with state.read_lock:
+            state.apply_scored(evaluation.changed, standings)
+            state.note_durations(accepted)
+            state.advance(appended.seq, appended.state_version)
 
     if state.private:
         apply()  # nobody else reads a private state: the next batch of this transaction builds on it directly

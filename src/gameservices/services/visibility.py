@@ -93,7 +93,8 @@ def _save(conn: Connection, state: PartnerState, partner_id: int, changed: list[
                 board = state.board(row.game_object_id)
                 standing = board.standing(row.user_id) or UserStanding(row.score, row.reached_at, row.hidden)
                 board.put(row.user_id, replace(standing, hidden=row.hidden))
-        state.advance(appended.seq, appended.state_version)
+            # In the same hold of the lock: see services/event.py.
+            state.advance(appended.seq, appended.state_version)
 
     after_commit(conn, apply)
 
