@@ -198,3 +198,57 @@ def test_policy_values_the_engine_would_refuse_are_refused_on_create(api: Api) -
     assert status == 400 and error["args"]["PARAM_NAME"] == "participationPolicy.policies[0].values"
     assert api.ok("leaderboard/list")["totalCount"] == 0
     assert api.ok("event/send", {"events": [{"eventType": "x", "userId": "u"}]})["accepted"] == 1
+
+
+def _rule_with_operator(leaderboard_id: str, operator: Any) -> dict[str, Any]:
+    body = guide.rule_6_7(leaderboard_id)
+    body["conditions"] = [{"fact": "eventType", "operator": operator, "value": "viewPeriod"}]
+    return body
+
+
+def _badge_with_operator(operator: Any) -> dict[str, Any]:
+    body = guide.badge_7_1()
+    body["rules"][0]["conditions"] = [{"fact": "eventType", "operator": operator, "value": "viewPeriod"}]
+    return body
+
+
+NON_TEXT_ENUMS = [["equal"], {"equal": 1}, [], {}, 1, True, 1.5]
+
+
+@pytest.mark.parametrize("operator", NON_TEXT_ENUMS)
+def test_a_condition_operator_that_is_not_text_is_400(api: Api, operator: Any) -> None:
+    leaderboard = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    status, error = api.call("rule/create", _rule_with_operator(leaderboard["id"], operator))
+    assert status == 400 and error["args"]["PARAM_NAME"] == "conditions[0].operator", error
+    rule = api.ok("rule/create", guide.rule_6_7(leaderboard["id"]))
+    changed = {"id": rule["id"], "conditions": _rule_with_operator("", operator)["conditions"]}
+    status, error = api.call("rule/update", changed)
+    assert status == 400 and error["args"]["PARAM_NAME"] == "conditions[0].operator", error
+    status, error = api.call("badge/create", _badge_with_operator(operator))
+    assert status == 400 and error["args"]["PARAM_NAME"] == "rules[0].conditions[0].operator", error
+    badge = api.ok("badge/create", guide.badge_7_1())
+    rules = _badge_with_operator(operator)["rules"]
+    status, error = api.call("badge/update", {"id": badge["id"], "rules": rules})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "rules[0].conditions[0].operator", error
+    assert api.ok("rule/get", {"id": rule["id"]})["conditions"] == guide.rule_6_7("")["conditions"]
+    assert api.ok("badge/get", {"id": badge["id"]})["rules"][0]["conditions"][0]["operator"] == "equal"
+    assert api.ok("badge/list")["totalCount"] == 1
+
+
+@pytest.mark.parametrize("field", ["status", "name"])
+def test_null_for_a_field_every_object_has_is_400(api: Api, field: str) -> None:
+    leaderboard = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    rule = api.ok("rule/create", guide.rule_6_7(leaderboard["id"]))
+    badge = api.ok("badge/create", guide.badge_7_1())
+    for action, target in (
+        ("rule/update", rule),
+        ("badge/update", badge),
+        ("leaderboard/update", leaderboard),
+    ):
+        status, error = api.call(action, {"id": target["id"], field: None})
+        assert status == 400 and error["args"]["PARAM_NAME"] == field, (action, error)
+    inline = [{"id": badge["rules"][0]["id"], field: None}]
+    status, error = api.call("badge/update", {"id": badge["id"], "rules": inline})
+    assert status == 400 and error["args"]["PARAM_NAME"] == f"rules[0].{field}", error
+    assert api.ok("rule/get", {"id": rule["id"]})[field] == rule[field]
+    assert api.ok("badge/get", {"id": badge["id"]})["rules"][0][field] == badge["rules"][0][field]
