@@ -42,6 +42,10 @@ _SAFE_INT = 2**53
 _new_tuple = tuple.__new__
 
 
+def _beyond_the_limit(field: str | None, rule_id: str) -> str:
+    return f"{field} must lie within ±2^53 (the score limit) for rule {rule_id}"
+
+
 def is_truthy(value: FieldValue) -> bool:
     """countBoolean's test: true, a non-zero number, or the text "true" or "1" (any case)."""
     if value is True:
@@ -178,11 +182,13 @@ class RuleStep:
     def measure(self, fields: Fields) -> float:
         """The number a sum, external or override rule reads from the event; refuses a non-number."""
         value = fields.get(self.metric)
-        # Plain floats and ints (not bools, whose class is bool) skip the general parser.
-        if value.__class__ is float or (value.__class__ is int and -_SAFE_INT < value < _SAFE_INT):
+        # Plain floats and ints in range (not bools, whose class is bool) skip the general parser.
+        if (value.__class__ is float or value.__class__ is int) and -_SAFE_INT < value < _SAFE_INT:
             number: float | None = float(value)
         else:
             number = parse_number(value)
+            if number is not None and not -_SAFE_INT < number < _SAFE_INT:
+                raise EventRejected(VALIDATION_ERROR, _beyond_the_limit(self.metric, self.rule_id))
         if number is None or (number < 0 and self.kind == SUM):
             what = "a non-negative number" if self.kind == SUM else "a number"
             raise EventRejected(VALIDATION_ERROR, f"{self.metric} must be {what} for rule {self.rule_id}")
@@ -208,6 +214,8 @@ class RuleStep:
             raise EventRejected(
                 VALIDATION_ERROR, f"{self.points_field} must be a non-negative number for rule {self.rule_id}"
             )
+        if number >= _SAFE_INT:
+            raise EventRejected(VALIDATION_ERROR, _beyond_the_limit(self.points_field, self.rule_id))
         return number
 
     def cap(self, fields: Fields) -> float | None:
@@ -222,6 +230,8 @@ class RuleStep:
             raise EventRejected(
                 VALIDATION_ERROR, f"{self.cap_field} must be a non-negative number for rule {self.rule_id}"
             )
+        if number >= _SAFE_INT:
+            raise EventRejected(VALIDATION_ERROR, _beyond_the_limit(self.cap_field, self.rule_id))
         if kind is CapKind.FIELD_IN_MINUTES:
             return math.floor(number / 60) * self.points(fields)
         return number
@@ -306,7 +316,7 @@ class RuleStep:
             unique: str | None = None
             if kind == SUM:
                 value = fields.get(metric)
-                if value.__class__ is float and value >= 0:
+                if value.__class__ is float and 0 <= value < safe_int:
                     amount: float = value
                 elif value.__class__ is int and 0 <= value < safe_int:
                     amount = float(value)

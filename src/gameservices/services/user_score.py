@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from gameservices.domain.segments import segment_of
+from gameservices.domain.values import shown_number
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.ranking import RankedEntry
 from gameservices.services import user_profile as profile_service
@@ -25,8 +26,8 @@ MAX_CACHED_PAGES = 1_000
 
 
 def number(value: float) -> float | int:
-    """Scores as the API shows them: whole numbers without a fraction."""
-    return int(value) if float(value).is_integer() else value
+    """Scores as the API shows them: whole numbers without a fraction (within the score limit)."""
+    return shown_number(value)
 
 
 def game_object(
