@@ -238,3 +238,17 @@ def test_api_v3_answers_unstorable_text_as_an_invalid_character(
     else:
         assert b"<code>INVALID_PARAMETER_CHAR</code>" in response.content
         assert response.content.decode()
+
+
+@pytest.mark.parametrize("cell", [b"\xed\xa0\x80", b"a\x00b"])
+def test_a_csv_file_with_unstorable_text_is_refused_whole(api: Api, cell: bytes) -> None:
+    board = _scoring_leaderboard(api)
+    content = b"userId,eventType\nann,poll\n" + cell + b",poll\n"
+    response = api.client.post(
+        "/api/v1/event/sendExternalEventsFromCSV",
+        data={"eventAction": "delta"},
+        files={"csvFile": ("scores.csv", content, "text/csv")},
+        headers={"Authorization": f"Bearer {api.ks}"},
+    )
+    assert response.status_code == 400 and response.json()["code"] == "INVALID_CSV", response.text
+    assert api.ok("userScore/list", {"gameObjectId": board})["totalCount"] == 0
