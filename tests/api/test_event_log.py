@@ -251,14 +251,22 @@ def test_integers_beyond_64_bits_are_logged_and_replayed_exactly(
     from gameservices.storage import event_log as log_repository
 
     board, rule = _board(api)
-    api.ok(
-        "rule/update", {"id": rule, "conditions": [{"fact": "big", "operator": "lessThan", "value": 2**70}]}
-    )
+    conditions = [
+        {"fact": "eventType", "operator": "equal", "value": "pollAnswered"},
+        {"fact": "pollId", "operator": "notEqual", "value": 2**70},
+    ]
+    api.ok("rule/update", {"id": rule, "conditions": conditions})
     api.ok(
         "event/send",
         {
             "events": [
-                {"eventType": "pollAnswered", "userId": "ann", "pollId": "p", "big": 2**69 + 1, **IN_WINDOW}
+                {
+                    "eventType": "pollAnswered",
+                    "userId": "ann",
+                    "pollId": "p",
+                    "eventId": 2**69 + 1,
+                    **IN_WINDOW,
+                }
             ]
         },
     )
@@ -267,11 +275,11 @@ def test_integers_beyond_64_bits_are_logged_and_replayed_exactly(
         events = [
             e for entry in logged if entry.kind == entries.EVENTS for e in entries.decode_events(entry.body)
         ]
-        assert events[-1].fields["big"] == 2**69 + 1 and isinstance(events[-1].fields["big"], int)
+        assert events[-1].fields["eventId"] == 2**69 + 1 and isinstance(events[-1].fields["eventId"], int)
         rules = [
             log_repository.decode_body(entry.body) for entry in logged if entry.kind == entries.RULE_CHANGE
         ]
-        assert rules[-1]["rule"]["data"]["conditions"][0]["value"] == 2**70
+        assert rules[-1]["rule"]["data"]["conditions"][1]["value"] == 2**70, rules[-1]
         assert verify(conn, partner.id).same
     assert _top(api, board) == [("ann", 10)]
 

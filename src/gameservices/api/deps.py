@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from gameservices.api.limits import NUL_PATH, nul_error
+from gameservices.api.limits import UNSTORABLE_TEXT
 from gameservices.rendering.background import BackgroundLoader
 from gameservices.services.live import LiveState
 from gameservices.services.session import Caller, require
@@ -88,9 +88,9 @@ def authenticate_request(request: Request, *, on_loop: bool = False) -> tuple[Ca
 def _api(request: Request, permission: str, *, on_loop: bool = False) -> Api:
     caller, versions = authenticate_request(request, on_loop=on_loop)
     require(caller, permission, service=service_name(request))
-    nul_path = request.scope.get("state", {}).get(NUL_PATH)
-    if nul_path is not None:
-        raise nul_error(nul_path)
+    unstorable = request.scope.get("state", {}).get(UNSTORABLE_TEXT)
+    if unstorable is not None:
+        raise unstorable
     state = request.app.state
     return Api(state.engine, caller, state.settings, state.live, state.backgrounds, versions)
 

@@ -45,6 +45,10 @@ _SAFE_INT = 2**53
 _new_tuple = tuple.__new__
 
 
+def _beyond_the_limit(field: str | None, rule_id: str) -> str:
+    return f"{field} must lie within ±2^53 (the score limit) for rule {rule_id}"
+
+
 def is_truthy(value: FieldValue) -> bool:
     """countBoolean's test: true, a non-zero number, or the text "true" or "1" (any case)."""
     if value is True:
@@ -181,11 +185,13 @@ class RuleStep:
     def measure(self, fields: Fields) -> float:
         """The number a sum, external or override rule reads from the event; skips a non-number."""
         value = fields.get(self.metric)
-        # Plain floats and ints (not bools, whose class is bool) skip the general parser.
-        if value.__class__ is float or (value.__class__ is int and -_SAFE_INT < value < _SAFE_INT):
+        # Plain floats and ints in range (not bools, whose class is bool) skip the general parser.
+        if (value.__class__ is float or value.__class__ is int) and -_SAFE_INT < value < _SAFE_INT:
             number: float | None = float(value)
         else:
             number = parse_number(value)
+            if number is not None and not -_SAFE_INT < number < _SAFE_INT:
+                raise EventSkipped(self.rule_id, _beyond_the_limit(self.metric, self.rule_id))
         if number is None or (number < 0 and self.kind == SUM):
             what = "a non-negative number" if self.kind == SUM else "a number"
             raise EventSkipped(self.rule_id, f"{self.metric} must be {what}")
@@ -209,6 +215,8 @@ class RuleStep:
         number = parse_number(fields.get(self.points_field))  # type: ignore[arg-type]
         if number is None or number < 0:
             raise EventSkipped(self.rule_id, f"{self.points_field} must be a non-negative number")
+        if number >= _SAFE_INT:
+            raise EventSkipped(self.rule_id, _beyond_the_limit(self.points_field, self.rule_id))
         return number
 
     def cap(self, fields: Fields, state: BatchState) -> float | None:
@@ -231,6 +239,8 @@ class RuleStep:
         number = parse_number(value)
         if number is None or number < 0:
             raise EventSkipped(self.rule_id, f"{self.cap_field} must be a non-negative number")
+        if number >= _SAFE_INT:
+            raise EventSkipped(self.rule_id, _beyond_the_limit(self.cap_field, self.rule_id))
         if kind is CapKind.FIELD_IN_MINUTES:
             return math.floor(number / 60) * self.points(fields)
         return number
@@ -315,7 +325,7 @@ class RuleStep:
             unique: str | None = None
             if kind == SUM:
                 value = fields.get(metric)
-                if value.__class__ is float and value >= 0:
+                if value.__class__ is float and 0 <= value < safe_int:
                     amount: float = value
                 elif value.__class__ is int and 0 <= value < safe_int:
                     amount = float(value)

@@ -99,9 +99,9 @@ def _parse_leaf(raw: dict[str, object], path: str) -> Leaf:
     operator = raw.get("operator")
     if operator is None:
         raise DomainValidationError(f"{path}.operator", "is required", code=MISSING_MANDATORY_PARAMETER)
-    if operator not in OPERATORS:
+    # Checked as text first: a list or an object cannot be looked up in the operator table.
+    if not isinstance(operator, str) or operator not in OPERATORS:
         raise DomainValidationError(f"{path}.operator", f"must be one of {', '.join(sorted(OPERATORS))}")
-    assert isinstance(operator, str)
     return Leaf(fact, operator, _parse_value(raw, operator, f"{path}.value"))
 
 

@@ -239,11 +239,7 @@ def evaluate(
                     fields = event.fields
                     for metric, non_negative in checks:
                         value = fields.get(metric)
-                        if value.__class__ is float:
-                            if non_negative and not value >= 0:
-                                logged = True
-                                break
-                        elif value.__class__ is not int or not (
+                        if (value.__class__ is not float and value.__class__ is not int) or not (
                             (0 if non_negative else -safe_int) <= value < safe_int
                         ):
                             logged = True

@@ -2,7 +2,8 @@
 
 An event is a flat JSON object. `eventType` and a user (`userId` or `kuserId`, one identity) are required;
 `eventId`, `eventTime` (ISO 8601 with offset, or epoch seconds; default: the receipt time) and `categories`
-(list or comma string) are optional; any other field is kept if it is a scalar or a list of scalars.
+(list or comma string) are optional; any other field is kept if it is a scalar or a list of scalars. Text
+that no database stores (a NUL character, a lone surrogate), in a name or a value, refuses the event.
 """
 
 import math
@@ -11,7 +12,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from gameservices.domain.errors import MISSING_MANDATORY_PARAMETER, VALIDATION_ERROR, EventRejected
-from gameservices.domain.values import Scalar, id_string, parse_number, split_items
+from gameservices.domain.text import has_unstorable, readable, unstorable_reason
+from gameservices.domain.values import MAX_SCORE, Scalar, id_string, parse_number, split_items
 
 FieldValue = Scalar | tuple[Scalar, ...] | None
 MAX_EVENT_TYPE_CHARS = 128
@@ -71,8 +73,9 @@ def normalize_events(raws: Iterable[object], *, received_at: float) -> Normalize
     return batch
 
 
-# Values of these exact classes are kept as they are (JSON gives exactly these); anything else is checked in full.
-_PLAIN_CLASSES = frozenset({str, int, bool, type(None)})
+# Values of these exact classes are kept as they are (JSON gives exactly these); anything else (text too) is
+# checked in full.
+_PLAIN_CLASSES = frozenset({bool, type(None)})
 
 
 def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
@@ -87,10 +90,16 @@ def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
     plain = _PLAIN_CLASSES
     # Runs for every field of every event: the common cases are decided inline, the rest by _field_value.
     for name, value in raw.items():
-        if name.__class__ is not str and not isinstance(name, str):
-            raise EventRejected(VALIDATION_ERROR, "event field names must be strings")
-        # A float is finite when value - value is 0.0 (for infinities and NaN it is NaN).
-        if value.__class__ in plain or (value.__class__ is float and value - value == 0.0):
+        # Text no database stores (NUL, lone surrogates) is not printable: printable text, the usual, is kept
+        # after one C call; other text (tabs, line breaks too) is searched by the slower checks.
+        if name.__class__ is not str or not name.isprintable():
+            _check_name(name)
+        # A number lies within the score limit (a float there is finite too): the usual case, decided inline.
+        if (
+            (value.__class__ is str and value.isprintable())
+            or ((value.__class__ is float or value.__class__ is int) and -MAX_SCORE < value < MAX_SCORE)
+            or value.__class__ in plain
+        ):
             fields[name] = value
         else:
             fields[name] = _field_value(name, value)
@@ -103,20 +112,41 @@ def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
 
 
 def _field_value(name: str, value: object) -> FieldValue:
-    if value is None or isinstance(value, str | bool | int):
+    if isinstance(value, str) and has_unstorable(value):
+        raise _unstorable(name, value)
+    if value is None or isinstance(value, str | bool):
         return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
             raise EventRejected(VALIDATION_ERROR, f"{name} must be a finite number")
+        if not -MAX_SCORE < value < MAX_SCORE and name not in _IDENTITY_FIELDS:
+            # A number is a score to the rules that read it; beyond the limit none could be stored exactly.
+            raise EventRejected(VALIDATION_ERROR, f"{name} must lie within ±2^53 (the score limit)")
         return value
     if isinstance(value, list | tuple) and all(
         item.__class__ in _PLAIN_LIST_CLASSES or _is_list_item(item) for item in value
     ):
+        for item in value:
+            if isinstance(item, str) and not item.isprintable() and has_unstorable(item):
+                raise _unstorable(name, item)
         return tuple(value)
     raise EventRejected(VALIDATION_ERROR, f"{name} must be a string, a number, a boolean or a list of them")
 
 
 _PLAIN_LIST_CLASSES = frozenset({str, int, bool})
+# Fields that name something: an integer there is an id, not a score, whatever its size.
+_IDENTITY_FIELDS = frozenset({"eventId", "userId", "kuserId", "entryId"})
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str):
+        raise EventRejected(VALIDATION_ERROR, "event field names must be strings")
+    if has_unstorable(name):
+        raise _unstorable("an event field name", name)
+
+
+def _unstorable(name: str, text: str) -> EventRejected:
+    return EventRejected(VALIDATION_ERROR, f"{readable(name)}: {unstorable_reason(text)}")
 
 
 def _is_list_item(item: object) -> bool:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from gameservices.domain.errors import INVALID_ENUM_VALUE, MISSING_MANDATORY_PARAMETER, DomainValidationError
-from gameservices.domain.values import parse_number
+from gameservices.domain.values import MAX_SCORE, parse_number
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -44,6 +44,8 @@ def parse_amount(raw: object, path: str, *, positive: bool = False) -> float:
         raise DomainValidationError(path, "must be greater than 0")
     if number < 0:
         raise DomainValidationError(path, "must not be negative")
+    if number > MAX_SCORE:
+        raise DomainValidationError(path, f"must be at most {MAX_SCORE} (2^53, the score limit)")
     return number
 
 

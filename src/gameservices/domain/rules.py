@@ -14,7 +14,7 @@ from gameservices.domain.conditions import Group, parse_conditions
 from gameservices.domain.errors import DomainValidationError
 from gameservices.domain.inputs import E, parse_enum, parse_field_name, parse_text, require
 from gameservices.domain.rule_values import MaxPoints, Points, parse_group_by, parse_max_points, parse_points
-from gameservices.domain.values import parse_number
+from gameservices.domain.values import MAX_SCORE, parse_number
 
 MAX_NAME_CHARS = 256
 MAX_SUB_RULES = 10
@@ -156,6 +156,8 @@ def _parse_goal(raw: Mapping[str, object], prefix: str) -> float:
     goal = parse_number(require(raw, "goal", path))
     if goal is None or goal <= 0:
         raise DomainValidationError(path, "must be a number greater than 0")
+    if goal > MAX_SCORE:
+        raise DomainValidationError(path, f"must be at most {MAX_SCORE} (2^53, the score limit)")
     return goal
 
 

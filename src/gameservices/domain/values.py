@@ -19,6 +19,17 @@ NUMBER_START = frozenset("0123456789+-.")
 _MAX_NUMBER_CHARS = 40
 
 
+# Scores, points, goals and caps are doubles: whole numbers are exact up to 2**53. Inputs beyond it are refused
+# (docs/decisions.md, "Score limits"); a total that grows past it by accumulating is kept as the nearest double.
+MAX_SCORE = 2**53
+
+
+def shown_number(value: float) -> float | int:
+    """A number as the API and the reports show it: a whole number within ±MAX_SCORE as an integer (no ".0"),
+    any other as the float it is (every JSON, CSV and XLSX writer takes it; a huge integer would not)."""
+    return int(value) if -MAX_SCORE <= value <= MAX_SCORE and float(value).is_integer() else value
+
+
 def is_scalar(value: object) -> bool:
     """Tell whether value is a JSON scalar other than null."""
     return type(value) in (str, int, float, bool)

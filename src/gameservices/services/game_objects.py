@@ -27,6 +27,8 @@ from gameservices.storage.rules import RuleRecord
 TIME_FIELDS = ("startDate", "endDate")
 # Fields with their own columns, or owned by the server, never kept in ``data``.
 _COLUMN_FIELDS = frozenset({"id", "name", "status", "objectType", "partnerId", "createdAt", "updatedAt"})
+# Every game object has these (columns of their own): null cannot clear them, whatever the kind requires.
+_COLUMNS = frozenset({"name", "status"})
 
 # Checks a type's merged fields; gets the object's id on update (None on create).
 Validator = Callable[[Connection, int, str | None, dict[str, Any]], None]
@@ -114,7 +116,7 @@ def update(
     changes = dict(changes)
     record = get(conn, partner_id=partner_id, kind=kind, object_id=changes["id"])
     for key, value in changes.items():
-        if value is None and key in kind.required:
+        if value is None and (key in kind.required or key in _COLUMNS):
             raise ValidationFailed(key, "a required field cannot be cleared")
     merged = {"name": record.name, "status": record.status, **record.data}
     children = changes.pop(kind.children_field, None) if kind.children_field else None

@@ -7,6 +7,7 @@ in the plugin, so a fractional score is truncated as the Kaltura server casts it
 
 from typing import Any
 
+from gameservices.domain.values import MAX_SCORE
 from gameservices.services import kaltura_v3 as v3_errors
 from gameservices.services import user_score
 from gameservices.services.live import LiveState
@@ -138,5 +139,7 @@ def _properties(user_id: str, score: float, rank: int | None) -> dict[str, Any]:
         "rank": rank,
         "userId": user_id,
         "puserId": user_id,
-        "score": int(score),
+        # Whole, as the plugin's integer; a total past the score limit (2^53) stays the float it is (an integer
+        # that large is not exact, and past 2^64 no JSON writer or client takes it).
+        "score": int(score) if -MAX_SCORE <= score <= MAX_SCORE else score,
     }

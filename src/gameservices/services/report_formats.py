@@ -7,6 +7,8 @@ carries the values unchanged.
 
 import csv
 import io
+import json
+import math
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -202,19 +204,25 @@ def json_bytes(table: Table, *, about: dict[str, Any]) -> Iterator[bytes]:
             # One call for the chunk: the array's items are the objects, joined by commas.
             objects = orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows])[1:-1]
         except orjson.JSONEncodeError:
-            # Text that UTF-8 cannot carry (lone surrogates): replace it, row by row.
-            objects = b",".join(
-                orjson.dumps(
-                    {
-                        name: encodable(cell) if isinstance(cell, str) else cell
-                        for name, cell in zip(columns, row, strict=True)
-                    }
-                )
-                for row in rows
-            )
+            # What orjson refuses (text UTF-8 cannot carry, integers beyond 64 bits): row by row, with the
+            # standard library, which writes any integer.
+            objects = b",".join(_json_object(columns, row) for row in rows)
         yield (b"" if first else b",") + objects
         first = False
     yield b"]}"
+
+
+def _json_object(columns: list[str], row: Sequence[Cell]) -> bytes:
+    cells = {
+        name: encodable(cell) if isinstance(cell, str) else _finite(cell)
+        for name, cell in zip(columns, row, strict=True)
+    }
+    return json.dumps(cells, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _finite(cell: Cell) -> Cell:
+    """A cell JSON can carry: a float that is not finite (never a score) is written as null, as orjson does."""
+    return None if isinstance(cell, float) and not math.isfinite(cell) else cell
 
 
 def xlsx_bytes(table: Table, *, sheet_name: str) -> Iterator[bytes]:

@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from gameservices.domain.engine import collector_paused
+from gameservices.domain.values import MAX_SCORE, shown_number
 from gameservices.services import user_badge
 from gameservices.services.live import LiveState
 from gameservices.services.report_formats import Cell, Chunk, Columns, Rows, Table
@@ -79,7 +80,7 @@ def whole_numbers(values: Iterable[Any]) -> dict[Any, float | int]:
     floats as ints (as `number` does), None (no points) as 0, and every other value as itself (absent)."""
     table: dict[Any, float | int] = {None: 0}
     for value in set(values):
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and -MAX_SCORE <= value <= MAX_SCORE:
             table[value] = int(value)
     return table
 
@@ -133,8 +134,8 @@ class Shown(dict[Any, Cell]):
         shown: Cell
         if value is None:
             shown = 0
-        elif isinstance(value, float) and value.is_integer():
-            shown = int(value)
+        elif isinstance(value, float):
+            shown = shown_number(value)
         else:
             shown = value
         self[value] = shown

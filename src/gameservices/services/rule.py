@@ -21,6 +21,8 @@ MAX_RULES_PER_OBJECT = 100
 _OWNED = frozenset(
     {"id", "objectType", "partnerId", "createdAt", "updatedAt", "gameObjectType", "gameObjectId"}
 )
+# Stored in columns of their own: a rule always has them, so null cannot clear them.
+_COLUMNS = frozenset({"name", "status"})
 
 
 def view(record: RuleRecord) -> dict[str, Any]:
@@ -98,7 +100,7 @@ def update(
         if key in _OWNED:
             continue
         if value is None:
-            if key in required:
+            if key in required or key in _COLUMNS:
                 raise ValidationFailed(key, "a required field cannot be cleared")
             merged.pop(key, None)
         else:

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 from gameservices.domain.rules import progress_as_shown
 from gameservices.domain.segments import segment_of
+from gameservices.domain.values import shown_number
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.projection import entries as log_entries
 from gameservices.ranking import RankedEntry
@@ -28,8 +29,8 @@ MAX_CACHED_PAGES = 1_000
 
 
 def number(value: float) -> float | int:
-    """Scores as the API shows them: whole numbers without a fraction."""
-    return int(value) if float(value).is_integer() else value
+    """Scores as the API shows them: whole numbers without a fraction (within the score limit)."""
+    return shown_number(value)
 
 
 def game_object(

@@ -130,3 +130,36 @@ def test_registered_and_confirmed_stay_as_sent() -> None:
         assert (
             normalize_event({"eventType": event_type, "userId": "u"}, received_at=0).event_type == event_type
         )
+
+
+class _Text(str):
+    """A str subclass: normalisation checks its text as thoroughly as a plain str's."""
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "a\udc00", "x\x00", _Text("\ud800")])
+@pytest.mark.parametrize(
+    "where",
+    ["userId", "kuserId", "eventType", "entryId", "eventId", "score", "categories", "list", "name"],
+)
+def test_text_no_database_stores_refuses_the_event(bad: str, where: str) -> None:
+    raw: dict[str, object] = {"eventType": "poll", "userId": "ann"}
+    if where == "list":
+        raw["keys"] = [1, "ok", bad]
+    elif where == "name":
+        raw[bad] = 1
+    elif where == "categories":
+        raw["categories"] = ["ok", bad]
+    elif where == "kuserId":
+        raw = {"eventType": "poll", "kuserId": bad}
+    else:
+        raw[where] = bad
+    with pytest.raises(EventRejected) as refusal:
+        normalize_event(raw, received_at=RECEIVED)
+    assert refusal.value.code == "VALIDATION_ERROR"
+
+
+def test_storable_unusual_text_is_kept() -> None:
+    raw = {"eventType": "poll", "userId": "Zoë 🎉", "note": "tab\tbreak\n", "keys": ["日本", "\U0001f389"]}
+    event = normalize_event(raw, received_at=RECEIVED)
+    assert event.user_id == "Zoë 🎉" and event.fields["note"] == "tab\tbreak\n"
+    assert event.fields["keys"] == ("日本", "\U0001f389")

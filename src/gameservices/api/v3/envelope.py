@@ -20,8 +20,7 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-import orjson
-
+from gameservices.api.json import render_json
 from gameservices.errors import GameServicesError
 
 FORMAT_JSON = "1"
@@ -45,7 +44,7 @@ def xml_document(result: Any, execution_seconds: float) -> bytes:
 
 def json_document(result: Any) -> bytes:
     """The whole JSON answer for a result."""
-    return orjson.dumps(json_value(result))
+    return render_json(json_value(result))
 
 
 def xml_value(value: Any) -> str:

@@ -7,11 +7,14 @@ PHP reads them and colons (``filter:gameObjectId``, ``1:service``) as the Kaltur
 ``{"1": {...}}`` in JSON) and may refer to an earlier result as ``{1:result:objects:0:userId}``.
 """
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
+
+from gameservices.domain.text import has_unstorable, readable
 
 Params = dict[str, Any]
 
@@ -58,10 +61,38 @@ def merge_json(tree: Params, body: bytes) -> Params:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return tree
+        document = _lenient_json(body)
     if not isinstance(document, dict):
         return tree
     return nest(((str(key), _nulls(value, 1)) for key, value in document.items()), tree)
+
+
+def _lenient_json(body: bytes) -> Any:
+    """The standard library's reading of a body orjson refuses: it takes lone surrogates, which the typed reads
+    then refuse by name (`arguments`, `first_unstorable`), where ignoring the body would hide them."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+def first_unstorable(params: Params) -> str | None:
+    """The name of the first parameter (flattened, ``a:b``) whose name or text holds a NUL character or a lone
+    surrogate, which no database stores and XML cannot carry; None when there is none."""
+    pending: list[tuple[str, Any]] = [("", params)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str) and has_unstorable(value):
+            return path
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}:{key}" if path else str(key)
+                if has_unstorable(str(key)):
+                    return readable(child)
+                pending.append((child, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}:{index}", item) for index, item in enumerate(value))
+    return None
 
 
 def path_pairs(path: str) -> list[tuple[str, str]]:

@@ -17,12 +17,14 @@ from gameservices.api.v3.actions import Call, Context, run
 from gameservices.api.v3.arguments import Arguments
 from gameservices.api.v3.params import (
     Params,
+    first_unstorable,
     merge_json,
     nest,
     path_pairs,
     resolve_references,
     split_multirequest,
 )
+from gameservices.domain.text import readable
 from gameservices.errors import GameServicesError
 from gameservices.services import kaltura_v3 as v3_errors
 
@@ -130,9 +132,12 @@ async def read_params(request: Request) -> Params:
 def respond(params: Params, context: Context, header_ks: str | None, started: float) -> Response:
     """Run what the parameters ask for and render it in the requested format."""
     format_ = _text(params.get("format")) or envelope.FORMAT_XML
+    unstorable = first_unstorable(params)
     if format_ not in (envelope.FORMAT_JSON, envelope.FORMAT_XML):
-        result: Any = v3_errors.unknown_response_format(format_)
+        result: Any = v3_errors.unknown_response_format(readable(format_))
         format_ = envelope.FORMAT_XML
+    elif unstorable is not None:
+        result = v3_errors.invalid_character(unstorable)
     elif _text(params.get("service")).lower() == MULTIREQUEST:
         result = run_multirequest(params, context, header_ks)
     else:

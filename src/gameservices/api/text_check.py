@@ -1,0 +1,70 @@
+"""Text no database can store, found in a JSON body before any handler reads it.
+
+JSON may carry a NUL character (``\\u0000``) and lone UTF-16 surrogates (``"\\ud800"`` without its pair): both
+parse into Python text, but PostgreSQL refuses NUL in text and no UTF-8 encoder takes a lone surrogate, so such
+text would fail wherever it is stored or written back. A body holding one is refused here, naming the field,
+whatever the field is; event/send's events are left to the event checks, which refuse only the event that
+holds it (`domain.events`).
+
+The check costs one scan of the raw bytes; only a body with a suspicious escape or byte sequence is parsed.
+"""
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+from gameservices.domain.text import has_unstorable, readable, unstorable_reason
+from gameservices.errors import ValidationFailed
+
+# What can become unstorable text: the escapes of NUL and of any surrogate (a pair is valid: told apart once
+# parsed), and a surrogate's UTF-8 form (not UTF-8 at all, but the standard library's parser lets it through).
+_SUSPICIOUS = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+
+
+def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None) -> ValidationFailed | None:
+    """The error for the first JSON string (or key) of the body that holds unstorable text, or None.
+
+    ``items_checked_later`` names a top-level list whose items are not looked into (their own checks refuse
+    them one by one). A body that is not JSON gives None: parsing it later reports that.
+    """
+    if _SUSPICIOUS.search(body) is None:
+        return None
+    document = _parsed(body)
+    if isinstance(document, dict) and isinstance(document.get(items_checked_later or ""), list):
+        document = {key: value for key, value in document.items() if key != items_checked_later}
+    found = _first_unstorable(document)
+    if found is None:
+        return None
+    path, text = found
+    return ValidationFailed(readable(path), unstorable_reason(text))
+
+
+def _parsed(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    # orjson refuses lone surrogates; the standard library reads them, as the request parser will.
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _first_unstorable(document: Any) -> tuple[str, str] | None:
+    pending: list[tuple[str, Any]] = [("", document)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str) and has_unstorable(value):
+            return path, value
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                if has_unstorable(key):
+                    return child, key
+                pending.append((child, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}", item) for index, item in enumerate(value))
+    return None
