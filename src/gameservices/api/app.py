@@ -10,6 +10,7 @@ from gameservices import errors
 from gameservices.api import (
     badge,
     certificate,
+    display_link,
     event,
     event_csv,
     lead_scoring,
@@ -29,6 +30,7 @@ from gameservices.api.errors import error_response, from_validation_error, handl
 from gameservices.api.json import JsonResponse
 from gameservices.api.limits import BodyLimits
 from gameservices.api.rate_limit import RateLimit
+from gameservices.console import app as console
 from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.live import LiveState
 from gameservices.settings import Settings
@@ -50,6 +52,7 @@ CONTROLLER_ROUTERS = (
     event.router,
     event_csv.router,
     report.router,
+    display_link.router,
 )
 _HOT_ROUTERS = (user_score.router, event.router)
 _log = logging.getLogger(__name__)
@@ -62,7 +65,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         summary="Kaltura Game Services (SCM) gamification API",
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # The reference page is the console's: Swagger UI served from the package, not from a CDN.
+        docs_url=None,
         redoc_url=None,
         default_response_class=JsonResponse,
     )
@@ -79,6 +83,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(_health_router())
     app.include_router(v3.router)
+    console.install(app, api_prefix=API_PREFIX)
     _install_error_handlers(app)
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
