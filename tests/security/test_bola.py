@@ -29,8 +29,10 @@ SCHEDULES = tuple(f"<schedule:{index}>" for index in range(2))
 RECORDS = tuple(f"<record:{index}>" for index in range(3))
 USERS = tuple(f"<user:{index}>" for index in range(3))
 ENTRIES = tuple(f"<entry:{index}>" for index in range(3))
-EXAMPLES_PER_GROUP = 1430  # seven groups: 10,010 requests
+LINKS = tuple(f"<link:{index}>" for index in range(2))
+EXAMPLES_PER_GROUP = 1430  # eight groups: 11,440 requests
 _SERVER_ID = re.compile(r"\b[0-9a-f]{24}\b")
+_SHARE_URL = re.compile(r"/display/[A-Za-z0-9_-]+")
 _TIME_KEYS = {"createdAt", "updatedAt", "executedAt", "certificationDate", "achievedTimestamp"}
 
 Template = tuple[str, str, dict[str, Any]]  # (api, path, body) with tokens in place of ids
@@ -44,6 +46,7 @@ def real_values(owner: Populated) -> dict[str, str]:
     values.update(zip(RECORDS, owner.certificate_records, strict=True))
     values.update(zip(USERS, owner.users, strict=True))
     values.update(zip(ENTRIES, owner.entries, strict=True))
+    values.update(zip(LINKS, owner.extra["display_links"], strict=True))
     return values
 
 
@@ -69,6 +72,7 @@ def normalise(body: Any, values: dict[str, str]) -> Any:
     for token, value in sorted(values.items(), key=lambda item: -len(item[1])):
         text = text.replace(value, token)
     made_up: dict[str, str] = {}
+    text = _SHARE_URL.sub("/display/<share>", text)
     text = _SERVER_ID.sub(lambda match: made_up.setdefault(match.group(), f"<new:{len(made_up)}>"), text)
     return _neutral(json.loads(text))
 
@@ -90,7 +94,7 @@ def _neutral(value: Any) -> Any:
 
 words = st.text(alphabet="ABCDEFGHIJ0123456789", min_size=1, max_size=8)
 objects = st.sampled_from(OBJECTS)
-any_id = st.sampled_from(OBJECTS + RULES + SCHEDULES + RECORDS)
+any_id = st.sampled_from(OBJECTS + RULES + SCHEDULES + RECORDS + LINKS)
 users = st.sampled_from(USERS)
 entries = st.sampled_from(ENTRIES)
 kinds = st.sampled_from(KINDS)
@@ -246,6 +250,23 @@ def v3_requests() -> st.SearchStrategy[Template]:
     )
 
 
+def display_link_requests() -> st.SearchStrategy[Template]:
+    """Big-screen links of A's objects, and A's links by id."""
+    create = st.fixed_dictionaries(
+        {"gameObjectId": objects},
+        optional={"top": st.integers(1, 100), "title": words, "anonymize": st.booleans()},
+    )
+    return st.one_of(
+        _v1("displayLink/create", create),
+        _v1("displayLink/get", st.fixed_dictionaries({"id": any_id})),
+        _v1("displayLink/delete", st.fixed_dictionaries({"id": any_id})),
+        _v1(
+            "displayLink/list",
+            st.fixed_dictionaries({"pager": pagers}, optional={"gameObjectIdEqual": objects}),
+        ),
+    )
+
+
 GROUPS: dict[str, Callable[[], st.SearchStrategy[Template]]] = {
     "game_objects": game_object_requests,
     "rules": rule_requests,
@@ -254,6 +275,7 @@ GROUPS: dict[str, Callable[[], st.SearchStrategy[Template]]] = {
     "scores": score_requests,
     "events": event_requests,
     "v3": v3_requests,
+    "display_links": display_link_requests,
 }
 
 
