@@ -4,18 +4,24 @@ checking each screen and no Content-Security-Policy violation anywhere."""
 import json
 import os
 import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gameservices.auth.ks import mint_ks
 from tests.browser.conftest import Served, axe_violations
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = os.environ.get(
     "GAMESERVICES_SCREENSHOTS"
 )  # a folder: the test also saves the docs' screenshots
-WAIT_MS = 10_000
+WAIT_MS = 20_000
 
 
 def _rule(leaderboard_id: str) -> dict[str, Any]:
@@ -87,7 +93,7 @@ def _create_rule(page: Any, served: Served, leaderboard_id: str) -> None:
     _accessible(page)
 
 
-def test_console_big_screen_and_widget(served: Served, chromium: Any, tmp_path: Path) -> None:
+def test_console_and_big_screen(served: Served, chromium: Any, tmp_path: Path) -> None:
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     page = context.new_page()
     policy_errors: list[str] = []
@@ -129,6 +135,11 @@ def test_console_big_screen_and_widget(served: Served, chromium: Any, tmp_path: 
     _shot(screen, "big-screen.png")
     _shot(page, "console-leaderboard.png")
 
+    page.fill("#userId", "ann")
+    page.click("button:has-text('Find')")
+    page.wait_for_selector("#around-user tr.me >> text=ann", timeout=WAIT_MS)
+    _accessible(page)
+
     page.click("button:has-text('Revoke')")
     screen.wait_for_selector("text=no longer available", timeout=WAIT_MS)
     assert screen.goto(display_url).status == 404
@@ -159,4 +170,66 @@ def test_console_big_screen_and_widget(served: Served, chromium: Any, tmp_path: 
     _accessible(page)
     _shot(page, "console-dashboard.png")
     assert policy_errors == []
+    context.close()
+
+
+@contextmanager
+def _host_pages(body: str) -> Iterator[list[str]]:
+    """Two sites on 127.0.0.1 (two ports: two origins) serving the same host page."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield [f"http://127.0.0.1:{server.server_address[1]}" for server in servers]
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def test_rank_widget_in_an_allowed_host_page_only(served: Served, chromium: Any) -> None:
+    board = served.api(
+        "leaderboard/create",
+        {
+            "name": "Widget",
+            "status": "enabled",
+            "startDate": "2020-01-01T00:00:00Z",
+            "endDate": "2040-01-01T00:00:00Z",
+            "virtualEventIds": [],
+        },
+    )["id"]
+    served.api("rule/create", _rule(board))
+    for index, user in enumerate(("ann", "ben", "cal")):
+        _watch(served, user, 60 * (index + 1), f"w{index}")
+    ks = mint_ks(partner_id=served.partner_id, secret=served.secret, user_id="ben", type=0, now=time.time())
+    widget = f"{served.base}/widget/rank?partnerId={served.partner_id}&gameObjectId={board}#ks={ks}"
+    host_page = f'<!doctype html><html lang="en"><title>Host</title><iframe title="My rank" src="{widget}"></iframe></html>'
+    context = chromium.new_context()
+    page = context.new_page()
+    with _host_pages(host_page) as (allowed, other):
+        _sign_in(page, served)
+        page.goto(f"{served.base}/console/widget")
+        page.fill("#origins", allowed)
+        page.click("form.card button[type=submit]")
+        _accessible(page)
+        page.goto(f"{allowed}/")
+        frame = page.frame_locator("iframe")
+        assert frame.locator("#my-rank").inner_text(timeout=WAIT_MS) == "2"
+        assert "ben" not in frame.locator("main").inner_text()
+        page.goto(f"{other}/")
+        page.wait_for_timeout(1500)
+        # Refused by frame-ancestors: chromium shows its error page in the frame instead of the widget.
+        (framed,) = [frame for frame in page.frames if frame != page.main_frame]
+        assert framed.url.startswith("chrome-error:")
     context.close()

@@ -3,7 +3,8 @@ once for all the browsers showing it.
 
 The hub wakes once a second (`interval`). For each partner with a watched screen it asks a `ChangeSource` for
 the partner's change marker; only when the marker moved are that partner's screens rendered again (through the
-same service `userScore/list` uses), and only a render that differs from the last one is sent. A screen shown
+same service `userScore/list` uses), and only a render that differs from the last one is sent (a
+screen is rendered once more at the round after a change, in case the first render raced the writer). A screen shown
 by a thousand browsers is rendered once per change, not a thousand times, and at most once a second.
 
 `PollingChangeSource` reads the partner's state and rules versions from the database (one primary-key read per
@@ -54,6 +55,7 @@ class _Watched:
     subscribers: set["asyncio.Queue[str | None]"] = field(default_factory=set)
     html: str | None = None
     marker: object = None
+    settled: bool = False
 
 
 class DisplayHub:
@@ -128,8 +130,11 @@ class DisplayHub:
                     out[screen] = None
                     continue
                 marker = markers.get(screen.partner_id)
-                if watched.html is not None and marker == watched.marker:
+                if watched.html is not None and marker == watched.marker and watched.settled:
                     continue
+                # A render made while a writer was still applying the change may show the state just before it:
+                # a screen is rendered once more at the next round after its marker moved, then left alone.
+                watched.settled = marker == watched.marker
                 watched.marker = marker
                 try:
                     standings = service.standings(conn, live=self._live, link=screen)
