@@ -24,6 +24,10 @@ LEADERBOARD_FORM = {
 }
 PAGES = (
     "/console/",
+    "/console/badges",
+    "/console/certificates",
+    "/console/leadScorings",
+    "/console/displayLinks",
     "/console/leaderboards",
     "/console/rules",
     "/console/users?userId=x",
@@ -200,3 +204,52 @@ def test_report_downloads_a_file(console: ConsoleClient) -> None:
     assert "attachment" in response.headers["content-disposition"]
     bad = console.get(f"/console/reports/download?gameObjectId={object_id}&reportType=nope")
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "controller", "body"),
+    [
+        ("badges", "badge", guide.badge_7_1),
+        ("leadScorings", "leadScoring", guide.lead_scoring_9_3),
+    ],
+)
+def test_game_object_editor_creates_edits_and_toggles_like_the_api(
+    console: ConsoleClient, api: Api, path: str, controller: str, body: Any
+) -> None:
+    invalid = console.post(f"/console/{path}", {"body": json.dumps({**body(), "name": ""})})
+    assert invalid.status_code == 400 and 'id="editor-error"' in invalid.text
+    status, answer = api.call(f"{controller}/create", {**body(), "name": ""})
+    assert status == 400 and answer["message"] in invalid.text.replace("&#34;", '"').replace("&#39;", "'")
+    created = console.post(f"/console/{path}", {"body": json.dumps(body())}, follow_redirects=False)
+    assert created.status_code == 303
+    object_id = str(created.headers["location"]).rsplit("/", 1)[1]
+    edited = console.post(f"/console/{path}/{object_id}", {"body": json.dumps({"name": "Renamed"})})
+    assert edited.status_code == 200 and api.ok(f"{controller}/get", {"id": object_id})["name"] == "Renamed"
+    wanted = (
+        "disabled" if api.ok(f"{controller}/get", {"id": object_id})["status"] != "disabled" else "enabled"
+    )
+    console.post(f"/console/{path}/{object_id}/status", {"status": wanted})
+    assert api.ok(f"{controller}/get", {"id": object_id})["status"] == wanted
+
+
+def test_certificate_editor_checks_the_background_like_the_api(console: ConsoleClient, api: Api) -> None:
+    response = console.post(
+        "/console/certificates", {"body": json.dumps(guide.certificate_8_2())}, follow_redirects=False
+    )
+    status, _ = api.call("certificate/create", guide.certificate_8_2())
+    assert (response.status_code == 303) == (status == 200)
+
+
+def test_display_links_screen_lists_and_revokes(console: ConsoleClient, api: Api) -> None:
+    object_id = _leaderboard(console)
+    made = console.post(f"/console/leaderboards/{object_id}/displayLinks", {"title": "Hall", "top": "5"})
+    assert made.status_code == 200
+    link = api.ok("displayLink/list", {})["objects"][0]
+    assert link["title"] == "Hall" and link["top"] == 5
+    listed = console.get("/console/displayLinks")
+    assert link["url"] in listed.text
+    bad = console.post(f"/console/leaderboards/{object_id}/displayLinks", {"top": "101"})
+    assert bad.status_code == 400 and 'role="alert"' in bad.text
+    console.post(f"/console/displayLinks/{link['id']}/revoke")
+    assert api.ok("displayLink/list", {})["totalCount"] == 0
+    assert console.post(f"/console/displayLinks/{link['id']}/revoke").status_code == 404

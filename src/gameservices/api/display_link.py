@@ -23,16 +23,8 @@ def _base_url(request: Request) -> str:
 @router.post("/create", response_model=None, responses={200: {"model": ObjectResult}})
 def create(body: DisplayLinkCreate, api: WriteApi, request: Request) -> dict[str, Any]:
     """A new public link to a leaderboard's big screen."""
-    fields = service.DisplayLinkInput(
-        game_object_id=body.gameObjectId,
-        top=body.top,
-        title=body.title,
-        anonymize=body.anonymize,
-        sub_leaderboard_id=None if body.subLeaderboardId is None else str(body.subLeaderboardId),
-        expires_at=body.expiresAt,
-    )
     with api.write() as conn:
-        link = service.create(conn, partner_id=api.partner_id, fields=fields, now_ms=now_ms())
+        link = service.create(conn, partner_id=api.partner_id, fields=body.link_input(), now_ms=now_ms())
     return service.view(link, base_url=_base_url(request))
 
 

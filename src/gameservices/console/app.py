@@ -4,7 +4,18 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from gameservices.console import display, event_import, leaderboard, report, rule, signin, user, widget
+from gameservices.console import (
+    display,
+    display_link,
+    event_import,
+    game_object,
+    leaderboard,
+    report,
+    rule,
+    signin,
+    user,
+    widget,
+)
 from gameservices.console.display_hub import DisplayHub
 from gameservices.console.pages import STATIC_DIR, page
 
@@ -19,6 +30,8 @@ def install(app: FastAPI, *, api_prefix: str) -> None:
         display.console_router,
         leaderboard.router,
         rule.router,
+        *game_object.ROUTERS,
+        display_link.router,
         user.router,
         event_import.router,
         report.router,

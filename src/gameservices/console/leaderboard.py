@@ -93,7 +93,7 @@ def _detail(console: Console, object_id: str, **more: Any) -> Response:
         "error": None,
         **more,
     }
-    status = 400 if shown["error"] else 200
+    status = 400 if shown["error"] or shown.get("link_error") else 200
     return page(
         "console/leaderboard_detail.html", context(console, board["name"], **shown), status_code=status
     )
@@ -173,22 +173,11 @@ async def display_link_create(request: Request, object_id: str, console: WriteCo
         assert isinstance(body, DisplayLinkCreate)
         with console.write() as conn:
             display_service.create(
-                conn, partner_id=console.partner_id, fields=_link_input(body), now_ms=now_ms()
+                conn, partner_id=console.partner_id, fields=body.link_input(), now_ms=now_ms()
             )
     except GameServicesError as error:
         return _detail(console, object_id, base_url=str(request.base_url), link_error=problem(error))
     return RedirectResponse(f"/console/leaderboards/{object_id}", status_code=303)
-
-
-def _link_input(body: DisplayLinkCreate) -> display_service.DisplayLinkInput:
-    return display_service.DisplayLinkInput(
-        game_object_id=body.gameObjectId,
-        top=body.top,
-        title=body.title,
-        anonymize=body.anonymize,
-        sub_leaderboard_id=None if body.subLeaderboardId is None else str(body.subLeaderboardId),
-        expires_at=body.expiresAt,
-    )
 
 
 @router.post("/{object_id}/displayLinks/{link_id}/revoke")

@@ -28,10 +28,12 @@ class SignInRequired(Exception):
 
 
 class Console(Api):
-    """What a console view works with: the API's caller and transactions, plus the session's CSRF token."""
+    """What a console view works with: the API's caller and transactions, plus the session and its cookie's token."""
 
-    session: ConsoleSessionRecord
-    token: str
+    def __init__(self, api: Api, session: ConsoleSessionRecord, token: str) -> None:
+        super().__init__(api.engine, api.caller, api.settings, api.live, api.backgrounds, api.versions)
+        self.session = session
+        self.token = token
 
     def require(self, permission: str, service: str) -> None:
         """Refuse the action unless the session's KS carries the permission (as the API would)."""
@@ -54,9 +56,8 @@ def _console(request: Request) -> Console:
         )
     except errors.AuthenticationFailed as error:
         raise SignInRequired from error
-    console = Console(state.engine, caller, state.settings, state.live, state.backgrounds, versions)
-    console.session, console.token = record, token
-    return console
+    api = Api(state.engine, caller, state.settings, state.live, state.backgrounds, versions)
+    return Console(api, record, token)
 
 
 def reader(request: Request) -> Console:

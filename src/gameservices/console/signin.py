@@ -1,5 +1,6 @@
 """Console sign-in, sign-out and the dashboard."""
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -60,19 +61,13 @@ def sign_in(
     response.set_cookie(
         COOKIE,
         signed.token,
-        max_age=max(1, signed.record.expires_at - _now()),
+        max_age=max(1, signed.record.expires_at - int(time.time())),
         path="/console",
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
     )
     return response
-
-
-def _now() -> int:
-    import time
-
-    return int(time.time())
 
 
 @router.post("/signout")
