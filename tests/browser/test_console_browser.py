@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from gameservices.auth.ks import mint_ks
-from tests.browser.conftest import Served, axe_violations
+from tests.browser.conftest import axe_violations
+from tests.console.served import Served
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = os.environ.get(
