@@ -28,6 +28,7 @@ PAGES = (
     "/console/certificates",
     "/console/leadScorings",
     "/console/displayLinks",
+    "/console/schedules",
     "/console/leaderboards",
     "/console/rules",
     "/console/users?userId=x",
@@ -253,3 +254,29 @@ def test_display_links_screen_lists_and_revokes(console: ConsoleClient, api: Api
     console.post(f"/console/displayLinks/{link['id']}/revoke")
     assert api.ok("displayLink/list", {})["totalCount"] == 0
     assert console.post(f"/console/displayLinks/{link['id']}/revoke").status_code == 404
+
+
+def test_schedules_screen_plans_and_cancels(console: ConsoleClient, api: Api) -> None:
+    object_id = _leaderboard(console)
+    form = {"gameObjectType": "leaderboard", "gameObjectId": object_id, "scheduledAction": "disable"}
+    missing = console.post("/console/schedules", form)
+    assert missing.status_code == 400 and "scheduledDate" in missing.text
+    planned = console.post("/console/schedules", {**form, "scheduledDate": "2035-01-01T00:00:00Z"})
+    assert planned.status_code == 200
+    (schedule,) = api.ok("scheduledGameObject/list", {"gameObjectId": object_id})["objects"]
+    assert schedule["status"] == "pending"
+    console.post(f"/console/schedules/{schedule['id']}/cancel")
+    assert api.ok("scheduledGameObject/get", {"id": schedule["id"]})["status"] == "cancelled"
+
+
+def test_clone_and_team_standings_on_the_leaderboard_page(console: ConsoleClient, api: Api) -> None:
+    body = {
+        **guide.leaderboard_4_2(),
+        "subLeaderboards": [{"id": 7, "name": "Countries", "filterPaths": ["c"]}],
+    }
+    object_id = api.ok("leaderboard/create", body)["id"]
+    page = console.get(f"/console/leaderboards/{object_id}")
+    assert "Sub-leaderboard Countries (id 7)" in page.text
+    cloned = console.post(f"/console/leaderboards/{object_id}/clone", follow_redirects=False)
+    clone_id = str(cloned.headers["location"]).rsplit("/", 1)[1]
+    assert clone_id != object_id and api.ok("leaderboard/get", {"id": clone_id})["name"]

@@ -82,12 +82,21 @@ def _detail(console: Console, object_id: str, **more: Any) -> Response:
         top = display_service.standings(
             conn, live=console.live, link=live_screen(console.partner_id, record.id)
         )
+        teams = [
+            {
+                "name": sub.get("name"),
+                "id": sub.get("id"),
+                **_teams(console, conn, record, str(sub.get("id"))),
+            }
+            for sub in record.data.get("subLeaderboards") or ()
+        ]
         _, links = display_service.list_page(
             conn, partner_id=console.partner_id, game_object_id=record.id, offset=0, limit=100
         )
     shown = {
         "leaderboard": board,
         "standings": top,
+        "teams": teams,
         "links": [display_service.view(link, base_url=more.pop("base_url")) for link in links],
         "form": more.pop("form", None) or _form_of(board),
         "error": None,
@@ -103,6 +112,18 @@ def _form_of(board: dict[str, Any]) -> dict[str, str]:
     form = {key: str(board.get(key) or "") for key in FIELDS}
     form["virtualEventIds"] = ", ".join(board.get("virtualEventIds") or [])
     return form
+
+
+def _teams(console: Console, conn: Any, record: Any, sub_id: str) -> dict[str, Any]:
+    return user_score.team_standings(
+        conn,
+        live=console.live,
+        partner_id=console.partner_id,
+        record=record,
+        sub_game_id=sub_id,
+        offset=0,
+        limit=LIVE_TOP,
+    )
 
 
 @router.get("/{object_id}")
@@ -126,6 +147,16 @@ async def leaderboard_update(request: Request, object_id: str, console: WriteCon
     except GameServicesError as error:
         return _detail(console, object_id, base_url=str(request.base_url), form=form, error=problem(error))
     return RedirectResponse(f"/console/leaderboards/{object_id}", status_code=303)
+
+
+@router.post("/{object_id}/clone")
+def leaderboard_clone(object_id: str, console: WriteConsole) -> Response:
+    """Copy the leaderboard with its rules (the API's ``leaderboard/clone``)."""
+    with console.write() as conn:
+        record = game_objects.clone(
+            conn, partner_id=console.partner_id, kind=LEADERBOARD, object_id=object_id
+        )
+    return RedirectResponse(f"/console/leaderboards/{record.id}", status_code=303)
 
 
 @router.post("/{object_id}/status")

@@ -12,6 +12,9 @@ from gameservices.domain.listing import ListQuery
 from gameservices.errors import AuthenticationFailed, GameServicesError
 from gameservices.services import console_session, game_objects, user_score
 from gameservices.services import display_link as display_service
+from gameservices.services.badge import BADGE
+from gameservices.services.certificate import CERTIFICATE
+from gameservices.services.lead_scoring import LEAD_SCORING
 from gameservices.services.leaderboard import LEADERBOARD
 from gameservices.storage.database import write_transaction
 
@@ -95,12 +98,23 @@ def dashboard(console: ReadConsole) -> Response:
             boards.append(
                 {"id": record.id, "name": record.name, "status": record.status, "users": ranked["totalCount"]}
             )
+        counts = {
+            kind.entity: game_objects.list_page(
+                conn, partner_id=console.partner_id, kind=kind, query=ListQuery(page_size=1)
+            )[0]
+            for kind in (BADGE, CERTIFICATE, LEAD_SCORING)
+        }
         links_total, _ = display_service.list_page(
             conn, partner_id=console.partner_id, game_object_id=None, offset=0, limit=0
         )
     return page(
         "console/dashboard.html",
         context(
-            console, "Dashboard", leaderboards=boards, leaderboard_total=total, display_links=links_total
+            console,
+            "Dashboard",
+            leaderboards=boards,
+            leaderboard_total=total,
+            display_links=links_total,
+            counts=counts,
         ),
     )
