@@ -280,3 +280,33 @@ def test_clone_and_team_standings_on_the_leaderboard_page(console: ConsoleClient
     cloned = console.post(f"/console/leaderboards/{object_id}/clone", follow_redirects=False)
     clone_id = str(cloned.headers["location"]).rsplit("/", 1)[1]
     assert clone_id != object_id and api.ok("leaderboard/get", {"id": clone_id})["name"]
+
+
+def test_user_screen_shows_scores_rule_progress_and_lead_scores(console: ConsoleClient, api: Api) -> None:
+    board = {
+        **guide.leaderboard_4_2(),
+        "status": "enabled",
+        "startDate": "2020-01-01T00:00:00Z",
+        "endDate": "2040-01-01T00:00:00Z",
+    }
+    object_id = api.ok("leaderboard/create", board)["id"]
+    api.ok("rule/create", guide.rule_6_7(object_id))
+    lead = api.ok(
+        "leadScoring/create",
+        {**guide.lead_scoring_9_3(), **{k: board[k] for k in ("status", "startDate", "endDate")}},
+    )
+    api.ok("rule/create", {**guide.rule_6_7(lead["id"]), "gameObjectType": "leadScoring"})
+    event = {
+        "eventType": "viewPeriod",
+        "userId": "ann",
+        "entryId": "e",
+        "playTime": 120,
+        "eventId": "u1",
+        "virtualEventId": guide.VIRTUAL_EVENT_ID,
+    }
+    api.ok("event/send", {"events": [event]})
+    page = console.get("/console/users?userId=ann")
+    assert page.status_code == 200
+    assert "Rule progress on Conference Engagement" in page.text and "Watch sessions" in page.text
+    assert "Event Lead Scoring" in page.text
+    assert "No score." in console.get("/console/users?userId=nobody").text

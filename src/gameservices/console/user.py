@@ -11,9 +11,16 @@ from gameservices.console.session import ConsoleRoute, ReadConsole
 from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import NotFound
-from gameservices.services import game_objects, user_badge, user_certificate_report, user_score
+from gameservices.services import (
+    game_objects,
+    user_badge,
+    user_certificate_report,
+    user_lead_scoring,
+    user_score,
+)
 from gameservices.services.badge import BADGE
 from gameservices.services.certificate import CERTIFICATE
+from gameservices.services.lead_scoring import LEAD_SCORING
 from gameservices.services.leaderboard import LEADERBOARD
 from gameservices.storage.database import Connection
 
@@ -29,7 +36,9 @@ def _records(conn: Connection, partner_id: int, kind: Any) -> list[Any]:
 
 
 def _summary(console: ReadConsole, user_id: str) -> dict[str, list[dict[str, Any]]]:
-    scores, badges, certificates = [], [], []
+    scores: list[dict[str, Any]] = []
+    badges: list[dict[str, Any]] = []
+    certificates: list[dict[str, Any]] = []
     with console.read() as conn:
         for record in _records(conn, console.partner_id, LEADERBOARD):
             try:
@@ -38,7 +47,10 @@ def _summary(console: ReadConsole, user_id: str) -> dict[str, list[dict[str, Any
                 )
             except NotFound:
                 continue
-            scores.append({"name": record.name, "id": record.id, **found})
+            progress = user_score.rule_progress(
+                conn, partner_id=console.partner_id, record=record, user_id=user_id
+            )
+            scores.append({"name": record.name, "id": record.id, **found, "rules": progress["objects"]})
         for record in _records(conn, console.partner_id, BADGE):
             listed = user_badge.list_page(
                 conn,
@@ -62,7 +74,19 @@ def _summary(console: ReadConsole, user_id: str) -> dict[str, list[dict[str, Any
                 limit=MAX_OBJECTS,
             )
             certificates += [{"name": record.name, **row} for row in listed["objects"]]
-    return {"scores": scores, "badges": badges, "certificates": certificates}
+        leads = []
+        for record in _records(conn, console.partner_id, LEAD_SCORING):
+            listed = user_lead_scoring.list_page(
+                conn,
+                live=console.live,
+                partner_id=console.partner_id,
+                record=record,
+                user_id=user_id,
+                offset=0,
+                limit=1,
+            )
+            leads += [{"name": record.name, **row} for row in listed["objects"]]
+    return {"scores": scores, "badges": badges, "certificates": certificates, "leads": leads}
 
 
 @router.get("")
