@@ -166,6 +166,8 @@ def test_a_role_limited_to_reading_cannot_write_through_the_console(
     assert browser.get("/console/leaderboards").status_code == 200
     refused = browser.post("/console/leaderboards", LEADERBOARD_FORM)
     assert refused.status_code == 403 and "SERVICE_FORBIDDEN" in refused.text
+    assert browser.post("/console/signout", follow_redirects=False).status_code == 303
+    assert browser.get("/console/", follow_redirects=False).status_code == 303
 
 
 def test_another_partners_objects_answer_like_unknown_ones(

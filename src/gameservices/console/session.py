@@ -67,20 +67,26 @@ def reader(request: Request) -> Console:
     return console
 
 
-def writer(request: Request, csrf_token: Annotated[str, Form()] = "") -> Console:
-    """A signed-in caller allowed to write (GAME_MANAGE) whose form carries the session's CSRF token."""
+def form_sender(request: Request, csrf_token: Annotated[str, Form()] = "") -> Console:
+    """A signed-in caller whose form carries the session's CSRF token (whatever its permissions: signing out)."""
     console = _console(request)
     given = csrf_token or request.headers.get("x-csrf-token", "")
     if not hmac.compare_digest(given.encode(), console.session.csrf_token.encode()):
         raise errors.PermissionDenied(
             "The form is stale or forged: reload the page", code="CSRF_TOKEN_INVALID"
         )
+    return console
+
+
+def writer(console: Annotated[Console, Depends(form_sender)], request: Request) -> Console:
+    """A signed-in caller allowed to write (GAME_MANAGE) whose form carries the session's CSRF token."""
     console.require("GAME_MANAGE", service=f"console->{request.url.path}")
     return console
 
 
 ReadConsole = Annotated[Console, Depends(reader)]
 WriteConsole = Annotated[Console, Depends(writer)]
+FormConsole = Annotated[Console, Depends(form_sender)]
 
 
 class ConsoleRoute(APIRoute):

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gameservices.console.pages import page
-from gameservices.console.session import COOKIE, Console, ConsoleRoute, ReadConsole, WriteConsole
+from gameservices.console.session import COOKIE, Console, ConsoleRoute, FormConsole, ReadConsole
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import AuthenticationFailed, GameServicesError
 from gameservices.services import console_session, game_objects, user_score
@@ -74,7 +74,7 @@ def sign_in(
 
 
 @router.post("/signout")
-def sign_out(console: WriteConsole) -> Response:
+def sign_out(console: FormConsole) -> Response:
     """End the session and forget its cookie."""
     with write_transaction(console.engine) as conn:
         console_session.sign_out(conn, token=console.token)
