@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from gameservices.console.display_hub import DisplayHub
+from gameservices.errors import RateLimited
 from gameservices.services.display_link import Screen, initials
 from gameservices.services.live import LiveState
 from tests.api import guide_bodies as guide
@@ -183,3 +184,29 @@ def test_the_hub_ends_a_revoked_screen(api: Api, board: str, engine: Engine, par
 
     first, last = asyncio.run(scenario())
     assert first is not None and last is None
+
+
+def test_the_hub_refuses_streams_beyond_its_limit(engine: Engine, partner: Partner, board: str) -> None:
+    hub = DisplayHub(engine, LiveState(), interval=3600, max_subscribers=1)
+    screen = Screen(partner_id=partner.id, game_object_id=board, top=3)
+
+    async def scenario() -> None:
+        watcher = hub.subscribe(screen)
+        await anext(watcher)
+        with pytest.raises(RateLimited):
+            hub.admit()
+        await watcher.aclose()
+        hub.admit()  # the ended stream made room
+
+    asyncio.run(scenario())
+
+
+def test_a_stream_over_the_limit_answers_429(app_client: Any, api: Api, board: str) -> None:
+    link = api.ok("displayLink/create", {"gameObjectId": board})
+    hub = app_client.app.state.display_hub
+    saved, hub._max_subscribers = hub._max_subscribers, 0
+    try:
+        response = app_client.get(f"/display/{_share_id(link)}/stream")
+    finally:
+        hub._max_subscribers = saved
+    assert response.status_code == 429 and response.json()["code"] == "TOO_MANY_STREAMS"

@@ -51,6 +51,7 @@ async def display(request: Request, share_id: str) -> Response:
 
 
 async def _shared_screen(request: Request, share_id: str) -> Screen:
+    request.app.state.display_hub.admit()
     shown = await run_in_threadpool(_screen, request, share_id)
     if shown is None:
         raise NotFound("Display not found", code="DISPLAY_NOT_FOUND")
@@ -75,7 +76,8 @@ async def display_stream(
         yield event
 
 
-def _console_screen(console: ReadConsole, object_id: str) -> Screen:
+def _console_screen(request: Request, console: ReadConsole, object_id: str) -> Screen:
+    request.app.state.display_hub.admit()
     with console.read() as conn:
         game_objects.get(conn, partner_id=console.partner_id, kind=LEADERBOARD, object_id=object_id)
     return live_screen(console.partner_id, object_id)

@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from gameservices.console.pages import render_text
-from gameservices.errors import NotFound
+from gameservices.errors import NotFound, RateLimited
 from gameservices.services import display_link as service
 from gameservices.services.display_link import Screen
 from gameservices.services.live import LiveState
 from gameservices.storage.database import Engine, read_transaction
 
 _log = logging.getLogger(__name__)
+# Open live streams a process serves at once; one more is refused (429) until one ends.
+MAX_SUBSCRIBERS = 10_000
 # What a screen shows once its link is revoked or expired.
 GONE = '<p class="gone" role="status">This display link is no longer available.</p>'
 
@@ -62,7 +64,12 @@ class DisplayHub:
     """The live screens of this process and the task that keeps them current."""
 
     def __init__(
-        self, engine: Engine, live: LiveState, source: ChangeSource | None = None, interval: float = 1.0
+        self,
+        engine: Engine,
+        live: LiveState,
+        source: ChangeSource | None = None,
+        interval: float = 1.0,
+        max_subscribers: int = MAX_SUBSCRIBERS,
     ) -> None:
         self._engine = engine
         self._live = live
@@ -71,9 +78,20 @@ class DisplayHub:
         self._screens: dict[Screen, _Watched] = {}
         self._task: asyncio.Task[None] | None = None
         self.renders = 0  # how many times a screen was rendered (tests and figures)
+        self._max_subscribers = max_subscribers
+        self._subscribers = 0
+
+    def admit(self) -> None:
+        """Refuse a new stream when the process already serves as many as it may."""
+        if self._subscribers >= self._max_subscribers:
+            raise RateLimited(
+                "Too many live screens on this server, try again later", code="TOO_MANY_STREAMS"
+            )
 
     async def subscribe(self, screen: Screen) -> AsyncIterator[str | None]:
         """The screen's HTML each time it changes (None once its link is gone), until the caller stops."""
+        self.admit()
+        self._subscribers += 1
         queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1)
         watched = self._screens.setdefault(screen, _Watched())
         watched.subscribers.add(queue)
@@ -88,6 +106,7 @@ class DisplayHub:
                 if html is None:
                     return
         finally:
+            self._subscribers -= 1
             watched.subscribers.discard(queue)
             if not watched.subscribers and self._screens.get(screen) is watched:
                 del self._screens[screen]
