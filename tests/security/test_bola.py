@@ -13,12 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from tests.api import guide_bodies as guide
 from tests.conftest import Partner
+from tests.console.conftest import ConsoleClient
 from tests.security.conftest import MARKER, Populated, checksum
 
 pytestmark = pytest.mark.usefixtures("sqlite_only")
@@ -330,3 +332,92 @@ def test_intruder_gets_what_unknown_ids_get(
         f"\nBOLA {group}: {len(sent)} requests with the intruder's KS naming the owner's ids "
         f"({len(set(sent))} actions), 0 leaks, 0 differences from unknown ids, owner's rows unchanged"
     )
+
+
+CONSOLE_READS = (
+    "/console/leaderboards/{obj:leaderboard}",
+    "/console/leaderboards/{obj:leaderboard}/user?userId={user}",
+    "/console/leaderboards/{obj:leaderboard}/stream",
+    "/console/rules/{rule}",
+    "/console/rules?gameObjectId={obj:leaderboard}",
+    "/console/badges/{obj:badge}",
+    "/console/certificates/{obj:certificate}",
+    "/console/leadScorings/{obj:leadScoring}",
+    "/console/users?userId={user}",
+    "/console/reports/download?gameObjectId={obj:leaderboard}&reportType=userScore",
+    "/console/displayLinks",
+    "/console/schedules",
+)
+CONSOLE_WRITES = (
+    ("/console/leaderboards/{obj:leaderboard}/status", {"status": "disabled"}),
+    ("/console/leaderboards/{obj:leaderboard}/clone", {}),
+    ("/console/leaderboards/{obj:leaderboard}", {"name": "x"}),
+    ("/console/leaderboards/{obj:leaderboard}/displayLinks", {"top": "3"}),
+    ("/console/leaderboards/{obj:leaderboard}/displayLinks/{link}/revoke", {}),
+    ("/console/displayLinks/{link}/revoke", {}),
+    ("/console/rules/{rule}/status", {"status": "disabled"}),
+    ("/console/rules/{rule}", {"body": '{"name": "x"}'}),
+    ("/console/badges/{obj:badge}/status", {"status": "disabled"}),
+    ("/console/certificates/{obj:certificate}", {"body": '{"name": "x"}'}),
+    ("/console/schedules/{schedule}/cancel", {}),
+    (
+        "/console/schedules",
+        {
+            "gameObjectType": "leaderboard",
+            "gameObjectId": "{obj:leaderboard}",
+            "scheduledAction": "enable",
+            "scheduledDate": "2035-01-01T00:00:00Z",
+        },
+    ),
+)
+
+
+def _console_values(values: dict[str, str]) -> dict[str, str]:
+    return {
+        "obj:leaderboard": values["<obj:leaderboard>"],
+        "obj:badge": values["<obj:badge>"],
+        "obj:certificate": values["<obj:certificate>"],
+        "obj:leadScoring": values["<obj:leadScoring>"],
+        "rule": values["<rule:0>"],
+        "schedule": values["<schedule:0>"],
+        "link": values["<link:0>"],
+        "user": values["<user:0>"],
+    }
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", value)
+    return template
+
+
+def test_console_and_widget_answer_an_intruder_like_unknown_ids(
+    app_client: Any, new_partner: Any, engine: Engine, owner: Populated
+) -> None:
+    real = _console_values(real_values(owner))
+    unknown = _console_values(unknown_values(real_values(owner)))
+    before = checksum(engine, owner.partner.id)
+    clients = []
+    for name in ("intruder", "twin"):
+        client = ConsoleClient(TestClient(app_client.app, raise_server_exceptions=False))
+        client.sign_in(new_partner(name))
+        clients.append(client)
+    intruder, twin = clients
+    for template in CONSOLE_READS:
+        mine, theirs = intruder.get(_fill(template, real)), twin.get(_fill(template, unknown))
+        assert mine.status_code == theirs.status_code, template
+        assert MARKER not in mine.text, template
+    for template, form in CONSOLE_WRITES:
+        filled = {key: _fill(value, real) for key, value in form.items()}
+        twin_form = {key: _fill(value, unknown) for key, value in form.items()}
+        mine = intruder.post(_fill(template, real), filled, follow_redirects=False)
+        theirs = twin.post(_fill(template, unknown), twin_form, follow_redirects=False)
+        assert mine.status_code == theirs.status_code, template
+        assert MARKER not in mine.text, template
+    widget_ks = new_partner("widget user").mint(type=0, user_id=real["user"])
+    for object_id in (real["obj:leaderboard"], unknown["obj:leaderboard"]):
+        answer = app_client.get(
+            f"/widget/rank/data?gameObjectId={object_id}", headers={"Authorization": f"Bearer {widget_ks}"}
+        )
+        assert answer.status_code == 404 and MARKER not in answer.text
+    assert checksum(engine, owner.partner.id) == before
