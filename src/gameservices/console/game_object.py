@@ -21,6 +21,7 @@ from gameservices.console.session import Console, ConsoleRoute, ReadConsole, Wri
 from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import GameServicesError
+from gameservices.services import certificate_document, user_certificate_report
 from gameservices.services import game_objects as service
 from gameservices.services.badge import BADGE
 from gameservices.services.certificate import CERTIFICATE, check_background
@@ -29,6 +30,7 @@ from gameservices.services.lead_scoring import LEAD_SCORING
 
 READ_ONLY = ("id", "objectType", "partnerId", "createdAt", "updatedAt")
 MAX_TEXT = 200_000
+MAX_ISSUED = 200
 Body = Annotated[str, Form(max_length=MAX_TEXT)]
 
 
@@ -113,10 +115,12 @@ def _detail(
     with console.read() as conn:
         record = service.get(conn, partner_id=console.partner_id, kind=screens.kind, object_id=object_id)
         shown = service.view(conn, record, screens.kind)
+        issued = _issued(console, conn, screens, record)
     editable = {key: value for key, value in shown.items() if key not in READ_ONLY}
     more = {
         "screens": screens,
         "object": shown,
+        "issued": issued,
         "text": text if text is not None else json.dumps(editable, indent=2),
         "error": error and problem(error),
     }
@@ -124,6 +128,24 @@ def _detail(
     return page(
         "console/game_object_detail.html", context(console, shown["name"], **more), status_code=status
     )
+
+
+def _issued(console: Console, conn: Any, screens: Screens, record: Any) -> list[dict[str, Any]]:
+    """A certificate's issued user certificates (the API's ``userCertificateReport/list``)."""
+    if screens.kind is not CERTIFICATE:
+        return []
+    listed = user_certificate_report.list_page(
+        conn,
+        partner_id=console.partner_id,
+        record=record,
+        user_id=None,
+        entry_id=None,
+        status=None,
+        offset=0,
+        limit=MAX_ISSUED,
+    )
+    objects: list[dict[str, Any]] = listed["objects"]
+    return objects
 
 
 def _checked(console: Console, screens: Screens, fields: dict[str, Any]) -> dict[str, Any]:
@@ -175,4 +197,19 @@ def screens_router(screens: Screens) -> APIRouter:
     return router
 
 
-ROUTERS = tuple(screens_router(screens) for screens in SCREENS)
+certificate_router = APIRouter(
+    prefix="/console/certificates", route_class=ConsoleRoute, include_in_schema=False
+)
+
+
+@certificate_router.get("/issued/{record_id}.pdf")
+def issued_certificate_pdf(record_id: str, console: ReadConsole) -> Response:
+    """A user's certificate as a PDF (the API's ``userCertificateReport/serveCertificate``)."""
+    with console.read() as conn:
+        document = certificate_document.document_of(conn, partner_id=console.partner_id, record_id=record_id)
+    pdf = certificate_document.render(document, loader=console.backgrounds)
+    disposition = f'inline; filename="{document.file_name}"'
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+
+
+ROUTERS = (certificate_router, *(screens_router(screens) for screens in SCREENS))
