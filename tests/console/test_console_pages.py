@@ -311,4 +311,6 @@ def test_user_screen_shows_scores_rule_progress_and_lead_scores(console: Console
     assert page.status_code == 200
     assert "Rule progress on Conference Engagement" in page.text and "Watch sessions" in page.text
     assert "Event Lead Scoring" in page.text
+    summary = console.get(f"/console/leadScorings/{lead['id']}")
+    assert "Score groups" in summary.text and "Low Score Leads" in summary.text
     assert "No score." in console.get("/console/users?userId=nobody").text

@@ -21,7 +21,7 @@ from gameservices.console.session import Console, ConsoleRoute, ReadConsole, Wri
 from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import GameServicesError
-from gameservices.services import certificate_document, user_certificate_report
+from gameservices.services import certificate_document, user_certificate_report, user_lead_scoring
 from gameservices.services import game_objects as service
 from gameservices.services.badge import BADGE
 from gameservices.services.certificate import CERTIFICATE, check_background
@@ -31,6 +31,7 @@ from gameservices.services.lead_scoring import LEAD_SCORING
 READ_ONLY = ("id", "objectType", "partnerId", "createdAt", "updatedAt")
 MAX_TEXT = 200_000
 MAX_ISSUED = 200
+MAX_LEADS = 1000
 Body = Annotated[str, Form(max_length=MAX_TEXT)]
 
 
@@ -116,11 +117,13 @@ def _detail(
         record = service.get(conn, partner_id=console.partner_id, kind=screens.kind, object_id=object_id)
         shown = service.view(conn, record, screens.kind)
         issued = _issued(console, conn, screens, record)
+        groups = _lead_groups(console, conn, screens, record)
     editable = {key: value for key, value in shown.items() if key not in READ_ONLY}
     more = {
         "screens": screens,
         "object": shown,
         "issued": issued,
+        "groups": groups,
         "text": text if text is not None else json.dumps(editable, indent=2),
         "error": error and problem(error),
     }
@@ -146,6 +149,25 @@ def _issued(console: Console, conn: Any, screens: Screens, record: Any) -> list[
     )
     objects: list[dict[str, Any]] = listed["objects"]
     return objects
+
+
+def _lead_groups(console: Console, conn: Any, screens: Screens, record: Any) -> list[tuple[str, int]]:
+    """A lead-scoring profile's score groups with how many of its first leads fall in each."""
+    if screens.kind is not LEAD_SCORING:
+        return []
+    listed = user_lead_scoring.list_page(
+        conn,
+        live=console.live,
+        partner_id=console.partner_id,
+        record=record,
+        user_id=None,
+        offset=0,
+        limit=MAX_LEADS,
+    )
+    counts: dict[str, int] = {}
+    for lead in listed["objects"]:
+        counts[str(lead["scoreGroup"])] = counts.get(str(lead["scoreGroup"]), 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])
 
 
 def _checked(console: Console, screens: Screens, fields: dict[str, Any]) -> dict[str, Any]:
