@@ -218,6 +218,16 @@ def test_rank_widget_in_an_allowed_host_page_only(served: Served, chromium: Any)
     host_page = f'<!doctype html><html lang="en"><title>Host</title><iframe title="My rank" src="{widget}"></iframe></html>'
     context = chromium.new_context()
     page = context.new_page()
+    policy_errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            policy_errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.goto(f"{served.base}/api/v1/docs")  # Swagger UI from the package, under the strict script policy
+    page.wait_for_selector("#operations-tag-displayLink", timeout=WAIT_MS)
+    assert policy_errors == []
     with _host_pages(host_page) as (allowed, other):
         _sign_in(page, served)
         page.goto(f"{served.base}/console/widget")

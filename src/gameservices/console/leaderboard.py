@@ -143,7 +143,7 @@ async def leaderboard_update(request: Request, object_id: str, console: WriteCon
                 conn, partner_id=console.partner_id, kind=LEADERBOARD, changes=given_fields(body)
             )
     except NotFound:
-        raise
+        raise  # an unknown leaderboard is a 404 page, not a form error
     except GameServicesError as error:
         return _detail(console, object_id, base_url=str(request.base_url), form=form, error=problem(error))
     return RedirectResponse(f"/console/leaderboards/{object_id}", status_code=303)
