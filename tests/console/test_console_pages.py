@@ -314,3 +314,11 @@ def test_user_screen_shows_scores_rule_progress_and_lead_scores(console: Console
     summary = console.get(f"/console/leadScorings/{lead['id']}")
     assert "Score groups" in summary.text and "Low Score Leads" in summary.text
     assert "No score." in console.get("/console/users?userId=nobody").text
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(browser: ConsoleClient, partner: Partner) -> None:
+    form = {"partnerId": str(partner.id), "secret": partner.secret}
+    refused = browser.client.post("/console/signin", data=form, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    same = browser.client.post("/console/signin", data=form, headers={"Origin": "http://testserver"})
+    assert same.status_code == 200

@@ -48,6 +48,11 @@ def sign_in(
     """Start a session with an admin secret or an admin KS; a new session cookie (HttpOnly, SameSite=Strict)."""
     engine = request.app.state.engine
     client_ip = request.client.host if request.client else ""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        # Another site posting a sign-in form would sign the browser in to the attacker's partner.
+        context = {"title": "Sign in", "error": "Sign in from this site's own sign-in page"}
+        return page("console/signin.html", context, status_code=403)
     try:
         with write_transaction(engine) as conn:
             if ks.strip():
