@@ -28,11 +28,12 @@ def content_security_policy(frame_ancestors: str = "'none'") -> str:
 
 
 def security_headers(frame_ancestors: str = "'none'") -> dict[str, str]:
-    """The headers of every page."""
+    """The headers of every page. The referrer stays on this site (a share id never leaves it), and browsers
+    still send the ``Origin`` of a same-site form, which the sign-in checks."""
     headers = {
         "Content-Security-Policy": content_security_policy(frame_ancestors),
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     }
     if frame_ancestors == "'none'":
