@@ -10,6 +10,7 @@ ACTIONS = {
     "rule": ["create", "get", "update", "delete", "list"],
     "scheduledGameObject": ["create", "get", "update", "delete", "list"],
     "userProfile": ["create", "upsert", "update", "get", "delete", "list"],
+    "displayLink": ["create", "get", "delete", "list"],
 }
 
 

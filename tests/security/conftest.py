@@ -107,7 +107,13 @@ def populate(api: Api, partner: Partner) -> Populated:
         "userCertificateReport/list", {"gameObjectId": objects["certificate"], "pager": {"pageSize": 100}}
     )
     records = [row["id"] for row in report["objects"]]
-    return Populated(partner, objects, rules, schedules, records)
+    links = [
+        api.ok("displayLink/create", {"gameObjectId": objects["leaderboard"], "title": f"{MARKER} screen"})[
+            "id"
+        ]
+        for _ in range(2)
+    ]
+    return Populated(partner, objects, rules, schedules, records, extra={"display_links": links})
 
 
 def partner_tables() -> list[Any]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
@@ -21,6 +22,7 @@ from gameservices.auth.ks import peek_partner_id
 from tests.api import guide_bodies as guide
 from tests.api.beacons import send_beacon
 from tests.conftest import Partner
+from tests.console.conftest import ConsoleClient
 from tests.security.conftest import MARKER, Populated, checksum
 
 pytestmark = pytest.mark.usefixtures("sqlite_only")
@@ -31,13 +33,15 @@ SCHEDULES = tuple(f"<schedule:{index}>" for index in range(2))
 RECORDS = tuple(f"<record:{index}>" for index in range(3))
 USERS = tuple(f"<user:{index}>" for index in range(3))
 ENTRIES = tuple(f"<entry:{index}>" for index in range(3))
-EXAMPLES_PER_GROUP = 1430  # nine groups: 12,870 requests
+EXAMPLES_PER_GROUP = 1430  # ten groups: 14,300 requests
+LINKS = tuple(f"<link:{index}>" for index in range(2))
 # Partner ids in beacons: A's for B, one nobody has for C (not among the tokens that answers are searched for:
 # a short number would match inside any other number).
 OWNER_PARTNER = "<partner:owner>"
 NOBODYS_PARTNER = "2000000000"
 SELF = "<partner:self>"
 _SERVER_ID = re.compile(r"\b[0-9a-f]{24}\b")
+_SHARE_URL = re.compile(r"/display/[A-Za-z0-9_-]+")
 _TIME_KEYS = {"createdAt", "updatedAt", "executedAt", "certificationDate", "achievedTimestamp", "time"}
 
 Template = tuple[str, str, dict[str, Any]]  # (api, path, body) with tokens in place of ids
@@ -51,6 +55,7 @@ def real_values(owner: Populated) -> dict[str, str]:
     values.update(zip(RECORDS, owner.certificate_records, strict=True))
     values.update(zip(USERS, owner.users, strict=True))
     values.update(zip(ENTRIES, owner.entries, strict=True))
+    values.update(zip(LINKS, owner.extra["display_links"], strict=True))
     return values
 
 
@@ -76,6 +81,7 @@ def normalise(body: Any, values: dict[str, str]) -> Any:
     for token, value in sorted(values.items(), key=lambda item: -len(item[1])):
         text = text.replace(value, token)
     made_up: dict[str, str] = {}
+    text = _SHARE_URL.sub("/display/<share>", text)
     text = _SERVER_ID.sub(lambda match: made_up.setdefault(match.group(), f"<new:{len(made_up)}>"), text)
     return _neutral(json.loads(text))
 
@@ -97,7 +103,7 @@ def _neutral(value: Any) -> Any:
 
 words = st.text(alphabet="ABCDEFGHIJ0123456789", min_size=1, max_size=8)
 objects = st.sampled_from(OBJECTS)
-any_id = st.sampled_from(OBJECTS + RULES + SCHEDULES + RECORDS)
+any_id = st.sampled_from(OBJECTS + RULES + SCHEDULES + RECORDS + LINKS)
 users = st.sampled_from(USERS)
 entries = st.sampled_from(ENTRIES)
 kinds = st.sampled_from(KINDS)
@@ -307,6 +313,23 @@ def beacon_requests() -> st.SearchStrategy[Template]:
     return st.tuples(method, st.one_of(for_owner, for_self)).map(lambda made: ("beacon", made[0], made[1]))
 
 
+def display_link_requests() -> st.SearchStrategy[Template]:
+    """Big-screen links of A's objects, and A's links by id."""
+    create = st.fixed_dictionaries(
+        {"gameObjectId": objects},
+        optional={"top": st.integers(1, 100), "title": words, "anonymize": st.booleans()},
+    )
+    return st.one_of(
+        _v1("displayLink/create", create),
+        _v1("displayLink/get", st.fixed_dictionaries({"id": any_id})),
+        _v1("displayLink/delete", st.fixed_dictionaries({"id": any_id})),
+        _v1(
+            "displayLink/list",
+            st.fixed_dictionaries({"pager": pagers}, optional={"gameObjectIdEqual": objects}),
+        ),
+    )
+
+
 GROUPS: dict[str, Callable[[], st.SearchStrategy[Template]]] = {
     "entries": entry_requests,
     "beacons": beacon_requests,
@@ -317,6 +340,7 @@ GROUPS: dict[str, Callable[[], st.SearchStrategy[Template]]] = {
     "scores": score_requests,
     "events": event_requests,
     "v3": v3_requests,
+    "display_links": display_link_requests,
 }
 
 
@@ -385,3 +409,92 @@ def test_intruder_gets_what_unknown_ids_get(
         f"\nBOLA {group}: {len(sent)} requests with the intruder's KS naming the owner's ids "
         f"({len(set(sent))} actions), 0 leaks, 0 differences from unknown ids, owner's rows unchanged"
     )
+
+
+CONSOLE_READS = (
+    "/console/leaderboards/{obj:leaderboard}",
+    "/console/leaderboards/{obj:leaderboard}/user?userId={user}",
+    "/console/leaderboards/{obj:leaderboard}/stream",
+    "/console/rules/{rule}",
+    "/console/rules?gameObjectId={obj:leaderboard}",
+    "/console/badges/{obj:badge}",
+    "/console/certificates/{obj:certificate}",
+    "/console/leadScorings/{obj:leadScoring}",
+    "/console/users?userId={user}",
+    "/console/reports/download?gameObjectId={obj:leaderboard}&reportType=userScore",
+    "/console/displayLinks",
+    "/console/schedules",
+)
+CONSOLE_WRITES = (
+    ("/console/leaderboards/{obj:leaderboard}/status", {"status": "disabled"}),
+    ("/console/leaderboards/{obj:leaderboard}/clone", {}),
+    ("/console/leaderboards/{obj:leaderboard}", {"name": "x"}),
+    ("/console/leaderboards/{obj:leaderboard}/displayLinks", {"top": "3"}),
+    ("/console/leaderboards/{obj:leaderboard}/displayLinks/{link}/revoke", {}),
+    ("/console/displayLinks/{link}/revoke", {}),
+    ("/console/rules/{rule}/status", {"status": "disabled"}),
+    ("/console/rules/{rule}", {"body": '{"name": "x"}'}),
+    ("/console/badges/{obj:badge}/status", {"status": "disabled"}),
+    ("/console/certificates/{obj:certificate}", {"body": '{"name": "x"}'}),
+    ("/console/schedules/{schedule}/cancel", {}),
+    (
+        "/console/schedules",
+        {
+            "gameObjectType": "leaderboard",
+            "gameObjectId": "{obj:leaderboard}",
+            "scheduledAction": "enable",
+            "scheduledDate": "2035-01-01T00:00:00Z",
+        },
+    ),
+)
+
+
+def _console_values(values: dict[str, str]) -> dict[str, str]:
+    return {
+        "obj:leaderboard": values["<obj:leaderboard>"],
+        "obj:badge": values["<obj:badge>"],
+        "obj:certificate": values["<obj:certificate>"],
+        "obj:leadScoring": values["<obj:leadScoring>"],
+        "rule": values["<rule:0>"],
+        "schedule": values["<schedule:0>"],
+        "link": values["<link:0>"],
+        "user": values["<user:0>"],
+    }
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", value)
+    return template
+
+
+def test_console_and_widget_answer_an_intruder_like_unknown_ids(
+    app_client: Any, new_partner: Any, engine: Engine, owner: Populated
+) -> None:
+    real = _console_values(real_values(owner))
+    unknown = _console_values(unknown_values(real_values(owner)))
+    before = checksum(engine, owner.partner.id)
+    clients = []
+    for name in ("intruder", "twin"):
+        client = ConsoleClient(TestClient(app_client.app, raise_server_exceptions=False))
+        client.sign_in(new_partner(name))
+        clients.append(client)
+    intruder, twin = clients
+    for template in CONSOLE_READS:
+        mine, theirs = intruder.get(_fill(template, real)), twin.get(_fill(template, unknown))
+        assert mine.status_code == theirs.status_code, template
+        assert MARKER not in mine.text, template
+    for template, form in CONSOLE_WRITES:
+        filled = {key: _fill(value, real) for key, value in form.items()}
+        twin_form = {key: _fill(value, unknown) for key, value in form.items()}
+        mine = intruder.post(_fill(template, real), filled, follow_redirects=False)
+        theirs = twin.post(_fill(template, unknown), twin_form, follow_redirects=False)
+        assert mine.status_code == theirs.status_code, template
+        assert MARKER not in mine.text, template
+    widget_ks = new_partner("widget user").mint(type=0, user_id=real["user"])
+    for object_id in (real["obj:leaderboard"], unknown["obj:leaderboard"]):
+        answer = app_client.get(
+            f"/widget/rank/data?gameObjectId={object_id}", headers={"Authorization": f"Bearer {widget_ks}"}
+        )
+        assert answer.status_code == 404 and MARKER not in answer.text
+    assert checksum(engine, owner.partner.id) == before

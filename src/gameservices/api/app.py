@@ -11,6 +11,7 @@ from gameservices.api import (
     badge,
     certificate,
     credentials_public,
+    display_link,
     entry,
     event,
     event_csv,
@@ -34,6 +35,7 @@ from gameservices.api.json import JsonResponse
 from gameservices.api.limits import BodyLimits
 from gameservices.api.rate_limit import RateLimit, TokenBuckets
 from gameservices.api.v3 import analytics as v3_analytics
+from gameservices.console import app as console
 from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.analytics import BeaconWriter
 from gameservices.services.live import LiveState
@@ -59,6 +61,7 @@ CONTROLLER_ROUTERS = (
     event.router,
     event_csv.router,
     report.router,
+    display_link.router,
 )
 _HOT_ROUTERS = (user_score.router, event.router)
 _log = logging.getLogger(__name__)
@@ -75,7 +78,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         summary="Kaltura Game Services (SCM) gamification API",
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # The reference page is the console's: Swagger UI served from the package, not from a CDN.
+        docs_url=None,
         redoc_url=None,
         default_response_class=JsonResponse,
     )
@@ -101,6 +105,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(v3_analytics.router)
     app.include_router(v3.router)
     app.include_router(credentials_public.router)
+    console.install(app, api_prefix=API_PREFIX)
     _install_error_handlers(app)
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes

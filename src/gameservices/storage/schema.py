@@ -303,3 +303,45 @@ credentials = Table(
     Index("ux_credentials_certificate", "partner_id", "user_certificate_id", unique=True),
     Index("ix_credentials_status", "partner_id", "list_id", "revoked"),
 )
+
+# Signed-in web console sessions, by a SHA-256 of the cookie's token. Each holds the admin KS the console acts
+# with, checked on every request exactly as the API checks it (revision 0010).
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("partner_id", Integer, nullable=False),
+    Column("ks", Text, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # Epoch seconds.
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_console_sessions_expires", "expires_at"),
+)
+
+# Public big-screen links of a leaderboard (``displayLink``): the share id is the unguessable part of the URL.
+display_links = Table(
+    "display_links",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("partner_id", Integer, nullable=False),
+    Column("share_id", String(64), nullable=False, unique=True),
+    Column("game_object_id", ID, nullable=False),
+    Column("top", Integer, nullable=False),
+    Column("title", String(256), nullable=True),
+    Column("anonymize", Boolean, nullable=False),
+    Column("sub_leaderboard_id", String(64), nullable=True),
+    # Epoch milliseconds, like the other times of the API's objects.
+    Column("expires_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_display_links_partner_created", "partner_id", "created_at"),
+)
+
+# The origins allowed to embed a partner's rank widget in a frame (its Content-Security-Policy frame-ancestors).
+widget_origins = Table(
+    "widget_origins",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("origin", String(256), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)

@@ -1,0 +1,165 @@
+"""Live screens: one place per process that notices changes of the watched leaderboards and renders each screen
+once for all the browsers showing it.
+
+The hub wakes once a second (`interval`). For each partner with a watched screen it asks a `ChangeSource` for
+the partner's change marker; only when the marker moved are that partner's screens rendered again (through the
+same service `userScore/list` uses), and only a render that differs from the last one is sent (a
+screen is rendered once more at the round after a change, in case the first render raced the writer). A screen shown
+by a thousand browsers is rendered once per change, not a thousand times, and at most once a second.
+
+`PollingChangeSource` reads the partner's state and rules versions from the database (one primary-key read per
+partner per second, correct with any number of server processes). The service's change feed can replace it
+behind the same interface: `versions` then answers from the feed instead of reading.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from gameservices.console.pages import render_text
+from gameservices.errors import NotFound, RateLimited
+from gameservices.services import display_link as service
+from gameservices.services.display_link import Screen
+from gameservices.services.live import LiveState
+from gameservices.storage.database import Engine, read_transaction
+
+_log = logging.getLogger(__name__)
+# Open live streams a process serves at once; one more is refused (429) until one ends.
+MAX_SUBSCRIBERS = 10_000
+# What a screen shows once its link is revoked or expired.
+GONE = '<p class="gone" role="status">This display link is no longer available.</p>'
+
+
+class ChangeSource(Protocol):
+    """Tells when a partner's scores or rules may have changed."""
+
+    def versions(self, partner_ids: set[int]) -> dict[int, object]:
+        """A marker per partner that moves whenever its leaderboards may have changed."""
+
+
+class PollingChangeSource:
+    """Reads each partner's state and rules versions from the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def versions(self, partner_ids: set[int]) -> dict[int, object]:
+        with read_transaction(self._engine) as conn:
+            return {partner_id: service.change_marker(conn, partner_id) for partner_id in partner_ids}
+
+
+@dataclass
+class _Watched:
+    subscribers: set["asyncio.Queue[str | None]"] = field(default_factory=set)
+    html: str | None = None
+    marker: object = None
+    settled: bool = False
+
+
+class DisplayHub:
+    """The live screens of this process and the task that keeps them current."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        live: LiveState,
+        source: ChangeSource | None = None,
+        interval: float = 1.0,
+        max_subscribers: int = MAX_SUBSCRIBERS,
+    ) -> None:
+        self._engine = engine
+        self._live = live
+        self._source = source or PollingChangeSource(engine)
+        self.interval = interval
+        self._screens: dict[Screen, _Watched] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.renders = 0  # how many times a screen was rendered (tests and figures)
+        self._max_subscribers = max_subscribers
+        self._subscribers = 0
+
+    def admit(self) -> None:
+        """Refuse a new stream when the process already serves as many as it may."""
+        if self._subscribers >= self._max_subscribers:
+            raise RateLimited(
+                "Too many live screens on this server, try again later", code="TOO_MANY_STREAMS"
+            )
+
+    async def subscribe(self, screen: Screen) -> AsyncIterator[str | None]:
+        """The screen's HTML each time it changes (None once its link is gone), until the caller stops."""
+        self.admit()
+        self._subscribers += 1
+        queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1)
+        watched = self._screens.setdefault(screen, _Watched())
+        watched.subscribers.add(queue)
+        if watched.html is not None:
+            queue.put_nowait(watched.html)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        try:
+            while True:
+                html = await queue.get()
+                yield html
+                if html is None:
+                    return
+        finally:
+            self._subscribers -= 1
+            watched.subscribers.discard(queue)
+            if not watched.subscribers and self._screens.get(screen) is watched:
+                del self._screens[screen]
+
+    async def _run(self) -> None:
+        while self._screens:
+            started = time.monotonic()
+            try:
+                await self.tick()
+            except Exception:  # a failed round is logged; the next one tries again
+                _log.exception("refreshing the live screens failed")
+            await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+
+    async def tick(self) -> None:
+        """One round: render the screens whose partner changed, and send what differs."""
+        screens = dict(self._screens)
+        if not screens:
+            return
+        rendered = await asyncio.to_thread(self._render, screens)
+        for screen, html in rendered.items():
+            watched = screens[screen]
+            if html is not None and html == watched.html:
+                continue
+            watched.html = html
+            for queue in list(watched.subscribers):
+                if queue.full():
+                    with contextlib.suppress(asyncio.QueueEmpty):
+                        queue.get_nowait()
+                queue.put_nowait(html)
+
+    def _render(self, screens: dict[Screen, _Watched]) -> dict[Screen, str | None]:
+        markers = self._source.versions({screen.partner_id for screen in screens})
+        now = int(time.time() * 1000)
+        out: dict[Screen, str | None] = {}
+        with read_transaction(self._engine) as conn:
+            for screen, watched in screens.items():
+                if screen.share_id is not None and not service.is_shared(
+                    conn, share_id=screen.share_id, now_ms=now
+                ):
+                    out[screen] = None
+                    continue
+                marker = markers.get(screen.partner_id)
+                if watched.html is not None and marker == watched.marker and watched.settled:
+                    continue
+                # A render made while a writer was still applying the change may show the state just before it:
+                # a screen is rendered once more at the next round after its marker moved, then left alone.
+                watched.settled = marker == watched.marker
+                watched.marker = marker
+                try:
+                    standings = service.standings(conn, live=self._live, link=screen)
+                except NotFound:
+                    out[screen] = None
+                    continue
+                self.renders += 1
+                out[screen] = render_text("fragments/standings.html", {"standings": standings})
+        return out

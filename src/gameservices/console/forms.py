@@ -1,0 +1,39 @@
+"""From a submitted form to the API's request model, with the API's own validation messages."""
+
+import json
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+from gameservices.api.errors import from_validation_error
+from gameservices.errors import GameServicesError, ValidationFailed
+
+
+def validated(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """The body as the API would parse it; raises the error the API would answer."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise from_validation_error(RequestValidationError(error.errors())) from error
+
+
+def json_object(text: str, field: str = "body") -> dict[str, Any]:
+    """A JSON editor's text as an object; a text that is not one fails as the API fails a bad body."""
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ValidationFailed("", "The request body is not valid JSON") from error
+    if not isinstance(value, dict):
+        raise ValidationFailed(field, "must be a JSON object")
+    return value
+
+
+def filled(form: dict[str, str]) -> dict[str, Any]:
+    """The fields a form gives a value (an empty input is a field left out)."""
+    return {key: value.strip() for key, value in form.items() if value.strip()}
+
+
+def problem(error: GameServicesError) -> dict[str, str]:
+    """An error as a form shows it next to the inputs."""
+    return {"code": error.code, "message": error.message}

@@ -1,0 +1,70 @@
+"""The rank widget: frame-ancestors from the partner's allow-list, and a user's own rank with a USER KS."""
+
+from typing import Any
+
+from tests.api import guide_bodies as guide
+from tests.conftest import Api, Partner
+from tests.console.conftest import ConsoleClient
+
+
+def _board(api: Api) -> str:
+    body = {
+        **guide.leaderboard_4_2(),
+        "status": "enabled",
+        "startDate": "2020-01-01T00:00:00Z",
+        "endDate": "2040-01-01T00:00:00Z",
+    }
+    object_id: str = api.ok("leaderboard/create", body)["id"]
+    api.ok("rule/create", {**guide.rule_6_7(object_id), "maxPoints": "1000"})
+    for index, user in enumerate(("ann", "ben", "cal")):
+        event = {
+            "eventType": "viewPeriod",
+            "userId": user,
+            "entryId": "e",
+            "playTime": 60 * (index + 1),
+            "eventId": f"w{index}",
+            "virtualEventId": guide.VIRTUAL_EVENT_ID,
+        }
+        api.ok("event/send", {"events": [event]})
+    return object_id
+
+
+def test_the_widget_may_be_framed_only_by_the_allowed_origins(
+    console: ConsoleClient, partner: Partner
+) -> None:
+    page = console.get(f"/widget/rank?partnerId={partner.id}&gameObjectId=x")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    saved = console.post("/console/widget", {"origins": "https://events.example.org\nhttp://127.0.0.1:8080/"})
+    assert saved.status_code == 200
+    page = console.get(f"/widget/rank?partnerId={partner.id}&gameObjectId=x")
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors http://127.0.0.1:8080 https://events.example.org" in policy
+    assert "x-frame-options" not in page.headers
+    refused = console.post("/console/widget", {"origins": "https://a.example; script-src *"})
+    assert refused.status_code == 400 and "is not an origin" in refused.text
+
+
+def test_a_user_ks_sees_its_own_rank_and_its_neighbours_scores(
+    app_client: Any, api: Api, partner: Partner
+) -> None:
+    object_id = _board(api)
+    ks = partner.mint(type=0, user_id="ben")
+    answer = app_client.get(
+        f"/widget/rank/data?gameObjectId={object_id}", headers={"Authorization": f"Bearer {ks}"}
+    )
+    assert answer.status_code == 200
+    assert 'id="my-rank">2<' in answer.text
+    assert "ann" not in answer.text and "cal" not in answer.text  # neighbours by rank and score only
+
+
+def test_the_widget_data_needs_a_valid_ks_of_the_objects_partner(
+    app_client: Any, api: Api, new_partner: Any
+) -> None:
+    object_id = _board(api)
+    assert app_client.get(f"/widget/rank/data?gameObjectId={object_id}").status_code == 401
+    other: Partner = new_partner("other")
+    ks = other.mint(type=0, user_id="ben")
+    foreign = app_client.get(
+        f"/widget/rank/data?gameObjectId={object_id}", headers={"Authorization": f"Bearer {ks}"}
+    )
+    assert foreign.status_code == 404
