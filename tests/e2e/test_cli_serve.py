@@ -9,7 +9,7 @@ import pytest
 
 from gameservices.cli.serve import listen_address
 from gameservices.settings import Settings
-from tests.e2e.conftest import _free_port, _wait_until_up
+from tests.e2e.conftest import _free_port, wait_until_up
 
 
 def test_listen_address_prefers_the_options_then_the_settings() -> None:
@@ -43,7 +43,7 @@ def test_serve_listens_on_the_configured_port(tmp_path: Path, option_wins: bool)
     args = ("--port", str(option_port)) if option_wins else ()
     process = _serve(tmp_path, env_port, *args)
     try:
-        _wait_until_up(f"http://127.0.0.1:{option_port if option_wins else env_port}")
+        wait_until_up(f"http://127.0.0.1:{option_port if option_wins else env_port}")
     finally:
         process.terminate()
         process.wait(timeout=20)
