@@ -21,6 +21,8 @@ SCORE_SET = "userScore.set"
 SCORE_DELETED = "userScore.delete"
 PROFILE_CHANGE = "userProfile.change"
 VISIBILITY_CHANGE = "visibility.change"
+# A game object recomputed from the log (`*/rebuild`): carries its buckets and standings as recomputed.
+GAME_OBJECT_REBUILD = "gameObject.rebuild"
 
 
 def encode_events(events: list[NormalizedEvent]) -> bytes:
