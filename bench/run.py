@@ -29,6 +29,7 @@ WORKLOADS: dict[str, Measure] = {
     "B11": workloads.b11_report,
     "B12": workloads.b12_certificate_pdf,
     "B13": workloads.b13_restart,
+    "B18": workloads.b18_simulate,
 }
 # Workloads measured by the run of another (B6 with B3; B7 with B5; B14 with B13).
 ALIASES = {"B6": "B3", "B7": "B5", "B14": "B13"}
@@ -59,7 +60,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "workloads", nargs="*", help="B1 B2 B3 B5 B6 B7 B9 B10 B11 B12 B13 B14 (default: all)"
+        "workloads", nargs="*", help="B1 B2 B3 B5 B6 B7 B9 B10 B11 B12 B13 B14 B18 (default: all)"
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     options = parser.parse_args()

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from gameservices.domain.events import FieldValue, NormalizedEvent
+from gameservices.domain.events import NormalizedEvent
 
 EVENTS = "events"
 RULE_CHANGE = "rule.change"
@@ -40,10 +40,13 @@ def decode_events(body: bytes) -> list[NormalizedEvent]:
         rows: list[list[Any]] = orjson.loads(body)
     except orjson.JSONDecodeError:
         rows = json.loads(body)
-    decoded = []
-    for event_id, raw_fields in rows:
-        fields: dict[str, FieldValue] = {
-            name: tuple(value) if isinstance(value, list) else value for name, value in raw_fields.items()
-        }
-        decoded.append(NormalizedEvent(fields, event_id=event_id))
+    decoded: list[NormalizedEvent] = []
+    append = decoded.append
+    fields: dict[str, Any]  # JSON values; lists become tuples below
+    for event_id, fields in rows:
+        # In place (the dicts are this call's own): about twice as fast as building new ones.
+        for name, value in fields.items():
+            if value.__class__ is list:
+                fields[name] = tuple(value)
+        append(NormalizedEvent(fields, event_id=event_id))
     return decoded

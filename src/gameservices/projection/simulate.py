@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import orjson
 
 from gameservices.domain.awards import Evaluation
+from gameservices.domain.engine import collector_paused
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection import entries
 from gameservices.projection.apply import Applier
@@ -80,16 +81,18 @@ class ObjectReplay:
         """Replay the partner's retained log; raise TooLarge past the bounds."""
         if event_log.count_entries(conn, partner_id) > MAX_ENTRIES:
             raise TooLarge(f"the log holds more than {MAX_ENTRIES} entries")
-        seq = 0
-        while found := event_log.entries_after(conn, partner_id, seq, limit=READ_CHUNK):
-            if seq == 0 and found[0].seq != 1:
-                self.complete = False
-            for entry in found:
-                if self.until is not None and entry.seq >= self.until:
-                    return self._finish()
-                self._entry(entry)
-            seq = found[-1].seq
-        return self._finish()
+        # A replay allocates millions of long-lived objects and no cycles: collector passes over them are waste.
+        with collector_paused():
+            seq = 0
+            while found := event_log.entries_after(conn, partner_id, seq, limit=READ_CHUNK):
+                if seq == 0 and found[0].seq != 1:
+                    self.complete = False
+                for entry in found:
+                    if self.until is not None and entry.seq >= self.until:
+                        return self._finish()
+                    self._entry(entry)
+                seq = found[-1].seq
+            return self._finish()
 
     def _finish(self) -> PartnerState:
         self._applier.finish()
