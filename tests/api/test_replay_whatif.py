@@ -150,6 +150,8 @@ def test_simulate_adds_and_removes_rules_and_limits_events_by_time(api: Api) -> 
     assert [(o["userId"], o["score"]) for o in early["top"]] == [("ann", 10), ("bob", 10)]
     late = api.ok("rule/simulate", {"gameObjectId": board, "fromTime": 1748908800})  # 2025-06-03
     assert late["eventsReplayed"] == 4
+    with_sub_rules = api.ok("rule/simulate", {"gameObjectId": board, "rules": [guide.rule_6_8(board)]})
+    assert with_sub_rules["eventsReplayed"] == len(STREAM)
 
 
 def test_invalid_candidates_are_refused_like_rule_create(api: Api) -> None:
