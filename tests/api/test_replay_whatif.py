@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from gameservices.api.app import create_app
 from gameservices.projection import simulate as simulate_module
 from gameservices.projection.replay import verify
+from gameservices.services import live as live_module
 from gameservices.storage.database import read_transaction
 from gameservices.storage.schema import metadata, partners
 from tests.api import guide_bodies as guide
@@ -187,7 +188,16 @@ def second(app_client: TestClient, engine: Engine, settings: Any, api: Api) -> A
         yield Api(client, api.ks)
 
 
+def _no_reload(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: Any) -> Any:
+        raise AssertionError("the state was loaded from the tables again")
+
+    monkeypatch.setattr(live_module.state_repository, "load_buckets", refuse)
+    monkeypatch.setattr(live_module, "_load_boards", refuse)
+
+
 def test_rebuild_after_a_rule_change_equals_a_fresh_partner_and_every_process_agrees(
+    monkeypatch: pytest.MonkeyPatch,
     api: Api,
     second: Api,
     engine: Engine,
@@ -206,6 +216,8 @@ def test_rebuild_after_a_rule_change_equals_a_fresh_partner_and_every_process_ag
     expected = standings(other, other_board)
     assert standings(api, board) != expected
     simulated = api.ok("rule/simulate", {"gameObjectId": board})
+    assert standings(second, board)
+    _no_reload(monkeypatch)  # from here on, both processes only apply log entries
     rebuilt = api.ok("leaderboard/rebuild", {"id": board})
     assert rebuilt == simulated  # the same summary, now applied
     assert standings(api, board) == expected
@@ -214,6 +226,7 @@ def test_rebuild_after_a_rule_change_equals_a_fresh_partner_and_every_process_ag
     expected_after = [(u, s + (3 if u == "bob" else 0), r) for u, s, r in expected]
     expected_after.sort(key=lambda item: -item[1])
     assert [s for _, s, _ in standings(second, board)] == [s for _, s, _ in expected_after]
+    monkeypatch.undo()
     with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:  # a restart
         assert standings(Api(client, api.ks), board) == standings(api, board)
     with read_transaction(engine) as conn:
