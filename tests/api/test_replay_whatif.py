@@ -11,7 +11,9 @@ from gameservices.api.app import create_app
 from gameservices.projection import simulate as simulate_module
 from gameservices.projection.replay import verify
 from gameservices.services import live as live_module
-from gameservices.storage.database import read_transaction
+from gameservices.services import user_score as user_score_service
+from gameservices.storage import scores as score_repository
+from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import metadata, partners
 from tests.api import guide_bodies as guide
 from tests.api.test_achievements import badge_rows, certificate_rows, certificate_with_rule, view
@@ -279,3 +281,25 @@ def test_certificate_and_lead_scoring_rebuild(api: Api, partner: Any, engine: En
     assert api.call("leaderboard/rebuild", {"id": certificate})[0] == 404  # the id of another kind
     with read_transaction(engine) as conn:
         assert verify(conn, partner.id).same
+
+
+def test_rebuild_keeps_scores_set_by_hand_in_the_ledger(api: Api, partner: Any, engine: Engine) -> None:
+    board, rule = make_board(api)
+    send(api, STREAM[:2])
+    live = api.client.app.state.live  # type: ignore[attr-defined]
+    with live.writing(partner.id), write_transaction(engine) as conn:
+        record = user_score_service.game_object(
+            conn, partner_id=partner.id, game_object_id=board, game_object_type=None
+        )
+        user_score_service.set_score(
+            conn, live=live, partner_id=partner.id, record=record, user_id="ann", score=99
+        )
+    send(api, STREAM[3:4])  # ann: +10 on top of the 99
+    api.ok("rule/update", {"id": rule, "points": "3"})
+    api.ok("leaderboard/rebuild", {"id": board})
+    assert api.ok("userScore/get", {"gameObjectId": board, "userId": "ann"})["score"] == 102
+    with read_transaction(engine) as conn:
+        ledger = score_repository.rule_scores_of_object(conn, partner.id, board)
+        assert verify(conn, partner.id).same
+    for user, score, _ in standings(api, board):
+        assert sum(points for (owner, _), points in ledger.items() if owner == user) == score

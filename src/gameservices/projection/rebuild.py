@@ -13,6 +13,7 @@ from gameservices.domain.events import NormalizedEvent
 from gameservices.projection.simulate import ObjectReplay
 from gameservices.services.live import PartnerState
 
+MANUAL_RULE_ID = "manual"  # the ledger's rule id of scores set by hand (`services.user_score`)
 Ledger = dict[tuple[str, str, str], float]
 
 
@@ -31,6 +32,11 @@ class Recomputation(ObjectReplay):
         for award in mine:
             if award.distributed:
                 self.awards_by_user.setdefault(award.user_id, []).append(award)
+
+    def set_by_hand(self, user_id: str, delta: float) -> None:
+        # As `userScore.set` books it: the difference under the rule id `manual`.
+        key = (self.object_id, MANUAL_RULE_ID, user_id)
+        self.ledger[key] = self.ledger.get(key, 0.0) + delta
 
     def cleared(self, user_id: str | None) -> None:
         if user_id is None:

@@ -28,6 +28,9 @@ from gameservices.storage.rules import RuleRecord
 MAX_EVENTS = 2_000_000
 MAX_ENTRIES = 2_000_000
 _RULE_KINDS = frozenset({entries.RULE_CHANGE, entries.GAME_OBJECT_CHANGE, entries.GAME_OBJECT_DELETE})
+_OBJECT_KINDS = frozenset(
+    {entries.SCORES_CLEARED, entries.SCORE_DELETED, entries.SCORE_SET, entries.GAME_OBJECT_REBUILD}
+)
 
 
 class TooLarge(Exception):
@@ -110,7 +113,7 @@ class ObjectReplay:
                 self._applier.apply_events(events)
             return
         details = None
-        if entry.kind in (entries.SCORES_CLEARED, entries.SCORE_DELETED, entries.GAME_OBJECT_REBUILD):
+        if entry.kind in _OBJECT_KINDS:
             details = orjson.loads(entry.body)
             if details["gameObjectId"] != self.object_id:
                 if entry.kind == entries.GAME_OBJECT_REBUILD:
@@ -118,6 +121,10 @@ class ObjectReplay:
                 details = None
             elif entry.kind == entries.GAME_OBJECT_REBUILD and self.pinned is not None:
                 return  # recomputed under other rules than the pinned ones: this replay recomputes it
+        if details is not None and entry.kind == entries.SCORE_SET:
+            known = self.state.board(self.object_id).standing(details["userId"])
+            self.set_by_hand(details["userId"], details["score"] - (known.score if known else 0.0))
+            details = None
         self._applier.apply(entry.kind, entry.body)
         if entry.kind in _RULE_KINDS:
             self._restrict()
@@ -142,6 +149,9 @@ class ObjectReplay:
 
     def cleared(self, user_id: str | None) -> None:
         """The object's scores were cleared (one user's, when given)."""
+
+    def set_by_hand(self, user_id: str, delta: float) -> None:
+        """The user's score on the object was set by hand (API v3 `update`), moving it by `delta`."""
 
     def rebuilt(self, seq: int) -> None:
         """A rebuild of the object (entry `seq`) replaced its buckets and standings."""
