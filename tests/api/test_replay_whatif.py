@@ -303,3 +303,9 @@ def test_rebuild_keeps_scores_set_by_hand_in_the_ledger(api: Api, partner: Any, 
         assert verify(conn, partner.id).same
     for user, score, _ in standings(api, board):
         assert sum(points for (owner, _), points in ledger.items() if owner == user) == score
+    explained = api.ok("userScore/explain", {"gameObjectId": board, "userId": "ann"})["objects"]
+    assert [(o["ruleId"], o["eventType"], o["points"], o["total"]) for o in explained] == [
+        (rule, "pollAnswered", 3, 102),
+        ("manual", "userScore.set", 96, 99),
+        (rule, "pollAnswered", 3, 3),
+    ]

@@ -33,7 +33,7 @@ class Recomputation(ObjectReplay):
             if award.distributed:
                 self.awards_by_user.setdefault(award.user_id, []).append(award)
 
-    def set_by_hand(self, user_id: str, delta: float) -> None:
+    def set_by_hand(self, user_id: str, delta: float, at: float) -> None:
         # As `userScore.set` books it: the difference under the rule id `manual`.
         key = (self.object_id, MANUAL_RULE_ID, user_id)
         self.ledger[key] = self.ledger.get(key, 0.0) + delta

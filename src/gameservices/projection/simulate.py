@@ -123,7 +123,8 @@ class ObjectReplay:
                 return  # recomputed under other rules than the pinned ones: this replay recomputes it
         if details is not None and entry.kind == entries.SCORE_SET:
             known = self.state.board(self.object_id).standing(details["userId"])
-            self.set_by_hand(details["userId"], details["score"] - (known.score if known else 0.0))
+            delta = details["score"] - (known.score if known else 0.0)
+            self.set_by_hand(details["userId"], delta, details["at"])
             details = None
         self._applier.apply(entry.kind, entry.body)
         if entry.kind in _RULE_KINDS:
@@ -150,8 +151,8 @@ class ObjectReplay:
     def cleared(self, user_id: str | None) -> None:
         """The object's scores were cleared (one user's, when given)."""
 
-    def set_by_hand(self, user_id: str, delta: float) -> None:
-        """The user's score on the object was set by hand (API v3 `update`), moving it by `delta`."""
+    def set_by_hand(self, user_id: str, delta: float, at: float) -> None:
+        """The user's score on the object was set by hand (API v3 `update`) at `at`, moving it by `delta`."""
 
     def rebuilt(self, seq: int) -> None:
         """A rebuild of the object (entry `seq`) replaced its buckets and standings."""

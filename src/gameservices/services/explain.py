@@ -9,6 +9,7 @@ from gameservices.domain.awards import Evaluation
 from gameservices.domain.events import NormalizedEvent
 from gameservices.domain.timefmt import format_ms
 from gameservices.errors import InvalidInput
+from gameservices.projection.rebuild import MANUAL_RULE_ID
 from gameservices.projection.simulate import ObjectReplay, TooLarge
 from gameservices.services.user_score import number
 from gameservices.storage.database import Connection
@@ -57,6 +58,10 @@ class _Explanation(ObjectReplay):
                         award.points,
                     )
                 )
+
+    def set_by_hand(self, user_id: str, delta: float, at: float) -> None:
+        if user_id == self.user_id:  # no award explains it: a line of its own, under the ledger's rule id
+            self.lines.append(Line(None, "userScore.set", at, MANUAL_RULE_ID, None, delta))
 
     def cleared(self, user_id: str | None) -> None:
         if user_id is None or user_id == self.user_id:
