@@ -420,3 +420,25 @@ def b17_workers(quick: bool) -> list[Figure]:
             _met(ratio >= 1.6),
         )
     ]
+
+
+def b18_simulate(quick: bool) -> list[Figure]:
+    """B18: `rule/simulate` over 1,000,000 logged events (B1's workload), vs the in-process engine (B1) rate of
+    the same run."""
+    events = 100_000 if quick else 1_000_000
+    f = run_json(
+        [sys.executable, str(BENCH / "b18_simulate.py"), "--events", str(events), "--runs", str(RUNS)],
+        timeout=3600.0,
+    )
+    engine = _engine_rate("virtual-events", 10, events)
+    ours = float(f["events_per_s"])
+    return [
+        Figure(
+            f"B18 rule/simulate over {events:,} logged events, 10 rules",
+            f"{_rate(ours)} ({f['simulate_s']:.1f} s)",
+            f"in-process engine (B1) {_rate(engine)}",
+            f"{ours / engine:.2f}x",
+            ">= 0.5x B1",
+            _met(ours >= 0.5 * engine),
+        )
+    ]

@@ -126,7 +126,7 @@ def _create_body(kind: str, name: str) -> dict[str, Any]:
 
 def game_object_requests() -> st.SearchStrategy[Template]:
     """get, update, delete, clone, list (filtered by A's ids) and create of the four game-object controllers."""
-    by_id = st.tuples(kinds, st.sampled_from(["get", "delete", "clone"]), any_id).map(
+    by_id = st.tuples(kinds, st.sampled_from(["get", "delete", "clone", "rebuild"]), any_id).map(
         lambda made: ("v1", f"{made[0]}/{made[1]}", {"id": made[2]})
     )
     update = st.tuples(kinds, any_id, words, st.sampled_from(["enabled", "disabled"])).map(
@@ -152,6 +152,18 @@ def rule_requests() -> st.SearchStrategy[Template]:
         _v1("rule/update", st.fixed_dictionaries({"id": any_id, "name": words})),
         _v1("rule/delete", st.fixed_dictionaries({"id": any_id})),
         _v1("rule/list", st.fixed_dictionaries({"gameObjectId": objects})),
+        _v1(
+            "rule/simulate",
+            st.fixed_dictionaries(
+                {"gameObjectId": objects},
+                optional={
+                    "removeRuleIds": st.lists(any_id, max_size=2),
+                    "rules": st.lists(
+                        st.fixed_dictionaries({"id": any_id, "points": st.just("3")}), max_size=1
+                    ),
+                },
+            ),
+        ),
     )
 
 
@@ -210,6 +222,7 @@ def score_requests() -> st.SearchStrategy[Template]:
     return st.one_of(
         _v1("userScore/get", st.fixed_dictionaries(target)),
         _v1("userScore/ruleProgress", st.fixed_dictionaries(target)),
+        _v1("userScore/explain", st.fixed_dictionaries(target, optional={"pager": pagers})),
         _v1("userScore/clear", st.fixed_dictionaries({"gameObjectId": objects})),
         _v1(
             "userScore/list",

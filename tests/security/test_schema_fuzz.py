@@ -101,6 +101,8 @@ def test_every_operation_answers_as_documented(api_schema: Any, fuzz_partner: Pa
     )
     assert not failures, "\n\n".join(f"{label}: {text}" for label, text in failures.items())
     assert counts["POST /api/v1/userProfile/importFromCSV"] > 0  # multipart uploads are fuzzed too
+    for replayed in ("rule/simulate", "leaderboard/rebuild", "badge/rebuild", "userScore/explain"):
+        assert counts[f"POST /api/v1/{replayed}"] > 0
 
 
 def test_missing_ks_is_always_401(api_schema: Any) -> None:

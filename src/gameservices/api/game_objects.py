@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from gameservices.api.deps import Api, ReadApi, WriteApi
 from gameservices.api.listing import list_query, list_response
+from gameservices.api.replay import add_rebuild_route
 from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.common import (
     MAX_NAME,
@@ -101,6 +102,7 @@ def game_object_router(
             total, records = service.list_page(conn, partner_id=api.partner_id, kind=kind, query=query)
             return list_response(total, [service.view(conn, record, kind) for record in records])
 
+    add_rebuild_route(router, kind)
     return router
 
 

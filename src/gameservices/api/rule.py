@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from gameservices.api.deps import ReadApi, WriteApi
 from gameservices.api.listing import list_query, list_response
+from gameservices.api.replay import add_simulate_route
 from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.common import IdRequest, given_fields, present_fields, required_fields
 from gameservices.api.schemas.rule import RuleCreate, RuleList, RuleUpdate
@@ -13,6 +14,7 @@ from gameservices.services import rule as service
 
 router = APIRouter(prefix="/rule", tags=["rule"], responses=ErrorStatuses)
 _REQUIRED = required_fields(RuleCreate)
+add_simulate_route(router)
 
 
 @router.post("/create", response_model=None, responses={200: {"model": ObjectResult}})

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from gameservices.api.deps import Api, ReadApi, WriteApi
 from gameservices.api.json import render_json, rendered
 from gameservices.api.paging import page_bounds
+from gameservices.api.replay import add_explain_route
 from gameservices.api.responses import ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.user_score import (
     GameObjectRequest,
@@ -19,6 +20,7 @@ from gameservices.api.targets import target_of
 from gameservices.services import user_score as service
 
 router = APIRouter(prefix="/userScore", tags=["userScore"], responses=ErrorStatuses)
+add_explain_route(router)
 
 
 @router.post("/get", response_model=None, responses={200: {"model": ObjectResult}})

@@ -6,10 +6,12 @@ rule and game object changes the records as stored, profile changes the profile 
 changes their values. The rule set is compiled lazily, before the next events need it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from gameservices.domain.awards import Evaluation
 from gameservices.domain.batch import ProfileLookup
+from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection import entries
@@ -42,6 +44,8 @@ class Applier:
         self._state = state
         self._profiles = profiles
         self._rules_changed = False
+        # Called with each events entry's events and their evaluation, once applied (simulations read awards).
+        self.observe: Callable[[list[NormalizedEvent], Evaluation], None] | None = None
 
     def apply(self, kind: str, body: bytes) -> None:
         """Apply one entry; ValueError for a kind this code does not know."""
@@ -67,6 +71,8 @@ class Applier:
         )
         state.apply_scored(evaluation.changed, state.standings_after(evaluation.awards))
         state.note_durations(events)
+        if self.observe is not None:
+            self.observe(events, evaluation)
 
     def finish(self) -> None:
         """Compile the rule set if rules or game objects changed since it was compiled."""
@@ -130,6 +136,14 @@ class Applier:
         else:
             self._state.entry_durations[details["entryId"]] = details["duration"]
 
+    def _rebuild(self, details: dict[str, Any]) -> None:
+        # The object's buckets and standings as the writer recomputed them (`projection.rebuild`).
+        self._clear(details)
+        self._state.store_buckets(rebuilt_buckets(details["buckets"]))
+        board = self._state.board(details["gameObjectId"])
+        for user_id, score, reached_at, hidden in details["standings"]:
+            board.put(user_id, UserStanding(score, reached_at, hidden))
+
     def _rule_ids(self, object_id: str) -> list[str]:
         return [rule.id for rule in self._state.rules.values() if rule.game_object_id == object_id]
 
@@ -144,4 +158,21 @@ _HANDLERS = {
     entries.PROFILE_CHANGE: Applier._profile,
     entries.VISIBILITY_CHANGE: Applier._visibility,
     entries.ENTRY_CHANGE: Applier._entry,
+    entries.GAME_OBJECT_REBUILD: Applier._rebuild,
 }
+
+
+def rebuilt_buckets(rows: list[list[Any]]) -> dict[BucketKey, Bucket]:
+    """The buckets of a `gameObject.rebuild` entry: [ruleId, key values, userId, progress, awarded, seen,
+    completedAt, updatedAt] rows."""
+    found: dict[BucketKey, Bucket] = {}
+    for rule_id, values, user_id, progress, awarded, seen, completed_at, updated_at in rows:
+        found[(rule_id, tuple(values))] = Bucket(
+            user_id,
+            progress=progress,
+            awarded=awarded,
+            seen=None if seen is None else set(seen),
+            completed_at=completed_at,
+            updated_at=updated_at,
+        )
+    return found

@@ -5,7 +5,9 @@ holds accepted, normalized analytics events as [eventId, fields] pairs; every ot
 whose fields `projection.apply` reads.
 """
 
-from gameservices.domain.events import FieldValue, NormalizedEvent
+from typing import Any
+
+from gameservices.domain.events import NormalizedEvent
 from gameservices.storage.event_log import decode_body, encode_body
 
 EVENTS = "events"
@@ -18,6 +20,8 @@ SCORE_DELETED = "userScore.delete"
 PROFILE_CHANGE = "userProfile.change"
 VISIBILITY_CHANGE = "visibility.change"
 ENTRY_CHANGE = "entry.change"
+# A game object recomputed from the log (`*/rebuild`): carries its buckets and standings as recomputed.
+GAME_OBJECT_REBUILD = "gameObject.rebuild"
 
 
 def encode_events(events: list[NormalizedEvent]) -> bytes:
@@ -27,10 +31,14 @@ def encode_events(events: list[NormalizedEvent]) -> bytes:
 
 def decode_events(body: bytes) -> list[NormalizedEvent]:
     """The events of an `events` entry, exactly as they were normalized (lists as tuples)."""
-    decoded = []
-    for event_id, raw_fields in decode_body(body):
-        fields: dict[str, FieldValue] = {
-            name: tuple(value) if isinstance(value, list) else value for name, value in raw_fields.items()
-        }
-        decoded.append(NormalizedEvent(fields, event_id=event_id))
+    rows: list[list[Any]] = decode_body(body)
+    decoded: list[NormalizedEvent] = []
+    append = decoded.append
+    fields: dict[str, Any]  # JSON values; lists become tuples below
+    for event_id, fields in rows:
+        # In place (the dicts are this call's own): about twice as fast as building new ones.
+        for name, value in fields.items():
+            if value.__class__ is list:
+                fields[name] = tuple(value)
+        append(NormalizedEvent(fields, event_id=event_id))
     return decoded

@@ -41,6 +41,10 @@ class _ReplayedProfiles:
             self._facts[user_id] = facts_of(record)
 
 
+# Other private replays (`projection.simulate`) follow profiles the same way.
+ReplayedProfiles = _ReplayedProfiles
+
+
 def replay(conn: Connection, partner_id: int) -> PartnerState:
     """A projection built from the partner's whole log alone; raise NotReplayable when its start is gone."""
     state = PartnerState()

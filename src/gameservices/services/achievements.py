@@ -265,3 +265,16 @@ def _entry_scores(
         per_rule = scores.setdefault(values[position], {})
         per_rule[rule_id] = per_rule.get(rule_id, 0.0) + bucket.awarded
     return scores
+
+
+def record_recomputed_certificates(
+    conn: Connection,
+    *,
+    state: PartnerState,
+    partner_id: int,
+    certificate: GameObjectRecord,
+    awards: Mapping[str, list[Award]],
+) -> None:
+    """After a certificate was recomputed from the log (`certificate/rebuild`): update its users' records from
+    the ledger just written and every award of the recomputation (`state`: the recomputed buckets)."""
+    _record_certificates(conn, partner_id, certificate, awards, UserBuckets(state))

@@ -153,3 +153,7 @@ def _log_rule_change(conn: Connection, partner_id: int, rule_id: str, record: Ru
     # deleted), so a projection compiles the same rule set from the log alone.
     details = {"ruleId": rule_id, "rule": None if record is None else asdict(record)}
     event_log.record(conn, partner_id, RULE_CHANGE, details, state=False, rules=True)
+
+
+# Candidate rules of a simulation are named the same way (`services.simulation`).
+with_sub_rule_ids = _with_sub_rule_ids

@@ -1,0 +1,158 @@
+"""Replaying one game object over a partner's retained log in a private projection: the what-if of candidate
+rules (`rule/simulate`), the recomputation of an object under its current rules (`*/rebuild`) and the awards
+behind a user's score (`userScore/explain`).
+
+Every entry goes through the same `Applier` and rules engine as the live path and `db replay`; the private
+state holds only the rules of the object replayed (its other rules would change nothing of its buckets or
+standings, and leaving them out makes a replay cheaper). The object's rules are either pinned (a candidate
+set, in force from the first entry: rule changes of the object in the log are ignored) or followed as logged.
+Nothing is written: a replay reads the log and builds a state nobody else sees.
+"""
+
+from dataclasses import dataclass
+
+import orjson
+
+from gameservices.domain.awards import Evaluation
+from gameservices.domain.engine import collector_paused
+from gameservices.domain.events import NormalizedEvent
+from gameservices.projection import entries
+from gameservices.projection.apply import Applier
+from gameservices.projection.replay import READ_CHUNK, ReplayedProfiles
+from gameservices.services.live import PartnerState
+from gameservices.storage import event_log
+from gameservices.storage.database import Connection
+from gameservices.storage.rules import RuleRecord
+
+# A replay is synchronous and bounded: past this many events (or entries) it stops and the call is refused.
+MAX_EVENTS = 2_000_000
+MAX_ENTRIES = 2_000_000
+_RULE_KINDS = frozenset({entries.RULE_CHANGE, entries.GAME_OBJECT_CHANGE, entries.GAME_OBJECT_DELETE})
+_OBJECT_KINDS = frozenset(
+    {entries.SCORES_CLEARED, entries.SCORE_DELETED, entries.SCORE_SET, entries.GAME_OBJECT_REBUILD}
+)
+
+
+class TooLarge(Exception):
+    """The retained log holds more than a replay may go through."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which events count, by eventTime (epoch seconds, bounds included; None: unbounded)."""
+
+    start: float | None = None
+    end: float | None = None
+
+    @property
+    def everything(self) -> bool:
+        """Whether every event counts."""
+        return self.start is None and self.end is None
+
+    def admits(self, event: NormalizedEvent) -> bool:
+        """Whether an event's time lies in the window."""
+        at = event.event_time
+        return (self.start is None or at >= self.start) and (self.end is None or at <= self.end)
+
+
+class ObjectReplay:
+    """One replay of a game object; subclasses hear of awards, clears and rebuilds of the object."""
+
+    def __init__(
+        self,
+        object_id: str,
+        *,
+        rules: dict[str, RuleRecord] | None = None,
+        window: Window = Window(),
+        until: int | None = None,
+        max_events: int | None = None,
+    ) -> None:
+        self.object_id = object_id
+        self.pinned = rules  # None: the object's rules as the log changes them
+        self.window = window
+        self.until = until  # replay only the entries before this seq
+        self.max_events = MAX_EVENTS if max_events is None else max_events
+        self.state = PartnerState()
+        self.state.private = True
+        self.state.rules = dict(rules or {})
+        self.events = 0
+        self.complete = True  # whether the retained log starts at its first entry
+        self._applier = Applier(self.state, ReplayedProfiles())
+        self._applier.observe = self.awarded
+
+    def run(self, conn: Connection, partner_id: int) -> PartnerState:
+        """Replay the partner's retained log; raise TooLarge past the bounds."""
+        if event_log.count_entries(conn, partner_id) > MAX_ENTRIES:
+            raise TooLarge(f"the log holds more than {MAX_ENTRIES} entries")
+        # A replay allocates millions of long-lived objects and no cycles: collector passes over them are waste.
+        with collector_paused():
+            seq = 0
+            while found := event_log.entries_after(conn, partner_id, seq, limit=READ_CHUNK):
+                if seq == 0 and found[0].seq != 1:
+                    self.complete = False
+                for entry in found:
+                    if self.until is not None and entry.seq >= self.until:
+                        return self._finish()
+                    self._entry(entry)
+                seq = found[-1].seq
+            return self._finish()
+
+    def _finish(self) -> PartnerState:
+        self._applier.finish()
+        return self.state
+
+    def _entry(self, entry: event_log.LogEntry) -> None:
+        if entry.kind == entries.EVENTS:
+            events = entries.decode_events(entry.body)
+            if not self.window.everything:
+                events = [event for event in events if self.window.admits(event)]
+            self.events += len(events)
+            if self.events > self.max_events:
+                raise TooLarge(f"a replay goes through at most {self.max_events} events")
+            if events:
+                self._applier.apply_events(events)
+            return
+        details = None
+        if entry.kind in _OBJECT_KINDS:
+            details = orjson.loads(entry.body)
+            if details["gameObjectId"] != self.object_id:
+                if entry.kind == entries.GAME_OBJECT_REBUILD:
+                    return  # another object's buckets and standings: nothing this replay holds
+                details = None
+            elif entry.kind == entries.GAME_OBJECT_REBUILD and self.pinned is not None:
+                return  # recomputed under other rules than the pinned ones: this replay recomputes it
+        if details is not None and entry.kind == entries.SCORE_SET:
+            known = self.state.board(self.object_id).standing(details["userId"])
+            delta = details["score"] - (known.score if known else 0.0)
+            self.set_by_hand(details["userId"], delta, details["at"])
+            details = None
+        self._applier.apply(entry.kind, entry.body)
+        if entry.kind in _RULE_KINDS:
+            self._restrict()
+        if details is not None:
+            if entry.kind == entries.GAME_OBJECT_REBUILD:
+                self.rebuilt(entry.seq)
+            else:
+                self.cleared(details.get("userId"))
+
+    def _restrict(self) -> None:
+        if self.pinned is not None:
+            self.state.rules = dict(self.pinned)
+        else:
+            self.state.rules = {
+                rule_id: rule
+                for rule_id, rule in self.state.rules.items()
+                if rule.game_object_id == self.object_id
+            }
+
+    def awarded(self, events: list[NormalizedEvent], evaluation: Evaluation) -> None:
+        """An events entry was applied (its events, as far as the window admits them, and their evaluation)."""
+
+    def cleared(self, user_id: str | None) -> None:
+        """The object's scores were cleared (one user's, when given)."""
+
+    def set_by_hand(self, user_id: str, delta: float, at: float) -> None:
+        """The user's score on the object was set by hand (API v3 `update`) at `at`, moving it by `delta`."""
+
+    def rebuilt(self, seq: int) -> None:
+        """A rebuild of the object (entry `seq`) replaced its buckets and standings."""
