@@ -5,6 +5,7 @@ Sizes follow DESIGN.md section 8 (1,000,000 where it says so); `quick` shrinks t
 
 import gc
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -345,7 +346,9 @@ def b15_processes(quick: bool) -> list[Figure]:
     from common import PostgresServer
 
     figures = []
-    sizes = [10_000] if quick else [50_000, 1_000_000]
+    # GAMESERVICES_BENCH_B15_USERS (e.g. "50000") runs fewer sizes: the 1,000,000-user fill takes minutes.
+    chosen = os.environ.get("GAMESERVICES_BENCH_B15_USERS", "50000,1000000")
+    sizes = [10_000] if quick else [int(size) for size in chosen.split(",")]
     server = PostgresServer()
     try:
         for database in ("sqlite", "postgresql"):
