@@ -3,17 +3,21 @@ same database, with its own live state) follows the writer by applying the entri
 the state a fresh load from the tables gives, without loading the tables again."""
 
 import random
+import threading
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from gameservices.api.app import create_app
+from gameservices.projection import entries
+from gameservices.projection.replay import snapshot, verify
 from gameservices.services import live as live_module
 from gameservices.services.live import LiveState, PartnerState
-from gameservices.storage.database import read_transaction
-from gameservices.storage.schema import event_log, partners
+from gameservices.storage import event_log as log_repository
+from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.storage.schema import event_log, partners, user_scores
 from tests.api import guide_bodies as guide
 from tests.conftest import Api
 
@@ -64,23 +68,9 @@ def _entries(engine: Engine, partner_id: int) -> list[tuple[int, str]]:
     return [(int(seq), str(kind)) for seq, kind in rows]
 
 
-def _snapshot(state: PartnerState) -> tuple[Any, Any]:
-    """What the state holds, comparable: every bucket and every standing."""
-    buckets = {
-        key: (b.user_id, b.progress, b.awarded, b.completed_at, frozenset(b.seen or ()))
-        for key, b in state.buckets.items()
-    }
-    standings = {
-        (object_id, user_id): (s.score, s.reached_at, s.hidden)
-        for object_id, board in state.boards.items()
-        for user_id, s in board.standings()
-    }
-    return buckets, standings
-
-
-def _fresh(engine: Engine, partner_id: int) -> tuple[Any, Any]:
+def _fresh(engine: Engine, partner_id: int) -> Any:
     with read_transaction(engine) as conn, LiveState().reading(conn, partner_id) as state:
-        return _snapshot(state)
+        return snapshot(state)
 
 
 def test_every_change_appends_one_entry_with_gap_free_seqs(api: Api, partner: Any, engine: Engine) -> None:
@@ -142,8 +132,8 @@ def test_another_process_applies_only_the_entries_it_lacks(
     _polls(other_api, ("dan", "p9"))
     assert ("dan", 1) in _top(api, board)
     monkeypatch.undo()
-    assert _snapshot(other_live.partner(partner.id)) == _fresh(engine, partner.id)
-    assert _snapshot(api.client.app.state.live.partner(partner.id)) == _fresh(engine, partner.id)  # type: ignore[attr-defined]
+    assert snapshot(other_live.partner(partner.id)) == _fresh(engine, partner.id)
+    assert snapshot(api.client.app.state.live.partner(partner.id)) == _fresh(engine, partner.id)  # type: ignore[attr-defined]
 
 
 def test_every_kind_of_change_is_applied_in_memory(
@@ -169,7 +159,7 @@ def test_every_kind_of_change_is_applied_in_memory(
     api.ok("leaderboard/delete", {"id": copy})
     assert other_api.call("userScore/list", {"gameObjectId": copy})[0] == 404
     monkeypatch.undo()
-    assert _snapshot(other_live.partner(partner.id)) == _fresh(engine, partner.id)
+    assert snapshot(other_live.partner(partner.id)) == _fresh(engine, partner.id)
 
 
 def test_a_users_events_are_not_rescored_with_a_later_profile(
@@ -210,7 +200,7 @@ def test_a_users_events_are_not_rescored_with_a_later_profile(
     _polls(api, ("bob", "p3"), ("ann", "p3"))
     # ann's p2 was scored before her profile said "do not save"; p3, after it, is not.
     assert sorted(_top(other_api, board)) == [("ann", 20), ("bob", 20)]
-    assert _snapshot(other_live.partner(partner.id)) == _fresh(engine, partner.id)
+    assert snapshot(other_live.partner(partner.id)) == _fresh(engine, partner.id)
 
 
 def test_random_interleaved_writes_in_two_processes_agree_with_a_fresh_load(
@@ -239,17 +229,13 @@ def test_random_interleaved_writes_in_two_processes_agree_with_a_fresh_load(
         # A read after the write's answer, in either process, sees the write.
         assert _top(reader, board) == _top(writer, board)
     fresh = _fresh(engine, partner.id)
-    assert _snapshot(other_live.partner(partner.id)) == fresh
-    assert _snapshot(api.client.app.state.live.partner(partner.id)) == fresh  # type: ignore[attr-defined]
+    assert snapshot(other_live.partner(partner.id)) == fresh
+    assert snapshot(api.client.app.state.live.partner(partner.id)) == fresh  # type: ignore[attr-defined]
 
 
 def test_integers_beyond_64_bits_are_logged_and_replayed_exactly(
     api: Api, partner: Any, engine: Engine
 ) -> None:
-    from gameservices.projection import entries
-    from gameservices.projection.replay import verify
-    from gameservices.storage import event_log as log_repository
-
     board, rule = _board(api)
     conditions = [
         {"fact": "eventType", "operator": "equal", "value": "pollAnswered"},
@@ -289,8 +275,6 @@ def test_a_catch_up_racing_the_writers_own_apply_never_applies_an_entry_twice(
 ) -> None:
     # The wake-up listener (or a request) may catch the state up while the writer applies its own entry after
     # the commit: it must find the state either before the entry or after it.
-    import threading
-
     board, _ = _board(api)
     _polls(api, ("ann", "p1"))
     live = api.client.app.state.live  # type: ignore[attr-defined]
@@ -306,4 +290,20 @@ def test_a_catch_up_racing_the_writers_own_apply_never_applies_an_entry_twice(
     _polls(api, ("ann", "p2"), ("bob", "p2"))
     monkeypatch.undo()
     assert _top(api, board) == [("ann", 20), ("bob", 10)]
-    assert _snapshot(live.partner(partner.id)) == _fresh(engine, partner.id)
+    assert snapshot(live.partner(partner.id)) == _fresh(engine, partner.id)
+
+
+def test_verify_reports_tables_that_drifted_from_the_log(api: Api, partner: Any, engine: Engine) -> None:
+    _board(api)
+    _polls(api, ("ann", "p1"), ("bob", "p1"))
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(user_scores)
+            .where(user_scores.c.partner_id == partner.id, user_scores.c.user_id == "bob")
+            .values(score=99)
+        )
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+    assert not verdict.same and any("bob" in difference for difference in verdict.differences)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
 from gameservices.projection.replay import snapshot, verify
+from gameservices.services.live import LiveState
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
 from tests.api.v3_client import V3
@@ -198,8 +199,5 @@ def test_replaying_the_log_from_empty_equals_the_stored_and_the_followed_state(
     with read_transaction(engine) as conn:
         verdict = verify(conn, partner.id)
     assert verdict.same, verdict.differences
-    with read_transaction(engine) as conn:
-        from gameservices.services.live import LiveState
-
-        with LiveState().reading(conn, partner.id) as stored:
-            assert followed == snapshot(stored)
+    with read_transaction(engine) as conn, LiveState().reading(conn, partner.id) as stored:
+        assert followed == snapshot(stored)
