@@ -37,7 +37,7 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
 def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     with read_transaction(engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0010"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0013"
 
 
 def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
@@ -195,8 +195,14 @@ def test_engine_state_tables_are_without_rowid_on_sqlite(engine: Engine) -> None
     if not is_sqlite(engine):
         pytest.skip("a SQLite storage option")
     layout = _without_rowid(engine)
-    # Revisions 0006 (event_log) and 0008 (player_sessions) create their tables without a rowid.
-    assert {name for name, without in layout.items() if without} == {*REBUILT, "event_log", "player_sessions"}
+    # Revisions 0006 (event_log), 0008 (player_sessions) and 0013 (period_scores) create their tables without a
+    # rowid.
+    assert {name for name, without in layout.items() if without} == {
+        *REBUILT,
+        "event_log",
+        "player_sessions",
+        "period_scores",
+    }
     # Tables with a second index or unique key keep their rowid.
     assert not layout["buckets"]
     assert not layout["user_certificates"]
@@ -263,7 +269,7 @@ def test_revision_0005_downgrades_and_upgrades_again(fresh_engine: Engine) -> No
     _migrate(fresh_engine, "head")
     assert _rows(fresh_engine) == upgraded
     with read_transaction(fresh_engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0010"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0013"
 
 
 def test_revision_0008_keeps_entries_and_adds_their_settings(fresh_engine: Engine) -> None:

@@ -14,6 +14,7 @@ from gameservices.domain.batch import ProfileLookup
 from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedEvent
+from gameservices.domain.periods import ClosedPeriod
 from gameservices.projection import entries
 from gameservices.projection.board import UserStanding
 from gameservices.storage import event_log
@@ -100,12 +101,14 @@ class Applier:
         for rule_id in self._rule_ids(object_id):
             del self._state.rules[rule_id]
         self._state.objects.pop(object_id, None)
+        self._reset_periods(details)
         self._rules_changed = True
 
     def _clear(self, details: dict[str, Any]) -> None:
         object_id = details["gameObjectId"]
         self._state.forget_buckets(self._rule_ids(object_id))
         self._state.boards.pop(object_id, None)
+        self._state.forget_period_boards(object_id)
 
     def _set_score(self, details: dict[str, Any]) -> None:
         board = self._state.board(details["gameObjectId"])
@@ -116,6 +119,7 @@ class Applier:
     def _delete_score(self, details: dict[str, Any]) -> None:
         object_id, user_id = details["gameObjectId"], details["userId"]
         self._state.board(object_id).remove(user_id)
+        self._state.forget_period_boards(object_id, user_id)
         self._state.forget_buckets(self._rule_ids(object_id), user_id)
 
     def _profile(self, details: dict[str, Any]) -> None:
@@ -144,6 +148,25 @@ class Applier:
         for user_id, score, reached_at, hidden in details["standings"]:
             board.put(user_id, UserStanding(score, reached_at, hidden))
 
+    def _close_period(self, details: dict[str, Any]) -> None:
+        # The period is closed first: the leaderboardPeriodEnd events then count as any later event does.
+        object_id = details["gameObjectId"]
+        period = ClosedPeriod(
+            details["periodIndex"], details["startsAt"], details["endsAt"], details["closedAt"]
+        )
+        state = self._state
+        state.period_closes[object_id] = [*state.period_closes.get(object_id, ()), period]
+        state.forget_timelines()
+        events = entries.events_of(details["events"])
+        if events:
+            self.apply_events(events)
+
+    def _reset_periods(self, details: dict[str, Any]) -> None:
+        object_id = details["gameObjectId"]
+        self._state.forget_period_boards(object_id)
+        self._state.period_closes.pop(object_id, None)
+        self._state.forget_timelines()
+
     def _rule_ids(self, object_id: str) -> list[str]:
         return [rule.id for rule in self._state.rules.values() if rule.game_object_id == object_id]
 
@@ -159,6 +182,8 @@ _HANDLERS = {
     entries.VISIBILITY_CHANGE: Applier._visibility,
     entries.ENTRY_CHANGE: Applier._entry,
     entries.GAME_OBJECT_REBUILD: Applier._rebuild,
+    entries.PERIOD_CLOSE: Applier._close_period,
+    entries.PERIODS_RESET: Applier._reset_periods,
 }
 
 

@@ -89,6 +89,8 @@ def _plan(
                 named.update(value for value in event.fields.values() if isinstance(value, str))
             steps.append((entry.kind, entry.body, events))
             continue
+        if entry.kind == entries.PERIOD_CLOSE:  # its leaderboardPeriodEnd events name their users
+            named.update(fields["userId"] for _, fields in event_log.decode_body(entry.body)["events"])
         if entry.kind == entries.PROFILE_CHANGE and any(
             user_id in named for user_id, _ in event_log.decode_body(entry.body)["profiles"]
         ):

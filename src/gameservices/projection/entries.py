@@ -22,6 +22,10 @@ VISIBILITY_CHANGE = "visibility.change"
 ENTRY_CHANGE = "entry.change"
 # A game object recomputed from the log (`*/rebuild`): carries its buckets and standings as recomputed.
 GAME_OBJECT_REBUILD = "gameObject.rebuild"
+# A period of a recurring leaderboard closed: the period, and its leaderboardPeriodEnd events (docs/periods.md).
+PERIOD_CLOSE = "leaderboard.periodClose"
+# A leaderboard's recurrence changed or went: its per-period boards and closed periods are dropped.
+PERIODS_RESET = "leaderboard.periodsReset"
 
 
 def encode_events(events: list[NormalizedEvent]) -> bytes:
@@ -31,7 +35,11 @@ def encode_events(events: list[NormalizedEvent]) -> bytes:
 
 def decode_events(body: bytes) -> list[NormalizedEvent]:
     """The events of an `events` entry, exactly as they were normalized (lists as tuples)."""
-    rows: list[list[Any]] = decode_body(body)
+    return events_of(decode_body(body))
+
+
+def events_of(rows: list[list[Any]]) -> list[NormalizedEvent]:
+    """Normalized events from their stored [eventId, fields] rows (the rows' dicts are taken over)."""
     decoded: list[NormalizedEvent] = []
     append = decoded.append
     fields: dict[str, Any]  # JSON values; lists become tuples below

@@ -35,6 +35,8 @@ Validator = Callable[[Connection, int, str | None, dict[str, Any]], None]
 # Saves what a game object holds inline (a badge's rules) after the object itself; gets the raw value or None.
 ChildrenWriter = Callable[[Connection, GameObjectRecord, Any], None]
 ChildrenReader = Callable[[Connection, GameObjectRecord], dict[str, Any]]
+# Told of each stored change of a game object: (before, after); None before a create, after a delete.
+AfterWrite = Callable[[Connection, GameObjectRecord | None, GameObjectRecord | None], None]
 
 
 def _no_checks(_conn: Connection, _partner_id: int, _object_id: str | None, _fields: dict[str, Any]) -> None:
@@ -59,6 +61,7 @@ class GameObjectKind:
     read_children: ChildrenReader = _no_children
     # The fields a list may filter on with ``<field>Equal`` (kept in the object's JSON fields).
     equal_filters: frozenset[str] = frozenset()
+    after_write: AfterWrite | None = None
 
 
 def view(conn: Connection, record: GameObjectRecord, kind: GameObjectKind) -> dict[str, Any]:
@@ -67,6 +70,8 @@ def view(conn: Connection, record: GameObjectRecord, kind: GameObjectKind) -> di
     result["name"] = record.name
     result["status"] = record.status
     for key, value in record.data.items():
+        if key.startswith("_"):  # owned by the server, not part of the API's object
+            continue
         result[key] = format_ms(value) if key in TIME_FIELDS and isinstance(value, int) else value
     result.update(kind.read_children(conn, record))
     result["createdAt"] = format_ms(record.created_at)
@@ -98,6 +103,8 @@ def create(
     if kind.write_children is not None:
         kind.write_children(conn, record, children)
     _log_change(conn, partner_id, record)
+    if kind.after_write is not None:
+        kind.after_write(conn, None, record)
     return record
 
 
@@ -135,6 +142,8 @@ def update(
     repository.update_game_object(conn, updated)
     if kind.write_children is not None and children is not None:
         kind.write_children(conn, updated, children)
+    if kind.after_write is not None:  # before the partner row is locked (below), as the scheduler does
+        kind.after_write(conn, record, updated)
     if "participationPolicy" in changes:
         visibility.refresh_object(conn, partner_id=partner_id, record=updated)
     _log_change(conn, partner_id, updated)
@@ -143,7 +152,9 @@ def update(
 
 def delete(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id: str) -> dict[str, Any]:
     """Remove a game object with its rules, and cancel its pending transitions."""
-    get(conn, partner_id=partner_id, kind=kind, object_id=object_id)
+    record = get(conn, partner_id=partner_id, kind=kind, object_id=object_id)
+    if kind.after_write is not None:
+        kind.after_write(conn, record, None)
     # Pending transitions first: the scheduler locks a transition before the partner, and so does this.
     schedule_repository.cancel_schedules_of(
         conn, partner_id=partner_id, game_object_id=object_id, now=now_ms()
@@ -182,6 +193,8 @@ def clone(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id:
         copy = replace(copy, data={**copy.data, "creditsMapping": mapping})
     repository.insert_game_object(conn, copy)
     _log_change(conn, partner_id, copy, copied_rules=copied)
+    if kind.after_write is not None:
+        kind.after_write(conn, None, copy)
     return copy
 
 

@@ -14,12 +14,14 @@ from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import RuleSet, collector_paused
 from gameservices.domain.entries import entries_lacking_duration, entry_key, seen_duration
 from gameservices.domain.events import NormalizedEvent
+from gameservices.domain.periods import ClosedPeriod, Timeline, board_key, event_ms, timeline_of
 from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.catch_up import catch_up
 from gameservices.ranking import MemoryRankIndex, rank_key, rank_keys
 from gameservices.services import rule_set as rule_set_service
 from gameservices.storage import engine_state as state_repository
 from gameservices.storage import event_log
+from gameservices.storage import periods as period_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection, Engine, on_rollback, read_transaction
 from gameservices.storage.game_objects import GameObjectRecord
@@ -64,7 +66,11 @@ class PartnerState:
         self.buckets: dict[BucketKey, Bucket] = {}
         # The keys of each user's buckets, for per-user questions (progress, badges, certificates).
         self.user_buckets: dict[str, set[BucketKey]] = {}
+        # Boards by key: a game object's id (all-time), or "<id>#<index>" for a period of a recurring leaderboard.
         self.boards: dict[str, Board] = {}
+        # The closed periods of recurring leaderboards, oldest first, and their timelines (built when asked for).
+        self.period_closes: dict[str, list[ClosedPeriod]] = {}
+        self._timelines: dict[str, Timeline | None] = {}
         # Writers of the partner take turns; readers only wait while a writer applies its changes.
         self.write_lock = threading.Lock()
         self.read_lock = threading.RLock()
@@ -89,28 +95,69 @@ class PartnerState:
             if bucket.user_id is not None:
                 self.user_buckets.setdefault(bucket.user_id, set()).add(key)
 
-    def standings_after(self, awards: list[Award]) -> dict[tuple[str, str], UserStanding]:
-        """The new standing of every (game object, user) whose score the awards move (not yet applied)."""
+    def standings_after(
+        self, awards: list[Award], timelines: dict[str, Timeline] | None = None
+    ) -> dict[tuple[str, str], UserStanding]:
+        """The new standing of every (board, user) whose score the awards move (not yet applied): the game
+        object's all-time board and, on a recurring leaderboard, the board of the period the award counts in
+        (`timelines` overrides the state's, for a close being written)."""
         standings: dict[tuple[str, str], UserStanding] = {}
         for award in awards:
             if not award.distributed:
                 continue
-            user_key = (award.game_object_id, award.user_id)
-            standing = standings.get(user_key)
-            if standing is None:
-                current = self.boards.get(award.game_object_id)
-                known = current.standing(award.user_id) if current is not None else None
-                standing = (
-                    UserStanding(known.score, known.reached_at, known.hidden)
-                    if known
-                    else UserStanding(0.0, 0.0, False)
+            object_id = award.game_object_id
+            self._move(standings, object_id, award)
+            timeline = timelines.get(object_id) if timelines else None
+            if timeline is None:
+                timeline = self.timeline(object_id)
+            if timeline is not None:
+                self._move(
+                    standings, board_key(object_id, timeline.assign(event_ms(award.event_time))), award
                 )
-                standings[user_key] = standing
-            if award.points:
-                standing.score += award.points
-                standing.reached_at = award.event_time
-            standing.hidden = award.hidden
         return standings
+
+    def _move(self, standings: dict[tuple[str, str], UserStanding], key: str, award: Award) -> None:
+        user_key = (key, award.user_id)
+        standing = standings.get(user_key)
+        if standing is None:
+            current = self.boards.get(key)
+            known = current.standing(award.user_id) if current is not None else None
+            standing = (
+                UserStanding(known.score, known.reached_at, known.hidden)
+                if known
+                else UserStanding(0.0, 0.0, False)
+            )
+            standings[user_key] = standing
+        if award.points:
+            standing.score += award.points
+            standing.reached_at = award.event_time
+        standing.hidden = award.hidden
+
+    def timeline(self, game_object_id: str) -> Timeline | None:
+        """The periods of a recurring leaderboard (None for any other game object)."""
+        try:
+            return self._timelines[game_object_id]
+        except KeyError:
+            record = self.objects.get(game_object_id)
+            found = None
+            if record is not None and record.object_type == "leaderboard":
+                closes = self.period_closes.get(game_object_id, ())
+                found = timeline_of(record.data, record.created_at, closes)
+            self._timelines[game_object_id] = found
+            return found
+
+    def forget_period_boards(self, game_object_id: str, user_id: str | None = None) -> None:
+        """Drop the period boards of a leaderboard (only one user's standings on them, when given)."""
+        prefix = f"{game_object_id}#"
+        for key in [key for key in self.boards if key.startswith(prefix)]:
+            if user_id is None:
+                del self.boards[key]
+            else:
+                self.boards[key].remove(user_id)
+
+    def forget_timelines(self) -> None:
+        """Build timelines again when next asked (game objects or closed periods changed)."""
+        self._timelines = {}
 
     def apply_scored(
         self, changed: dict[BucketKey, Bucket], standings: dict[tuple[str, str], UserStanding]
@@ -148,10 +195,12 @@ class PartnerState:
     def load_rule_set(self, conn: Connection, partner_id: int) -> None:
         """Load the partner's game objects and rules, and compile them."""
         self.objects, self.rules = rule_set_service.load_records(conn, partner_id)
+        self._timelines = {}
         self.rule_set = rule_set_service.compile_rule_set(self.objects, self.rules)
 
     def recompile(self) -> None:
         """Compile the rule set again after `objects` or `rules` changed."""
+        self._timelines = {}
         self.rule_set = rule_set_service.compile_rule_set(self.objects, self.rules)
 
     def forget_buckets(self, rule_ids: Iterable[str], user_id: str | None = None) -> None:
@@ -358,6 +407,8 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
             state.store_buckets(state_repository.load_buckets(conn, partner_id))
             state.boards = _load_boards(conn, partner_id)
             state.entry_durations = state_repository.all_entry_durations(conn, partner_id)
+            state.period_closes = period_repository.closed_periods(conn, partner_id)
+            state.forget_timelines()
             state.state_version = state_version
             state.log_seq = event_log.last_seq(conn, partner_id)
     else:  # only rule changes happened since the state was loaded

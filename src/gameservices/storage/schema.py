@@ -345,3 +345,35 @@ widget_origins = Table(
     Column("origin", String(256), primary_key=True),
     Column("created_at", BigInteger, nullable=False),
 )
+
+# Recurring leaderboard periods (revision 0013, docs/periods.md). One row per period end that will close: while
+# `pending` it is the scheduler's durable job (due at the period's end plus the grace), claimed exactly once
+# across processes; once `closed` it records when the period ran and closed (the projection's closed periods).
+leaderboard_periods = Table(
+    "leaderboard_periods",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("game_object_id", ID, primary_key=True),
+    Column("period_index", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),
+    # Epoch milliseconds.
+    Column("due_at", BigInteger, nullable=False),
+    Column("starts_at", BigInteger, nullable=False),
+    Column("ends_at", BigInteger, nullable=False),
+    Column("closed_at", BigInteger, nullable=True),
+    Index("ix_leaderboard_periods_due", "status", "due_at"),
+)
+
+# Each user's total in one period of a recurring leaderboard (the all-time total stays in user_scores).
+period_scores = Table(
+    "period_scores",
+    metadata,
+    Column("partner_id", Integer, primary_key=True),
+    Column("game_object_id", ID, primary_key=True),
+    Column("period_index", Integer, primary_key=True),
+    Column("user_id", String(256), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("reached_at", Float, nullable=False),
+    Column("hidden", Boolean, nullable=False),
+    sqlite_with_rowid=False,
+)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from gameservices.storage import periods as period_repository
 from gameservices.storage.engine_state import upsert_tuples
 from gameservices.storage.prepared import driver_chunks
 from gameservices.storage.schema import user_rule_scores, user_scores
@@ -44,10 +45,18 @@ def add_rule_scores(
 
 
 def save_user_scores(conn: Connection, partner_id: int, rows: Iterable[UserScoreRow]) -> None:
-    """Write users' totals."""
-    values = [
-        (partner_id, row.game_object_id, row.user_id, row.score, row.reached_at, row.hidden) for row in rows
-    ]
+    """Write users' totals (rows of a period's board, keyed "<game object id>#<index>", go to period_scores)."""
+    values = []
+    in_periods = []
+    for row in rows:
+        if "#" in row.game_object_id:
+            in_periods.append((row.game_object_id, row.user_id, row.score, row.reached_at, row.hidden))
+        else:
+            values.append(
+                (partner_id, row.game_object_id, row.user_id, row.score, row.reached_at, row.hidden)
+            )
+    if in_periods:
+        period_repository.save_period_scores(conn, partner_id, in_periods)
     upsert_tuples(
         conn,
         user_scores,
@@ -59,8 +68,14 @@ def save_user_scores(conn: Connection, partner_id: int, rows: Iterable[UserScore
 
 
 def user_score_chunks(conn: Connection, partner_id: int) -> Iterator[Sequence[Sequence[Any]]]:
-    """Every user total of the partner as (game object, user, score, reached_at, hidden) rows, ordered by game
-    object, in lists of up to 10,000 read by the driver's cursor. `hidden` is a bool or, on SQLite, 0 or 1."""
+    """Every user total of the partner as (board, user, score, reached_at, hidden) rows, ordered by board, in lists
+    of up to 10,000 read by the driver's cursor: the all-time boards (keyed by game object), then the periods'
+    ("<game object id>#<index>"). `hidden` is a bool or, on SQLite, 0 or 1."""
+    yield from _all_time_chunks(conn, partner_id)
+    yield from period_repository.period_score_chunks(conn, partner_id)
+
+
+def _all_time_chunks(conn: Connection, partner_id: int) -> Iterator[Sequence[Sequence[Any]]]:
     statement = (
         select(
             user_scores.c.game_object_id,
@@ -76,7 +91,7 @@ def user_score_chunks(conn: Connection, partner_id: int) -> Iterator[Sequence[Se
 
 
 def scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> list[UserScoreRow]:
-    """Every user total of one game object."""
+    """Every user total of one game object, its periods' included."""
     statement = select(
         user_scores.c.game_object_id,
         user_scores.c.user_id,
@@ -84,7 +99,11 @@ def scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> 
         user_scores.c.reached_at,
         user_scores.c.hidden,
     ).where((user_scores.c.partner_id == partner_id) & (user_scores.c.game_object_id == game_object_id))
-    return [UserScoreRow(*row) for row in conn.execute(statement)]
+    rows = [UserScoreRow(*row) for row in conn.execute(statement)]
+    return rows + [
+        UserScoreRow(*row)
+        for row in period_repository.period_scores_of_object(conn, partner_id, game_object_id)
+    ]
 
 
 def rule_scores_of_user(
@@ -112,7 +131,8 @@ def rule_scores_of_object(
 
 
 def delete_scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> None:
-    """Remove every score of a game object."""
+    """Remove every score of a game object (its periods' included)."""
+    period_repository.delete_period_scores(conn, partner_id, game_object_id, None)
     for table in (user_rule_scores, user_scores):
         conn.execute(
             delete(table).where(
@@ -122,7 +142,8 @@ def delete_scores_of_object(conn: Connection, partner_id: int, game_object_id: s
 
 
 def delete_user_scores(conn: Connection, partner_id: int, game_object_id: str, user_id: str) -> bool:
-    """Remove one user's total and ledger on a game object; False when the user had no total."""
+    """Remove one user's total, per-period totals and ledger on a game object; False when the user had no total."""
+    period_repository.delete_period_scores(conn, partner_id, game_object_id, user_id)
     removed = False
     for table in (user_scores, user_rule_scores):
         result = conn.execute(

@@ -15,8 +15,19 @@ from gameservices.api.schemas.common import (
     VirtualEventIds,
     update_model,
 )
+from gameservices.domain.periods import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, MAX_INTERVAL
 
 MAX_SUB_LEADERBOARDS = 20
+
+
+class Recurrence(RequestModel):
+    """When a recurring leaderboard's periods reset (docs/periods.md); the time zone is checked by the service."""
+
+    unit: Literal["day", "week", "month"]
+    interval: int = Field(1, ge=1, le=MAX_INTERVAL)
+    anchor: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    graceSeconds: int = Field(DEFAULT_GRACE_SECONDS, ge=0, le=MAX_GRACE_SECONDS)
 
 
 class SubLeaderboard(RequestModel):
@@ -41,6 +52,7 @@ class LeaderboardCreate(RequestModel):
     virtualEventIds: VirtualEventIds
     participationPolicy: ParticipationPolicy | None = None
     subLeaderboards: list[SubLeaderboard] | None = Field(None, max_length=MAX_SUB_LEADERBOARDS)
+    recurrence: Recurrence | None = None
 
 
 LeaderboardUpdate = update_model(LeaderboardCreate, "LeaderboardUpdate")

@@ -1,0 +1,74 @@
+"""Recurring leaderboard periods through the API: the recurrence on leaderboards, its checks and the current
+period in answers (docs/periods.md)."""
+
+from typing import Any
+
+import pytest
+
+from tests.api import guide_bodies as guide
+from tests.conftest import Api
+
+WEEKLY = {"unit": "week", "interval": 1, "anchor": "2025-06-02T00:00:00", "timezone": "Europe/Berlin"}
+
+
+def recurring(**recurrence: Any) -> dict[str, Any]:
+    """A leaderboard running 2025-06-01 .. 2035-01-01 with a recurrence (weekly in Berlin unless told)."""
+    body = guide.leaderboard_4_2()
+    body.update(status="enabled", startDate="2025-06-01T00:00:00Z", endDate="2035-01-01T00:00:00Z")
+    body["recurrence"] = {**WEEKLY, **recurrence}
+    return body
+
+
+def test_recurrence_is_stored_with_its_defaults_and_periods_in_answers(api: Api) -> None:
+    created = api.ok("leaderboard/create", recurring())
+    assert created["recurrence"] == {**WEEKLY, "graceSeconds": 60}
+    assert "_periodsSince" not in created
+    current = created["currentPeriod"]
+    assert created["nextResetAt"] == current["endsAt"] and created["prevResetAt"] == current["startsAt"]
+    assert current["startsAt"] < current["endsAt"]
+    # Mondays at local midnight: 22:00Z in summer, 23:00Z in winter.
+    assert current["startsAt"][11:] in ("22:00:00.000Z", "23:00:00.000Z")
+    fetched = api.ok("leaderboard/get", {"id": created["id"]})
+    assert fetched["currentPeriod"] == current
+    listed = api.ok("leaderboard/list", {"idIn": created["id"]})
+    assert listed["objects"][0]["currentPeriod"]["index"] == current["index"]
+
+
+def test_a_leaderboard_without_recurrence_answers_as_before(api: Api) -> None:
+    created = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    assert "recurrence" not in created and "currentPeriod" not in created and "nextResetAt" not in created
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"timezone": "Europe/Nowhere"}, "recurrence.timezone"),
+        ({"timezone": "../../etc/passwd"}, "recurrence.timezone"),
+        ({"interval": 0}, "recurrence.interval"),
+        ({"unit": "year"}, "recurrence.unit"),
+        ({"anchor": "2020-01-01T00:00:00"}, "recurrence.anchor"),
+        ({"anchor": "2040-01-01T00:00:00"}, "recurrence.anchor"),
+        ({"anchor": "2025-06-02T00:00:00+02:00"}, "recurrence.anchor"),
+        ({"anchor": "next monday"}, "recurrence.anchor"),
+        ({"graceSeconds": -1}, "recurrence.graceSeconds"),
+    ],
+)
+def test_a_bad_recurrence_is_refused_naming_the_field(api: Api, change: dict[str, Any], field: str) -> None:
+    status, error = api.call("leaderboard/create", recurring(**change))
+    assert status == 400, error
+    assert error["objectType"] == "KalturaAPIException" and field in str(error["args"]) + error["message"]
+    assert api.ok("leaderboard/list")["totalCount"] == 0
+
+
+def test_update_sets_changes_and_removes_the_recurrence(api: Api) -> None:
+    created = api.ok("leaderboard/create", guide.leaderboard_4_2() | {"endDate": "2035-01-01T00:00:00Z"})
+    status, error = api.call(
+        "leaderboard/update", {"id": created["id"], "recurrence": {**WEEKLY, "timezone": "Mars/Olympus"}}
+    )
+    assert status == 400 and "recurrence.timezone" in str(error)
+    updated = api.ok("leaderboard/update", {"id": created["id"], "recurrence": {**WEEKLY, "unit": "day"}})
+    assert updated["recurrence"]["unit"] == "day" and "currentPeriod" in updated
+    status, error = api.call("leaderboard/update", {"id": created["id"], "endDate": "2025-06-01T10:00:00Z"})
+    assert status == 400 and "recurrence.anchor" in str(error)
+    cleared = api.ok("leaderboard/update", {"id": created["id"], "recurrence": None})
+    assert "recurrence" not in cleared and "currentPeriod" not in cleared
