@@ -12,9 +12,9 @@ WEEKLY = {"unit": "week", "interval": 1, "anchor": "2025-06-02T00:00:00", "timez
 
 
 def recurring(**recurrence: Any) -> dict[str, Any]:
-    """A leaderboard running 2025-06-01 .. 2035-01-01 with a recurrence (weekly in Berlin unless told)."""
+    """A leaderboard running 2025-05-01 .. 2035-01-01 with a recurrence (weekly in Berlin unless told)."""
     body = guide.leaderboard_4_2()
-    body.update(status="enabled", startDate="2025-06-01T00:00:00Z", endDate="2035-01-01T00:00:00Z")
+    body.update(status="enabled", startDate="2025-05-01T00:00:00Z", endDate="2035-01-01T00:00:00Z")
     body["recurrence"] = {**WEEKLY, **recurrence}
     return body
 
@@ -72,3 +72,80 @@ def test_update_sets_changes_and_removes_the_recurrence(api: Api) -> None:
     assert status == 400 and "recurrence.anchor" in str(error)
     cleared = api.ok("leaderboard/update", {"id": created["id"], "recurrence": None})
     assert "recurrence" not in cleared and "currentPeriod" not in cleared
+
+
+def points_rule(leaderboard_id: str) -> dict[str, Any]:
+    """A rule giving each user the `points` of their `act` events."""
+    return {
+        "gameObjectType": "leaderboard",
+        "gameObjectId": leaderboard_id,
+        "name": "Points",
+        "conditions": [{"fact": "eventType", "operator": "equal", "value": "act"}],
+        "type": "sum",
+        "mode": "distribute_points",
+        "metric": "points",
+        "groupBy": "kuserId",
+        "goal": "1",
+        "points": "1",
+        "maxPoints": "unlimited",
+    }
+
+
+def act(user_id: str, points: int, at_ms: int) -> dict[str, Any]:
+    return {"eventType": "act", "userId": user_id, "points": points, "eventTime": at_ms / 1000}
+
+
+def scores(api: Api, leaderboard_id: str, period: object = None) -> dict[str, float]:
+    body: dict[str, Any] = {"gameObjectId": leaderboard_id, "pager": {"pageSize": 500}}
+    if period is not None:
+        body["period"] = period
+    return {item["userId"]: item["score"] for item in api.ok("userScore/list", body)["objects"]}
+
+
+def ms(text: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(text).timestamp() * 1000)
+
+
+def test_events_count_in_the_period_holding_their_time(api: Api) -> None:
+    # Daily periods from 2025-06-01 00:00 in Berlin; every period so far ended before the leaderboard was made,
+    # so none of them closes and all take these back-filled events.
+    board = api.ok("leaderboard/create", recurring(unit="day", anchor="2025-06-01T00:00:00"))
+    api.ok("rule/create", points_rule(board["id"]))
+    end_of_0 = ms("2025-06-02T00:00:00+02:00")
+    api.ok(
+        "event/send",
+        {
+            "events": [
+                act("ann", 1, end_of_0 - 1),
+                act("ann", 10, end_of_0),
+                act("bob", 100, end_of_0 - 86_400_000 - 1000),  # before the anchor: period 0
+                act("bob", 5, ms("2025-06-03T12:00:00+02:00")),
+            ]
+        },
+    )
+    assert scores(api, board["id"], 0) == {"ann": 1, "bob": 100}
+    assert scores(api, board["id"], 1) == {"ann": 10}
+    assert scores(api, board["id"], 2) == {"bob": 5}
+    assert scores(api, board["id"], "all") == {"bob": 105, "ann": 11}
+    assert scores(api, board["id"]) == {}  # the current period: nobody yet
+    assert scores(api, board["id"], "current") == {}
+    got = api.ok("userScore/get", {"gameObjectId": board["id"], "userId": "bob", "period": 2})
+    assert got["score"] == 5 and got["rank"] == 1
+    status, error = api.call("userScore/get", {"gameObjectId": board["id"], "userId": "bob"})
+    assert status == 404 and error["code"] == "USER_ID_NOT_FOUND"
+    assert api.ok("userScore/get", {"gameObjectId": board["id"], "userId": "bob", "period": "all"})["score"] == 105
+
+
+def test_period_is_refused_on_a_leaderboard_without_recurrence_beyond_its_one_period(api: Api) -> None:
+    board = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    for period in (None, "current", "all", 0):
+        assert scores(api, board["id"], period) == {}
+    for period in ("previous", 3):
+        status, error = api.call("userScore/list", {"gameObjectId": board["id"], "period": period})
+        assert status == 400 and error["args"]["PARAM_NAME"] == "period"
+    status, error = api.call("userScore/list", {"gameObjectId": board["id"], "period": "last"})
+    assert status == 400
+    status, error = api.call("userScore/list", {"gameObjectId": board["id"], "period": -1})
+    assert status == 400

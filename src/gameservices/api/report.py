@@ -47,6 +47,7 @@ def generate(body: ReportGenerate, api: ReadApi) -> StreamingResponse:
             file_format=body.format,
             summary=body.summary,
             day=datetime.now(UTC).date(),
+            period=body.period,
         )
         file, size = _spooled(service.render(conn, live=api.live, report=report))
     return StreamingResponse(

@@ -14,6 +14,7 @@ from gameservices.api.schemas.user_score import (
     GameObjectRequest,
     GameObjectUserRequest,
     SubGameOptionsRequest,
+    UserScoreGet,
     UserScoreList,
 )
 from gameservices.api.targets import target_of
@@ -24,11 +25,18 @@ add_explain_route(router)
 
 
 @router.post("/get", response_model=None, responses={200: {"model": ObjectResult}})
-def get(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
+def get(body: UserScoreGet, api: ReadApi) -> dict[str, Any]:
     """A user's score and rank."""
     with api.read() as conn:
         record = target_of(conn, api, body)
-        return service.get(conn, live=api.live, partner_id=api.partner_id, record=record, user_id=body.userId)
+        return service.get(
+            conn,
+            live=api.live,
+            partner_id=api.partner_id,
+            record=record,
+            user_id=body.userId,
+            period=body.period,
+        )
 
 
 @router.post("/list", response_model=None, responses={200: {"model": ListResult}})
@@ -48,6 +56,7 @@ async def list_(body: UserScoreList, api: ReadApi) -> dict[str, Any] | Response:
         body.placesAboveUser,
         body.placesBelowUser,
         body.includeHidden,
+        body.period,
     )
     page = service.cached_page(api.live, partner_id=api.partner_id, versions=api.versions, query=query)
     if page is None:
@@ -68,7 +77,12 @@ def _sub_game_list(body: UserScoreList, api: Api, offset: int, size: int) -> dic
     assert sub is not None
     with api.read() as conn:
         record = target_of(conn, api, body)
-        common: dict[str, Any] = {"live": api.live, "partner_id": api.partner_id, "record": record}
+        common: dict[str, Any] = {
+            "live": api.live,
+            "partner_id": api.partner_id,
+            "record": record,
+            "period": body.period,
+        }
         if sub.option is not None:
             return service.segment_ranking(
                 conn, **common, sub_game_id=str(sub.id), option=sub.option, offset=offset, limit=size

@@ -111,10 +111,15 @@ class Applier:
         self._state.forget_period_boards(object_id)
 
     def _set_score(self, details: dict[str, Any]) -> None:
-        board = self._state.board(details["gameObjectId"])
-        known = board.standing(details["userId"])
+        object_id, user_id = details["gameObjectId"], details["userId"]
+        board = self._state.board(object_id)
+        known = board.standing(user_id)
         hidden = known.hidden if known is not None else False
-        board.put(details["userId"], UserStanding(details["score"], details["at"], hidden))
+        delta = details["score"] - (known.score if known is not None else 0.0)
+        moved = self._state.period_standing_after(object_id, user_id, delta, details["at"])
+        board.put(user_id, UserStanding(details["score"], details["at"], hidden))
+        if moved is not None:
+            self._state.board(moved[0]).put(user_id, moved[1])
 
     def _delete_score(self, details: dict[str, Any]) -> None:
         object_id, user_id = details["gameObjectId"], details["userId"]

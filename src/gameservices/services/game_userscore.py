@@ -7,9 +7,10 @@ in the plugin, so a fractional score is truncated as the Kaltura server casts it
 
 from typing import Any
 
+from gameservices.domain.timefmt import now_ms
 from gameservices.domain.values import MAX_SCORE
 from gameservices.services import kaltura_v3 as v3_errors
-from gameservices.services import user_score
+from gameservices.services import periods, user_score
 from gameservices.services.live import LiveState
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
@@ -101,9 +102,11 @@ def delete_score(
 def standing(
     conn: Connection, *, live: LiveState, partner_id: int, game_object_id: str, user_id: str
 ) -> dict[str, Any] | None:
-    """A user's ``KalturaUserScoreProperties`` (rank null when their policy hides them), or None."""
+    """A user's ``KalturaUserScoreProperties`` (rank null when their policy hides them), or None; on a recurring
+    leaderboard, in the current period."""
     with live.reading(conn, partner_id) as state:
-        board = state.boards.get(game_object_id)
+        key, _ = periods.board_of(state.timeline(game_object_id), game_object_id, None, now_ms())
+        board = state.boards.get(key)
         found = board.standing(user_id) if board is not None else None
         if board is None or found is None:
             return None

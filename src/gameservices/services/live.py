@@ -146,6 +146,20 @@ class PartnerState:
             self._timelines[game_object_id] = found
             return found
 
+    def period_standing_after(
+        self, game_object_id: str, user_id: str, delta: float, at: float
+    ) -> tuple[str, UserStanding] | None:
+        """A score set by hand at `at` (epoch seconds) on a recurring leaderboard: the board of the period it
+        counts in, and the user's standing there moved by `delta` (None when the game object has no periods)."""
+        timeline = self.timeline(game_object_id)
+        if timeline is None:
+            return None
+        key = board_key(game_object_id, timeline.assign(event_ms(at)))
+        board = self.boards.get(key)
+        known = board.standing(user_id) if board is not None else None
+        hidden = known.hidden if known is not None else False
+        return key, UserStanding((known.score if known else 0.0) + delta, at, hidden)
+
     def forget_period_boards(self, game_object_id: str, user_id: str | None = None) -> None:
         """Drop the period boards of a leaderboard (only one user's standings on them, when given)."""
         prefix = f"{game_object_id}#"

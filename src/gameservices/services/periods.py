@@ -9,6 +9,7 @@ from gameservices.domain.periods import (
     RECURRENCE_FIELD,
     SINCE_FIELD,
     Timeline,
+    board_key,
     parse_recurrence,
     timeline_of,
 )
@@ -108,3 +109,23 @@ def _timeline_key(record: GameObjectRecord | None) -> tuple[Any, ...] | None:
         return None
     calendar = _calendar(record.data)
     return None if calendar is None else (*calendar, record.data.get(SINCE_FIELD))
+
+
+# A `period` of userScore/list|get and report/generate: "current" (the default), "previous", "all" or an index.
+Period = str | int | None
+
+
+def board_of(timeline: Timeline | None, game_object_id: str, period: Period, now: int) -> tuple[str, bool]:
+    """The board a `period` names, and whether that answer stays the same as time passes (an index or "all"
+    does; "current" and "previous" of a recurring leaderboard move at each reset). A game object without a
+    recurrence has one period, all-time: "current", "all" and 0 name it, anything else is refused."""
+    if period == "all":
+        return game_object_id, True
+    if timeline is None:
+        if period in (None, "current", 0):
+            return game_object_id, True
+        raise ValidationFailed("period", "the game object has no recurrence: its only period is current (0)")
+    if isinstance(period, int):
+        return board_key(game_object_id, period), True
+    index = timeline.index_of(now) - (1 if period == "previous" else 0)
+    return board_key(game_object_id, index), False  # before period 0: an empty board

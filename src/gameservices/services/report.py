@@ -11,6 +11,7 @@ from datetime import date
 from gameservices.errors import ValidationFailed
 from gameservices.services import report_certificate, report_lead_scoring, report_rows
 from gameservices.services.live import LiveState
+from gameservices.services.periods import Period
 from gameservices.services.report_formats import MEDIA_TYPES, Table, encode
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
@@ -40,6 +41,8 @@ class Report:
     file_format: str
     summary: bool
     day: date
+    # Which period of a recurring leaderboard a userScore report shows (docs/periods.md).
+    period: Period = None
 
     @property
     def file_name(self) -> str:
@@ -54,7 +57,14 @@ class Report:
 
 
 def plan(
-    *, partner_id: int, record: GameObjectRecord, report_type: str, file_format: str, summary: bool, day: date
+    *,
+    partner_id: int,
+    record: GameObjectRecord,
+    report_type: str,
+    file_format: str,
+    summary: bool,
+    day: date,
+    period: Period = None,
 ) -> Report:
     """Check that the report suits the game object (its type; a summary only where there is one)."""
     subject = SUBJECTS[report_type]
@@ -65,7 +75,9 @@ def plan(
         )
     if summary and report_type != "userLeadScoring":
         raise ValidationFailed("summary", "only the userLeadScoring report has a summary")
-    return Report(report_type, partner_id, record, file_format, summary, day)
+    if period is not None and report_type != "userScore":
+        raise ValidationFailed("period", "only the userScore report is per period")
+    return Report(report_type, partner_id, record, file_format, summary, day, period)
 
 
 def render(conn: Connection, *, live: LiveState, report: Report) -> Iterator[bytes]:
@@ -84,7 +96,9 @@ def render(conn: Connection, *, live: LiveState, report: Report) -> Iterator[byt
 def _table(conn: Connection, live: LiveState, report: Report) -> Table:
     kind, partner_id, record = report.report_type, report.partner_id, report.record
     if kind == "userScore":
-        return report_rows.user_score(conn, live=live, partner_id=partner_id, record=record)
+        return report_rows.user_score(
+            conn, live=live, partner_id=partner_id, record=record, period=report.period
+        )
     if kind == "userLeadScoring":
         build = report_lead_scoring.summary if report.summary else report_lead_scoring.detailed
         return build(conn, live=live, partner_id=partner_id, record=record)

@@ -15,9 +15,11 @@ from operator import itemgetter
 from typing import Any
 
 from gameservices.domain.engine import collector_paused
+from gameservices.domain.timefmt import now_ms
 from gameservices.domain.values import MAX_SCORE, shown_number
 from gameservices.services import user_badge
 from gameservices.services.live import LiveState
+from gameservices.services.periods import Period, board_of
 from gameservices.services.report_formats import Cell, Chunk, Columns, Rows, Table
 from gameservices.storage import report_queries
 from gameservices.storage import rules as rule_repository
@@ -111,12 +113,13 @@ def standings(
 
 
 def ordered_users(
-    conn: Connection, live: LiveState, partner_id: int, game_object_id: str
+    conn: Connection, live: LiveState, partner_id: int, game_object_id: str, period: Period = "all"
 ) -> tuple[list[str], list[float], int]:
     """Every scored user's id and score in leaderboard order, and how many of them are displayed (ranked):
-    `Board.ordered` of the game object's board in the partner's fresh live state."""
+    `Board.ordered` of the game object's board (of a period's, when given) in the partner's fresh live state."""
     with live.reading(conn, partner_id) as state:
-        board = state.boards.get(game_object_id)
+        key, _ = board_of(state.timeline(game_object_id), game_object_id, period, now_ms())
+        board = state.boards.get(key)
         return ([], [], 0) if board is None else board.ordered()
 
 
@@ -142,7 +145,9 @@ class Shown(dict[Any, Cell]):
         return shown
 
 
-def user_score(conn: Connection, *, live: LiveState, partner_id: int, record: GameObjectRecord) -> Table:
+def user_score(
+    conn: Connection, *, live: LiveState, partner_id: int, record: GameObjectRecord, period: Period = None
+) -> Table:
     """``rank,score,userId,userName,userEmail`` and one column per rule: the ranked users as userScore/list
     ranks them, then the users their policy hides, with an empty rank.
 
@@ -152,9 +157,11 @@ def user_score(conn: Connection, *, live: LiveState, partner_id: int, record: Ga
     user id. The rows are then made a chunk at a time, column by column (`Columns`), with no Python code run per
     user."""
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
+    if period != "all" and isinstance(record.data.get("recurrence"), dict):
+        rules = []  # a period of a recurring leaderboard: no rule columns (the ledger is all-time)
     # Many long-lived tuples and no cycles: collector passes would only re-scan them.
     with collector_paused():
-        user_ids, scores, displayed = ordered_users(conn, live, partner_id, record.id)
+        user_ids, scores, displayed = ordered_users(conn, live, partner_id, record.id, period)
         found = list(
             chain.from_iterable(report_queries.user_score_rows(conn, partner_id, record.id, _ids(rules)))
         )

@@ -7,10 +7,12 @@ from typing import Any, NamedTuple
 
 from gameservices.domain.rules import progress_as_shown
 from gameservices.domain.segments import segment_of
+from gameservices.domain.timefmt import now_ms
 from gameservices.domain.values import shown_number
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.projection import entries as log_entries
 from gameservices.ranking import RankedEntry
+from gameservices.services import periods
 from gameservices.services import user_profile as profile_service
 from gameservices.services.live import Board, LiveState, PartnerState
 from gameservices.storage import achievements as achievement_repository
@@ -52,11 +54,17 @@ def _checked(
 
 
 def get(
-    conn: Connection, *, live: LiveState, partner_id: int, record: GameObjectRecord, user_id: str
+    conn: Connection,
+    *,
+    live: LiveState,
+    partner_id: int,
+    record: GameObjectRecord,
+    user_id: str,
+    period: periods.Period = None,
 ) -> dict[str, Any]:
-    """A user's score and rank on a game object (rank null for a user their policy hides)."""
+    """A user's score and rank on a game object (rank null for a user their policy hides), in a period."""
     with live.reading(conn, partner_id) as state:
-        board = state.boards.get(record.id)
+        board = state.boards.get(_board_key(state, record.id, period))
         standing = board.standing(user_id) if board is not None else None
         if board is None or standing is None:
             raise NotFound(
@@ -81,10 +89,12 @@ def list_page(
     above: int = 0,
     below: int = 0,
     include_hidden: bool = False,
+    period: periods.Period = None,
 ) -> dict[str, Any]:
     """The ranked users of a game object: a page, or a user's neighbourhood with true ranks."""
     with live.reading(conn, partner_id) as state:
-        return _ranking(state, record.id, offset, limit, user_id, above, below, include_hidden)
+        key = _board_key(state, record.id, period)
+        return _ranking(state, record.id, key, offset, limit, user_id, above, below, include_hidden)
 
 
 class PageQuery(NamedTuple):
@@ -98,6 +108,7 @@ class PageQuery(NamedTuple):
     above: int = 0
     below: int = 0
     include_hidden: bool = False
+    period: periods.Period = None
 
 
 def ranking(
@@ -117,15 +128,19 @@ def ranking(
         version = (state.state_version, state.rules_version)
         if state.pages_version != version:
             state.pages, state.pages_version = {}, version
-        page = state.pages.get(query)
+        record = _checked(
+            state.objects.get(query.game_object_id), query.game_object_id, query.game_object_type
+        )
+        key, lasting = periods.board_of(state.timeline(record.id), record.id, query.period, now_ms())
+        # A page of "the current period" is kept under the period it showed, so no reset serves it stale.
+        cache_key: tuple[object, ...] = query if lasting else (query, key)
+        page = state.pages.get(cache_key)
         if page is None:
-            record = _checked(
-                state.objects.get(query.game_object_id), query.game_object_id, query.game_object_type
-            )
             page = render(
                 _ranking(
                     state,
                     record.id,
+                    key,
                     query.offset,
                     query.limit,
                     query.user_id,
@@ -135,7 +150,7 @@ def ranking(
                 )
             )
             if len(state.pages) < MAX_CACHED_PAGES:
-                state.pages[query] = page
+                state.pages[cache_key] = page
         return page
 
 
@@ -150,6 +165,7 @@ def cached_page(
 def _ranking(
     state: PartnerState,
     object_id: str,
+    key: str,
     offset: int,
     limit: int,
     user_id: str | None,
@@ -157,7 +173,7 @@ def _ranking(
     below: int,
     include_hidden: bool,
 ) -> dict[str, Any]:
-    board = state.boards.get(object_id) or Board()
+    board = state.boards.get(key) or Board()
     if include_hidden:
         return _page_with_hidden(object_id, board, offset, limit)
     if user_id is not None:
@@ -218,16 +234,19 @@ def set_score(
 ) -> dict[str, Any]:
     """Set a user's score by hand (API v3 ``update``): the difference goes to the ledger under the rule id
     ``manual``, so the total stays the sum of the user's rule scores."""
+    now = time.time()
     with live.reading(conn, partner_id) as state:
         standing = _board(state, record.id).standing(user_id)
         current, hidden = (standing.score, standing.hidden) if standing is not None else (0.0, False)
-    now = time.time()
+        rows = [UserScoreRow(record.id, user_id, score, now, hidden)]
+        # A recurring leaderboard's current period moves by as much (the periods still add up to the total).
+        moved = state.period_standing_after(record.id, user_id, score - current, now)
+        if moved is not None:
+            rows.append(UserScoreRow(moved[0], user_id, moved[1].score, now, moved[1].hidden))
     score_repository.add_rule_scores(
         conn, partner_id, {(record.id, MANUAL_RULE_ID, user_id): score - current}, now
     )
-    score_repository.save_user_scores(
-        conn, partner_id, [UserScoreRow(record.id, user_id, score, now, hidden)]
-    )
+    score_repository.save_user_scores(conn, partner_id, rows)
     details = {"gameObjectId": record.id, "userId": user_id, "score": score, "at": now}
     event_log.record(conn, partner_id, log_entries.SCORE_SET, details, state=True)
     return _entry(record.id, user_id, score, None)
@@ -266,9 +285,10 @@ def team_standings(
     sub_game_id: str,
     offset: int,
     limit: int,
+    period: periods.Period = None,
 ) -> dict[str, Any]:
     """Segments ranked by the sum of their members' scores (hidden members count)."""
-    teams = _teams(conn, live, partner_id, record, sub_game_id)
+    teams = _teams(conn, live, partner_id, record, sub_game_id, period)
     ordered = sorted(teams.items(), key=lambda item: (-item[1][0], item[0]))
     objects = [
         {"rank": rank, "option": option, "score": number(score), "userCount": count}
@@ -287,11 +307,12 @@ def segment_ranking(
     option: str,
     offset: int,
     limit: int,
+    period: periods.Period = None,
 ) -> dict[str, Any]:
     """The displayed users of one segment, ranked within it."""
     paths = _filter_paths(record, sub_game_id)
     with live.reading(conn, partner_id) as state:
-        board = state.boards.get(record.id) or Board()
+        board = state.boards.get(_board_key(state, record.id, period)) or Board()
         ranked = board.index.page(0, len(board.index))
     segments = _segments(conn, partner_id, [entry.user_id for entry in ranked], paths)
     members = [entry for entry in ranked if segments[entry.user_id] == option]
@@ -302,17 +323,26 @@ def segment_ranking(
 
 
 def _teams(
-    conn: Connection, live: LiveState, partner_id: int, record: GameObjectRecord, sub_game_id: str
+    conn: Connection,
+    live: LiveState,
+    partner_id: int,
+    record: GameObjectRecord,
+    sub_game_id: str,
+    period: periods.Period = None,
 ) -> dict[str, tuple[float, int]]:
     paths = _filter_paths(record, sub_game_id)
     with live.reading(conn, partner_id) as state:
-        users = dict(_board(state, record.id).standings())
+        users = dict(_board(state, _board_key(state, record.id, period)).standings())
     segments = _segments(conn, partner_id, list(users), paths)
     teams: dict[str, tuple[float, int]] = {}
     for user_id, standing in users.items():
         score, count = teams.get(segments[user_id], (0.0, 0))
         teams[segments[user_id]] = (score + standing.score, count + 1)
     return teams
+
+
+def _board_key(state: PartnerState, object_id: str, period: periods.Period) -> str:
+    return periods.board_of(state.timeline(object_id), object_id, period, now_ms())[0]
 
 
 def _board(state: PartnerState, object_id: str) -> Board:

@@ -4,6 +4,7 @@ both of which can change after the user scored."""
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 
+from gameservices.domain.periods import split_board_key
 from gameservices.domain.policies import Participation
 from gameservices.projection.entries import VISIBILITY_CHANGE
 from gameservices.services.live import PartnerState, UserStanding, refresh
@@ -46,7 +47,10 @@ def refresh_users(
     facts = {user_id: facts_of(record) for user_id, record in profiles.items()}
     changed: list[UserScoreRow] = []
     for object_id, board in state.boards.items():
-        game_object = object_repository.get_game_object(conn, partner_id=partner_id, object_id=object_id)
+        # A period's board ("<id>#<index>") follows its leaderboard's policy.
+        game_object = object_repository.get_game_object(
+            conn, partner_id=partner_id, object_id=split_board_key(object_id)[0]
+        )
         if game_object is None:
             continue
         policy = policy_of(game_object)

@@ -3,6 +3,7 @@
 from typing import Literal
 
 from gameservices.api.schemas.common import GameObjectType, Id, RequestModel
+from gameservices.api.schemas.user_score import Period
 
 ReportType = Literal[
     "certificate",
@@ -24,3 +25,4 @@ class ReportGenerate(RequestModel):
     gameObjectType: GameObjectType | None = None
     format: Literal["csv", "xlsx", "json"] = "csv"
     summary: bool = False
+    period: Period | None = None

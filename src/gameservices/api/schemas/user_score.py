@@ -8,6 +8,8 @@ from gameservices.api.schemas.common import GameObjectType, Id, Pager, RequestMo
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 SubGameId = int | Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Which period of a recurring leaderboard (docs/periods.md): an index, or one of these names.
+Period = Literal["current", "previous", "all"] | Annotated[int, Field(ge=0, le=100_000_000)]
 
 
 class GameObjectUserRequest(RequestModel):
@@ -16,6 +18,12 @@ class GameObjectUserRequest(RequestModel):
     gameObjectId: Id
     gameObjectType: GameObjectType | None = None
     userId: UserId
+
+
+class UserScoreGet(GameObjectUserRequest):
+    """``userScore/get``: a user's score and rank, in a period."""
+
+    period: Period | None = None
 
 
 class GameObjectRequest(RequestModel):
@@ -41,6 +49,7 @@ class UserScoreList(GameObjectRequest):
     placesBelowUser: int = Field(0, ge=0, le=500)
     subGameProperties: SubGameProperties | None = None
     includeHidden: bool = False
+    period: Period | None = None
 
 
 class SubGameOptionsRequest(GameObjectRequest):
