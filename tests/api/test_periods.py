@@ -135,7 +135,10 @@ def test_events_count_in_the_period_holding_their_time(api: Api) -> None:
     assert got["score"] == 5 and got["rank"] == 1
     status, error = api.call("userScore/get", {"gameObjectId": board["id"], "userId": "bob"})
     assert status == 404 and error["code"] == "USER_ID_NOT_FOUND"
-    assert api.ok("userScore/get", {"gameObjectId": board["id"], "userId": "bob", "period": "all"})["score"] == 105
+    assert (
+        api.ok("userScore/get", {"gameObjectId": board["id"], "userId": "bob", "period": "all"})["score"]
+        == 105
+    )
 
 
 def test_period_is_refused_on_a_leaderboard_without_recurrence_beyond_its_one_period(api: Api) -> None:
