@@ -15,7 +15,8 @@ from functools import partial
 
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import GameServicesError
-from gameservices.services import analytics, scheduler_jobs
+from gameservices.services import analytics, period_close, scheduler_jobs
+from gameservices.services.live import LiveState
 from gameservices.storage import event_log
 from gameservices.storage.database import Engine, read_transaction, write_transaction
 from gameservices.storage.schedules import ScheduleRecord, is_passing_failure
@@ -124,12 +125,21 @@ class Every:
 
 
 def start_scheduler(
-    engine: Engine, *, interval_seconds: float = INTERVAL_SECONDS, log_retention_days: int = 0
+    engine: Engine,
+    *,
+    interval_seconds: float = INTERVAL_SECONDS,
+    log_retention_days: int = 0,
+    live: LiveState | None = None,
 ) -> Scheduler:
-    """Start running due scheduled transitions, forgetting idle player sessions and (when days are given) the
-    event log's retention in a background thread; call ``stop()`` on the result."""
+    """Start running due scheduled transitions and period closes, forgetting idle player sessions and (when days
+    are given) the event log's retention in a background thread; call ``stop()`` on the result. Closes rank
+    the period in `live` (the server's states; a state of its own when None)."""
     idle_sessions = partial(_forget_idle_sessions, engine)
-    jobs: list[Job] = [partial(_transitions_job, engine), Every(IDLE_SESSIONS_EVERY_SECONDS, idle_sessions)]
+    jobs: list[Job] = [
+        partial(_transitions_job, engine),
+        partial(_periods_job, engine, live if live is not None else LiveState()),
+        Every(IDLE_SESSIONS_EVERY_SECONDS, idle_sessions),
+    ]
     if log_retention_days > 0:
         jobs.append(LogRetention(engine, days=log_retention_days))
     scheduler = Scheduler(jobs, interval_seconds=interval_seconds)
@@ -176,6 +186,10 @@ def _forget_idle_sessions(engine: Engine) -> None:
 
 def _transitions_job(engine: Engine) -> bool:
     return run_due_transitions(engine).due >= BATCH_SIZE
+
+
+def _periods_job(engine: Engine, live: LiveState) -> bool:
+    return period_close.close_due(engine, live, now=now_ms(), limit=BATCH_SIZE) >= BATCH_SIZE
 
 
 def _report(outcome: ScheduleRecord | None) -> None:

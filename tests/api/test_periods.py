@@ -1,6 +1,7 @@
 """Recurring leaderboard periods through the API: the recurrence on leaderboards, its checks and the current
 period in answers (docs/periods.md)."""
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -103,8 +104,6 @@ def scores(api: Api, leaderboard_id: str, period: object = None) -> dict[str, fl
 
 
 def ms(text: str) -> int:
-    from datetime import datetime
-
     return int(datetime.fromisoformat(text).timestamp() * 1000)
 
 

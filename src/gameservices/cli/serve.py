@@ -156,7 +156,7 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
     # The loaded state lives as long as the process: keep the collector from scanning it again and again.
     freeze_loaded_state()
     tune_for_serving()
-    scheduler = start_scheduler(engine, log_retention_days=settings.event_log_retention_days)
+    scheduler = start_scheduler(engine, log_retention_days=settings.event_log_retention_days, live=live)
     checkpointer = Checkpointer(engine).start()
     listener = LogListener(engine, lambda partner_ids: live.follow(engine, partner_ids)).start()
 

@@ -11,7 +11,7 @@ from gameservices.domain.events import NormalizedBatch, NormalizedEvent, normali
 from gameservices.errors import ValidationFailed
 from gameservices.projection import entries as log_entries
 from gameservices.services import achievements
-from gameservices.services.live import PartnerState, refresh
+from gameservices.services.live import PartnerState, UserStanding, refresh
 from gameservices.services.profiles_lookup import DatabaseProfiles
 from gameservices.storage import engine_state as state_repository
 from gameservices.storage import event_log
@@ -167,23 +167,8 @@ def _persist(
     evaluation: Evaluation,
     now: float,
 ) -> None:
-    state_repository.record_event_ids(
-        conn, partner_id, [e.event_id for e in accepted if e.event_id is not None]
-    )
-    state_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
-    ledger = _ledger(evaluation.awards)
     standings = state.standings_after(evaluation.awards)
-    score_repository.add_rule_scores(conn, partner_id, ledger, now)
-    achievements.record(conn, state=state, partner_id=partner_id, evaluation=evaluation)
-    score_repository.save_user_scores(
-        conn,
-        partner_id,
-        [
-            UserScoreRow(object_id, user_id, s.score, s.reached_at, s.hidden)
-            for (object_id, user_id), s in standings.items()
-        ],
-    )
-    state_repository.save_entries(conn, partner_id, _entries_seen(accepted))
+    write_scored(conn, state, partner_id, accepted, evaluation, standings, now)
     appended = event_log.append(
         conn, partner_id, log_entries.EVENTS, log_entries.encode_events(accepted), now_ms=int(now * 1000)
     )
@@ -202,6 +187,34 @@ def _persist(
         apply()  # nobody else reads a private state: the next batch of this transaction builds on it directly
     else:
         after_commit(conn, apply)
+
+
+def write_scored(
+    conn: Connection,
+    state: PartnerState,
+    partner_id: int,
+    accepted: list[NormalizedEvent],
+    evaluation: Evaluation,
+    standings: dict[tuple[str, str], UserStanding],
+    now: float,
+) -> None:
+    """Write what evaluated events changed to the tables: their ids, buckets, the ledger, the standings,
+    achievements and the entries they name (the caller appends the log entry)."""
+    state_repository.record_event_ids(
+        conn, partner_id, [e.event_id for e in accepted if e.event_id is not None]
+    )
+    state_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
+    score_repository.add_rule_scores(conn, partner_id, _ledger(evaluation.awards), now)
+    achievements.record(conn, state=state, partner_id=partner_id, evaluation=evaluation)
+    score_repository.save_user_scores(
+        conn,
+        partner_id,
+        [
+            UserScoreRow(object_id, user_id, s.score, s.reached_at, s.hidden)
+            for (object_id, user_id), s in standings.items()
+        ],
+    )
+    state_repository.save_entries(conn, partner_id, _entries_seen(accepted))
 
 
 def _ledger(awards: list[Award]) -> dict[tuple[str, str, str], float]:

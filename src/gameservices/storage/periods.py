@@ -206,3 +206,15 @@ def set_grace(conn: Connection, partner_id: int, game_object_id: str, grace_ms: 
         )
         .values(due_at=periods.c.ends_at + grace_ms)
     )
+
+
+def forget_period_end(conn: Connection, end: PeriodEnd) -> None:
+    """Drop a pending period end that no longer fits its leaderboard."""
+    conn.execute(
+        delete(periods).where(
+            (periods.c.partner_id == end.partner_id)
+            & (periods.c.game_object_id == end.game_object_id)
+            & (periods.c.period_index == end.period_index)
+            & (periods.c.status == PENDING)
+        )
+    )

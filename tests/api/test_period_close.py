@@ -1,0 +1,257 @@
+"""Closing periods of recurring leaderboards: `leaderboard/closePeriod`, the scheduler's closes at the end plus
+the grace, leaderboardPeriodEnd rewards, and the event log (replay equals the tables, periods add up to the
+all-time total) — docs/periods.md."""
+
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from gameservices.domain.timefmt import format_ms
+from gameservices.projection.replay import verify
+from gameservices.services import period_close
+from gameservices.services.live import LiveState
+from gameservices.storage import periods as period_repository
+from gameservices.storage.database import read_transaction
+from tests.api import guide_bodies as guide
+from tests.api.test_periods import act, ms, points_rule, scores
+from tests.api.v3_client import V3
+from tests.conftest import Api, Partner
+
+DAY = 86_400_000
+
+
+def daily_board(api: Api, *, anchor_ms: int, grace: int = 60) -> dict[str, Any]:
+    """A daily leaderboard in UTC anchored at `anchor_ms`, running from a year ago to a year ahead."""
+    now = int(time.time() * 1000)
+    body = guide.leaderboard_4_2()
+    body.update(
+        status="enabled",
+        startDate=format_ms(now - 365 * DAY),
+        endDate=format_ms(now + 365 * DAY),
+        recurrence={
+            "unit": "day",
+            "interval": 1,
+            "anchor": format_ms(anchor_ms)[:19],
+            "timezone": "UTC",
+            "graceSeconds": grace,
+        },
+    )
+    board: dict[str, Any] = api.ok("leaderboard/create", body)
+    api.ok("rule/create", points_rule(board["id"]))
+    return board
+
+
+def reward_rules(api: Api, board_id: str) -> tuple[str, str]:
+    """A badge for the first two of each period, and a leaderboard counting each user's period ends."""
+    badge = api.ok(
+        "badge/create",
+        {
+            **guide.badge_7_1(),
+            "rules": [
+                {
+                    "name": "Podium",
+                    "conditions": [
+                        {"fact": "eventType", "operator": "equal", "value": "leaderboardPeriodEnd"},
+                        {"fact": "gameObjectId", "operator": "equal", "value": board_id},
+                        {"fact": "rank", "operator": "lessThan", "value": 3},
+                    ],
+                    "type": "count",
+                    "metric": "rank",
+                    "groupBy": "kuserId",
+                    "goal": "1",
+                }
+            ],
+        },
+    )
+    wide = {"startDate": "2000-01-01T00:00:00Z", "endDate": "2100-01-01T00:00:00Z"}
+    tally = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled", **wide})
+    api.ok(
+        "rule/create",
+        {
+            **points_rule(tally["id"]),
+            "name": "Period ends",
+            "conditions": [{"fact": "eventType", "operator": "equal", "value": "leaderboardPeriodEnd"}],
+            "type": "count",
+        },
+    )
+    return badge["id"], tally["id"]
+
+
+def closed_indexes(engine: Engine, partner: Partner, board_id: str) -> list[int]:
+    with read_transaction(engine) as conn:
+        found = period_repository.closed_periods(conn, partner.id, board_id)
+    return [period.index for period in found.get(board_id, [])]
+
+
+def achieved(api: Api, badge_id: str) -> set[str]:
+    listed = api.ok("userBadge/list", {"gameObjectId": badge_id, "statusEqual": "ACHIEVED"})
+    return {item["userId"] for item in listed["objects"]}
+
+
+def test_close_period_ranks_rewards_and_starts_the_next_period(api: Api, app_client: TestClient) -> None:
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 1000)
+    current = board["currentPeriod"]
+    index = current["index"]
+    badge, tally = reward_rules(api, board["id"])
+    api.ok("event/send", {"events": [act("ann", 5, now), act("bob", 9, now), act("cid", 1, now)]})
+    closed = api.ok("leaderboard/closePeriod", {"id": board["id"]})
+    assert closed["index"] == index and closed["startsAt"] == current["startsAt"]
+    assert closed["top"] == [
+        {"rank": 1, "userId": "bob", "score": 9},
+        {"rank": 2, "userId": "ann", "score": 5},
+        {"rank": 3, "userId": "cid", "score": 1},
+    ]
+    assert achieved(api, badge) == {"ann", "bob"}
+    assert scores(api, tally, "all") == {"ann": 1, "bob": 1, "cid": 1}
+    after = api.ok("leaderboard/get", {"id": board["id"]})["currentPeriod"]
+    assert after["index"] == index + 1 and after["startsAt"] == closed["endsAt"]
+    assert after["endsAt"] == current["endsAt"]  # ends where the closed one would have
+    # An event whose period is closed counts in the current one; the closed period stays as it was.
+    api.ok("event/send", {"events": [act("ann", 100, now)]})
+    assert scores(api, board["id"], index) == {"bob": 9, "ann": 5, "cid": 1}
+    assert scores(api, board["id"]) == {"ann": 100}
+    assert scores(api, board["id"], "previous") == {"bob": 9, "ann": 5, "cid": 1}
+    assert scores(api, board["id"], "all") == {"ann": 105, "bob": 9, "cid": 1}
+
+
+def test_scheduled_close_waits_for_the_grace(api: Api, app_client: TestClient, partner: Partner) -> None:
+    engine, live = app_client.app.state.engine, app_client.app.state.live  # type: ignore[attr-defined]
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 60_000, grace=120)
+    index = board["currentPeriod"]["index"]
+    ends = ms(board["currentPeriod"]["endsAt"])
+    api.ok("event/send", {"events": [act("ann", 1, ends - 1), act("bob", 2, ends)]})
+    period_close.close_due(engine, live, now=ends + 119_999, limit=100)
+    assert closed_indexes(engine, partner, board["id"]) == []
+    api.ok("event/send", {"events": [act("cid", 4, ends - 1000)]})  # late, within the grace: the old period
+    assert scores(api, board["id"], index) == {"ann": 1, "cid": 4}
+    assert scores(api, board["id"], index + 1) == {"bob": 2}
+    period_close.close_due(engine, live, now=ends + 120_000, limit=100)
+    assert closed_indexes(engine, partner, board["id"]) == [index]
+    api.ok("event/send", {"events": [act("dan", 8, ends - 1000)]})  # later still: the period has closed
+    assert scores(api, board["id"], index) == {"ann": 1, "cid": 4}
+    assert scores(api, board["id"], index + 1) == {"dan": 8, "bob": 2}
+    # Closed once: the next look finds nothing more due for this leaderboard.
+    period_close.close_due(engine, live, now=ends + 120_000, limit=100)
+    assert closed_indexes(engine, partner, board["id"]) == [index]
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same
+
+
+def test_close_period_refusals(api: Api, new_partner: Any, app_client: TestClient) -> None:
+    plain = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    status, error = api.call("leaderboard/closePeriod", {"id": plain["id"]})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "id"
+    status, error = api.call("leaderboard/closePeriod", {"id": "0123456789abcdef01234567"})
+    assert status == 404
+    badge = api.ok("badge/create", guide.badge_7_1())
+    status, error = api.call("leaderboard/closePeriod", {"id": badge["id"]})
+    assert status == 404
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - DAY)
+    other = Api(app_client, new_partner().ks)
+    status, error = other.call("leaderboard/closePeriod", {"id": board["id"]})
+    assert status == 404 and error["code"] == "OBJECT_NOT_FOUND"
+
+
+USERS = ["ann", "bob", "cid"]
+operation = st.one_of(
+    st.tuples(
+        st.just("events"),
+        st.lists(
+            st.tuples(st.sampled_from(USERS), st.integers(1, 9), st.integers(-5 * DAY, DAY)), min_size=1
+        ),
+    ),
+    st.tuples(st.just("close"), st.none()),
+    st.tuples(st.just("scheduled"), st.integers(0, 3 * DAY)),
+    st.tuples(st.just("setScore"), st.tuples(st.sampled_from(USERS), st.integers(0, 50))),
+    st.tuples(st.just("deleteScore"), st.sampled_from(USERS)),
+    st.tuples(st.just("hide"), st.tuples(st.sampled_from(USERS), st.booleans())),
+    st.tuples(st.just("clear"), st.none()),
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    unit=st.sampled_from(["day", "week", "month"]),
+    anchor_offset=st.integers(-40 * DAY, 0),
+    operations=st.lists(operation, min_size=1, max_size=10),
+)
+def test_periods_add_up_to_the_total_and_replay_equals_the_tables(
+    new_partner: Any,
+    app_client: TestClient,
+    engine: Engine,
+    unit: str,
+    anchor_offset: int,
+    operations: list[Any],
+) -> None:
+    partner = new_partner()
+    api, v3 = Api(app_client, partner.ks), V3(app_client, partner.ks)
+    live: LiveState = app_client.app.state.live  # type: ignore[attr-defined]
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now + anchor_offset)
+    api.ok(
+        "leaderboard/update",
+        {
+            "id": board["id"],
+            "recurrence": {**board["recurrence"], "unit": unit},
+            "participationPolicy": {
+                "userDefaultPolicy": "display",
+                "policies": [
+                    {"policy": "do_not_display", "matchCriteria": "byEmailDomain", "values": ["hide.com"]}
+                ],
+            },
+        },
+    )
+    reward_rules(api, board["id"])
+    for step, (name, value) in enumerate(operations):
+        if name == "events":
+            api.ok("event/send", {"events": [act(user, points, now + at) for user, points, at in value]})
+        elif name == "close":
+            status, error = api.call("leaderboard/closePeriod", {"id": board["id"]})
+            assert status == 200 or error["code"] == "VALIDATION_ERROR", error
+        elif name == "scheduled":
+            period_close.close_due(engine, live, now=now + value, limit=100)
+        elif name == "setScore":
+            user, score = value
+            v3.call(
+                "game_userscore",
+                "update",
+                {"gameObjectId": board["id"], "gameObjectType": "1", "userId": user, "score": score},
+            )
+        elif name == "deleteScore":
+            v3.call(
+                "game_userscore",
+                "delete",
+                {"gameObjectId": board["id"], "gameObjectType": "1", "userId": value},
+            )
+        elif name == "hide":
+            user, hidden = value
+            domain = "hide.com" if hidden else "show.com"
+            api.ok("userProfile/upsert", {"userId": user, "email": f"{user}{step}@{domain}"})
+        else:
+            api.ok("userScore/clear", {"gameObjectId": board["id"]})
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+        assert verdict.same, verdict.differences
+        with LiveState().reading(conn, partner.id) as state:
+            totals: dict[str, float] = {}
+            for key, period_board in state.boards.items():
+                if key.startswith(board["id"] + "#"):
+                    for user_id, standing in period_board.standings():
+                        totals[user_id] = totals.get(user_id, 0.0) + standing.score
+            all_time = (
+                {user_id: s.score for user_id, s in state.boards[board["id"]].standings()}
+                if board["id"] in state.boards
+                else {}
+            )
+    assert {u: s for u, s in totals.items() if s} == {u: s for u, s in all_time.items() if s}
