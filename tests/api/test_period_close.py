@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from gameservices import feed
 from gameservices.domain.timefmt import format_ms
 from gameservices.projection.replay import verify
 from gameservices.services import period_close
@@ -92,9 +93,11 @@ def achieved(api: Api, badge_id: str) -> set[str]:
     return {item["userId"] for item in listed["objects"]}
 
 
-def test_close_period_ranks_rewards_and_starts_the_next_period(api: Api, app_client: TestClient) -> None:
+def test_close_period_ranks_rewards_and_starts_the_next_period(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
     now = int(time.time() * 1000)
-    board = daily_board(api, anchor_ms=now - 10 * DAY + 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
     current = board["currentPeriod"]
     index = current["index"]
     badge, tally = reward_rules(api, board["id"])
@@ -107,6 +110,16 @@ def test_close_period_ranks_rewards_and_starts_the_next_period(api: Api, app_cli
         {"rank": 3, "userId": "cid", "score": 1},
     ]
     assert achieved(api, badge) == {"ann", "bob"}
+    with read_transaction(app_client.app.state.engine) as conn:  # type: ignore[attr-defined]
+        found = feed.read(
+            conn, partner.id, after=None, limit=100, types=frozenset({"leaderboard.periodClosed"})
+        )
+    assert [(change.type, change.data) for change in found] == [
+        (
+            "leaderboard.periodClosed",
+            {"gameObjectId": board["id"], "periodIndex": index, "top": closed["top"]},
+        )
+    ]
     assert scores(api, tally, "all") == {"ann": 1, "bob": 1, "cid": 1}
     after = api.ok("leaderboard/get", {"id": board["id"]})["currentPeriod"]
     assert after["index"] == index + 1 and after["startsAt"] == closed["endsAt"]

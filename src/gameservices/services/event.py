@@ -9,6 +9,8 @@ from gameservices.domain.awards import Award, Evaluation
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedBatch, NormalizedEvent, normalize_events
 from gameservices.errors import ValidationFailed
+from gameservices.feed.changes import Changes
+from gameservices.feed.scoring import score_changes
 from gameservices.projection import entries as log_entries
 from gameservices.services import achievements
 from gameservices.services.live import PartnerState, UserStanding, refresh
@@ -168,9 +170,15 @@ def _persist(
     now: float,
 ) -> None:
     standings = state.standings_after(evaluation.awards)
-    write_scored(conn, state, partner_id, accepted, evaluation, standings, now)
+    changes = Changes()
+    write_scored(conn, state, partner_id, accepted, evaluation, standings, now, changes)
     appended = event_log.append(
-        conn, partner_id, log_entries.EVENTS, log_entries.encode_events(accepted), now_ms=int(now * 1000)
+        conn,
+        partner_id,
+        log_entries.EVENTS,
+        log_entries.encode_events(accepted),
+        now_ms=int(now * 1000),
+        changes=changes.encoded(),
     )
 
     def apply() -> None:
@@ -197,15 +205,17 @@ def write_scored(
     evaluation: Evaluation,
     standings: dict[tuple[str, str], UserStanding],
     now: float,
+    changes: Changes,
 ) -> None:
     """Write what evaluated events changed to the tables: their ids, buckets, the ledger, the standings,
-    achievements and the entries they name (the caller appends the log entry)."""
+    achievements and the entries they name, noting the changes (the caller appends the log entry)."""
     state_repository.record_event_ids(
         conn, partner_id, [e.event_id for e in accepted if e.event_id is not None]
     )
     state_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
+    score_changes(state, standings, changes)
     score_repository.add_rule_scores(conn, partner_id, _ledger(evaluation.awards), now)
-    achievements.record(conn, state=state, partner_id=partner_id, evaluation=evaluation)
+    achievements.record(conn, state=state, partner_id=partner_id, evaluation=evaluation, changes=changes)
     score_repository.save_user_scores(
         conn,
         partner_id,

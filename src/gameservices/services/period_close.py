@@ -18,6 +18,7 @@ from gameservices.domain.events import NormalizedEvent, normalize_events
 from gameservices.domain.periods import RECURRENCE_FIELD, ClosedPeriod, Timeline, board_key
 from gameservices.domain.values import shown_number
 from gameservices.errors import Conflict, ObjectNotFound, ValidationFailed
+from gameservices.feed.changes import PERIOD_CLOSED, Changes
 from gameservices.projection.board import Board
 from gameservices.projection.entries import PERIOD_CLOSE
 from gameservices.services import event as event_service
@@ -32,7 +33,6 @@ from gameservices.storage.database import Connection, Engine, read_transaction, 
 from gameservices.storage.periods import PeriodEnd
 
 EVENT_TYPE = "leaderboardPeriodEnd"
-CHANGE_TYPE = "leaderboard.periodClosed"
 TOP = 10
 # closePeriod closes at most this many overdue periods before the current one (a scheduler long stopped).
 MAX_OVERDUE = 1_000
@@ -145,10 +145,13 @@ def _close(
     ]
     events = normalize_events(raw, received_at=now / 1000).events
     after = timeline.with_closed(period)
-    if events:
-        _score(conn, state, end.partner_id, events, {object_id: after}, now)
-    period_repository.mark_closed(conn, end.partner_id, object_id, period)
     top = [{"rank": item["rank"], "userId": item["userId"], "score": item["score"]} for item in raw[:TOP]]
+    closed = Closed(object_id, period, top)
+    changes = Changes()
+    changes.add(PERIOD_CLOSED, period_closed_data(closed))
+    if events:
+        _score(conn, state, end.partner_id, events, {object_id: after}, now, changes)
+    period_repository.mark_closed(conn, end.partner_id, object_id, period)
     body = {
         "gameObjectId": object_id,
         "periodIndex": index,
@@ -157,16 +160,15 @@ def _close(
         "closedAt": period.closed_at,
         "events": [[event.event_id, event.fields] for event in events],
     }
-    event_log.append(conn, end.partner_id, PERIOD_CLOSE, event_log.encode_body(body), now_ms=now)
-    record = state.objects[object_id]
-    periods.schedule(conn, record, after, index + 1)
-    return Closed(object_id, period, top)
+    encoded = event_log.encode_body(body)
+    event_log.append(conn, end.partner_id, PERIOD_CLOSE, encoded, now_ms=now, changes=changes.encoded())
+    periods.schedule(conn, state.objects[object_id], after, index + 1)
+    return closed
 
 
-def period_closed_change(closed: Closed) -> dict[str, Any]:
-    """The `leaderboard.periodClosed` change of a close (DESIGN.md section 9)."""
-    data = {"gameObjectId": closed.game_object_id, "periodIndex": closed.period.index, "top": closed.top}
-    return {"type": CHANGE_TYPE, "data": data}
+def period_closed_data(closed: Closed) -> dict[str, Any]:
+    """The data of the `leaderboard.periodClosed` change of a close (DESIGN.md section 9)."""
+    return {"gameObjectId": closed.game_object_id, "periodIndex": closed.period.index, "top": closed.top}
 
 
 def _score(
@@ -176,6 +178,7 @@ def _score(
     events: list[NormalizedEvent],
     timelines: dict[str, Timeline],
     now: int,
+    changes: Changes,
 ) -> None:
     # As `event/send` scores events, with the closed period already closed for the standings they move.
     assert state.rule_set is not None
@@ -187,4 +190,4 @@ def _score(
         entry_durations=state.kept_durations(events),
     )
     standings = state.standings_after(evaluation.awards, timelines)
-    event_service.write_scored(conn, state, partner_id, events, evaluation, standings, now / 1000)
+    event_service.write_scored(conn, state, partner_id, events, evaluation, standings, now / 1000, changes)

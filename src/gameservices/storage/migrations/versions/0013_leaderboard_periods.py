@@ -1,14 +1,14 @@
 """Recurring leaderboard periods: the closes (pending ones are the scheduler's jobs) and per-period scores.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0011"
 
 
 def upgrade() -> None:
