@@ -47,6 +47,12 @@ def _objects(api: Api) -> dict[str, str]:
     named = {"name": f"{MARKER} object", "description": f"{MARKER} description"}
     leaderboard = api.ok("leaderboard/create", {**guide.leaderboard_4_4(), **named, "status": "enabled"})
     leaderboard = api.ok("leaderboard/update", {"id": leaderboard["id"], "endDate": "2025-06-03T00:00:00Z"})
+    # Daily periods (docs/periods.md): leaderboard/closePeriod has a period to close on A's leaderboard.
+    recurrence = {"unit": "day", "anchor": "2025-06-01T00:00:00", "timezone": "UTC"}
+    leaderboard = api.ok(
+        "leaderboard/update",
+        {"id": leaderboard["id"], "endDate": "2100-01-01T00:00:00Z", "recurrence": recurrence},
+    )
     badge = api.ok("badge/create", {**guide.badge_7_1(), **named})
     certificate = api.ok("certificate/create", {**guide.certificate_8_2(), **named})
     lead = api.ok("leadScoring/create", {**guide.lead_scoring_9_3(), **named, "status": "enabled"})

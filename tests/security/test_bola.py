@@ -141,7 +141,8 @@ def game_object_requests() -> st.SearchStrategy[Template]:
     create = st.tuples(kinds, st.sampled_from(OBJECTS + USERS)).map(
         lambda made: ("v1", f"{made[0]}/create", _create_body(made[0], made[1]))
     )
-    return st.one_of(by_id, update, listed, create)
+    close = _v1("leaderboard/closePeriod", st.fixed_dictionaries({"id": any_id}))
+    return st.one_of(by_id, update, listed, create, close)
 
 
 def rule_requests() -> st.SearchStrategy[Template]:

@@ -104,7 +104,13 @@ def test_every_operation_answers_as_documented(api_schema: Any, fuzz_partner: Pa
     )
     assert not failures, "\n\n".join(f"{label}: {text}" for label, text in failures.items())
     assert counts["POST /api/v1/userProfile/importFromCSV"] > 0  # multipart uploads are fuzzed too
-    for replayed in ("rule/simulate", "leaderboard/rebuild", "badge/rebuild", "userScore/explain"):
+    for replayed in (
+        "rule/simulate",
+        "leaderboard/rebuild",
+        "badge/rebuild",
+        "userScore/explain",
+        "leaderboard/closePeriod",
+    ):
         assert counts[f"POST /api/v1/{replayed}"] > 0
     assert counts["GET /api/v1/stream"] > 0
 
