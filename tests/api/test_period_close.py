@@ -268,3 +268,27 @@ def test_periods_add_up_to_the_total_and_replay_equals_the_tables(
                 else {}
             )
     assert {u: s for u, s in totals.items() if s} == {u: s for u, s in all_time.items() if s}
+
+
+def test_a_partners_due_periods_close_together_in_one_entry(
+    api: Api, app_client: TestClient, partner: Partner, engine: Engine
+) -> None:
+    live = app_client.app.state.live  # type: ignore[attr-defined]
+    now = int(time.time() * 1000)
+    anchor = now - 10 * DAY + 3_600_000
+    first, second = daily_board(api, anchor_ms=anchor), daily_board(api, anchor_ms=anchor)
+    _, tally = reward_rules(api, first["id"])
+    api.ok("event/send", {"events": [act("ann", 3, now), act("bob", 1, now)]})
+    ends = ms(first["currentPeriod"]["endsAt"])
+    period_close.close_due(engine, live, now=ends + 60_000, limit=100)
+    index = first["currentPeriod"]["index"]
+    assert closed_indexes(engine, partner, first["id"]) == [index]
+    assert closed_indexes(engine, partner, second["id"]) == [index]
+    with read_transaction(engine) as conn:
+        found = feed.read(
+            conn, partner.id, after=None, limit=100, types=frozenset({"leaderboard.periodClosed"})
+        )
+        assert len({change.seq for change in found}) == 1 and len(found) == 2  # one entry, two closes
+        assert verify(conn, partner.id).same
+    # Two periods ended: every ranked user gets a leaderboardPeriodEnd event from each.
+    assert scores(api, tally, "all") == {"ann": 2, "bob": 2}

@@ -154,13 +154,12 @@ class Applier:
             board.put(user_id, UserStanding(score, reached_at, hidden))
 
     def _close_period(self, details: dict[str, Any]) -> None:
-        # The period is closed first: the leaderboardPeriodEnd events then count as any later event does.
-        object_id = details["gameObjectId"]
-        period = ClosedPeriod(
-            details["periodIndex"], details["startsAt"], details["endsAt"], details["closedAt"]
-        )
+        # The periods are closed first: the leaderboardPeriodEnd events then count as any later event does.
         state = self._state
-        state.period_closes[object_id] = [*state.period_closes.get(object_id, ()), period]
+        for item in details["periods"]:
+            object_id = item["gameObjectId"]
+            period = ClosedPeriod(item["periodIndex"], item["startsAt"], item["endsAt"], item["closedAt"])
+            state.period_closes[object_id] = [*state.period_closes.get(object_id, ()), period]
         state.forget_timelines()
         events = entries.events_of(details["events"])
         if events:

@@ -22,7 +22,8 @@ VISIBILITY_CHANGE = "visibility.change"
 ENTRY_CHANGE = "entry.change"
 # A game object recomputed from the log (`*/rebuild`): carries its buckets and standings as recomputed.
 GAME_OBJECT_REBUILD = "gameObject.rebuild"
-# A period of a recurring leaderboard closed: the period, and its leaderboardPeriodEnd events (docs/periods.md).
+# Periods of recurring leaderboards closed (one or several, closed together): the periods, and their
+# leaderboardPeriodEnd events (docs/periods.md).
 PERIOD_CLOSE = "leaderboard.periodClose"
 # A leaderboard's recurrence changed or went: its per-period boards and closed periods are dropped.
 PERIODS_RESET = "leaderboard.periodsReset"

@@ -63,23 +63,34 @@ class Closed:
 
 
 def close_due(engine: Engine, live: LiveState, *, now: int, limit: int) -> int:
-    """Close the period ends due by `now` (at most `limit`), each in its own transaction; how many were due."""
+    """Close the period ends due by `now` (at most `limit`), a partner's together in one transaction; how many
+    were due."""
     with read_transaction(engine) as conn:
         due = period_repository.due_closes(conn, now=now, limit=limit)
+    by_partner: dict[int, list[PeriodEnd]] = {}
     for end in due:
-        close_scheduled(engine, live, end, now=now)
+        by_partner.setdefault(end.partner_id, []).append(end)
+    for partner_id, ends in by_partner.items():
+        close_scheduled(engine, live, partner_id, ends, now=now)
     return len(due)
 
 
-def close_scheduled(engine: Engine, live: LiveState, end: PeriodEnd, *, now: int) -> Closed | None:
-    """Close a due period end at its own end; None when it was not this call's to close."""
-    with live.writing(end.partner_id) as state, write_transaction(engine) as conn:
-        if not period_repository.claim_close(conn, end, due_by=now):
-            return None
-        timeline = _locked(conn, state, end)
-        if timeline is None:
-            return None
-        return _close(conn, state, end, timeline, timeline.bounds(end.period_index)[1], now)
+def close_scheduled(
+    engine: Engine, live: LiveState, partner_id: int, ends: list[PeriodEnd], *, now: int
+) -> list[Closed]:
+    """Close a partner's due period ends, each at its own end; those that were not this call's to close (closed
+    by another process meanwhile, or no longer fitting their leaderboard) are left out."""
+    with live.writing(partner_id) as state, write_transaction(engine) as conn:
+        claimed = [end for end in ends if period_repository.claim_close(conn, end, due_by=now)]
+        if not claimed:
+            return []
+        _lock(conn, state, partner_id)
+        closing = []
+        for end in claimed:
+            timeline = _fitting(conn, state, end)
+            if timeline is not None:
+                closing.append((end, timeline, timeline.bounds(end.period_index)[1]))
+        return _close(conn, state, partner_id, closing, now) if closing else []
 
 
 def close_now(engine: Engine, live: LiveState, *, partner_id: int, game_object_id: str, now: int) -> Closed:
@@ -93,11 +104,12 @@ def close_now(engine: Engine, live: LiveState, *, partner_id: int, game_object_i
             end = pending[0]
             if not period_repository.claim_close(conn, end, due_by=None):
                 raise Conflict("the period is closing right now; try again")
-            timeline = _locked(conn, state, end)
+            _lock(conn, state, partner_id)
+            timeline = _fitting(conn, state, end)
             if timeline is None:
                 raise Conflict("the leaderboard's periods changed; try again")
             natural_end = timeline.bounds(end.period_index)[1]
-            closed = _close(conn, state, end, timeline, min(natural_end, now), now)
+            closed = _close(conn, state, partner_id, [(end, timeline, min(natural_end, now))], now)[0]
             if natural_end > now:
                 return closed
     raise Conflict("too many periods are waiting to close; try again")
@@ -112,10 +124,14 @@ def _no_period_to_close(conn: Connection, partner_id: int, game_object_id: str) 
     raise ValidationFailed("id", "the leaderboard has no period left to close (its end date has passed)")
 
 
-def _locked(conn: Connection, state: PartnerState, end: PeriodEnd) -> Timeline | None:
-    """Lock the partner (after the period end's row: the order every close takes) and bring the state up to
-    date; the timeline, or None (the row dropped) when the period end no longer fits the leaderboard."""
-    refresh(conn, state, end.partner_id, state_repository.lock_versions(conn, end.partner_id))
+def _lock(conn: Connection, state: PartnerState, partner_id: int) -> None:
+    # After the period ends' rows: the order every close takes. The state is then brought up to date.
+    refresh(conn, state, partner_id, state_repository.lock_versions(conn, partner_id))
+
+
+def _fitting(conn: Connection, state: PartnerState, end: PeriodEnd) -> Timeline | None:
+    """The timeline of a claimed period end's leaderboard, or None (the row dropped) when the end no longer
+    fits it."""
     timeline = state.timeline(end.game_object_id)
     if timeline is None or timeline.next_to_close() != end.period_index:
         _log.warning("dropping period end %s of %s: it no longer fits", end.period_index, end.game_object_id)
@@ -125,13 +141,58 @@ def _locked(conn: Connection, state: PartnerState, end: PeriodEnd) -> Timeline |
 
 
 def _close(
-    conn: Connection, state: PartnerState, end: PeriodEnd, timeline: Timeline, ends_at: int, now: int
-) -> Closed:
-    object_id, index = end.game_object_id, end.period_index
-    period = ClosedPeriod(index, timeline.bounds(index)[0], ends_at, now)
+    conn: Connection,
+    state: PartnerState,
+    partner_id: int,
+    closing: list[tuple[PeriodEnd, Timeline, int]],
+    now: int,
+) -> list[Closed]:
+    """Close periods (their end, timeline and the instant each ends): one log entry for them all."""
+    changes = Changes()
+    closed: list[Closed] = []
+    raw: list[dict[str, Any]] = []
+    after: dict[str, Timeline] = {}
+    for end, timeline, ends_at in closing:
+        object_id, index = end.game_object_id, end.period_index
+        period = ClosedPeriod(index, timeline.bounds(index)[0], ends_at, now)
+        ranked = _ranked_events(state, object_id, index, ends_at)
+        top = [
+            {"rank": item["rank"], "userId": item["userId"], "score": item["score"]} for item in ranked[:TOP]
+        ]
+        closed.append(Closed(object_id, period, top))
+        changes.add(PERIOD_CLOSED, period_closed_data(closed[-1]))
+        raw += ranked
+        after[object_id] = timeline.with_closed(period)
+    events = normalize_events(raw, received_at=now / 1000).events
+    if events:
+        _score(conn, state, partner_id, events, after, now, changes)
+    for item in closed:
+        period_repository.mark_closed(conn, partner_id, item.game_object_id, item.period)
+    body = {
+        "periods": [
+            {
+                "gameObjectId": item.game_object_id,
+                "periodIndex": item.period.index,
+                "startsAt": item.period.starts_at,
+                "endsAt": item.period.ends_at,
+                "closedAt": item.period.closed_at,
+            }
+            for item in closed
+        ],
+        "events": [[event.event_id, event.fields] for event in events],
+    }
+    encoded = event_log.encode_body(body)
+    event_log.append(conn, partner_id, PERIOD_CLOSE, encoded, now_ms=now, changes=changes.encoded())
+    for item in closed:
+        record = state.objects[item.game_object_id]
+        periods.schedule(conn, record, after[item.game_object_id], item.period.index + 1)
+    return closed
+
+
+def _ranked_events(state: PartnerState, object_id: str, index: int, ends_at: int) -> list[dict[str, Any]]:
+    """One leaderboardPeriodEnd event per ranked user of a period, in rank order, at the period's end."""
     board = state.boards.get(board_key(object_id, index)) or Board()
-    ranked = board.index.page(0, len(board.index))
-    raw = [
+    return [
         {
             "eventType": EVENT_TYPE,
             "userId": entry.user_id,
@@ -141,29 +202,8 @@ def _close(
             "score": shown_number(entry.score),
             "eventTime": ends_at / 1000,
         }
-        for entry in ranked
+        for entry in board.index.page(0, len(board.index))
     ]
-    events = normalize_events(raw, received_at=now / 1000).events
-    after = timeline.with_closed(period)
-    top = [{"rank": item["rank"], "userId": item["userId"], "score": item["score"]} for item in raw[:TOP]]
-    closed = Closed(object_id, period, top)
-    changes = Changes()
-    changes.add(PERIOD_CLOSED, period_closed_data(closed))
-    if events:
-        _score(conn, state, end.partner_id, events, {object_id: after}, now, changes)
-    period_repository.mark_closed(conn, end.partner_id, object_id, period)
-    body = {
-        "gameObjectId": object_id,
-        "periodIndex": index,
-        "startsAt": period.starts_at,
-        "endsAt": period.ends_at,
-        "closedAt": period.closed_at,
-        "events": [[event.event_id, event.fields] for event in events],
-    }
-    encoded = event_log.encode_body(body)
-    event_log.append(conn, end.partner_id, PERIOD_CLOSE, encoded, now_ms=now, changes=changes.encoded())
-    periods.schedule(conn, state.objects[object_id], after, index + 1)
-    return closed
 
 
 def period_closed_data(closed: Closed) -> dict[str, Any]:
