@@ -445,3 +445,23 @@ def b18_simulate(quick: bool) -> list[Figure]:
             _met(ours >= 0.5 * engine),
         )
     ]
+
+
+def b24_period_closes(quick: bool) -> list[Figure]:
+    """B24: 1,000 recurring leaderboards closing at the same instant (bench/b24_period_closes.py)."""
+    boards = 200 if quick else 1_000
+    f = run_json(
+        [sys.executable, str(BENCH / "b24_period_closes.py"), "--boards", str(boards), "--users", "10"],
+        timeout=1800.0,
+    )
+    seconds = float(f["close_all_s"])
+    return [
+        Figure(
+            f"B24 {boards:,} leaderboards' periods closing at one instant, 10 users each (SQLite)",
+            f"{seconds:.2f} s ({f['closes_per_s']:,.0f} closes/s, {f['closed']:,} closed)",
+            "—",
+            "—",
+            "all within 5 s",
+            _met(f["closed"] == boards and seconds <= 5),
+        )
+    ]
