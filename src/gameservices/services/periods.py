@@ -63,12 +63,17 @@ def after_write(conn: Connection, before: GameObjectRecord | None, after: GameOb
             event_log.record(conn, partner_id, PERIODS_RESET, {"gameObjectId": object_id}, state=True)
     if after is None or new is None:
         return
-    timeline = timeline_of(after.data, after.created_at)
-    assert timeline is not None
     if old != new:
+        timeline = timeline_of(after.data, after.created_at)
+        assert timeline is not None
         schedule(conn, after, timeline, timeline.first_closable())
-    else:  # only the grace may have changed
-        period_repository.set_grace(conn, partner_id, object_id, timeline.recurrence.grace_seconds * 1000)
+        return
+    # The same calendar: the grace may have changed, and a later end date may give periods to close again.
+    closes = period_repository.closed_periods(conn, partner_id, object_id).get(object_id, ())
+    timeline = timeline_of(after.data, after.created_at, closes)
+    assert timeline is not None
+    period_repository.set_grace(conn, partner_id, object_id, timeline.recurrence.grace_seconds * 1000)
+    schedule(conn, after, timeline, timeline.next_to_close())
 
 
 def schedule(conn: Connection, record: GameObjectRecord, timeline: Timeline, index: int) -> None:
