@@ -196,6 +196,8 @@ operation = st.one_of(
 )
 @given(
     unit=st.sampled_from(["day", "week", "month"]),
+    interval=st.integers(1, 3),
+    zone=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
     anchor_offset=st.integers(-40 * DAY, 0),
     operations=st.lists(operation, min_size=1, max_size=10),
 )
@@ -204,6 +206,8 @@ def test_periods_add_up_to_the_total_and_replay_equals_the_tables(
     app_client: TestClient,
     engine: Engine,
     unit: str,
+    interval: int,
+    zone: str,
     anchor_offset: int,
     operations: list[Any],
 ) -> None:
@@ -216,7 +220,7 @@ def test_periods_add_up_to_the_total_and_replay_equals_the_tables(
         "leaderboard/update",
         {
             "id": board["id"],
-            "recurrence": {**board["recurrence"], "unit": unit},
+            "recurrence": {**board["recurrence"], "unit": unit, "interval": interval, "timezone": zone},
             "participationPolicy": {
                 "userDefaultPolicy": "display",
                 "policies": [
