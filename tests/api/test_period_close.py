@@ -296,3 +296,27 @@ def test_a_partners_due_periods_close_together_in_one_entry(
         assert verify(conn, partner.id).same
     # Two periods ended: every ranked user gets a leaderboardPeriodEnd event from each.
     assert scores(api, tally, "all") == {"ann": 2, "bob": 2}
+
+
+def test_api_v3_answers_and_sets_the_current_period(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    v3 = V3(app_client, partner.ks)
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    api.ok("event/send", {"events": [act("ann", 5, now - 2 * DAY), act("ann", 2, now), act("bob", 4, now)]})
+    listed = v3.call(
+        "game_userscore", "list", {"filter": {"gameObjectId": board["id"], "gameObjectType": "1"}}
+    )
+    assert [(item["userId"], item["score"], item["rank"]) for item in listed["objects"]] == [
+        ("bob", 4, 1),
+        ("ann", 2, 2),
+    ]
+    v3.call(
+        "game_userscore",
+        "update",
+        {"gameObjectId": board["id"], "gameObjectType": "1", "userId": "ann", "score": 10},
+    )
+    # The all-time total becomes 10; the current period moves by as much (2 + 3), so the periods still add up.
+    assert scores(api, board["id"], "all") == {"ann": 10, "bob": 4}
+    assert scores(api, board["id"]) == {"ann": 5, "bob": 4}
