@@ -91,6 +91,7 @@ class Applier:
 
     def _game_object(self, details: dict[str, Any]) -> None:
         self._state.objects[details["gameObjectId"]] = GameObjectRecord(**details["object"])
+        self._state.forget_timelines()  # its recurrence may have changed: read by entries before the recompile
         for rule in details.get("rules") or ():
             self._state.rules[rule["id"]] = RuleRecord(**rule)
         self._rules_changed = True

@@ -14,9 +14,10 @@ from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import RuleSet, collector_paused
 from gameservices.domain.entries import entries_lacking_duration, entry_key, seen_duration
 from gameservices.domain.events import NormalizedEvent
-from gameservices.domain.periods import ClosedPeriod, Timeline, board_key, event_ms, timeline_of
+from gameservices.domain.periods import ClosedPeriod, Timeline, board_key, event_ms
 from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.catch_up import catch_up
+from gameservices.projection.periods import PeriodBoards
 from gameservices.ranking import MemoryRankIndex, rank_key, rank_keys
 from gameservices.services import rule_set as rule_set_service
 from gameservices.storage import engine_state as state_repository
@@ -44,7 +45,7 @@ class _Pending(Generic[Call]):
     error: BaseException | None = None
 
 
-class PartnerState:
+class PartnerState(PeriodBoards):
     """What one partner's requests need in memory; guarded by its locks."""
 
     def __init__(self) -> None:
@@ -132,46 +133,6 @@ class PartnerState:
             standing.score += award.points
             standing.reached_at = award.event_time
         standing.hidden = award.hidden
-
-    def timeline(self, game_object_id: str) -> Timeline | None:
-        """The periods of a recurring leaderboard (None for any other game object)."""
-        try:
-            return self._timelines[game_object_id]
-        except KeyError:
-            record = self.objects.get(game_object_id)
-            found = None
-            if record is not None and record.object_type == "leaderboard":
-                closes = self.period_closes.get(game_object_id, ())
-                found = timeline_of(record.data, record.created_at, closes)
-            self._timelines[game_object_id] = found
-            return found
-
-    def period_standing_after(
-        self, game_object_id: str, user_id: str, delta: float, at: float
-    ) -> tuple[str, UserStanding] | None:
-        """A score set by hand at `at` (epoch seconds) on a recurring leaderboard: the board of the period it
-        counts in, and the user's standing there moved by `delta` (None when the game object has no periods)."""
-        timeline = self.timeline(game_object_id)
-        if timeline is None:
-            return None
-        key = board_key(game_object_id, timeline.assign(event_ms(at)))
-        board = self.boards.get(key)
-        known = board.standing(user_id) if board is not None else None
-        hidden = known.hidden if known is not None else False
-        return key, UserStanding((known.score if known else 0.0) + delta, at, hidden)
-
-    def forget_period_boards(self, game_object_id: str, user_id: str | None = None) -> None:
-        """Drop the period boards of a leaderboard (only one user's standings on them, when given)."""
-        prefix = f"{game_object_id}#"
-        for key in [key for key in self.boards if key.startswith(prefix)]:
-            if user_id is None:
-                del self.boards[key]
-            else:
-                self.boards[key].remove(user_id)
-
-    def forget_timelines(self) -> None:
-        """Build timelines again when next asked (game objects or closed periods changed)."""
-        self._timelines = {}
 
     def apply_scored(
         self, changed: dict[BucketKey, Bucket], standings: dict[tuple[str, str], UserStanding]
