@@ -320,3 +320,22 @@ def test_api_v3_answers_and_sets_the_current_period(
     # The all-time total becomes 10; the current period moves by as much (2 + 3), so the periods still add up.
     assert scores(api, board["id"], "all") == {"ann": 10, "bob": 4}
     assert scores(api, board["id"]) == {"ann": 5, "bob": 4}
+
+
+def test_clone_has_periods_of_its_own_and_delete_drops_them(
+    api: Api, partner: Partner, engine: Engine
+) -> None:
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 3 * DAY + 3_600_000)
+    copy = api.ok("leaderboard/clone", {"id": board["id"]})
+    assert copy["recurrence"] == board["recurrence"] and copy["currentPeriod"] == board["currentPeriod"]
+    closed = api.ok("leaderboard/closePeriod", {"id": copy["id"]})
+    assert closed["gameObjectId"] == copy["id"] and closed["index"] == board["currentPeriod"]["index"]
+    assert closed_indexes(engine, partner, board["id"]) == []
+    api.ok("leaderboard/delete", {"id": copy["id"]})
+    assert closed_indexes(engine, partner, copy["id"]) == []
+    status, _ = api.call("leaderboard/closePeriod", {"id": copy["id"]})
+    assert status == 404
+    with read_transaction(engine) as conn:
+        assert period_repository.pending_of(conn, partner.id, copy["id"]) == []
+        assert verify(conn, partner.id).same
