@@ -4,24 +4,55 @@ listens, so it can catch up with the partner before a request asks. The payload 
 always read from the log itself. SQLite has no such channel: a process there notices new entries when a
 request authenticates (the partner's versions)."""
 
+import contextlib
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 
 import psycopg
 from sqlalchemy import Connection, Engine, text
+
+from gameservices.storage.database import after_commit
 
 _log = logging.getLogger(__name__)
 CHANNEL = "gameservices_log"
 _RECONNECT_SECONDS = 1.0
 
 
+# This process's own listeners (weakly held: an application that is gone stops listening), told after commit.
+_local: list["weakref.WeakMethod[Callable[[set[int]], None]]"] = []
+
+
+def listen_locally(method: Callable[[set[int]], None]) -> None:
+    """Call a bound method with the partner's id each time a transaction of this process that appended to a
+    partner's log commits."""
+    _local.append(weakref.WeakMethod(method))
+
+
 def notify(conn: Connection, partner_id: int) -> None:
-    """Wake the other processes once this transaction commits (nothing on SQLite)."""
+    """Wake the other processes (PostgreSQL) and this process's own listeners once this transaction commits."""
     if conn.dialect.name == "postgresql":
         conn.execute(
             text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(partner_id)}
         )
+    if _local:
+        with contextlib.suppress(
+            RuntimeError
+        ):  # a connection outside write_transaction: nobody local to tell
+            after_commit(conn, lambda: _wake_locally(partner_id))
+
+
+def _wake_locally(partner_id: int) -> None:
+    for reference in list(_local):
+        method = reference()
+        if method is None:
+            _local.remove(reference)
+            continue
+        try:
+            method({partner_id})
+        except Exception:  # a listener's failure is not the writer's
+            _log.warning("a local wake-up listener failed", exc_info=True)
 
 
 class LogListener:
