@@ -42,6 +42,7 @@ from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.analytics import BeaconWriter
 from gameservices.services.live import LiveState
 from gameservices.settings import Settings
+from gameservices.storage import log_wakeups
 from gameservices.storage.database import Engine, is_sqlite
 
 API_PREFIX = "/api/v1"
@@ -89,6 +90,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.engine = engine
     app.state.live = LiveState()
     app.state.feed_hub = FeedHub(engine, poll_seconds=settings.stream_poll_seconds)
+    log_wakeups.listen_locally(app.state.feed_hub.poke)
     app.state.backgrounds = BackgroundLoader(
         FetchPolicy(allow_private_addresses=settings.allow_private_backgrounds)
     )

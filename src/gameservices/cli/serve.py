@@ -27,11 +27,12 @@ from gameservices.settings import Settings
 from gameservices.storage.database import (
     Checkpointer,
     Engine,
+    is_sqlite,
     open_engine,
     read_transaction,
     write_transaction,
 )
-from gameservices.storage.log_wakeups import LogListener
+from gameservices.storage.log_wakeups import LogListener, LogPoller
 from gameservices.storage.migrate import upgrade
 
 if TYPE_CHECKING:
@@ -177,9 +178,13 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
         hub.poke(partner_ids)
 
     listener = LogListener(engine, woken).start()
+    # SQLite has no LISTEN: other processes' writes on the same file are noticed by polling the partners' seqs.
+    poller = LogPoller(engine, live.followed, woken).start() if is_sqlite(engine) else None
 
     def stop() -> None:
         listener.stop()
+        if poller is not None:
+            poller.stop()
         scheduler.stop()
         checkpointer.stop()
 

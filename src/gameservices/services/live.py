@@ -20,8 +20,10 @@ from gameservices.projection.catch_up import catch_up
 from gameservices.projection.periods import PeriodBoards
 from gameservices.ranking import MemoryRankIndex, rank_key, rank_keys
 from gameservices.services import rule_set as rule_set_service
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
+from gameservices.storage import entries as entry_repository
 from gameservices.storage import event_log
+from gameservices.storage import partners as partner_repository
 from gameservices.storage import periods as period_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection, Engine, on_rollback, read_transaction
@@ -278,6 +280,12 @@ class LiveState:
             with read_transaction(engine) as conn, self.reading(conn, partner_id):
                 pass
 
+    def followed(self) -> dict[int, int]:
+        """The log seq each loaded partner's state reflects (what a poller compares with the database)."""
+        with self._guard:
+            states = list(self._partners.items())
+        return {partner_id: state.log_seq for partner_id, state in states if state.rule_set is not None}
+
     def warm_up(self, conn: Connection, partner_ids: Iterable[int]) -> None:
         """Load these partners' states now (at server start), so that no request pays for the load."""
         for partner_id in partner_ids:
@@ -289,7 +297,7 @@ class LiveState:
         """The partner's fresh state, held steady while the block reads it."""
         state = self.partner(partner_id)
         with state.read_lock:
-            refresh(conn, state, partner_id, state_repository.read_versions(conn, partner_id))
+            refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
             yield state
 
     def cached_page(
@@ -323,7 +331,7 @@ class LiveState:
         with state.read_lock:
             if _behind(state, versions):
                 with read_transaction(engine) as conn:
-                    refresh(conn, state, partner_id, state_repository.read_versions(conn, partner_id))
+                    refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
             yield state
 
 
@@ -379,9 +387,9 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
         with state.read_lock, collector_paused():
             state.buckets = {}
             state.user_buckets = {}
-            state.store_buckets(state_repository.load_buckets(conn, partner_id))
+            state.store_buckets(bucket_repository.load_buckets(conn, partner_id))
             state.boards = _load_boards(conn, partner_id)
-            state.entry_durations = state_repository.all_entry_durations(conn, partner_id)
+            state.entry_durations = entry_repository.all_entry_durations(conn, partner_id)
             state.period_closes = period_repository.closed_periods(conn, partner_id)
             state.forget_timelines()
             state.state_version = state_version

@@ -25,9 +25,9 @@ from gameservices.services import event as event_service
 from gameservices.services import periods
 from gameservices.services.live import LiveState, PartnerState, refresh
 from gameservices.services.profiles_lookup import DatabaseProfiles
-from gameservices.storage import engine_state as state_repository
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
+from gameservices.storage import partners as partner_repository
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
 from gameservices.storage.periods import PeriodEnd
@@ -126,7 +126,7 @@ def _no_period_to_close(conn: Connection, partner_id: int, game_object_id: str) 
 
 def _lock(conn: Connection, state: PartnerState, partner_id: int) -> None:
     # After the period ends' rows: the order every close takes. The state is then brought up to date.
-    refresh(conn, state, partner_id, state_repository.lock_versions(conn, partner_id))
+    refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
 
 
 def _fitting(conn: Connection, state: PartnerState, end: PeriodEnd) -> Timeline | None:

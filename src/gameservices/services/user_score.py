@@ -10,13 +10,16 @@ from gameservices.domain.segments import segment_of
 from gameservices.domain.timefmt import now_ms
 from gameservices.domain.values import shown_number
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
+from gameservices.feed.changes import Changes
+from gameservices.feed.scoring import score_changes
 from gameservices.projection import entries as log_entries
+from gameservices.projection.board import UserStanding
 from gameservices.ranking import RankedEntry
 from gameservices.services import periods
 from gameservices.services import user_profile as profile_service
 from gameservices.services.live import Board, LiveState, PartnerState
 from gameservices.storage import achievements as achievement_repository
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository
@@ -188,7 +191,7 @@ def rule_progress(
 ) -> dict[str, Any]:
     """A user's progress on each rule of the game object."""
     ledger = score_repository.rule_scores_of_user(conn, partner_id, record.id, user_id)
-    buckets = state_repository.buckets_of_user(conn, partner_id, user_id)
+    buckets = bucket_repository.buckets_of_user(conn, partner_id, user_id)
     objects = []
     for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id):
         own = [bucket for (rule_id, _), bucket in buckets.items() if rule_id == rule.id]
@@ -213,7 +216,7 @@ def clear(conn: Connection, *, partner_id: int, record: GameObjectRecord) -> dic
     rule_ids = [
         rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
     ]
-    state_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
+    bucket_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
     score_repository.delete_scores_of_object(conn, partner_id, record.id)
     achievement_repository.delete_achievements_of(conn, partner_id, record.id)
     event_log.record(conn, partner_id, log_entries.SCORES_CLEARED, {"gameObjectId": record.id}, state=True)
@@ -235,9 +238,11 @@ def set_score(
     """Set a user's score by hand (API v3 ``update``): the difference goes to the ledger under the rule id
     ``manual``, so the total stays the sum of the user's rule scores."""
     now = time.time()
+    changes = Changes()
     with live.reading(conn, partner_id) as state:
         standing = _board(state, record.id).standing(user_id)
         current, hidden = (standing.score, standing.hidden) if standing is not None else (0.0, False)
+        score_changes(state, {(record.id, user_id): UserStanding(score, now, hidden)}, changes)
         rows = [UserScoreRow(record.id, user_id, score, now, hidden)]
         # A recurring leaderboard's current period moves by as much (the periods still add up to the total).
         moved = state.period_standing_after(record.id, user_id, score - current, now)
@@ -248,7 +253,7 @@ def set_score(
     )
     score_repository.save_user_scores(conn, partner_id, rows)
     details = {"gameObjectId": record.id, "userId": user_id, "score": score, "at": now}
-    event_log.record(conn, partner_id, log_entries.SCORE_SET, details, state=True)
+    event_log.record(conn, partner_id, log_entries.SCORE_SET, details, state=True, changes=changes.encoded())
     return _entry(record.id, user_id, score, None)
 
 
@@ -261,7 +266,7 @@ def delete_score(
     rule_ids = [
         rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
     ]
-    state_repository.delete_user_buckets(conn, partner_id, rule_ids, user_id)
+    bucket_repository.delete_user_buckets(conn, partner_id, rule_ids, user_id)
     details = {"gameObjectId": record.id, "userId": user_id}
     event_log.record(conn, partner_id, log_entries.SCORE_DELETED, details, state=True)
     return {"gameObjectId": record.id, "userId": user_id, "deleted": True}

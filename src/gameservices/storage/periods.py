@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from gameservices.domain.periods import ClosedPeriod, board_key, split_board_key
-from gameservices.storage.engine_state import upsert_tuples
 from gameservices.storage.prepared import driver_chunks
 from gameservices.storage.schema import leaderboard_periods as periods
 from gameservices.storage.schema import period_scores
+from gameservices.storage.upsert import upsert_tuples
 
 PENDING, CLOSED = "pending", "closed"
 _LOAD_CHUNK = 10_000
