@@ -151,3 +151,34 @@ def test_period_is_refused_on_a_leaderboard_without_recurrence_beyond_its_one_pe
     assert status == 400
     status, error = api.call("userScore/list", {"gameObjectId": board["id"], "period": -1})
     assert status == 400
+
+
+def test_sub_leaderboards_rank_one_period(api: Api) -> None:
+    body = recurring(unit="day", anchor="2025-06-01T00:00:00")
+    body["subLeaderboards"] = [{"name": "By Country", "filterPaths": ["country"], "id": 0}]
+    board = api.ok("leaderboard/create", body)
+    api.ok("rule/create", points_rule(board["id"]))
+    for user, country in (("ann", "FR"), ("bob", "DE"), ("cid", "FR")):
+        api.ok("userProfile/upsert", {"userId": user, "profileData": {"country": country}})
+    day_0, day_1 = ms("2025-06-01T12:00:00+02:00"), ms("2025-06-02T12:00:00+02:00")
+    api.ok(
+        "event/send",
+        {"events": [act("ann", 5, day_0), act("bob", 7, day_0), act("cid", 4, day_1), act("bob", 1, day_1)]},
+    )
+
+    def teams(period: object) -> list[tuple[str, float]]:
+        body = {"gameObjectId": board["id"], "subGameProperties": {"id": 0}, "period": period}
+        return [(item["option"], item["score"]) for item in api.ok("userScore/list", body)["objects"]]
+
+    assert teams(0) == [("DE", 7), ("FR", 5)]
+    assert teams(1) == [("FR", 4), ("DE", 1)]
+    assert teams("all") == [("FR", 9), ("DE", 8)]
+    inside = api.ok(
+        "userScore/list",
+        {"gameObjectId": board["id"], "subGameProperties": {"id": 0, "option": "FR"}, "period": 1},
+    )
+    assert [(item["userId"], item["rank"]) for item in inside["objects"]] == [("cid", 1)]
+    options = api.ok(
+        "userScore/getSubGameOptions", {"gameObjectId": board["id"], "subGameId": 0, "period": 0}
+    )
+    assert options["objects"] == [{"option": "DE", "userCount": 1}, {"option": "FR", "userCount": 1}]

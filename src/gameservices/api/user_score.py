@@ -112,5 +112,10 @@ def get_sub_game_options(body: SubGameOptionsRequest, api: ReadApi) -> dict[str,
     with api.read() as conn:
         record = target_of(conn, api, body)
         return service.sub_game_options(
-            conn, live=api.live, partner_id=api.partner_id, record=record, sub_game_id=str(body.subGameId)
+            conn,
+            live=api.live,
+            partner_id=api.partner_id,
+            record=record,
+            sub_game_id=str(body.subGameId),
+            period=body.period,
         )

@@ -273,10 +273,16 @@ def delete_score(
 
 
 def sub_game_options(
-    conn: Connection, *, live: LiveState, partner_id: int, record: GameObjectRecord, sub_game_id: str
+    conn: Connection,
+    *,
+    live: LiveState,
+    partner_id: int,
+    record: GameObjectRecord,
+    sub_game_id: str,
+    period: periods.Period = None,
 ) -> dict[str, Any]:
-    """The segments of a sub-leaderboard with how many scored users each has."""
-    teams = _teams(conn, live, partner_id, record, sub_game_id)
+    """The segments of a sub-leaderboard with how many scored users each has (in a period)."""
+    teams = _teams(conn, live, partner_id, record, sub_game_id, period)
     objects = [{"option": option, "userCount": count} for option, (_, count) in sorted(teams.items())]
     return {"totalCount": len(objects), "objects": objects}
 

@@ -56,6 +56,7 @@ class SubGameOptionsRequest(GameObjectRequest):
     """``userScore/getSubGameOptions``."""
 
     subGameId: SubGameId
+    period: Period | None = None
 
 
 class UserBadgeList(GameObjectRequest):
