@@ -71,7 +71,10 @@ def close_due(engine: Engine, live: LiveState, *, now: int, limit: int) -> int:
     for end in due:
         by_partner.setdefault(end.partner_id, []).append(end)
     for partner_id, ends in by_partner.items():
-        close_scheduled(engine, live, partner_id, ends, now=now)
+        try:
+            close_scheduled(engine, live, partner_id, ends, now=now)
+        except Exception:  # one partner's failing close (rolled back whole) must not hold up the others'
+            _log.exception("closing periods of partner %s failed; the next look tries again", partner_id)
     return len(due)
 
 
