@@ -1,0 +1,138 @@
+"""The webhook dispatcher: a thread (in ``gameservices serve`` and ``gameservices worker``) that turns the change
+feed into deliveries and sends the due attempts through a pool of sender threads.
+
+Any number of dispatchers may share a database. Turning changes into deliveries moves the partner's cursor in
+the same transaction, under its row lock, so no two dispatchers make the same deliveries. Each attempt is claimed
+under a lease (``storage.webhook_deliveries``): exactly one dispatcher makes it, and one killed mid-attempt is
+replaced once the lease runs out (the receiver may then see the message twice, with the same ``webhook-id``).
+"""
+
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from gameservices.domain.timefmt import now_ms
+from gameservices.storage import webhook_deliveries as deliveries
+from gameservices.storage.database import Engine, write_transaction
+from gameservices.storage.webhook_deliveries import Attempt
+from gameservices.webhooks import recording
+from gameservices.webhooks.sender import Sender, Sent
+
+_log = logging.getLogger(__name__)
+INTERVAL_SECONDS = 0.25
+CAPACITY = 32
+LEASE_MS = 60_000
+Clock = Callable[[], int]
+# Turns the feed into deliveries: (engine, now) -> deliveries made.
+FanOut = Callable[[Engine, int], int]
+
+
+class Dispatcher:
+    """Sends due webhook attempts, at most ``capacity`` at a time; ``now`` (epoch ms) schedules them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        sender: Sender,
+        *,
+        fan_out: FanOut | None = None,
+        now: Clock = now_ms,
+        lease_ms: int = LEASE_MS,
+        capacity: int = CAPACITY,
+        interval_seconds: float = INTERVAL_SECONDS,
+    ) -> None:
+        self._engine, self._sender, self._fan_out, self._now = engine, sender, fan_out, now
+        self._lease_ms, self._capacity, self._interval = lease_ms, capacity, interval_seconds
+        self._pool = ThreadPoolExecutor(capacity, thread_name_prefix="webhook-sender")
+        self._finished: queue.SimpleQueue[tuple[Attempt, Sent]] = queue.SimpleQueue()
+        self._in_flight = 0
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="webhook-dispatcher", daemon=True)
+
+    def start(self) -> "Dispatcher":
+        """Start dispatching in the background."""
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop claiming; attempts under way finish and are recorded."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=True)
+        self._record_finished()
+        self._sender.close()
+
+    def run_once(self) -> int:
+        """One full pass in the calling thread: make deliveries, then send every attempt due now and record it;
+        how many attempts were made."""
+        self._make_deliveries()
+        made = 0
+        while batch := self._claim(self._capacity):
+            futures = [self._pool.submit(self._sender.send, attempt) for attempt in batch]
+            wait(futures)
+            with write_transaction(self._engine) as conn:
+                recording.record(
+                    conn, [(a, f.result()) for a, f in zip(batch, futures, strict=True)], now=self._now()
+                )
+            made += len(batch)
+        return made
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                busy = self._step()
+            except Exception:
+                # The loop must outlive a failing database or a bug; the next step tries again.
+                _log.exception("the webhook dispatcher failed a step")
+                busy = False
+            if not busy:
+                self._wake.wait(self._interval)
+            self._wake.clear()
+
+    def _step(self) -> bool:
+        recorded = self._record_finished()
+        made = self._make_deliveries()
+        free = self._capacity - self._in_flight
+        claimed = self._claim(free) if free > 0 else []
+        for attempt in claimed:
+            self._in_flight += 1
+            self._pool.submit(self._attempt, attempt)
+        return bool(recorded or made or len(claimed) == free > 0)
+
+    def _attempt(self, attempt: Attempt) -> None:
+        try:
+            sent = self._sender.send(attempt)
+        except Exception as error:  # a bug must not lose the attempt: it is recorded as failed
+            _log.exception("webhook delivery %s: sending failed", attempt.delivery_id)
+            sent = Sent(None, f"internal error ({type(error).__name__})")
+        self._finished.put((attempt, sent))
+        self._wake.set()
+
+    def _record_finished(self) -> int:
+        results: list[tuple[Attempt, Sent]] = []
+        while True:
+            try:
+                results.append(self._finished.get_nowait())
+            except queue.Empty:
+                break
+        if not results:
+            return 0
+        self._in_flight -= len(results)
+        with write_transaction(self._engine) as conn:
+            recording.record(conn, results, now=self._now())
+        return len(results)
+
+    def _make_deliveries(self) -> int:
+        return 0 if self._fan_out is None else self._fan_out(self._engine, self._now())
+
+    def _claim(self, limit: int) -> list[Attempt]:
+        with write_transaction(self._engine) as conn:
+            return deliveries.claim_due(
+                conn, now=self._now(), limit=limit, lease_ms=self._lease_ms, token=uuid.uuid4().hex
+            )
