@@ -144,9 +144,10 @@ def _worker(host: str, port: int) -> None:
 
 def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable[[], None]]:
     """The application with every partner's state loaded, and its background threads started: the scheduler,
-    the SQLite checkpointer and the event log listener; the function that stops them."""
+    the SQLite checkpointer, the event log listener and the webhook dispatcher; the function that stops them."""
     from gameservices.api.app import create_app
     from gameservices.scheduler import start_scheduler
+    from gameservices.webhooks.dispatcher import start_dispatcher
 
     application = create_app(settings, engine)
     live = application.state.live
@@ -159,8 +160,12 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
     scheduler = start_scheduler(engine, log_retention_days=settings.event_log_retention_days)
     checkpointer = Checkpointer(engine).start()
     listener = LogListener(engine, lambda partner_ids: live.follow(engine, partner_ids)).start()
+    dispatcher = start_dispatcher(
+        engine, allow_private=settings.allow_private_webhooks, lease_seconds=settings.webhook_lease_seconds
+    )
 
     def stop() -> None:
+        dispatcher.stop()
         listener.stop()
         scheduler.stop()
         checkpointer.stop()

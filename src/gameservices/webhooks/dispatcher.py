@@ -20,6 +20,7 @@ from gameservices.storage.database import Engine, write_transaction
 from gameservices.storage.webhook_deliveries import Attempt
 from gameservices.webhooks import recording
 from gameservices.webhooks.sender import Sender, Sent
+from gameservices.webhooks.targets import TargetPolicy
 
 _log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.25
@@ -136,3 +137,10 @@ class Dispatcher:
             return deliveries.claim_due(
                 conn, now=self._now(), limit=limit, lease_ms=self._lease_ms, token=uuid.uuid4().hex
             )
+
+
+def start_dispatcher(engine: Engine, *, allow_private: bool, lease_seconds: float) -> Dispatcher:
+    """Start the dispatcher of a serving or worker process with the settings' outbound rules and lease."""
+    sender = Sender(TargetPolicy(allow_private=allow_private), connections=CAPACITY)
+    lease_ms = max(int(lease_seconds * 1000), 1)
+    return Dispatcher(engine, sender, fan_out=None, lease_ms=lease_ms).start()
