@@ -71,7 +71,7 @@ def create(
         updated_at=now_ms,
     )
     repository.insert_webhook(conn, record)
-    repository.ensure_cursor(conn, partner_id=partner_id, now=now_ms)
+    repository.ensure_cursor(conn, partner_id=partner_id, position=_feed_head(conn, partner_id), now=now_ms)
     return record
 
 
@@ -203,6 +203,10 @@ def _with_status(conn: Connection, record: WebhookRecord, status: str) -> Webhoo
         since = repository.log_seq(conn, record.partner_id)
         return replace(record, since_seq=since, failing_since=None, disabled_reason=None)
     return replace(record, disabled_reason=None)
+
+
+def _feed_head(conn: Connection, partner_id: int) -> tuple[int, int]:
+    return (repository.log_seq(conn, partner_id), 1 << 31)
 
 
 def _checked_url(url: str, targets: TargetPolicy) -> str:

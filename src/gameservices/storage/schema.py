@@ -407,6 +407,6 @@ webhook_cursors = Table(
     metadata,
     Column("partner_id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
-    Column("change_index", Integer, nullable=False),
+    Column("change_index", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )

@@ -7,9 +7,6 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from gameservices.storage.schema import partners, webhook_cursors, webhooks
 
-# A cursor index past every change of its entry: (seq, LAST_INDEX) means "the whole entry seq is taken".
-LAST_INDEX = 2**31 - 1
-
 
 @dataclass(frozen=True)
 class WebhookRecord:
@@ -128,8 +125,8 @@ def log_seq(conn: Connection, partner_id: int) -> int:
     return int(value or 0)
 
 
-def ensure_cursor(conn: Connection, *, partner_id: int, now: int) -> None:
-    """Start the partner's feed cursor after its newest entry, unless it has one already."""
+def ensure_cursor(conn: Connection, *, partner_id: int, position: tuple[int, int], now: int) -> None:
+    """Start the partner's feed cursor at ``position`` (its feed's head), unless it has one already."""
     exists = conn.execute(
         select(webhook_cursors.c.partner_id).where(webhook_cursors.c.partner_id == partner_id)
     ).first()
@@ -137,8 +134,8 @@ def ensure_cursor(conn: Connection, *, partner_id: int, now: int) -> None:
         conn.execute(
             insert(webhook_cursors).values(
                 partner_id=partner_id,
-                seq=log_seq(conn, partner_id),
-                change_index=LAST_INDEX,
+                seq=position[0],
+                change_index=position[1],
                 updated_at=now,
             )
         )

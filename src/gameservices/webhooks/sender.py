@@ -54,6 +54,8 @@ class Sender:
 
     def send(self, attempt: Attempt) -> Sent:
         """POST the attempt's body, signed, to its webhook's URL."""
+        if len(attempt.payload) > MAX_BODY_BYTES:
+            return Sent(None, f"the body is larger than {MAX_BODY_BYTES} bytes")
         try:
             request = self._request(attempt)
         except TargetRefused as error:

@@ -63,7 +63,7 @@ def upgrade() -> None:
         "webhook_cursors",
         sa.Column("partner_id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("seq", sa.BigInteger, nullable=False),
-        sa.Column("change_index", sa.Integer, nullable=False),
+        sa.Column("change_index", sa.BigInteger, nullable=False),
         sa.Column("updated_at", sa.BigInteger, nullable=False),
     )
 
