@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from gameservices.storage.schema import webhook_deliveries, webhooks
 
@@ -199,3 +199,27 @@ def finish(conn: Connection, *, attempt: Attempt, outcome: Outcome, now: int) ->
         .values(**asdict(outcome), lease_token=None, lease_until=None, updated_at=now)
     )
     return bool(result.rowcount)
+
+
+def finish_delivered(conn: Connection, delivered: Sequence[tuple[Attempt, int]], *, now: int) -> None:
+    """Store many delivered attempts (with their answers' status codes) in one statement, each only if its
+    lease is still its own."""
+    if not delivered:
+        return
+    table = webhook_deliveries
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("attempt_id"), table.c.lease_token == bindparam("token"))
+        .values(
+            status="delivered",
+            last_status_code=bindparam("code"),
+            last_error=None,
+            next_attempt_at=None,
+            delivered_at=now,
+            lease_token=None,
+            lease_until=None,
+            updated_at=now,
+        )
+    )
+    rows = [{"attempt_id": a.delivery_id, "token": a.lease_token, "code": code} for a, code in delivered]
+    conn.execute(statement, rows)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 from gameservices.domain.timefmt import now_ms
 from gameservices.storage import webhook_deliveries as deliveries
-from gameservices.storage.database import Engine, write_transaction
+from gameservices.storage.database import Connection, Engine, write_transaction
 from gameservices.storage.webhook_deliveries import Attempt
 from gameservices.webhooks import recording
 from gameservices.webhooks.sender import Sender, Sent
@@ -24,7 +24,7 @@ from gameservices.webhooks.targets import TargetPolicy
 
 _log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.25
-CAPACITY = 32
+CAPACITY = 64
 LEASE_MS = 60_000
 Clock = Callable[[], int]
 # Turns the feed into deliveries: (engine, now) -> deliveries made.
@@ -47,6 +47,7 @@ class Dispatcher:
     ) -> None:
         self._engine, self._sender, self._fan_out, self._now = engine, sender, fan_out, now
         self._lease_ms, self._capacity, self._interval = lease_ms, capacity, interval_seconds
+        self._batch = max(1, capacity // 4)
         self._pool = ThreadPoolExecutor(capacity, thread_name_prefix="webhook-sender")
         self._finished: queue.SimpleQueue[tuple[Attempt, Sent]] = queue.SimpleQueue()
         self._in_flight = 0
@@ -97,14 +98,19 @@ class Dispatcher:
             self._wake.clear()
 
     def _step(self) -> bool:
-        recorded = self._record_finished()
+        results = self._drain()
         made = self._make_deliveries()
+        self._in_flight -= len(results)
         free = self._capacity - self._in_flight
-        claimed = self._claim(free) if free > 0 else []
+        # Outcomes and the next claims share one transaction: one commit (one fsync on SQLite) per step.
+        with write_transaction(self._engine) as conn:
+            if results:
+                recording.record(conn, results, now=self._now())
+            claimed = self._claim_in(conn, free) if free >= self._batch or not self._in_flight else []
         for attempt in claimed:
             self._in_flight += 1
             self._pool.submit(self._attempt, attempt)
-        return bool(recorded or made or len(claimed) == free > 0)
+        return bool(made or len(claimed) == free > 0)
 
     def _attempt(self, attempt: Attempt) -> None:
         try:
@@ -113,30 +119,35 @@ class Dispatcher:
             _log.exception("webhook delivery %s: sending failed", attempt.delivery_id)
             sent = Sent(None, f"internal error ({type(error).__name__})")
         self._finished.put((attempt, sent))
-        self._wake.set()
+        # Wake the loop once a batch of outcomes is ready (or the last one): outcomes are stored in batches.
+        finished = self._finished.qsize()
+        if finished >= self._batch or finished >= self._in_flight:
+            self._wake.set()
 
-    def _record_finished(self) -> int:
+    def _drain(self) -> list[tuple[Attempt, Sent]]:
         results: list[tuple[Attempt, Sent]] = []
         while True:
             try:
                 results.append(self._finished.get_nowait())
             except queue.Empty:
-                break
-        if not results:
-            return 0
-        self._in_flight -= len(results)
-        with write_transaction(self._engine) as conn:
-            recording.record(conn, results, now=self._now())
-        return len(results)
+                return results
+
+    def _record_finished(self) -> None:
+        results = self._drain()
+        if results:
+            with write_transaction(self._engine) as conn:
+                recording.record(conn, results, now=self._now())
 
     def _make_deliveries(self) -> int:
         return 0 if self._fan_out is None else self._fan_out(self._engine, self._now())
 
     def _claim(self, limit: int) -> list[Attempt]:
         with write_transaction(self._engine) as conn:
-            return deliveries.claim_due(
-                conn, now=self._now(), limit=limit, lease_ms=self._lease_ms, token=uuid.uuid4().hex
-            )
+            return self._claim_in(conn, limit)
+
+    def _claim_in(self, conn: Connection, limit: int) -> list[Attempt]:
+        token = uuid.uuid4().hex
+        return deliveries.claim_due(conn, now=self._now(), limit=limit, lease_ms=self._lease_ms, token=token)
 
 
 def start_dispatcher(engine: Engine, *, allow_private: bool, lease_seconds: float) -> Dispatcher:

@@ -23,18 +23,20 @@ def outcome_of(attempt: Attempt, sent: Sent, now: int) -> Outcome:
     return Outcome(status, sent.status_code, sent.error, retry_at, delivered_at=None)
 
 
-def record(conn: Connection, results: Sequence[tuple[Attempt, Sent]], *, now: int) -> int:
-    """Store the outcomes of attempts (those whose lease is still theirs); how many were stored."""
-    stored = 0
+def record(conn: Connection, results: Sequence[tuple[Attempt, Sent]], *, now: int) -> None:
+    """Store the outcomes of attempts (those whose lease is still theirs: a dispatcher whose lease ran out no
+    longer owns its delivery); deliveries in one statement, failures one by one."""
+    delivered = [(attempt, sent.status_code or 200) for attempt, sent in results if sent.delivered]
+    deliveries.finish_delivered(conn, delivered, now=now)
+    for partner_id, webhook_id in sorted(
+        {(attempt.partner_id, attempt.webhook_id) for attempt, _ in delivered}
+    ):
+        webhooks.note_success(conn, partner_id=partner_id, webhook_id=webhook_id)
     for attempt, sent in results:
-        if not deliveries.finish(conn, attempt=attempt, outcome=outcome_of(attempt, sent, now), now=now):
-            continue  # the lease ran out and another dispatcher owns the delivery now, or it was deleted
-        stored += 1
-        if sent.delivered:
-            webhooks.note_success(conn, partner_id=attempt.partner_id, webhook_id=attempt.webhook_id)
-        else:
+        if not sent.delivered and deliveries.finish(
+            conn, attempt=attempt, outcome=outcome_of(attempt, sent, now), now=now
+        ):
             _note_failure(conn, attempt, now)
-    return stored
 
 
 def _note_failure(conn: Connection, attempt: Attempt, now: int) -> None:
