@@ -14,6 +14,7 @@ from gameservices.services.partner import create_partner
 from gameservices.settings import Settings
 from gameservices.storage.database import open_engine, write_transaction
 from gameservices.storage.migrate import upgrade
+from gameservices.webhooks import fanout
 from gameservices.webhooks.dispatcher import Dispatcher
 from gameservices.webhooks.sender import Sender
 from gameservices.webhooks.targets import TargetPolicy
@@ -80,6 +81,6 @@ def clock() -> Clock:
 def dispatcher(own_engine: Engine, clock: Clock) -> Iterator[Dispatcher]:
     """A dispatcher on the fresh database, run by the test with ``run_once``."""
     sender = Sender(TargetPolicy(allow_private=True), timeout=2.0)
-    made = Dispatcher(own_engine, sender, now=clock, capacity=8)
+    made = Dispatcher(own_engine, sender, fan_out=fanout.fan_out, now=clock, capacity=8)
     yield made
     made.stop()

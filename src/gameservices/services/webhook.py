@@ -5,6 +5,7 @@ from typing import Any
 
 import orjson
 
+from gameservices import feed
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.timefmt import format_ms
 from gameservices.errors import Conflict, InvalidEnumValue, ObjectNotFound, ValidationFailed
@@ -17,14 +18,7 @@ from gameservices.webhooks.signing import new_secret
 from gameservices.webhooks.targets import TargetPolicy, TargetRefused
 
 # The change types of DESIGN.md section 9 a webhook may ask for.
-EVENT_TYPES = (
-    "score.changed",
-    "badge.achieved",
-    "certificate.issued",
-    "leadScoring.groupChanged",
-    "gameObject.statusChanged",
-    "leaderboard.periodClosed",
-)
+EVENT_TYPES = tuple(sorted(feed.TYPES))
 STATUSES = ("enabled", "disabled")
 MAX_WEBHOOKS = 100
 # After a rotation the previous secret signs too for this long, so receivers can switch without losing messages.
@@ -71,7 +65,7 @@ def create(
         updated_at=now_ms,
     )
     repository.insert_webhook(conn, record)
-    repository.ensure_cursor(conn, partner_id=partner_id, position=_feed_head(conn, partner_id), now=now_ms)
+    repository.ensure_cursor(conn, partner_id=partner_id, position=feed.head(conn, partner_id), now=now_ms)
     return record
 
 
@@ -203,10 +197,6 @@ def _with_status(conn: Connection, record: WebhookRecord, status: str) -> Webhoo
         since = repository.log_seq(conn, record.partner_id)
         return replace(record, since_seq=since, failing_since=None, disabled_reason=None)
     return replace(record, disabled_reason=None)
-
-
-def _feed_head(conn: Connection, partner_id: int) -> tuple[int, int]:
-    return (repository.log_seq(conn, partner_id), 1 << 31)
 
 
 def _checked_url(url: str, targets: TargetPolicy) -> str:

@@ -18,7 +18,7 @@ from gameservices.domain.timefmt import now_ms
 from gameservices.storage import webhook_deliveries as deliveries
 from gameservices.storage.database import Connection, Engine, write_transaction
 from gameservices.storage.webhook_deliveries import Attempt
-from gameservices.webhooks import recording
+from gameservices.webhooks import fanout, recording
 from gameservices.webhooks.sender import Sender, Sent
 from gameservices.webhooks.targets import TargetPolicy
 
@@ -154,4 +154,4 @@ def start_dispatcher(engine: Engine, *, allow_private: bool, lease_seconds: floa
     """Start the dispatcher of a serving or worker process with the settings' outbound rules and lease."""
     sender = Sender(TargetPolicy(allow_private=allow_private), connections=CAPACITY)
     lease_ms = max(int(lease_seconds * 1000), 1)
-    return Dispatcher(engine, sender, fan_out=None, lease_ms=lease_ms).start()
+    return Dispatcher(engine, sender, fan_out=fanout.fan_out, lease_ms=lease_ms).start()
