@@ -10,6 +10,7 @@ replaced once the lease runs out (the receiver may then see the message twice, w
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -48,6 +49,7 @@ class Dispatcher:
         self._engine, self._sender, self._fan_out, self._now = engine, sender, fan_out, now
         self._lease_ms, self._capacity, self._interval = lease_ms, capacity, interval_seconds
         self._batch = max(1, capacity // 4)
+        self._next_fan_out = 0.0
         self._pool = ThreadPoolExecutor(capacity, thread_name_prefix="webhook-sender")
         self._finished: queue.SimpleQueue[tuple[Attempt, Sent]] = queue.SimpleQueue()
         self._in_flight = 0
@@ -99,7 +101,7 @@ class Dispatcher:
 
     def _step(self) -> bool:
         results = self._drain()
-        made = self._make_deliveries()
+        made = self._fan_out_when_due()
         self._in_flight -= len(results)
         free = self._capacity - self._in_flight
         # Outcomes and the next claims share one transaction: one commit (one fsync on SQLite) per step.
@@ -137,6 +139,15 @@ class Dispatcher:
         if results:
             with write_transaction(self._engine) as conn:
                 recording.record(conn, results, now=self._now())
+
+    def _fan_out_when_due(self) -> int:
+        # The feed is looked at once an interval while it yields nothing, at once again while it does; steps
+        # in between only send.
+        if time.monotonic() < self._next_fan_out:
+            return 0
+        made = self._make_deliveries()
+        self._next_fan_out = 0.0 if made else time.monotonic() + self._interval
+        return made
 
     def _make_deliveries(self) -> int:
         return 0 if self._fan_out is None else self._fan_out(self._engine, self._now())
