@@ -490,6 +490,8 @@ CONSOLE_READS = (
     "/console/reports/download?gameObjectId={obj:leaderboard}&reportType=userScore",
     "/console/displayLinks",
     "/console/schedules",
+    "/console/webhooks",
+    "/console/webhooks/deliveries?webhookId={webhook}",
 )
 CONSOLE_WRITES = (
     ("/console/leaderboards/{obj:leaderboard}/status", {"status": "disabled"}),
@@ -503,6 +505,11 @@ CONSOLE_WRITES = (
     ("/console/badges/{obj:badge}/status", {"status": "disabled"}),
     ("/console/certificates/{obj:certificate}", {"body": '{"name": "x"}'}),
     ("/console/schedules/{schedule}/cancel", {}),
+    ("/console/webhooks/{webhook}/test", {}),
+    ("/console/webhooks/{webhook}/rotate", {}),
+    ("/console/webhooks/{webhook}/status", {"status": "disabled"}),
+    ("/console/webhooks/{webhook}/delete", {}),
+    ("/console/webhooks/deliveries/{delivery}/retry", {}),
     (
         "/console/schedules",
         {
@@ -525,6 +532,8 @@ def _console_values(values: dict[str, str]) -> dict[str, str]:
         "schedule": values["<schedule:0>"],
         "link": values["<link:0>"],
         "user": values["<user:0>"],
+        "webhook": values["<webhook:0>"],
+        "delivery": values["<delivery:0>"],
     }
 
 
