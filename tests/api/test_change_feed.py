@@ -159,3 +159,26 @@ def test_no_partner_reads_another_partners_changes(api: Api, new_partner: Any, e
     _board(api)
     api.ok("event/send", {"events": [_poll("x", "p1", AT)]})
     assert _changes(engine, other.id) == []
+
+
+def test_a_score_set_by_hand_is_announced(api: Api, partner: Any, engine: Engine) -> None:
+    from tests.api.v3_client import V3
+
+    board = _board(api)
+    api.ok("event/send", {"events": [_poll("a", "p1", AT), _poll("a", "p2", AT), _poll("b", "p1", AT)]})
+    start = feed.head_of(engine, partner.id)
+    v3 = V3(api.client, api.ks)
+    v3.call(
+        "game_userscore", "update", {"gameObjectId": board, "gameObjectType": "1", "userId": "b", "score": 45}
+    )
+    [change] = _changes(engine, partner.id, start)
+    assert change.type == "score.changed"
+    assert change.data == {
+        "gameObjectId": board,
+        "gameObjectType": "leaderboard",
+        "userId": "b",
+        "score": 45,
+        "previousScore": 10,
+        "rank": 1,
+        "previousRank": 2,
+    }

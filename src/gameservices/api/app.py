@@ -44,6 +44,7 @@ from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.analytics import BeaconWriter
 from gameservices.services.live import LiveState
 from gameservices.settings import Settings
+from gameservices.storage import log_wakeups
 from gameservices.storage.database import Engine, is_sqlite
 from gameservices.webhooks.targets import TargetPolicy
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.engine = engine
     app.state.live = LiveState()
     app.state.feed_hub = FeedHub(engine, poll_seconds=settings.stream_poll_seconds)
+    log_wakeups.listen_locally(app.state.feed_hub.poke)
     app.state.backgrounds = BackgroundLoader(
         FetchPolicy(allow_private_addresses=settings.allow_private_backgrounds)
     )

@@ -27,11 +27,12 @@ from gameservices.settings import Settings
 from gameservices.storage.database import (
     Checkpointer,
     Engine,
+    is_sqlite,
     open_engine,
     read_transaction,
     write_transaction,
 )
-from gameservices.storage.log_wakeups import LogListener
+from gameservices.storage.log_wakeups import LogListener, LogPoller
 from gameservices.storage.migrate import upgrade
 
 if TYPE_CHECKING:
@@ -178,6 +179,8 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
         hub.poke(partner_ids)
 
     listener = LogListener(engine, woken).start()
+    # SQLite has no LISTEN: other processes' writes on the same file are noticed by polling the partners' seqs.
+    poller = LogPoller(engine, live.followed, woken).start() if is_sqlite(engine) else None
     dispatcher = start_dispatcher(
         engine, allow_private=settings.allow_private_webhooks, lease_seconds=settings.webhook_lease_seconds
     )
@@ -185,6 +188,8 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
     def stop() -> None:
         dispatcher.stop()
         listener.stop()
+        if poller is not None:
+            poller.stop()
         scheduler.stop()
         checkpointer.stop()
 
