@@ -172,3 +172,15 @@ def test_two_dispatchers_make_each_delivery_once(
     per_pair = Counter((str(row[0]), str(row[1])) for row in rows)
     assert set(per_pair.values()) == {1}
     assert Counter(webhook for webhook, _ in per_pair) == {hook["id"]: 60 for hook in hooks}
+
+
+def test_an_entry_with_more_changes_than_a_pass_takes_is_delivered_whole(
+    hook_api: Api, receiver: Receiver, dispatcher: Dispatcher, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(fanout, "CHANGES_PER_PASS", 3)
+    _board(hook_api)
+    hook = _hook(hook_api, receiver.url, ["score.changed"])
+    users = [f"user{n}" for n in range(8)]
+    _answer(hook_api, *users)  # one entry, eight changes
+    assert dispatcher.run_once() == 8
+    assert sorted(message["data"]["userId"] for message in _messages(receiver, hook)) == users

@@ -3,7 +3,7 @@
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from gameservices.storage.schema import partners, webhook_cursors, webhooks
 
@@ -141,14 +141,20 @@ def ensure_cursor(conn: Connection, *, partner_id: int, position: tuple[int, int
         )
 
 
-def lagging_partners(conn: Connection, *, limit: int) -> list[int]:
-    """Partners with an enabled webhook whose log has entries past their cursor."""
+def lagging_partners(conn: Connection, *, limit: int, end: int) -> list[int]:
+    """Partners with an enabled webhook whose log goes past their cursor: entries after it, or the rest of a
+    partly taken entry (a cursor index below ``end``, the mark of a whole entry)."""
     enabled = select(webhooks.c.partner_id).where(webhooks.c.status == "enabled").distinct().subquery()
     rows = conn.execute(
         select(webhook_cursors.c.partner_id)
         .join(enabled, enabled.c.partner_id == webhook_cursors.c.partner_id)
         .join(partners, partners.c.id == webhook_cursors.c.partner_id)
-        .where(webhook_cursors.c.seq < partners.c.log_seq)
+        .where(
+            or_(
+                webhook_cursors.c.seq < partners.c.log_seq,
+                and_(webhook_cursors.c.seq == partners.c.log_seq, webhook_cursors.c.change_index < end),
+            )
+        )
         .order_by(webhook_cursors.c.partner_id)
         .limit(limit)
     )

@@ -28,7 +28,7 @@ INTERVAL_SECONDS = 0.25
 CAPACITY = 64
 LEASE_MS = 60_000
 Clock = Callable[[], int]
-# Turns the feed into deliveries: (engine, now) -> deliveries made.
+# Turns the feed into deliveries: (engine, now) -> changes taken (0 once every feed is taken).
 FanOut = Callable[[Engine, int], int]
 
 
@@ -75,7 +75,8 @@ class Dispatcher:
     def run_once(self) -> int:
         """One full pass in the calling thread: make deliveries, then send every attempt due now and record it;
         how many attempts were made."""
-        self._make_deliveries()
+        while self._make_deliveries():
+            pass
         made = 0
         while batch := self._claim(self._capacity):
             futures = [self._pool.submit(self._sender.send, attempt) for attempt in batch]

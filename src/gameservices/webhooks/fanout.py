@@ -24,19 +24,20 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 def fan_out(engine: Engine, now: int) -> int:
-    """Make the deliveries of every partner whose feed moved past its cursor; how many were made."""
+    """Make the deliveries of every partner whose feed moved past its cursor; how many changes were taken (0:
+    every cursor is at its feed's head, or held by another dispatcher)."""
     with read_transaction(engine) as conn:
-        partner_ids = webhooks.lagging_partners(conn, limit=PARTNERS_PER_PASS)
-    made = 0
+        partner_ids = webhooks.lagging_partners(conn, limit=PARTNERS_PER_PASS, end=feed.END)
+    taken = 0
     for partner_id in partner_ids:
         with write_transaction(engine) as conn:
-            made += fan_out_partner(conn, partner_id, now=now)
-    return made
+            taken += fan_out_partner(conn, partner_id, now=now)
+    return taken
 
 
 def fan_out_partner(conn: Connection, partner_id: int, *, now: int) -> int:
-    """Make the deliveries of the partner's next changes and move its cursor past them (0 when another
-    dispatcher holds the partner)."""
+    """Make the deliveries of the partner's next changes and move its cursor past them; how many changes were
+    taken (0 when another dispatcher holds the partner)."""
     cursor = webhooks.claim_cursor(conn, partner_id)
     if cursor is None:
         return 0
@@ -47,7 +48,7 @@ def fan_out_partner(conn: Connection, partner_id: int, *, now: int) -> int:
     ]
     deliveries.insert_deliveries(conn, made)
     webhooks.move_cursor(conn, partner_id=partner_id, position=page.position, now=now)
-    return len(made)
+    return len(page.changes)
 
 
 def matches(hook: WebhookRecord, change: feed.Change) -> bool:
