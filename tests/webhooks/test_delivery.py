@@ -2,12 +2,14 @@
 retry schedule on a controlled clock, the dead letter and manual retry, secret rotation, leases, redirects,
 timeouts and the outbound address rules at delivery time."""
 
+import ipaddress
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from standardwebhooks import WebhookVerificationError
 
+from gameservices.services import webhook as webhook_service
 from gameservices.storage import webhook_deliveries
 from gameservices.storage.database import write_transaction
 from gameservices.storage.webhook_deliveries import Outcome
@@ -236,3 +238,41 @@ def test_a_success_ends_the_failing_period(
     clock.advance(5)
     dispatcher.run_once()
     assert hook_api.ok("webhook/get", {"id": hook["id"]})["failingSince"] is None
+
+
+def test_a_host_is_resolved_again_and_pinned_at_delivery_time(
+    hook_api: Api, receiver: Receiver, own_engine: Engine, clock: Clock
+) -> None:
+    port = receiver.url.split(":")[2].split("/")[0]
+    partner_id = _hook(hook_api, receiver, status="disabled")["partnerId"]
+    with write_transaction(own_engine) as conn:  # made while the name pointed at a public address
+        public = TargetPolicy(resolve=lambda _host, _port: [ipaddress.ip_address("93.184.216.34")])
+        made = webhook_service.create(
+            conn,
+            partner_id=partner_id,
+            fields=webhook_service.WebhookInput(
+                url=f"http://rebind.example:{port}/hook", event_types=["score.changed"]
+            ),
+            targets=public,
+            now_ms=clock(),
+        )
+    queued = hook_api.ok("webhook/test", {"id": made.id})
+    loopback = [ipaddress.ip_address("127.0.0.1")]
+    rebound = Dispatcher(own_engine, Sender(TargetPolicy(resolve=lambda _h, _p: loopback)), now=clock)
+    try:
+        assert rebound.run_once() == 1
+    finally:
+        rebound.stop()
+    assert receiver.requests == []
+    assert "is at 127.0.0.1" in _delivery(hook_api, queued["id"])["lastError"]
+    clock.advance(5)
+    allowed = Dispatcher(
+        own_engine, Sender(TargetPolicy(allow_private=True, resolve=lambda _h, _p: loopback)), now=clock
+    )
+    try:
+        assert allowed.run_once() == 1
+    finally:
+        allowed.stop()
+    [got] = receiver.requests  # sent to the address checked, under the webhook's own host name
+    assert got.headers["host"] == f"rebind.example:{port}"
+    got.verify(made.secret)
