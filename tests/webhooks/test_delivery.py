@@ -276,3 +276,23 @@ def test_a_host_is_resolved_again_and_pinned_at_delivery_time(
     [got] = receiver.requests  # sent to the address checked, under the webhook's own host name
     assert got.headers["host"] == f"rebind.example:{port}"
     got.verify(made.secret)
+
+
+def test_finished_deliveries_are_kept_as_long_as_the_event_log(
+    hook_api: Api, receiver: Receiver, own_engine: Engine, clock: Clock
+) -> None:
+    hook = _hook(hook_api, receiver)
+    receiver.answer(500)
+    first, second = (hook_api.ok("webhook/test", {"id": hook["id"]})["id"] for _ in range(2))
+    keeper = Dispatcher(own_engine, Sender(TargetPolicy(allow_private=True)), now=clock, retention_days=90)
+    try:
+        keeper.run_once()  # one delivered, one pending (its first attempt got 500)
+        clock.advance(90 * 86_400 - 10)
+        assert keeper.forget_old() == 0
+        clock.advance(20)
+        assert keeper.forget_old() == 1
+    finally:
+        keeper.stop()
+    left = {item["id"] for item in hook_api.ok("webhookDelivery/list")["objects"]}
+    assert len(left & {first, second}) == 1  # the pending one stays, however old
+    assert _delivery(hook_api, next(iter(left)))["status"] == "pending"

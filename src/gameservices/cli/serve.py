@@ -182,7 +182,10 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
     # SQLite has no LISTEN: other processes' writes on the same file are noticed by polling the partners' seqs.
     poller = LogPoller(engine, live.followed, woken).start() if is_sqlite(engine) else None
     dispatcher = start_dispatcher(
-        engine, allow_private=settings.allow_private_webhooks, lease_seconds=settings.webhook_lease_seconds
+        engine,
+        allow_private=settings.allow_private_webhooks,
+        lease_seconds=settings.webhook_lease_seconds,
+        retention_days=settings.event_log_retention_days,
     )
 
     def stop() -> None:

@@ -37,7 +37,10 @@ def worker(
         engine, interval_seconds=interval, log_retention_days=settings.event_log_retention_days
     )
     dispatcher = start_dispatcher(
-        engine, allow_private=settings.allow_private_webhooks, lease_seconds=settings.webhook_lease_seconds
+        engine,
+        allow_private=settings.allow_private_webhooks,
+        lease_seconds=settings.webhook_lease_seconds,
+        retention_days=settings.event_log_retention_days,
     )
     sys.stdout.write(f"Running scheduled transitions and webhooks on {engine.url.render_as_string()}\n")
     sys.stdout.flush()

@@ -223,3 +223,17 @@ def finish_delivered(conn: Connection, delivered: Sequence[tuple[Attempt, int]],
     )
     rows = [{"attempt_id": a.delivery_id, "token": a.lease_token, "code": code} for a, code in delivered]
     conn.execute(statement, rows)
+
+
+def delete_finished_before(conn: Connection, *, before: int, limit: int) -> int:
+    """Delete up to ``limit`` delivered or failed deliveries last changed before ``before``; how many went."""
+    table = webhook_deliveries
+    old = (
+        select(table.c.id)
+        .where(table.c.status.in_(("delivered", "failed")), table.c.updated_at < before)
+        .limit(limit)
+    )
+    ids = [str(row[0]) for row in conn.execute(old)]
+    if ids:
+        conn.execute(table.delete().where(table.c.id.in_(ids)))
+    return len(ids)

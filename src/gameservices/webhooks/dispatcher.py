@@ -27,6 +27,9 @@ _log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.25
 CAPACITY = 64
 LEASE_MS = 60_000
+# Old deliveries are deleted in chunks this large, at most once a minute while none is full.
+FORGET_CHUNK = 5_000
+FORGET_EVERY_SECONDS = 60.0
 Clock = Callable[[], int]
 # Turns the feed into deliveries: (engine, now) -> changes taken (0 once every feed is taken).
 FanOut = Callable[[Engine, int], int]
@@ -45,11 +48,15 @@ class Dispatcher:
         lease_ms: int = LEASE_MS,
         capacity: int = CAPACITY,
         interval_seconds: float = INTERVAL_SECONDS,
+        retention_days: int = 0,
     ) -> None:
         self._engine, self._sender, self._fan_out, self._now = engine, sender, fan_out, now
         self._lease_ms, self._capacity, self._interval = lease_ms, capacity, interval_seconds
         self._batch = max(1, capacity // 4)
         self._next_fan_out = 0.0
+        # Delivered and failed deliveries are kept as long as the event log's entries (0: forever).
+        self._retention_ms = retention_days * 86_400_000
+        self._next_forget = 0.0
         self._pool = ThreadPoolExecutor(capacity, thread_name_prefix="webhook-sender")
         self._finished: queue.SimpleQueue[tuple[Attempt, Sent]] = queue.SimpleQueue()
         self._in_flight = 0
@@ -101,6 +108,7 @@ class Dispatcher:
             self._wake.clear()
 
     def _step(self) -> bool:
+        self._forget_old_when_due()
         results = self._drain()
         made = self._fan_out_when_due()
         self._in_flight -= len(results)
@@ -141,6 +149,21 @@ class Dispatcher:
             with write_transaction(self._engine) as conn:
                 recording.record(conn, results, now=self._now())
 
+    def forget_old(self) -> int:
+        """Delete one chunk of delivered and failed deliveries older than the retention; how many went."""
+        if self._retention_ms <= 0:
+            return 0
+        with write_transaction(self._engine) as conn:
+            before = self._now() - self._retention_ms
+            return deliveries.delete_finished_before(conn, before=before, limit=FORGET_CHUNK)
+
+    def _forget_old_when_due(self) -> None:
+        if time.monotonic() >= self._next_forget:
+            forgotten = self.forget_old()
+            self._next_forget = time.monotonic() + (
+                0.0 if forgotten == FORGET_CHUNK else FORGET_EVERY_SECONDS
+            )
+
     def _fan_out_when_due(self) -> int:
         # The feed is looked at once an interval while it yields nothing, at once again while it does; steps
         # in between only send.
@@ -162,8 +185,14 @@ class Dispatcher:
         return deliveries.claim_due(conn, now=self._now(), limit=limit, lease_ms=self._lease_ms, token=token)
 
 
-def start_dispatcher(engine: Engine, *, allow_private: bool, lease_seconds: float) -> Dispatcher:
-    """Start the dispatcher of a serving or worker process with the settings' outbound rules and lease."""
+def start_dispatcher(
+    engine: Engine, *, allow_private: bool, lease_seconds: float, retention_days: int
+) -> Dispatcher:
+    """Start the dispatcher of a serving or worker process with the settings' outbound rules, lease and
+    retention."""
     sender = Sender(TargetPolicy(allow_private=allow_private), connections=CAPACITY)
     lease_ms = max(int(lease_seconds * 1000), 1)
-    return Dispatcher(engine, sender, fan_out=fanout.fan_out, lease_ms=lease_ms).start()
+    dispatcher = Dispatcher(
+        engine, sender, fan_out=fanout.fan_out, lease_ms=lease_ms, retention_days=retention_days
+    )
+    return dispatcher.start()
