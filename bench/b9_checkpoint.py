@@ -1,6 +1,6 @@
 """B9: writing 1,000,000 changed bucket rows to SQLite in one transaction (DESIGN.md section 8: <= 8 s).
 
-The service path is `storage.engine_state.save_buckets` (per user per entry keys, as the B1 watch rule makes)
+The service path is `storage.bucket_repository.save_buckets` (per user per entry keys, as the B1 watch rule makes)
 into a fresh migrated database; the anchor is a bare sqlite3 `executemany` upsert of the same number of
 rows into a table of the same shape (same primary key), same pragmas (WAL, synchronous=FULL).
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.services.partner import create_partner
-from gameservices.storage import engine_state
+from gameservices.storage import buckets as bucket_repository
 from gameservices.storage.database import open_engine, write_transaction
 from gameservices.storage.migrate import upgrade
 
@@ -41,7 +41,7 @@ def service_seconds(folder: Path, changed: dict[BucketKey, Bucket]) -> float:
         partner_id = int(create_partner(conn, name="bench")["partnerId"])
     started = time.perf_counter()
     with write_transaction(engine) as conn:
-        engine_state.save_buckets(conn, partner_id, changed, {})
+        bucket_repository.save_buckets(conn, partner_id, changed, {})
     seconds = time.perf_counter() - started
     engine.dispose()
     return seconds

@@ -106,7 +106,7 @@ def _no_reload(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: Any) -> Any:
         raise AssertionError("the state was loaded from the tables again")
 
-    monkeypatch.setattr(live_module.state_repository, "load_buckets", refuse)
+    monkeypatch.setattr(live_module.bucket_repository, "load_buckets", refuse)
     monkeypatch.setattr(live_module, "_load_boards", refuse)
 
 

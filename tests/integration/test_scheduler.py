@@ -17,7 +17,7 @@ from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import schedules as schedule_repository
 from gameservices.storage.database import is_sqlite, read_transaction, write_transaction
-from gameservices.storage.engine_state import read_versions
+from gameservices.storage.partners import read_versions
 from tests.conftest import Api
 
 POLL_RULE = {

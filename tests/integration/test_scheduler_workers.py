@@ -18,8 +18,8 @@ from gameservices.services import scheduled_game_object as schedule_service
 from gameservices.services.leaderboard import LEADERBOARD
 from gameservices.services.partner import create_partner
 from gameservices.storage.database import open_engine, read_transaction, write_transaction
-from gameservices.storage.engine_state import read_versions
 from gameservices.storage.migrate import upgrade
+from gameservices.storage.partners import read_versions
 from gameservices.storage.schema import game_objects as game_object_table
 from gameservices.storage.schema import scheduled_game_objects as schedule_table
 from tests.conftest import POSTGRES_URL, postgres_database

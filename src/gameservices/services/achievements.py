@@ -14,7 +14,7 @@ from gameservices.feed.changes import BADGE_ACHIEVED, CERTIFICATE_ISSUED, Change
 from gameservices.services.live import PartnerState
 from gameservices.services.rule_set import compile_rule
 from gameservices.storage import achievements as repository
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import scores as score_repository
@@ -103,7 +103,7 @@ def reevaluate_badge(conn: Connection, *, partner_id: int, badge_id: str) -> Non
     if not rule_ids:
         return
     by_user: dict[str, dict[BucketKey, Bucket]] = {}
-    for key, bucket in state_repository.buckets_of_rules(conn, partner_id, rule_ids).items():
+    for key, bucket in bucket_repository.buckets_of_rules(conn, partner_id, rule_ids).items():
         if bucket.user_id is not None:
             by_user.setdefault(bucket.user_id, {})[key] = bucket
     achieved = repository.achieved_badges(conn, partner_id, badge_id)
@@ -267,7 +267,7 @@ def entry_points(
     entry know one; a user who earned nothing from an entry is left out)."""
     positions = _entry_positions(rules)
     by_user: dict[str, dict[BucketKey, Bucket]] = {}
-    for key, bucket in state_repository.buckets_of_rules(conn, partner_id, list(positions)).items():
+    for key, bucket in bucket_repository.buckets_of_rules(conn, partner_id, list(positions)).items():
         if bucket.user_id is not None and bucket.awarded:
             by_user.setdefault(bucket.user_id, {})[key] = bucket
     return {user_id: _entry_scores(buckets, positions) for user_id, buckets in by_user.items()}

@@ -17,10 +17,10 @@ from gameservices.domain.beacons import VIEW, Beacon, play_time, rule_event
 from gameservices.services import event as event_service
 from gameservices.services.live import LiveState, PartnerState
 from gameservices.services.session import verified_session
-from gameservices.storage import engine_state as state_repository
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import partners as partner_repository
 from gameservices.storage import player_sessions as session_repository
+from gameservices.storage import processed_events as processed_repository
 from gameservices.storage.database import Connection, Engine, write_transaction
 from gameservices.storage.player_sessions import SessionKey
 from gameservices.storage.sessions import ks_hash
@@ -102,7 +102,7 @@ class _Conversion:
         ids = [item.beacon.event_id(item.user_id) for item in viewed]
         views = [_session_key(item) for item in viewed if item.beacon.event_type == VIEW]
         return cls(
-            known_ids=state_repository.known_event_ids(conn, partner_id, ids),
+            known_ids=processed_repository.known_event_ids(conn, partner_id, ids),
             sums=session_repository.last_sums(conn, partner_id=partner_id, keys=views),
             facts=entry_repository.entry_facts(
                 conn, partner_id=partner_id, entry_ids=[item.beacon.entry_id for item in viewed]

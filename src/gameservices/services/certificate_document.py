@@ -10,7 +10,7 @@ from gameservices.rendering.pdf import CertificateValues, placements, qr_placeme
 from gameservices.services import user_profile as profile_service
 from gameservices.services.achievements import CERTIFIED
 from gameservices.services.user_certificate_report import get as get_report
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import entries as entry_repository
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import user_profiles as profile_repository
 from gameservices.storage.database import Connection
@@ -46,7 +46,7 @@ def document_of(conn: Connection, *, partner_id: int, record_id: str) -> Certifi
     entry_name = ""
     if report.entry_id:
         entry_name = (
-            state_repository.entry_names(conn, partner_id, [report.entry_id]).get(report.entry_id) or ""
+            entry_repository.entry_names(conn, partner_id, [report.entry_id]).get(report.entry_id) or ""
         )
     values = CertificateValues(
         user_full_name=shown.get("fullName") or report.user_id,

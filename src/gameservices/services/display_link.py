@@ -12,7 +12,7 @@ from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.services import user_score
 from gameservices.services.live import LiveState
 from gameservices.storage import display_links as repository
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.display_links import DisplayLinkRecord
 
@@ -162,7 +162,7 @@ def shared(conn: Connection, *, share_id: str, now_ms: int) -> DisplayLinkRecord
 
 def change_marker(conn: Connection, partner_id: int) -> tuple[int, int]:
     """The partner's (state, rules) versions: they move whenever a score or a rule of the partner changes."""
-    return state_repository.read_versions(conn, partner_id)
+    return partner_repository.read_versions(conn, partner_id)
 
 
 def is_shared(conn: Connection, *, share_id: str, now_ms: int) -> bool:

@@ -15,8 +15,11 @@ from gameservices.projection import entries as log_entries
 from gameservices.services import achievements
 from gameservices.services.live import PartnerState, refresh
 from gameservices.services.profiles_lookup import DatabaseProfiles
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
+from gameservices.storage import entries as entry_repository
 from gameservices.storage import event_log
+from gameservices.storage import partners as partner_repository
+from gameservices.storage import processed_events as processed_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection, after_commit
 from gameservices.storage.scores import UserScoreRow
@@ -88,7 +91,7 @@ def send_calls(
         return []
     if any(len(raw_events) > MAX_EVENTS_PER_CALL for raw_events, _ in calls):
         raise ValidationFailed("events", f"at most {MAX_EVENTS_PER_CALL} events per call")
-    refresh(conn, state, partner_id, state_repository.lock_versions(conn, partner_id))
+    refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
     # The calls' events as one sequence; `starts` maps a position in it back to its call.
     starts: list[int] = []
     merged = NormalizedBatch([], [], [])
@@ -147,7 +150,7 @@ def _without_duplicates(
     conn: Connection, partner_id: int, events: list[NormalizedEvent], positions: list[int], outcome: _Outcome
 ) -> tuple[list[NormalizedEvent], list[int]]:
     ids = [event.event_id for event in events if event.event_id is not None]
-    known = state_repository.known_event_ids(conn, partner_id, ids) if ids else set()
+    known = processed_repository.known_event_ids(conn, partner_id, ids) if ids else set()
     kept: list[NormalizedEvent] = []
     kept_positions: list[int] = []
     for event, position in zip(events, positions, strict=True):
@@ -169,10 +172,10 @@ def _persist(
     evaluation: Evaluation,
     now: float,
 ) -> None:
-    state_repository.record_event_ids(
+    processed_repository.record_event_ids(
         conn, partner_id, [e.event_id for e in accepted if e.event_id is not None]
     )
-    state_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
+    bucket_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
     ledger = _ledger(evaluation.awards)
     standings = state.standings_after(evaluation.awards)
     changes = Changes()
@@ -187,7 +190,7 @@ def _persist(
             for (object_id, user_id), s in standings.items()
         ],
     )
-    state_repository.save_entries(conn, partner_id, _entries_seen(accepted))
+    entry_repository.save_entries(conn, partner_id, _entries_seen(accepted))
     appended = event_log.append(
         conn,
         partner_id,

@@ -15,7 +15,7 @@ from gameservices.projection import entries as log_entries
 from gameservices.projection.entries import GAME_OBJECT_CHANGE
 from gameservices.services import visibility
 from gameservices.storage import achievements as achievement_repository
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as repository
 from gameservices.storage import rules as rule_repository
@@ -153,7 +153,7 @@ def delete(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id
     rule_ids = [
         rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=object_id)
     ]
-    state_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
+    bucket_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
     score_repository.delete_scores_of_object(conn, partner_id, object_id)
     achievement_repository.delete_achievements_of(conn, partner_id, object_id)
     event_log.record(

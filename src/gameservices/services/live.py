@@ -18,8 +18,10 @@ from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.catch_up import catch_up
 from gameservices.ranking import MemoryRankIndex, rank_key, rank_keys
 from gameservices.services import rule_set as rule_set_service
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
+from gameservices.storage import entries as entry_repository
 from gameservices.storage import event_log
+from gameservices.storage import partners as partner_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection, Engine, on_rollback, read_transaction
 from gameservices.storage.game_objects import GameObjectRecord
@@ -271,7 +273,7 @@ class LiveState:
         """The partner's fresh state, held steady while the block reads it."""
         state = self.partner(partner_id)
         with state.read_lock:
-            refresh(conn, state, partner_id, state_repository.read_versions(conn, partner_id))
+            refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
             yield state
 
     def cached_page(
@@ -305,7 +307,7 @@ class LiveState:
         with state.read_lock:
             if _behind(state, versions):
                 with read_transaction(engine) as conn:
-                    refresh(conn, state, partner_id, state_repository.read_versions(conn, partner_id))
+                    refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
             yield state
 
 
@@ -361,9 +363,9 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
         with state.read_lock, collector_paused():
             state.buckets = {}
             state.user_buckets = {}
-            state.store_buckets(state_repository.load_buckets(conn, partner_id))
+            state.store_buckets(bucket_repository.load_buckets(conn, partner_id))
             state.boards = _load_boards(conn, partner_id)
-            state.entry_durations = state_repository.all_entry_durations(conn, partner_id)
+            state.entry_durations = entry_repository.all_entry_durations(conn, partner_id)
             state.state_version = state_version
             state.log_seq = event_log.last_seq(conn, partner_id)
     else:  # only rule changes happened since the state was loaded

@@ -13,8 +13,9 @@ from gameservices.services import achievements
 from gameservices.services.live import LiveState
 from gameservices.services.simulation import summary
 from gameservices.storage import achievements as achievement_repository
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import event_log
+from gameservices.storage import partners as partner_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
@@ -34,7 +35,7 @@ def rebuild(
     The caller holds the partner's writer turn and write transaction; the partner row is locked first, so no
     other process appends while the log is read.
     """
-    state_repository.lock_versions(conn, partner_id)
+    partner_repository.lock_versions(conn, partner_id)
     with live.reading(conn, partner_id) as state:
         rules = {rule.id: rule for rule in state.rules.values() if rule.game_object_id == record.id}
         before = Board()
@@ -67,9 +68,9 @@ def _write(
     revoke_unearned: bool,
 ) -> None:
     state = recomputed.state
-    state_repository.delete_buckets_of_rules(conn, partner_id, list(state.rules))
+    bucket_repository.delete_buckets_of_rules(conn, partner_id, list(state.rules))
     score_repository.delete_scores_of_object(conn, partner_id, record.id)
-    state_repository.save_buckets(conn, partner_id, state.buckets, {})
+    bucket_repository.save_buckets(conn, partner_id, state.buckets, {})
     times = [standing.reached_at for _, standing in after.standings()]
     score_repository.add_rule_scores(conn, partner_id, recomputed.ledger, max(times, default=0.0))
     score_repository.save_user_scores(

@@ -21,7 +21,7 @@ from gameservices.services import achievements, user_certificate_report
 from gameservices.services.report_formats import Cell, Rows, Table
 from gameservices.services.report_rows import EVERYONE, PEOPLE, Person, chunked, rule_columns
 from gameservices.services.user_score import number
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import entries as entry_repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
@@ -79,7 +79,7 @@ def _by_contributing_entry(
     entry's points per rule), after an item without entry for the points no entry accounts for."""
     contributions = achievements.entry_points(conn, partner_id, rules)
     entry_ids = sorted({entry_id for entries in contributions.values() for entry_id in entries})
-    names = state_repository.entry_names(conn, partner_id, entry_ids)
+    names = entry_repository.entry_names(conn, partner_id, entry_ids)
     split: list[dict[str, Any]] = []
     for item in listed:
         entries = contributions.get(item["userId"], {})

@@ -9,7 +9,7 @@ from gameservices.services.certificate import CERTIFICATE
 from gameservices.services.game_objects import GameObjectKind
 from gameservices.services.lead_scoring import LEAD_SCORING
 from gameservices.services.leaderboard import LEADERBOARD
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import partners as partner_repository
 from gameservices.storage import schedules as repository
 from gameservices.storage.database import Connection
 from gameservices.storage.schedules import ScheduleRecord
@@ -68,5 +68,5 @@ def _claim(conn: Connection, *, schedule: ScheduleRecord, now: int) -> ScheduleR
     if record is not None:
         # The partner's writers take turns on its row (event ingestion does too): once it is ours, every
         # transition of the partner committed before is visible, and the version bump below cannot interleave.
-        state_repository.lock_versions(conn, schedule.partner_id)
+        partner_repository.lock_versions(conn, schedule.partner_id)
     return record

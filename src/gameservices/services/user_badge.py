@@ -8,7 +8,7 @@ from gameservices.domain.timefmt import format_ms
 from gameservices.services.achievements import completion_times
 from gameservices.services.user_score import number
 from gameservices.storage import achievements as achievement_repository
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
@@ -31,7 +31,7 @@ def list_page(
     """The users with progress on the badge (or who achieved it), by user id."""
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
     by_user: dict[str, dict[BucketKey, Bucket]] = {}
-    for key, bucket in state_repository.buckets_of_rules(
+    for key, bucket in bucket_repository.buckets_of_rules(
         conn, partner_id, [rule.id for rule in rules]
     ).items():
         if bucket.user_id is not None:

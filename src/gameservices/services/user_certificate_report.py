@@ -13,7 +13,8 @@ from gameservices.errors import ObjectNotFound
 from gameservices.services.rule_set import compile_rule
 from gameservices.services.user_score import number
 from gameservices.storage import achievements as repository
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
+from gameservices.storage import entries as entry_repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage.achievements import CertificateRecord
 from gameservices.storage.database import Connection
@@ -68,7 +69,7 @@ def list_page(
         and (status is None or row.status == status)
     ]
     page = rows[offset : offset + limit]
-    names = state_repository.entry_names(
+    names = entry_repository.entry_names(
         conn, partner_id, sorted({row.entry_id for row in page if row.entry_id})
     )
     progress = _progress(conn, partner_id, record, sorted({row.user_id for row in page}))
@@ -91,7 +92,7 @@ def _progress(conn: Connection, partner_id: int, record: GameObjectRecord, user_
         positions[rule_id] = group_by.index("entryId") if "entryId" in group_by else None
     totals: dict[tuple[str, str, str], float] = {}
     found = (
-        state_repository.buckets_of_rules_and_users(conn, partner_id, list(rules), user_ids)
+        bucket_repository.buckets_of_rules_and_users(conn, partner_id, list(rules), user_ids)
         if user_ids
         else {}
     )

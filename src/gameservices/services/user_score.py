@@ -17,7 +17,7 @@ from gameservices.ranking import RankedEntry
 from gameservices.services import user_profile as profile_service
 from gameservices.services.live import Board, LiveState, PartnerState
 from gameservices.storage import achievements as achievement_repository
-from gameservices.storage import engine_state as state_repository
+from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository
@@ -175,7 +175,7 @@ def rule_progress(
 ) -> dict[str, Any]:
     """A user's progress on each rule of the game object."""
     ledger = score_repository.rule_scores_of_user(conn, partner_id, record.id, user_id)
-    buckets = state_repository.buckets_of_user(conn, partner_id, user_id)
+    buckets = bucket_repository.buckets_of_user(conn, partner_id, user_id)
     objects = []
     for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id):
         own = [bucket for (rule_id, _), bucket in buckets.items() if rule_id == rule.id]
@@ -200,7 +200,7 @@ def clear(conn: Connection, *, partner_id: int, record: GameObjectRecord) -> dic
     rule_ids = [
         rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
     ]
-    state_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
+    bucket_repository.delete_buckets_of_rules(conn, partner_id, rule_ids)
     score_repository.delete_scores_of_object(conn, partner_id, record.id)
     achievement_repository.delete_achievements_of(conn, partner_id, record.id)
     event_log.record(conn, partner_id, log_entries.SCORES_CLEARED, {"gameObjectId": record.id}, state=True)
@@ -247,7 +247,7 @@ def delete_score(
     rule_ids = [
         rule.id for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
     ]
-    state_repository.delete_user_buckets(conn, partner_id, rule_ids, user_id)
+    bucket_repository.delete_user_buckets(conn, partner_id, rule_ids, user_id)
     details = {"gameObjectId": record.id, "userId": user_id}
     event_log.record(conn, partner_id, log_entries.SCORE_DELETED, details, state=True)
     return {"gameObjectId": record.id, "userId": user_id, "deleted": True}

@@ -9,9 +9,9 @@ from gameservices.projection.entries import VISIBILITY_CHANGE
 from gameservices.services.live import PartnerState, UserStanding, refresh
 from gameservices.services.profiles_lookup import facts_of
 from gameservices.services.rule_set import policy_of
-from gameservices.storage import engine_state as state_repository
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
+from gameservices.storage import partners as partner_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage import user_profiles as profile_repository
 from gameservices.storage.database import Connection, after_commit
@@ -39,7 +39,7 @@ def refresh_users(
     ``profiles``: the users' current profiles when the caller has them (else they are read).
 
     The caller holds the partner's writer turn."""
-    refresh(conn, state, partner_id, state_repository.lock_versions(conn, partner_id))
+    refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
     wanted = sorted(set(user_ids))
     if profiles is None:
         profiles = profile_repository.get_profiles(conn, partner_id=partner_id, user_ids=wanted)

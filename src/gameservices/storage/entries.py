@@ -1,11 +1,11 @@
 """Repository of entries as the ``entry`` controller sees them: what the partner says about an entry (name,
 duration, categories, virtual event) beside the last name and duration events named.
 
-The engine's own writes of entries (the last seen name and duration) stay in ``engine_state.save_entries``.
+The engine's own writes (the last seen name and duration, ``save_entries``) and reads of them are here too.
 Times here are epoch seconds, as the table keeps them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,3 +150,65 @@ def entry_facts(
         for row in conn.execute(statement):
             facts[row.entry_id] = (row.categories, row.virtual_event_id)
     return facts
+
+
+def save_entries(
+    conn: Connection, partner_id: int, seen: Mapping[str, tuple[str | None, float | None, float]]
+) -> None:
+    """Keep the last seen name and duration of each entry (entry id → (name, duration, time))."""
+    rows = [
+        {
+            "partner_id": partner_id,
+            "entry_id": entry_id,
+            "entry_name": name,
+            "duration": duration,
+            "updated_at": at,
+        }
+        for entry_id, (name, duration, at) in seen.items()
+    ]
+    upsert(
+        conn,
+        entries,
+        rows,
+        keys=("partner_id", "entry_id"),
+        # An event that names only one of the two keeps the other one as last seen.
+        set_=lambda new: {
+            "entry_name": func.coalesce(new.entry_name, entries.c.entry_name),
+            "duration": func.coalesce(new.duration, entries.c.duration),
+            "updated_at": new.updated_at,
+        },
+    )
+
+
+def entry_names(conn: Connection, partner_id: int, entry_ids: list[str]) -> dict[str, str | None]:
+    """The last seen names of entries."""
+    names: dict[str, str | None] = {}
+    for start in range(0, len(entry_ids), _CHUNK):
+        chunk = entry_ids[start : start + _CHUNK]
+        statement = select(entries.c.entry_id, entries.c.entry_name).where(
+            (entries.c.partner_id == partner_id) & entries.c.entry_id.in_(chunk)
+        )
+        names.update({row.entry_id: row.entry_name for row in conn.execute(statement)})
+    return names
+
+
+def entry_durations(conn: Connection, partner_id: int, entry_ids: list[str]) -> dict[str, float]:
+    """The last seen durations of entries (entries without one are left out)."""
+    durations: dict[str, float] = {}
+    for start in range(0, len(entry_ids), _CHUNK):
+        chunk = entry_ids[start : start + _CHUNK]
+        statement = select(entries.c.entry_id, entries.c.duration).where(
+            (entries.c.partner_id == partner_id)
+            & entries.c.entry_id.in_(chunk)
+            & entries.c.duration.is_not(None)
+        )
+        durations.update({row.entry_id: float(row.duration) for row in conn.execute(statement)})
+    return durations
+
+
+def all_entry_durations(conn: Connection, partner_id: int) -> dict[str, float]:
+    """The last seen duration of every entry of the partner that has one."""
+    statement = select(entries.c.entry_id, entries.c.duration).where(
+        (entries.c.partner_id == partner_id) & entries.c.duration.is_not(None)
+    )
+    return {row.entry_id: float(row.duration) for row in conn.execute(statement)}

@@ -1,4 +1,5 @@
-"""Repository of partners, their admin secrets and their roles."""
+"""Repository of partners, their admin secrets and their roles, and the versions and log seq that tell a process
+what it lacks."""
 
 import json
 from dataclasses import dataclass
@@ -208,3 +209,21 @@ def role_permissions(conn: Connection, *, partner_id: int, role_id: str) -> froz
         )
     ).first()
     return None if row is None else frozenset(row.permissions)
+
+
+def lock_versions(conn: Connection, partner_id: int) -> tuple[int, int]:
+    """The partner's (state, rules) versions, locking the partner row until the transaction ends."""
+    row = conn.execute(
+        select(partners.c.state_version, partners.c.rules_version)
+        .where(partners.c.id == partner_id)
+        .with_for_update()
+    ).one()
+    return int(row.state_version), int(row.rules_version)
+
+
+def read_versions(conn: Connection, partner_id: int) -> tuple[int, int]:
+    """The partner's (state, rules) versions."""
+    row = conn.execute(
+        select(partners.c.state_version, partners.c.rules_version).where(partners.c.id == partner_id)
+    ).one()
+    return int(row.state_version), int(row.rules_version)

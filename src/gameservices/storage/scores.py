@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from gameservices.storage.engine_state import upsert_tuples
 from gameservices.storage.prepared import driver_chunks
 from gameservices.storage.schema import user_rule_scores, user_scores
+from gameservices.storage.upsert import upsert_tuples
 
 RuleScoreKey = tuple[str, str, str]  # (game object id, rule id, user id)
 _LOAD_CHUNK = 10_000
