@@ -109,8 +109,8 @@ class Dispatcher:
 
     def _step(self) -> bool:
         self._forget_old_when_due()
-        results = self._drain()
         made = self._fan_out_when_due()
+        results = self._drain()
         self._in_flight -= len(results)
         free = self._capacity - self._in_flight
         # Outcomes and the next claims share one transaction: one commit (one fsync on SQLite) per step.
