@@ -36,7 +36,8 @@ WORKLOADS: dict[str, Measure] = {
     "B23": workloads.b23_credentials,
     "B18": workloads.b18_simulate,
     "B20": workloads.b20_stream,
-    "B24": workloads.b24_period_closes,
+    "B24": workloads.b24_webhooks,
+    "B25": workloads.b25_period_closes,
 }
 # Workloads measured by the run of another (B6 with B3; B7 with B5; B14 with B13).
 ALIASES = {"B6": "B3", "B7": "B5", "B14": "B13"}
@@ -69,7 +70,7 @@ def main() -> None:
     parser.add_argument(
         "workloads",
         nargs="*",
-        help="B1 B2 B3 B5 B6 B7 B9 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B23 B24 (default: all)",
+        help="B1 B2 B3 B5 B6 B7 B9 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B23 B24 B25 (default: all)",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     options = parser.parse_args()

@@ -41,3 +41,9 @@ class Settings(BaseSettings):
     credential_secret: str = ""
     # Requests a client address may send per second to the public credential routes (0 disables the limit).
     public_rate_limit_per_second: int = 20
+    # Let webhooks send to private, loopback and link-local addresses (off: the SSRF protection of
+    # docs/webhooks.md, the rules of certificate backgrounds).
+    allow_private_webhooks: bool = False
+    # How long a dispatcher holds a delivery attempt it claimed: another process retries it only after this
+    # (a dispatcher killed mid-attempt); longer than an attempt's 10-second timeout.
+    webhook_lease_seconds: float = 60.0

@@ -119,7 +119,21 @@ def populate(api: Api, partner: Partner) -> Populated:
         ]
         for _ in range(2)
     ]
-    return Populated(partner, objects, rules, schedules, records, extra={"display_links": links})
+    hooks = [
+        api.ok(
+            "webhook/create",
+            {
+                "url": f"https://93.184.216.34/{MARKER}/{index}",
+                "eventTypes": ["score.changed", "badge.achieved"],
+                "gameObjectIds": [objects["leaderboard"]],
+                "description": f"{MARKER} hook",
+            },
+        )["id"]
+        for index in range(2)
+    ]
+    deliveries = [api.ok("webhook/test", {"id": hooks[0]})["id"]]
+    extra = {"display_links": links, "webhooks": hooks, "webhook_deliveries": deliveries}
+    return Populated(partner, objects, rules, schedules, records, extra=extra)
 
 
 def partner_tables() -> list[Any]:

@@ -36,8 +36,10 @@ SCHEDULES = tuple(f"<schedule:{index}>" for index in range(2))
 RECORDS = tuple(f"<record:{index}>" for index in range(3))
 USERS = tuple(f"<user:{index}>" for index in range(3))
 ENTRIES = tuple(f"<entry:{index}>" for index in range(3))
-EXAMPLES_PER_GROUP = 1430  # ten groups: 14,300 requests
+EXAMPLES_PER_GROUP = 1430  # eleven groups: 15,730 requests
 LINKS = tuple(f"<link:{index}>" for index in range(2))
+WEBHOOKS = tuple(f"<webhook:{index}>" for index in range(2))
+DELIVERIES = ("<delivery:0>",)
 # Partner ids in beacons: A's for B, one nobody has for C (not among the tokens that answers are searched for:
 # a short number would match inside any other number).
 OWNER_PARTNER = "<partner:owner>"
@@ -45,7 +47,18 @@ NOBODYS_PARTNER = "2000000000"
 SELF = "<partner:self>"
 _SERVER_ID = re.compile(r"\b[0-9a-f]{24}\b")
 _SHARE_URL = re.compile(r"/display/[A-Za-z0-9_-]+")
-_TIME_KEYS = {"createdAt", "updatedAt", "executedAt", "certificationDate", "achievedTimestamp", "time"}
+_TIME_KEYS = {
+    "createdAt",
+    "updatedAt",
+    "executedAt",
+    "certificationDate",
+    "achievedTimestamp",
+    "time",
+    "nextAttemptAt",
+    "previousSecretExpiresAt",
+}
+# Values made up anew for every caller (a webhook's signing secret).
+_SECRET_KEYS = {"secret"}
 
 Template = tuple[str, str, dict[str, Any]]  # (api, path, body) with tokens in place of ids
 
@@ -59,6 +72,8 @@ def real_values(owner: Populated) -> dict[str, str]:
     values.update(zip(USERS, owner.users, strict=True))
     values.update(zip(ENTRIES, owner.entries, strict=True))
     values.update(zip(LINKS, owner.extra["display_links"], strict=True))
+    values.update(zip(WEBHOOKS, owner.extra["webhooks"], strict=True))
+    values.update(zip(DELIVERIES, owner.extra["webhook_deliveries"], strict=True))
     return values
 
 
@@ -94,6 +109,8 @@ def _neutral(value: Any) -> Any:
         return {
             key: "<time>"
             if key in _TIME_KEYS and item
+            else "<secret>"
+            if key in _SECRET_KEYS
             else "<partner>"
             if key == "partnerId"
             else _neutral(item)
@@ -347,6 +364,38 @@ def display_link_requests() -> st.SearchStrategy[Template]:
     )
 
 
+def webhook_requests() -> st.SearchStrategy[Template]:
+    """A's webhooks and deliveries by id, and webhooks filtered on A's objects."""
+    hook_ids = st.sampled_from(WEBHOOKS + DELIVERIES + LINKS)
+    create = st.fixed_dictionaries(
+        {"url": st.just("https://93.184.216.34/hook"), "eventTypes": st.just(["score.changed"])},
+        optional={"gameObjectIds": st.lists(objects, max_size=2), "description": words},
+    )
+    by_id = st.tuples(st.sampled_from(["get", "delete", "rotateSecret", "test"]), hook_ids).map(
+        lambda made: ("v1", f"webhook/{made[0]}", {"id": made[1]})
+    )
+    update = st.fixed_dictionaries(
+        {"id": hook_ids},
+        optional={
+            "status": st.sampled_from(["enabled", "disabled"]),
+            "description": words,
+            "gameObjectIds": st.lists(objects, max_size=2),
+        },
+    )
+    deliveries = st.fixed_dictionaries(
+        {"pager": pagers},
+        optional={"webhookId": hook_ids, "status": st.sampled_from(["pending", "delivered", "failed"])},
+    )
+    return st.one_of(
+        _v1("webhook/create", create),
+        by_id,
+        _v1("webhook/update", update),
+        _v1("webhook/list", st.fixed_dictionaries({"pager": pagers})),
+        _v1("webhookDelivery/list", deliveries),
+        _v1("webhookDelivery/retry", st.fixed_dictionaries({"id": hook_ids})),
+    )
+
+
 GROUPS: dict[str, Callable[[], st.SearchStrategy[Template]]] = {
     "entries": entry_requests,
     "beacons": beacon_requests,
@@ -358,6 +407,7 @@ GROUPS: dict[str, Callable[[], st.SearchStrategy[Template]]] = {
     "events": event_requests,
     "v3": v3_requests,
     "display_links": display_link_requests,
+    "webhooks": webhook_requests,
 }
 
 
@@ -441,6 +491,8 @@ CONSOLE_READS = (
     "/console/reports/download?gameObjectId={obj:leaderboard}&reportType=userScore",
     "/console/displayLinks",
     "/console/schedules",
+    "/console/webhooks",
+    "/console/webhooks/deliveries?webhookId={webhook}",
 )
 CONSOLE_WRITES = (
     ("/console/leaderboards/{obj:leaderboard}/status", {"status": "disabled"}),
@@ -454,6 +506,11 @@ CONSOLE_WRITES = (
     ("/console/badges/{obj:badge}/status", {"status": "disabled"}),
     ("/console/certificates/{obj:certificate}", {"body": '{"name": "x"}'}),
     ("/console/schedules/{schedule}/cancel", {}),
+    ("/console/webhooks/{webhook}/test", {}),
+    ("/console/webhooks/{webhook}/rotate", {}),
+    ("/console/webhooks/{webhook}/status", {"status": "disabled"}),
+    ("/console/webhooks/{webhook}/delete", {}),
+    ("/console/webhooks/deliveries/{delivery}/retry", {}),
     (
         "/console/schedules",
         {
@@ -476,6 +533,8 @@ def _console_values(values: dict[str, str]) -> dict[str, str]:
         "schedule": values["<schedule:0>"],
         "link": values["<link:0>"],
         "user": values["<user:0>"],
+        "webhook": values["<webhook:0>"],
+        "delivery": values["<delivery:0>"],
     }
 
 

@@ -29,6 +29,8 @@ from gameservices.api import (
     user_profile_csv,
     user_score,
     v3,
+    webhook,
+    webhook_delivery,
 )
 from gameservices.api.deps import LoopConnection, authenticate_request
 from gameservices.api.errors import error_response, from_validation_error, handle_service_error
@@ -44,6 +46,7 @@ from gameservices.services.live import LiveState
 from gameservices.settings import Settings
 from gameservices.storage import log_wakeups
 from gameservices.storage.database import Engine, is_sqlite
+from gameservices.webhooks.targets import TargetPolicy
 
 API_PREFIX = "/api/v1"
 CONTROLLER_ROUTERS = (
@@ -65,6 +68,8 @@ CONTROLLER_ROUTERS = (
     event_csv.router,
     report.router,
     display_link.router,
+    webhook.router,
+    webhook_delivery.router,
 )
 _HOT_ROUTERS = (user_score.router, event.router)
 _log = logging.getLogger(__name__)
@@ -94,6 +99,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.backgrounds = BackgroundLoader(
         FetchPolicy(allow_private_addresses=settings.allow_private_backgrounds)
     )
+    app.state.webhook_targets = TargetPolicy(allow_private=settings.allow_private_webhooks)
     app.state.loop_connection = LoopConnection(engine)
     # One token bucket per partner, shared by the rate limit and the player's beacons (which answer "stop
     # sending VIEWs" rather than a 429).

@@ -157,9 +157,10 @@ def _server(application: "Application", **config: object) -> "uvicorn.Server":
 
 def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable[[], None]]:
     """The application with every partner's state loaded, and its background threads started: the scheduler,
-    the SQLite checkpointer and the event log listener; the function that stops them."""
+    the SQLite checkpointer, the event log listener and the webhook dispatcher; the function that stops them."""
     from gameservices.api.app import create_app
     from gameservices.scheduler import start_scheduler
+    from gameservices.webhooks.dispatcher import start_dispatcher
 
     application = create_app(settings, engine)
     live = application.state.live
@@ -180,8 +181,15 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
     listener = LogListener(engine, woken).start()
     # SQLite has no LISTEN: other processes' writes on the same file are noticed by polling the partners' seqs.
     poller = LogPoller(engine, live.followed, woken).start() if is_sqlite(engine) else None
+    dispatcher = start_dispatcher(
+        engine,
+        allow_private=settings.allow_private_webhooks,
+        lease_seconds=settings.webhook_lease_seconds,
+        retention_days=settings.event_log_retention_days,
+    )
 
     def stop() -> None:
+        dispatcher.stop()
         listener.stop()
         if poller is not None:
             poller.stop()

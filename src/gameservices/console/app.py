@@ -15,6 +15,7 @@ from gameservices.console import (
     scheduled_game_object,
     signin,
     user,
+    webhook,
     widget,
 )
 from gameservices.console.display_hub import DisplayHub
@@ -37,6 +38,7 @@ def install(app: FastAPI, *, api_prefix: str) -> None:
         user.router,
         event_import.router,
         report.router,
+        webhook.router,
         widget.console_router,
         display.router,
         widget.router,

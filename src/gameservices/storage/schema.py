@@ -348,6 +348,71 @@ widget_origins = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+# Webhook endpoints of a partner (revision 0012, docs/webhooks.md). `secret` signs deliveries; after a rotation
+# `previous_secret` signs them too until `previous_secret_expires_at`. Only changes after `since_seq` (the log's
+# seq when the webhook was made or last enabled) are delivered to it. `failing_since`: the first failed attempt
+# since the last success; five days of failures disable the webhook.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("partner_id", Integer, nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("game_object_ids", JSON, nullable=True),
+    Column("description", String(1024), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("previous_secret", String(128), nullable=True),
+    Column("previous_secret_expires_at", BigInteger, nullable=True),
+    Column("since_seq", BigInteger, nullable=False),
+    Column("failing_since", BigInteger, nullable=True),
+    Column("disabled_reason", String(256), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_webhooks_partner_created", "partner_id", "created_at"),
+    Index("ix_webhooks_status_partner", "status", "partner_id"),
+)
+
+# One delivery per (webhook, change) and per ``webhook/test``; `payload` is the exact body every attempt sends.
+# An attempt is claimed by writing a fresh `lease_token` and `lease_until`: another dispatcher takes the delivery
+# only once the lease has run out (its holder died), and an outcome is recorded only under the token it was
+# claimed with.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("partner_id", Integer, nullable=False),
+    Column("webhook_id", ID, nullable=False),
+    Column("change_id", String(48), nullable=True),
+    Column("type", String(64), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", String(1024), nullable=True),
+    Column("next_attempt_at", BigInteger, nullable=True),
+    Column("lease_token", String(32), nullable=True),
+    Column("lease_until", BigInteger, nullable=True),
+    Column("delivered_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ux_webhook_deliveries_change", "webhook_id", "change_id", unique=True),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_partner_created", "partner_id", "created_at"),
+)
+
+# How far the webhook dispatcher has turned each partner's change feed into deliveries: the last change id
+# (seq, index) taken; the row is locked while a dispatcher works on the partner.
+webhook_cursors = Table(
+    "webhook_cursors",
+    metadata,
+    Column("partner_id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("change_index", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
 # Recurring leaderboard periods (revision 0013, docs/periods.md). One row per period end that will close: while
 # `pending` it is the scheduler's durable job (due at the period's end plus the grace), claimed exactly once
 # across processes; once `closed` it records when the period ran and closed (the projection's closed periods).

@@ -1,14 +1,14 @@
 """Recurring leaderboard periods: the closes (pending ones are the scheduler's jobs) and per-period scores.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 
 
 def upgrade() -> None:

@@ -1,4 +1,4 @@
-"""B24: 1,000 recurring leaderboards whose periods end at the same instant, all closed by the scheduler's job
+"""B25: 1,000 recurring leaderboards whose periods end at the same instant, all closed by the scheduler's job
 (issue 17: all close within 5 s; a figure, never asserted).
 
 A fresh migrated database (SQLite file unless `--url` names another) gets one partner with N daily leaderboards
@@ -8,7 +8,7 @@ each (events sent through the `event/send` service). The timed part is what the 
 rank the period, one leaderboardPeriodEnd event per ranked user through the rules engine, one log entry,
 schedule the next end). Reported: seconds from T to the last close, closes per second.
 
-Run: PYTHONPATH=src:bench python bench/b24_period_closes.py [--boards 1000] [--users 10] [--url URL]; prints
+Run: PYTHONPATH=src:bench python bench/b25_period_closes.py [--boards 1000] [--users 10] [--url URL]; prints
 JSON.
 """
 
@@ -117,7 +117,7 @@ def main() -> None:
     parser.add_argument("--url", default=None)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        url = options.url or f"sqlite:///{Path(directory) / 'b24.db'}"
+        url = options.url or f"sqlite:///{Path(directory) / 'b25.db'}"
         print(json.dumps(measure(url, options.boards, options.users)))
 
 

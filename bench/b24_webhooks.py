@@ -1,0 +1,206 @@
+"""B24: signed webhook deliveries per second from one process's dispatcher to a local receiver.
+
+Queues N pending deliveries (the rows the dispatcher makes from the change feed, ~200-byte score.changed
+bodies) for one webhook on a fresh SQLite file (synchronous=FULL), then starts the real dispatcher thread of a
+serving process (64 attempts in flight, one pooled keep-alive HTTP client, each attempt claimed under a lease
+and its outcome recorded in a transaction) and times it until every delivery is `delivered`. The receiver runs
+in its own process (a threaded HTTP/1.1 server) and verifies every signature with the `standardwebhooks`
+package. Anchor: the same number of POSTs of the same bodies from the same client pool, without signing or
+database work.
+
+Run: PYTHONPATH=src:bench python bench/b24_webhooks.py [--deliveries 5000] [--json FILE]; prints JSON.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+from common import free_port, python_env, wait_for_port
+
+from gameservices.domain.ids import new_object_id
+from gameservices.domain.timefmt import now_ms
+from gameservices.services import webhook as webhook_service
+from gameservices.services.partner import create_partner
+from gameservices.storage import webhook_deliveries
+from gameservices.storage.database import open_engine, read_transaction, write_transaction
+from gameservices.storage.migrate import upgrade
+from gameservices.storage.webhook_deliveries import DeliveryRecord
+from gameservices.webhooks.dispatcher import CAPACITY, Dispatcher
+from gameservices.webhooks.sender import Sender
+from gameservices.webhooks.targets import TargetPolicy
+
+
+def receive(port: int, secret: str, counts: Path) -> None:
+    """The receiver process: verify each delivery, answer 204, write the counts on SIGTERM."""
+    import signal
+
+    from standardwebhooks import Webhook
+
+    verifier = Webhook(secret) if secret else None
+    tally = {"received": 0, "bad": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path != "/hook":  # the anchor's plain POSTs
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            tally["received"] += 1
+            if verifier is not None:
+                try:
+                    verifier.verify(body, dict(self.headers.items()))
+                except Exception:
+                    tally["bad"] += 1
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # the dispatcher opens its pool's connections at once
+
+    server = Server(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+
+    def finish(_signal: int, _frame: Any) -> None:
+        counts.write_text(json.dumps(tally))
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, finish)
+    server.serve_forever()
+
+
+def _body(number: int) -> bytes:
+    data = {
+        "gameObjectId": "6650f0c2a1b2c3d4e5f60718",
+        "gameObjectType": "leaderboard",
+        "userId": f"user-{number}",
+        "score": number,
+        "previousScore": number - 10,
+        "rank": 1 + number % 500,
+        "previousRank": 2 + number % 500,
+    }
+    return json.dumps(
+        {"type": "score.changed", "timestamp": "2026-01-01T00:00:00.000Z", "data": data}
+    ).encode()
+
+
+def _queue(engine: Any, partner_id: int, webhook_id: str, count: int) -> None:
+    now = now_ms()
+    records = [
+        DeliveryRecord(
+            new_object_id(),
+            partner_id,
+            webhook_id,
+            f"{n + 1}-0",
+            "score.changed",
+            _body(n),
+            "pending",
+            0,
+            None,
+            None,
+            now,
+            None,
+            None,
+            None,
+            now,
+            now,
+        )
+        for n in range(count)
+    ]
+    with write_transaction(engine) as conn:
+        webhook_deliveries.insert_deliveries(conn, records)
+
+
+def _delivered(engine: Any, partner_id: int) -> int:
+    with read_transaction(engine) as conn:
+        total, _ = webhook_deliveries.list_deliveries(
+            conn, partner_id=partner_id, webhook_id=None, status="delivered", offset=0, limit=1
+        )
+    return total
+
+
+def _anchor(url: str, count: int) -> float:
+    """Plain POSTs of the same bodies from a pool of the dispatcher's size."""
+    limits = httpx.Limits(max_connections=CAPACITY, max_keepalive_connections=CAPACITY)
+    with httpx.Client(limits=limits, timeout=10) as client, ThreadPoolExecutor(CAPACITY) as pool:
+        started = time.perf_counter()
+        list(pool.map(lambda n: client.post(url, content=_body(n)).status_code, range(count)))
+        return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    """Measure and print the figures as JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--deliveries", type=int, default=5000)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--receive", nargs=3, metavar=("PORT", "SECRET", "COUNTS"))
+    options = parser.parse_args()
+    if options.receive:
+        receive(int(options.receive[0]), options.receive[1], Path(options.receive[2]))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        engine = open_engine(f"sqlite:///{folder}/bench.db")
+        upgrade(engine)
+        port = free_port()
+        with write_transaction(engine) as conn:
+            partner_id = create_partner(conn, name="bench")["partnerId"]
+            hook = webhook_service.create(
+                conn,
+                partner_id=partner_id,
+                fields=webhook_service.WebhookInput(
+                    url=f"http://127.0.0.1:{port}/hook", event_types=["score.changed"]
+                ),
+                targets=TargetPolicy(allow_private=True),
+                now_ms=now_ms(),
+            )
+        counts = Path(folder) / "counts.json"
+        script = [sys.executable, __file__, "--receive", str(port), hook.secret, str(counts)]
+        receiver = subprocess.Popen(script, env=python_env())
+        try:
+            wait_for_port(port)
+            _queue(engine, partner_id, hook.id, options.deliveries)
+            sender = Sender(TargetPolicy(allow_private=True), connections=CAPACITY)
+            dispatcher = Dispatcher(engine, sender)
+            started = time.perf_counter()
+            dispatcher.start()
+            while _delivered(engine, partner_id) < options.deliveries:
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            dispatcher.stop()
+            anchor = _anchor(f"http://127.0.0.1:{port}/plain", options.deliveries)
+        finally:
+            receiver.terminate()
+            receiver.wait(timeout=10)
+        tally = json.loads(counts.read_text())
+    figures = {
+        "deliveries": options.deliveries,
+        "deliveries_per_s": options.deliveries / elapsed,
+        "anchor_posts_per_s": anchor,
+        "received": tally["received"],
+        "signature_failures": tally["bad"],
+        "load_average": os.getloadavg()[0],
+    }
+    text = json.dumps(figures)
+    if options.json:
+        options.json.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""A webhook receiver on 127.0.0.1 for the tests: answers each request with the next scripted status (200 once
+the script is used up), can hold requests open, and keeps every request it got."""
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standardwebhooks import Webhook
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as the receiver got it."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def verify(self, secret: str) -> Any:
+        """The body, once its signature verifies with ``secret`` (standardwebhooks raises otherwise)."""
+        return Webhook(secret).verify(self.body, self.headers)
+
+
+class Receiver:
+    """The receiving end; ``url`` is where it listens."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.script: list[int] = []
+        self.hold = threading.Event()  # set: requests wait until it is cleared (or the test ends)
+        self.held = threading.Event()  # set once a request is being held
+        self.location = "http://127.0.0.1:9/elsewhere"
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The receiver's webhook URL."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+
+    def answer(self, *statuses: int) -> None:
+        """Answer the next requests with these statuses."""
+        with self._lock:
+            self.script.extend(statuses)
+
+    def _next_status(self, received: Received) -> int:
+        with self._lock:
+            self.requests.append(received)
+            return self.script.pop(0) if self.script else 200
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                status = receiver._next_status(received)
+                while receiver.hold.is_set():
+                    receiver.held.set()
+                    time.sleep(0.05)
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", receiver.location)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    @contextmanager
+    def running(self) -> Iterator["Receiver"]:
+        """Serve until the block ends."""
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self.hold.clear()
+            self._server.shutdown()
+            self._server.server_close()
