@@ -16,6 +16,7 @@ from typing import Any
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedEvent, normalize_events
 from gameservices.domain.periods import RECURRENCE_FIELD, ClosedPeriod, Timeline, board_key
+from gameservices.domain.timefmt import format_ms
 from gameservices.domain.values import shown_number
 from gameservices.errors import Conflict, ObjectNotFound, ValidationFailed
 from gameservices.feed.changes import PERIOD_CLOSED, Changes
@@ -49,8 +50,6 @@ class Closed:
 
     def view(self) -> dict[str, Any]:
         """The API form (`leaderboard/closePeriod`)."""
-        from gameservices.domain.timefmt import format_ms
-
         return {
             "objectType": "LeaderboardPeriod",
             "gameObjectId": self.game_object_id,
