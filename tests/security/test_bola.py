@@ -577,9 +577,10 @@ def test_console_and_widget_answer_an_intruder_like_unknown_ids(
 
 
 def _streamed(engine: Engine, settings: Settings, ks: str, params: dict[str, str]) -> str:
-    """`/api/v1/stream` from the oldest change (Last-Event-ID 0-0) until the server stops streaming (a second)."""
+    """`/api/v1/stream` from the oldest change (Last-Event-ID 0-0) until the server stops streaming (3 s: long
+    enough on a loaded machine for the owner's changes to show)."""
     application = create_app(settings, engine)
-    threading.Timer(1.0, application.state.feed_hub.close).start()
+    threading.Timer(3.0, application.state.feed_hub.close).start()
     with TestClient(application) as client:
         headers = {"Authorization": f"Bearer {ks}", "Last-Event-ID": "0-0"}
         response = client.get("/api/v1/stream", params=params, headers=headers)
