@@ -5,6 +5,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from gameservices.console import (
+    certificate,
     display,
     display_link,
     event_import,
@@ -31,6 +32,7 @@ def install(app: FastAPI, *, api_prefix: str) -> None:
         display.console_router,
         leaderboard.router,
         rule.router,
+        certificate.router,
         *game_object.ROUTERS,
         display_link.router,
         scheduled_game_object.router,
