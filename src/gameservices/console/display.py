@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from gameservices.console.display_hub import GONE, DisplayHub
 from gameservices.console.leaderboard import live_screen
+from gameservices.console.live_views import LiveView
 from gameservices.console.pages import page
 from gameservices.console.session import ConsoleRoute, ReadConsole
 from gameservices.domain.timefmt import now_ms
@@ -58,8 +59,9 @@ async def _shared_screen(request: Request, share_id: str) -> Screen:
     return shown[0]
 
 
-async def _events(hub: DisplayHub, screen: Screen) -> AsyncIterator[ServerSentEvent]:
-    async for html in hub.subscribe(screen):
+async def sse_events(hub: DisplayHub, view: LiveView | Screen) -> AsyncIterator[ServerSentEvent]:
+    """A live view's renders as server-sent events; a view that is gone ends its stream with a `gone` event."""
+    async for html in hub.subscribe(view):
         if html is None:
             yield ServerSentEvent(raw_data=GONE)
             yield ServerSentEvent(event="gone", raw_data="gone")
@@ -72,7 +74,7 @@ async def display_stream(
     request: Request, screen: Annotated[Screen, Depends(_shared_screen)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The big screen's standings each time they change (at most once a second), as server-sent events."""
-    async for event in _events(request.app.state.display_hub, screen):
+    async for event in sse_events(request.app.state.display_hub, screen):
         yield event
 
 
@@ -88,5 +90,5 @@ async def leaderboard_stream(
     request: Request, screen: Annotated[Screen, Depends(_console_screen)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The console's live top N of a leaderboard, as server-sent events."""
-    async for event in _events(request.app.state.display_hub, screen):
+    async for event in sse_events(request.app.state.display_hub, screen):
         yield event
