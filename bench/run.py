@@ -35,6 +35,7 @@ WORKLOADS: dict[str, Measure] = {
     "B19": workloads.b19_beacons,
     "B23": workloads.b23_credentials,
     "B18": workloads.b18_simulate,
+    "B20": workloads.b20_stream,
 }
 # Workloads measured by the run of another (B6 with B3; B7 with B5; B14 with B13).
 ALIASES = {"B6": "B3", "B7": "B5", "B14": "B13"}
@@ -67,7 +68,7 @@ def main() -> None:
     parser.add_argument(
         "workloads",
         nargs="*",
-        help="B1 B2 B3 B5 B6 B7 B9 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B23 (default: all)",
+        help="B1 B2 B3 B5 B6 B7 B9 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B23 (default: all)",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     options = parser.parse_args()

@@ -445,3 +445,24 @@ def b18_simulate(quick: bool) -> list[Figure]:
             _met(ours >= 0.5 * engine),
         )
     ]
+
+
+def b20_stream(quick: bool) -> list[Figure]:
+    """B20: 1,000 SSE clients on `/api/v1/stream`, one change each round (bench/b20_stream.py)."""
+    clients = 200 if quick else 1000
+    f = run_json(
+        [sys.executable, str(BENCH / "b20_stream.py"), "--clients", str(clients), "--rounds", "5"],
+        timeout=900,
+    )
+    met = f["delivered"] == f["expected"] and f["p99_s"] is not None and f["p99_s"] <= 1.0
+    return [
+        Figure(
+            f"B20 SSE: {clients:,} clients, one change each (x{f['rounds']})",
+            f"{f['delivered']:,}/{f['expected']:,} delivered, p50 {f['p50_s'] * 1000:.0f} ms, "
+            f"p99 {f['p99_s'] * 1000:.0f} ms",
+            "—",
+            "",
+            "all delivered, p99 <= 1 s",
+            _met(met),
+        )
+    ]

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Event log entries older than this many days are deleted (0 keeps them forever); replay and verification
     # work within what is kept.
     event_log_retention_days: int = 90
+    # How often a process serving change streams (`/api/v1/stream`) looks for new changes of their partners (on
+    # PostgreSQL another process's commit also wakes it at once).
+    stream_poll_seconds: float = 0.25
     # Score the player's beacons only when they carry a USER KS naming the viewer (off: a beacon's `userId`
     # parameter is taken at its word; docs/player-analytics.md).
     beacons_require_ks: bool = False

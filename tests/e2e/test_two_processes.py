@@ -6,8 +6,11 @@ finds the log and the tables in agreement."""
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +147,61 @@ def test_serve_with_two_workers(fresh_database_url: str, tmp_path: Path) -> None
         finally:
             for client in clients:
                 client.close()
+
+
+def test_a_process_killed_while_catching_up_loses_and_doubles_nothing(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    """Process B follows A's writes (woken by NOTIFY, or polling SQLite); it is killed with SIGKILL in the middle
+    of a burst of A's writes, most likely while applying entries; a new B then answers exactly like A, and the
+    log replays into the tables."""
+    with server_process(fresh_database_url, tmp_path) as (first, base_a):
+        demo = read_demo_partner(first)
+        wait_until_up(base_a)
+        headers = {"Authorization": f"Bearer {demo['ks']}"}
+        with httpx.Client(base_url=f"{base_a}/api/v1", headers=headers, timeout=60) as a:
+            board, _ = _setup(a)
+            with server_process(fresh_database_url, tmp_path) as (second, base_b):
+                wait_until_up(base_b)
+                with httpx.Client(base_url=f"{base_b}/api/v1", headers=headers, timeout=60) as b:
+                    _top(b, board)  # B has loaded the partner and follows its log from now on
+                writes = _burst(a, seed=3, calls=60)
+                time.sleep(random.Random(3).uniform(0.05, 0.3))
+                os.kill(second.pid, signal.SIGKILL)
+                writes.join(timeout=120)
+            with server_process(fresh_database_url, tmp_path) as (_, base_c):
+                wait_until_up(base_c)
+                with httpx.Client(base_url=f"{base_c}/api/v1", headers=headers, timeout=60) as c:
+                    assert _top(c, board) == _top(a, board) != []
+    verified = subprocess.run(
+        [sys.executable, "-m", "gameservices", "db", "replay", "--verify"],
+        env={**os.environ, "GAMESERVICES_DATABASE_URL": fresh_database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def _burst(client: httpx.Client, *, seed: int, calls: int) -> threading.Thread:
+    """Calls of 100 events through one process, on a thread of their own."""
+    shuffle = random.Random(seed)
+
+    def run() -> None:
+        for step in range(calls):
+            events = [
+                {
+                    "eventType": "pollAnswered",
+                    "userId": f"user{shuffle.randrange(500)}",
+                    "pollId": f"p{shuffle.randrange(50)}",
+                    "eventTime": 1_700_000_000 + step,
+                }
+                for _ in range(100)
+            ]
+            answer = client.post("/event/send", json={"events": events})
+            assert answer.status_code == 200, answer.text
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread

@@ -9,6 +9,7 @@ ids) are put back in the same form.
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from gameservices.api.app import create_app
 from gameservices.auth.ks import peek_partner_id
+from gameservices.settings import Settings
 from tests.api import guide_bodies as guide
 from tests.api.beacons import send_beacon
 from tests.conftest import Partner
@@ -512,3 +515,26 @@ def test_console_and_widget_answer_an_intruder_like_unknown_ids(
         )
         assert answer.status_code == 404 and MARKER not in answer.text
     assert checksum(engine, owner.partner.id) == before
+
+
+def _streamed(engine: Engine, settings: Settings, ks: str, params: dict[str, str]) -> str:
+    """`/api/v1/stream` from the oldest change (Last-Event-ID 0-0) until the server stops streaming (a second)."""
+    application = create_app(settings, engine)
+    threading.Timer(1.0, application.state.feed_hub.close).start()
+    with TestClient(application) as client:
+        headers = {"Authorization": f"Bearer {ks}", "Last-Event-ID": "0-0"}
+        response = client.get("/api/v1/stream", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_no_stream_carries_another_partners_changes(
+    new_partner: Any, engine: Engine, settings: Settings, owner: Populated
+) -> None:
+    intruder: Partner = new_partner("intruder")
+    board = owner.objects["leaderboard"]
+    own = _streamed(engine, settings, owner.partner.ks, {"gameObjectId": board})
+    assert "event: score.changed" in own  # the owner's own changes are there to leak
+    for params in ({}, {"gameObjectId": board}, {"types": "score.changed,badge.achieved,certificate.issued"}):
+        text = _streamed(engine, settings, intruder.ks, params)
+        assert "event:" not in text and "data:" not in text, (params, text[:500])

@@ -31,8 +31,11 @@ PUBLIC_PATHS = ("/credentials/", "/verify/", "/status/", "/issuers/")
 
 @pytest.fixture(scope="module")
 def fuzzed_app(engine: Engine, settings: Settings) -> FastAPI:
-    """The application under fuzzing (backgrounds not fetched: generated URLs must not leave the machine)."""
-    return create_app(settings, engine)
+    """The application under fuzzing (backgrounds not fetched: generated URLs must not leave the machine). Its
+    change streams end at once (as when the server stops), so a valid `GET /api/v1/stream` answers and ends."""
+    application = create_app(settings, engine)
+    application.state.feed_hub.close()
+    return application
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +106,7 @@ def test_every_operation_answers_as_documented(api_schema: Any, fuzz_partner: Pa
     assert counts["POST /api/v1/userProfile/importFromCSV"] > 0  # multipart uploads are fuzzed too
     for replayed in ("rule/simulate", "leaderboard/rebuild", "badge/rebuild", "userScore/explain"):
         assert counts[f"POST /api/v1/{replayed}"] > 0
+    assert counts["GET /api/v1/stream"] > 0
 
 
 def test_missing_ks_is_always_401(api_schema: Any) -> None:

@@ -20,6 +20,7 @@ from gameservices.api import (
     report,
     rule,
     scheduled_game_object,
+    stream,
     user_badge,
     user_certificate_credentials,
     user_certificate_report,
@@ -36,10 +37,12 @@ from gameservices.api.limits import BodyLimits
 from gameservices.api.rate_limit import RateLimit, TokenBuckets
 from gameservices.api.v3 import analytics as v3_analytics
 from gameservices.console import app as console
+from gameservices.feed.hub import FeedHub
 from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.analytics import BeaconWriter
 from gameservices.services.live import LiveState
 from gameservices.settings import Settings
+from gameservices.storage import log_wakeups
 from gameservices.storage.database import Engine, is_sqlite
 
 API_PREFIX = "/api/v1"
@@ -86,6 +89,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.live = LiveState()
+    app.state.feed_hub = FeedHub(engine, poll_seconds=settings.stream_poll_seconds)
+    log_wakeups.listen_locally(app.state.feed_hub.poke)
     app.state.backgrounds = BackgroundLoader(
         FetchPolicy(allow_private_addresses=settings.allow_private_backgrounds)
     )
@@ -101,6 +106,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     # straight into the app (one level of routers to walk, not two).
     for router in sorted(CONTROLLER_ROUTERS, key=lambda router: router not in _HOT_ROUTERS):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(stream.router, prefix=API_PREFIX)
     app.include_router(_health_router())
     app.include_router(v3_analytics.router)
     app.include_router(v3.router)

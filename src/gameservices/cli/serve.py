@@ -27,14 +27,17 @@ from gameservices.settings import Settings
 from gameservices.storage.database import (
     Checkpointer,
     Engine,
+    is_sqlite,
     open_engine,
     read_transaction,
     write_transaction,
 )
-from gameservices.storage.log_wakeups import LogListener
+from gameservices.storage.log_wakeups import LogListener, LogPoller
 from gameservices.storage.migrate import upgrade
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from gameservices.api.app import Application
 
 GC_THRESHOLDS = (100_000, 50, 100)
@@ -75,7 +78,6 @@ def serve(
     ] = 1,
 ) -> None:
     """Start the HTTP API (migrating the database first)."""
-    import uvicorn
 
     settings = Settings()
     host, port = listen_address(settings, host, port)
@@ -95,7 +97,7 @@ def serve(
         return
     application, stop = _served(settings, engine)
     try:
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        _server(application, host=host, port=port).run()
     finally:
         stop()
 
@@ -126,7 +128,6 @@ def _run_workers(workers: int, host: str, port: int) -> None:
 
 def _worker(host: str, port: int) -> None:
     """One worker process of ``serve --workers N``."""
-    import uvicorn
 
     settings = Settings()
     application, stop = _served(settings, open_engine(settings.database_url))
@@ -135,11 +136,23 @@ def _worker(host: str, port: int) -> None:
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listening.bind(address)
-    server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
+    server = _server(application)
     try:
         server.run(sockets=[listening])
     finally:
         stop()
+
+
+def _server(application: "Application", **config: object) -> "uvicorn.Server":
+    """A uvicorn server that, asked to stop, first ends the open change streams (they would hold it up)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            application.state.feed_hub.close()
+            super().handle_exit(sig, frame)
+
+    return Server(uvicorn.Config(application, log_level="warning", **config))  # type: ignore[arg-type]
 
 
 def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable[[], None]]:
@@ -158,10 +171,20 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
     tune_for_serving()
     scheduler = start_scheduler(engine, log_retention_days=settings.event_log_retention_days)
     checkpointer = Checkpointer(engine).start()
-    listener = LogListener(engine, lambda partner_ids: live.follow(engine, partner_ids)).start()
+    hub = application.state.feed_hub
+
+    def woken(partner_ids: set[int]) -> None:
+        live.follow(engine, partner_ids)
+        hub.poke(partner_ids)
+
+    listener = LogListener(engine, woken).start()
+    # SQLite has no LISTEN: other processes' writes on the same file are noticed by polling the partners' seqs.
+    poller = LogPoller(engine, live.followed, woken).start() if is_sqlite(engine) else None
 
     def stop() -> None:
         listener.stop()
+        if poller is not None:
+            poller.stop()
         scheduler.stop()
         checkpointer.stop()
 

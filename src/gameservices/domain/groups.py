@@ -1,8 +1,9 @@
 """Lead-scoring groups: named score ranges (absolute) and percentile ranges, and which one a user falls in."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from gameservices.domain.errors import DomainValidationError
 
@@ -41,6 +42,26 @@ def parse_groups(raw: Sequence[dict[str, object]], *, field: str, percentages: b
         groups.append(Group(name, low, high))
     _check_distinct(groups, field)
     return tuple(groups)
+
+
+def profile_groups(data: Mapping[str, Any]) -> tuple[tuple[Group, ...], tuple[Group, ...]]:
+    """A lead-scoring profile's score groups and percentage groups (the default ones when it has none), from
+    its stored fields."""
+    score_groups = parse_groups(data.get("scoreGroups") or [], field="scoreGroups", percentages=False)
+    raw_percentages = data.get("percentageGroups")
+    percentage_groups = (
+        parse_groups(raw_percentages, field="percentageGroups", percentages=True)
+        if raw_percentages
+        else DEFAULT_PERCENTAGE_GROUPS
+    )
+    return score_groups, percentage_groups
+
+
+def percentile(rank: int, total: int) -> float:
+    """100 × (N − rank) / max(N − 1, 1): the first of N users is at 100, a lone user too."""
+    if total <= 1:
+        return 100.0
+    return 100 * (total - rank) / (total - 1)
 
 
 def group_of(groups: Sequence[Group], value: float) -> str | None:

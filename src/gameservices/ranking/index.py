@@ -65,6 +65,14 @@ class RankIndex(Protocol):
         """Return the user's entry with their rank, or None when the user is absent."""
         ...
 
+    def count_below(self, key: bytes) -> int:
+        """Return the number of users whose key (see `rank_key`) is smaller than `key`: who rank above it."""
+        ...
+
+    def key_of(self, user_id: str) -> bytes | None:
+        """Return the user's `rank_key`, or None when the user is absent."""
+        ...
+
     def page(self, offset: int, limit: int) -> list[RankedEntry]:
         """Return up to `limit` entries in rank order starting at 0-based `offset`."""
         ...

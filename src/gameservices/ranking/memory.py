@@ -70,6 +70,13 @@ class _SortedBlocks:
             block &= block - 1
         return position
 
+    def count_below(self, key: bytes) -> int:
+        """Return the number of keys smaller than `key` (present or not)."""
+        block = bisect_left(self._maxes, key)
+        if block == len(self._maxes):
+            return self._size
+        return self._count_before(block) + bisect_left(self._blocks[block], key)
+
     def add(self, key: bytes) -> None:
         """Insert `key`, which must be absent."""
         maxes = self._maxes
@@ -314,6 +321,14 @@ class MemoryRankIndex:
             slot = (slot + 1) & mask
             key = table[slot]
         return None
+
+    def count_below(self, key: bytes) -> int:
+        """Return the number of users whose key (see `rank_key`) is smaller than `key`: who rank above it."""
+        return self._order.count_below(key)
+
+    def key_of(self, user_id: str) -> bytes | None:
+        """Return the user's `rank_key`, or None when the user is absent."""
+        return self._key(user_id)
 
     def get(self, user_id: str) -> RankedEntry | None:
         """Return the user's entry with their rank, or None when the user is absent."""

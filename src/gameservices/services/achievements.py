@@ -8,6 +8,9 @@ from gameservices.domain.awards import Award, Evaluation
 from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.credits import parse_credits_mapping
 from gameservices.domain.ids import new_object_id
+from gameservices.domain.timefmt import format_ms
+from gameservices.domain.values import shown_number as number
+from gameservices.feed.changes import BADGE_ACHIEVED, CERTIFICATE_ISSUED, Changes
 from gameservices.services.live import PartnerState
 from gameservices.services.rule_set import compile_rule
 from gameservices.storage import achievements as repository
@@ -45,8 +48,10 @@ class UserBuckets:
         return found
 
 
-def record(conn: Connection, *, state: PartnerState, partner_id: int, evaluation: Evaluation) -> None:
-    """Record the badges and certificates the batch's events earned."""
+def record(
+    conn: Connection, *, state: PartnerState, partner_id: int, evaluation: Evaluation, changes: Changes
+) -> None:
+    """Record the badges and certificates the batch's events earned, and note them as changes."""
     touched: dict[str, dict[str, float]] = {}
     happenings: list[tuple[str, str, float]] = [
         (item.game_object_id, item.user_id, item.event_time) for item in evaluation.awards
@@ -68,9 +73,9 @@ def record(conn: Connection, *, state: PartnerState, partner_id: int, evaluation
         if game_object is None:
             continue
         if game_object.object_type == "badge":
-            _record_badges(conn, partner_id, game_object, users, view)
+            _record_badges(conn, partner_id, game_object, users, view, changes)
         elif game_object.object_type == "certificate":
-            _record_certificates(conn, partner_id, game_object, awards.get(object_id, {}), view)
+            _record_certificates(conn, partner_id, game_object, awards.get(object_id, {}), view, changes)
 
 
 def badge_rule_ids(conn: Connection, partner_id: int, badge_id: str) -> list[str]:
@@ -111,7 +116,12 @@ def reevaluate_badge(conn: Connection, *, partner_id: int, badge_id: str) -> Non
 
 
 def _record_badges(
-    conn: Connection, partner_id: int, badge: GameObjectRecord, users: Mapping[str, float], view: UserBuckets
+    conn: Connection,
+    partner_id: int,
+    badge: GameObjectRecord,
+    users: Mapping[str, float],
+    view: UserBuckets,
+    changes: Changes,
 ) -> None:
     rule_ids = badge_rule_ids(conn, partner_id, badge.id)
     if not rule_ids:
@@ -125,6 +135,11 @@ def _record_badges(
         if len(times) == len(rule_ids):
             newly.append((badge.id, user_id, max(times.values())))
     repository.record_badges(conn, partner_id, newly)
+    for badge_id, user_id, achieved_at in newly:
+        changes.add(
+            BADGE_ACHIEVED,
+            {"gameObjectId": badge_id, "userId": user_id, "achievedAt": format_ms(round(achieved_at * 1000))},
+        )
 
 
 def _record_certificates(
@@ -133,6 +148,7 @@ def _record_certificates(
     certificate: GameObjectRecord,
     awards: Mapping[str, list[Award]],
     view: UserBuckets,
+    changes: Changes,
 ) -> None:
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=certificate.id)
     entry_positions = _entry_positions(rules)
@@ -159,6 +175,20 @@ def _record_certificates(
                 _certificate(certificate, user_id, entry_id, rule_scores, before, crossed, last_time)
             )
     repository.save_certificates(conn, partner_id, records)
+    for record in records:
+        before = existing.get((record.user_id, record.entry_id))
+        if record.status == CERTIFIED and (before is None or before.status != CERTIFIED):
+            changes.add(CERTIFICATE_ISSUED, _issued(record))
+
+
+def _issued(record: CertificateRecord) -> dict[str, object]:
+    """The data of a `certificate.issued` change."""
+    data: dict[str, object] = {"gameObjectId": record.certificate_id, "userId": record.user_id}
+    if record.entry_id:
+        data["entryId"] = record.entry_id
+    data["userCertificateId"] = record.id
+    data["credits"] = number(record.credits)
+    return data
 
 
 def credits_of(certificate: GameObjectRecord, rule_scores: Mapping[str, float]) -> float:
@@ -277,4 +307,5 @@ def record_recomputed_certificates(
 ) -> None:
     """After a certificate was recomputed from the log (`certificate/rebuild`): update its users' records from
     the ledger just written and every award of the recomputation (`state`: the recomputed buckets)."""
-    _record_certificates(conn, partner_id, certificate, awards, UserBuckets(state))
+    # A rebuild's certificates are not announced in the feed: it recomputes what was already announced.
+    _record_certificates(conn, partner_id, certificate, awards, UserBuckets(state), Changes())

@@ -9,6 +9,8 @@ from gameservices.domain.awards import Award, Evaluation
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedBatch, NormalizedEvent, normalize_events
 from gameservices.errors import ValidationFailed
+from gameservices.feed.changes import Changes
+from gameservices.feed.scoring import score_changes
 from gameservices.projection import entries as log_entries
 from gameservices.services import achievements
 from gameservices.services.live import PartnerState, refresh
@@ -173,8 +175,10 @@ def _persist(
     state_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
     ledger = _ledger(evaluation.awards)
     standings = state.standings_after(evaluation.awards)
+    changes = Changes()
+    score_changes(state, standings, changes)
     score_repository.add_rule_scores(conn, partner_id, ledger, now)
-    achievements.record(conn, state=state, partner_id=partner_id, evaluation=evaluation)
+    achievements.record(conn, state=state, partner_id=partner_id, evaluation=evaluation, changes=changes)
     score_repository.save_user_scores(
         conn,
         partner_id,
@@ -185,7 +189,12 @@ def _persist(
     )
     state_repository.save_entries(conn, partner_id, _entries_seen(accepted))
     appended = event_log.append(
-        conn, partner_id, log_entries.EVENTS, log_entries.encode_events(accepted), now_ms=int(now * 1000)
+        conn,
+        partner_id,
+        log_entries.EVENTS,
+        log_entries.encode_events(accepted),
+        now_ms=int(now * 1000),
+        changes=changes.encoded(),
     )
 
     def apply() -> None:

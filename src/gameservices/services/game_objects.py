@@ -10,6 +10,7 @@ from gameservices.domain.listing import ListQuery, page_of
 from gameservices.domain.policies import parse_participation_policy
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
+from gameservices.feed.changes import STATUS_CHANGED, Changes
 from gameservices.projection import entries as log_entries
 from gameservices.projection.entries import GAME_OBJECT_CHANGE
 from gameservices.services import visibility
@@ -137,7 +138,8 @@ def update(
         kind.write_children(conn, updated, children)
     if "participationPolicy" in changes:
         visibility.refresh_object(conn, partner_id=partner_id, record=updated)
-    _log_change(conn, partner_id, updated)
+    status = None if updated.status == record.status else updated.status
+    _log_change(conn, partner_id, updated, status_changed=status)
     return updated
 
 
@@ -222,9 +224,18 @@ def _log_change(
     record: GameObjectRecord,
     *,
     copied_rules: list[RuleRecord] | None = None,
+    status_changed: str | None = None,
 ) -> None:
     # Leaves buckets and scores as they are; the entry carries the object as stored (and the rules a clone
     # copied), so a projection compiles the same rule set from the log alone.
     rules = [asdict(rule) for rule in copied_rules or []]
     details = {"gameObjectId": record.id, "object": asdict(record), "rules": rules}
-    event_log.record(conn, partner_id, GAME_OBJECT_CHANGE, details, state=False, rules=True)
+    changes = Changes()
+    if status_changed is not None:
+        changes.add(
+            STATUS_CHANGED,
+            {"gameObjectType": record.object_type, "gameObjectId": record.id, "status": status_changed},
+        )
+    event_log.record(
+        conn, partner_id, GAME_OBJECT_CHANGE, details, state=False, rules=True, changes=changes.encoded()
+    )

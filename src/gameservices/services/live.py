@@ -254,6 +254,12 @@ class LiveState:
             with read_transaction(engine) as conn, self.reading(conn, partner_id):
                 pass
 
+    def followed(self) -> dict[int, int]:
+        """The log seq each loaded partner's state reflects (what a poller compares with the database)."""
+        with self._guard:
+            states = list(self._partners.items())
+        return {partner_id: state.log_seq for partner_id, state in states if state.rule_set is not None}
+
     def warm_up(self, conn: Connection, partner_ids: Iterable[int]) -> None:
         """Load these partners' states now (at server start), so that no request pays for the load."""
         for partner_id in partner_ids:

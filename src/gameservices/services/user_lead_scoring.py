@@ -1,8 +1,10 @@
 """The ``userLeadScoring`` controller: ranked leads with their score group, percentage group and percentile."""
 
+__all__ = ["groups_of", "is_profile_rule", "list_page", "percentile"]
+
 from typing import Any
 
-from gameservices.domain.groups import DEFAULT_PERCENTAGE_GROUPS, Group, group_of, parse_groups
+from gameservices.domain.groups import Group, group_of, percentile, profile_groups
 from gameservices.services.live import Board, LiveState
 from gameservices.services.user_score import number
 from gameservices.storage import rules as rule_repository
@@ -14,23 +16,9 @@ from gameservices.storage.rules import RuleRecord
 PROFILE_EVENT = "userProfile"
 
 
-def percentile(rank: int, total: int) -> float:
-    """100 × (N − rank) / max(N − 1, 1): the first of N users is at 100, a lone user too."""
-    if total <= 1:
-        return 100.0
-    return 100 * (total - rank) / (total - 1)
-
-
 def groups_of(record: GameObjectRecord) -> tuple[tuple[Group, ...], tuple[Group, ...]]:
     """A profile's score groups and percentage groups (the default ones when it has none)."""
-    score_groups = parse_groups(record.data.get("scoreGroups") or [], field="scoreGroups", percentages=False)
-    raw_percentages = record.data.get("percentageGroups")
-    percentage_groups = (
-        parse_groups(raw_percentages, field="percentageGroups", percentages=True)
-        if raw_percentages
-        else DEFAULT_PERCENTAGE_GROUPS
-    )
-    return score_groups, percentage_groups
+    return profile_groups(record.data)
 
 
 def is_profile_rule(rule: RuleRecord) -> bool:

@@ -9,7 +9,10 @@ from gameservices.domain.rules import progress_as_shown
 from gameservices.domain.segments import segment_of
 from gameservices.domain.values import shown_number
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
+from gameservices.feed.changes import Changes
+from gameservices.feed.scoring import score_changes
 from gameservices.projection import entries as log_entries
+from gameservices.projection.board import UserStanding
 from gameservices.ranking import RankedEntry
 from gameservices.services import user_profile as profile_service
 from gameservices.services.live import Board, LiveState, PartnerState
@@ -218,10 +221,12 @@ def set_score(
 ) -> dict[str, Any]:
     """Set a user's score by hand (API v3 ``update``): the difference goes to the ledger under the rule id
     ``manual``, so the total stays the sum of the user's rule scores."""
+    now = time.time()
+    changes = Changes()
     with live.reading(conn, partner_id) as state:
         standing = _board(state, record.id).standing(user_id)
         current, hidden = (standing.score, standing.hidden) if standing is not None else (0.0, False)
-    now = time.time()
+        score_changes(state, {(record.id, user_id): UserStanding(score, now, hidden)}, changes)
     score_repository.add_rule_scores(
         conn, partner_id, {(record.id, MANUAL_RULE_ID, user_id): score - current}, now
     )
@@ -229,7 +234,7 @@ def set_score(
         conn, partner_id, [UserScoreRow(record.id, user_id, score, now, hidden)]
     )
     details = {"gameObjectId": record.id, "userId": user_id, "score": score, "at": now}
-    event_log.record(conn, partner_id, log_entries.SCORE_SET, details, state=True)
+    event_log.record(conn, partner_id, log_entries.SCORE_SET, details, state=True, changes=changes.encoded())
     return _entry(record.id, user_id, score, None)
 
 

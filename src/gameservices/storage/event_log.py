@@ -58,9 +58,11 @@ def append(
     now_ms: int,
     state: bool = True,
     rules: bool = False,
+    changes: bytes | None = None,
 ) -> Appended:
-    """Append one entry and bump the partner's state (and rules) version, which tell every process what it
-    lacks. The partner row stays locked until the transaction ends, so seqs are gap-free and in commit order."""
+    """Append one entry (with the typed changes it made, encoded, if any) and bump the partner's state (and
+    rules) version, which tell every process what it lacks. The partner row stays locked until the transaction
+    ends, so seqs are gap-free and in commit order."""
     values = {"log_seq": partners.c.log_seq + 1}
     if state:
         values["state_version"] = partners.c.state_version + 1
@@ -75,7 +77,7 @@ def append(
     appended = Appended(int(row.state_version), int(row.rules_version), int(row.log_seq))
     conn.execute(
         insert(event_log).values(
-            partner_id=partner_id, seq=appended.seq, kind=kind, body=body, created_at=now_ms
+            partner_id=partner_id, seq=appended.seq, kind=kind, body=body, created_at=now_ms, changes=changes
         )
     )
     log_wakeups.notify(conn, partner_id)
@@ -83,10 +85,26 @@ def append(
 
 
 def record(
-    conn: Connection, partner_id: int, kind: str, details: dict[str, Any], *, state: bool, rules: bool = False
+    conn: Connection,
+    partner_id: int,
+    kind: str,
+    details: dict[str, Any],
+    *,
+    state: bool,
+    rules: bool = False,
+    changes: bytes | None = None,
 ) -> Appended:
     """Append an entry describing a change other than events (its details as JSON); see ``append``."""
-    return append(conn, partner_id, kind, encode_body(details), now_ms=now_ms(), state=state, rules=rules)
+    return append(
+        conn,
+        partner_id,
+        kind,
+        encode_body(details),
+        now_ms=now_ms(),
+        state=state,
+        rules=rules,
+        changes=changes,
+    )
 
 
 def last_seq(conn: Connection, partner_id: int) -> int:
@@ -103,6 +121,42 @@ def entries_after(conn: Connection, partner_id: int, seq: int, *, limit: int) ->
         .limit(limit)
     )
     return [LogEntry(int(row.seq), str(row.kind), bytes(row.body)) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryChanges:
+    """The changes one entry made (encoded), with its place in the log and when it was appended."""
+
+    seq: int
+    created_at: int
+    changes: bytes
+
+
+def changes_after(
+    conn: Connection, partner_id: int, seq: int, *, entries: int
+) -> tuple[list[EntryChanges], int]:
+    """The changes of the partner's entries after `seq` (oldest first), looking at no more than `entries`
+    entries; and the seq of the last entry looked at (`seq` itself when there was none)."""
+    rows = conn.execute(
+        select(event_log.c.seq, event_log.c.created_at, event_log.c.changes)
+        .where(event_log.c.partner_id == partner_id, event_log.c.seq > seq)
+        .order_by(event_log.c.seq)
+        .limit(entries)
+    ).all()
+    found = [
+        EntryChanges(int(row.seq), int(row.created_at), bytes(row.changes))
+        for row in rows
+        if row.changes is not None
+    ]
+    return found, int(rows[-1].seq) if rows else seq
+
+
+def first_seq(conn: Connection, partner_id: int) -> int | None:
+    """The seq of the partner's oldest retained entry (None when it has none)."""
+    value = conn.execute(
+        select(func.min(event_log.c.seq)).where(event_log.c.partner_id == partner_id)
+    ).scalar_one()
+    return None if value is None else int(value)
 
 
 def count_entries(conn: Connection, partner_id: int) -> int:

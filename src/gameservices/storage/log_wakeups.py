@@ -4,24 +4,56 @@ listens, so it can catch up with the partner before a request asks. The payload 
 always read from the log itself. SQLite has no such channel: a process there notices new entries when a
 request authenticates (the partner's versions)."""
 
+import contextlib
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 
 import psycopg
 from sqlalchemy import Connection, Engine, text
+
+from gameservices.storage.database import after_commit
+from gameservices.storage.partners import log_seqs
 
 _log = logging.getLogger(__name__)
 CHANNEL = "gameservices_log"
 _RECONNECT_SECONDS = 1.0
 
 
+# This process's own listeners (weakly held: an application that is gone stops listening), told after commit.
+_local: list["weakref.WeakMethod[Callable[[set[int]], None]]"] = []
+
+
+def listen_locally(method: Callable[[set[int]], None]) -> None:
+    """Call a bound method with the partner's id each time a transaction of this process that appended to a
+    partner's log commits."""
+    _local.append(weakref.WeakMethod(method))
+
+
 def notify(conn: Connection, partner_id: int) -> None:
-    """Wake the other processes once this transaction commits (nothing on SQLite)."""
+    """Wake the other processes (PostgreSQL) and this process's own listeners once this transaction commits."""
     if conn.dialect.name == "postgresql":
         conn.execute(
             text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(partner_id)}
         )
+    if _local:
+        with contextlib.suppress(
+            RuntimeError
+        ):  # a connection outside write_transaction: nobody local to tell
+            after_commit(conn, lambda: _wake_locally(partner_id))
+
+
+def _wake_locally(partner_id: int) -> None:
+    for reference in list(_local):
+        method = reference()
+        if method is None:
+            _local.remove(reference)
+            continue
+        try:
+            method({partner_id})
+        except Exception:  # a listener's failure is not the writer's
+            _log.warning("a local wake-up listener failed", exc_info=True)
 
 
 class LogListener:
@@ -68,6 +100,52 @@ class LogListener:
                     self._on_partners(woken)
                 except Exception:  # a failed catch-up is done again by the next request
                     _log.warning("catching up after a wake-up failed", exc_info=True)
+
+
+class LogPoller:
+    """SQLite's stand-in for LISTEN: a thread that reads the log seqs of the partners this process follows every
+    `interval` seconds (one primary-key query) and calls `on_partners` with those whose logs grew, so that another
+    process's write is usually caught up with before a request asks."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        followed: Callable[[], dict[int, int]],
+        on_partners: Callable[[set[int]], None],
+        *,
+        interval: float = 0.01,
+    ) -> None:
+        self._engine = engine
+        self._followed = followed
+        self._on_partners = on_partners
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="event-log-poller", daemon=True)
+
+    def start(self) -> "LogPoller":
+        """Start polling."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop polling."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                known = self._followed()
+                if not known:
+                    continue
+                with self._engine.connect() as conn:
+                    seqs = log_seqs(conn, set(known))
+                grown = {partner_id for partner_id, seq in seqs.items() if seq > known[partner_id]}
+                if grown:
+                    self._on_partners(grown)
+            except Exception:  # a failed round is done again at the next one
+                _log.warning("polling the event log failed", exc_info=True)
 
 
 def _partners(wakeups: Iterable[psycopg.Notify]) -> set[int]:

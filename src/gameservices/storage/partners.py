@@ -104,6 +104,16 @@ def auth_snapshot(
     return AuthSnapshot(partner, revoked is not None, (int(state_version), int(rules_version)))
 
 
+def log_seqs(conn: Connection, partner_ids: set[int]) -> dict[int, int]:
+    """Each partner's newest event log seq (unknown partners are left out)."""
+    if not partner_ids:
+        return {}
+    rows = conn.execute(
+        select(partners.c.id, partners.c.log_seq).where(partners.c.id.in_(sorted(partner_ids)))
+    )
+    return {int(row.id): int(row.log_seq) for row in rows}
+
+
 def get_partner(conn: Connection, partner_id: int) -> PartnerRecord | None:
     """Load a partner and its secrets (an id no partner can have is simply unknown)."""
     if not 1 <= partner_id <= MAX_PARTNER_ID:

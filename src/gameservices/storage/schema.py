@@ -37,7 +37,8 @@ partners = Table(
 )
 
 # Every change that moves a partner's derived state, in order (see docs/event-log.md). `seq` is assigned under the
-# partner row's lock together with partners.log_seq; `body` is the entry's JSON (orjson bytes).
+# partner row's lock together with partners.log_seq; `body` is the entry's JSON (orjson bytes); `changes` the typed
+# changes the entry made, as a JSON list of {type, data} (the change feed; NULL: none).
 event_log = Table(
     "event_log",
     metadata,
@@ -46,6 +47,7 @@ event_log = Table(
     Column("kind", String(64), nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("changes", LargeBinary, nullable=True),
     sqlite_with_rowid=False,
 )
 

@@ -336,3 +336,23 @@ RankIndexMatchesSortedList.TestCase.settings = settings(
     max_examples=150, stateful_step_count=50, deadline=None
 )
 test_rank_index_matches_sorted_list = RankIndexMatchesSortedList.TestCase
+
+
+def test_count_below_counts_the_keys_that_rank_above_any_key() -> None:
+    import random
+    from bisect import bisect_left
+
+    shuffle = random.Random(3)
+    index = MemoryRankIndex(block_size=4)
+    for n in range(300):
+        index.set(f"u{n}", float(shuffle.randrange(50)), float(shuffle.randrange(5)))
+    for n in range(0, 300, 7):
+        index.remove(f"u{n}")
+    keys = sorted(key for key in (index.key_of(f"u{n}") for n in range(300)) if key is not None)
+    assert len(keys) == len(index)
+    probes = [
+        rank_key(f"p{n}", float(shuffle.randrange(-5, 60)), float(shuffle.randrange(6))) for n in range(200)
+    ]
+    for probe in probes + keys:
+        assert index.count_below(probe) == bisect_left(keys, probe)
+    assert index.key_of("u0") is None
