@@ -43,9 +43,16 @@ def _send(api: Api, *users: str, prefix: str = "a") -> None:
     api.ok("event/send", {"events": events})
 
 
-def _append(engine: Engine, partner_id: int, kind: str, body: Any, at_ms: int) -> None:
+def _append(
+    engine: Engine, partner_id: int, kind: str, body: Any, at_ms: int, changes: list[Any] | None = None
+) -> None:
+    encoded = event_log.encode_body(changes) if changes else None
     with write_transaction(engine) as conn:
-        event_log.append(conn, partner_id, kind, event_log.encode_body(body), now_ms=at_ms)
+        event_log.append(conn, partner_id, kind, event_log.encode_body(body), now_ms=at_ms, changes=encoded)
+
+
+def _badge(user: str) -> dict[str, Any]:
+    return {"type": "badge.achieved", "data": {"gameObjectId": "b", "userId": user, "achievedAt": 1}}
 
 
 def test_the_events_screen_lists_the_newest_events_first_for_its_partner_only(
@@ -72,6 +79,28 @@ def test_the_dashboard_shows_events_per_second_and_users_scored(api: Api, consol
     assert '<span class="figure" id="users-scored">3</span>' in page.text
     assert '<span class="figure" id="events-per-second">0.1</span>' in page.text  # 3 events in 60 s
     assert 'hx-sse:connect="/console/activity/stream"' in page.text
+    changes = page.text.split('id="recent-changes"')[1]
+    assert changes.count("score.changed") == 6 and "Activity" in changes  # the leaderboards' name
+    newest = changes.split("<tbody>")[1].split("</tr>")[0]
+    assert "<td>cal</td><td>Activity</td><td>score none → 20, rank none → 3</td>" in newest
+
+
+def test_recent_changes_are_the_newest_of_the_feed_newest_first(
+    engine: Engine, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _append(engine, partner.id, EVENTS, [], 1_000, [_badge("old-1"), _badge("old-2")])
+    for index in range(40):  # entries without changes between them: the reader looks further back
+        _append(engine, partner.id, RULE_CHANGE, {"n": index}, 1_000)
+    _append(engine, partner.id, EVENTS, [], 2_000, [_badge("new-1"), _badge("new-2"), _badge("new-3")])
+    with read_transaction(engine) as conn:
+        users = [change.data["userId"] for change in activity.recent_changes(conn, partner.id, limit=4)]
+        assert users == ["new-3", "new-2", "new-1", "old-2"]
+        monkeypatch.setattr(activity, "RECENT_WINDOWS", (16,))  # only the newest 16 entries
+        users = [change.data["userId"] for change in activity.recent_changes(conn, partner.id, limit=4)]
+        assert users == ["new-3", "new-2", "new-1"]
+        monkeypatch.setattr(activity, "_CHANGES_PAGE", 2)  # read in several pages, across a partly read entry
+        users = [change.data["userId"] for change in activity.recent_changes(conn, partner.id, limit=2)]
+        assert users == ["new-3", "new-2"]
 
 
 def test_the_event_rate_counts_the_last_minute_within_the_newest_entries(
@@ -136,3 +165,4 @@ def test_the_hub_keeps_the_tail_and_the_activity_panel_current(
     before_tail, before_panel, after_tail, after_panel = asyncio.run(scenario())
     assert "No event received yet" in before_tail and "a-dee" in after_tail
     assert 'id="users-scored">0<' in before_panel and 'id="users-scored">1<' in after_panel
+    assert "No change yet" in before_panel and "score.changed" in after_panel and "dee" in after_panel

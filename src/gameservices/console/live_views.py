@@ -4,8 +4,18 @@ knows its partner and renders itself through the services the API uses."""
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gameservices import feed
 from gameservices.console.pages import render_text
+from gameservices.domain.timefmt import format_ms
 from gameservices.errors import NotFound
+from gameservices.feed.changes import (
+    BADGE_ACHIEVED,
+    CERTIFICATE_ISSUED,
+    LEAD_GROUP_CHANGED,
+    PERIOD_CLOSED,
+    SCORE_CHANGED,
+    STATUS_CHANGED,
+)
 from gameservices.services import activity
 from gameservices.services import display_link as display_service
 from gameservices.services.display_link import Screen
@@ -63,7 +73,7 @@ class StandingsView:
 
 @dataclass(frozen=True)
 class ActivityView:
-    """The dashboard's live panel: events per second, users scored."""
+    """The dashboard's live panel: events per second, users scored, the newest changes of the feed."""
 
     partner_id: int
     refresh_seconds: float | None = ACTIVITY_REFRESH_SECONDS
@@ -95,9 +105,45 @@ class EventsTailView:
 
 def activity_context(conn: Connection, live: LiveState, partner_id: int, now_ms: int) -> dict[str, Any]:
     """What the activity panel shows (the dashboard renders it in place, then the stream keeps it current)."""
+    changes = activity.recent_changes(conn, partner_id)
+    ids = {change.game_object_id for change in changes if change.game_object_id}
+    names = activity.object_names(conn, live=live, partner_id=partner_id, ids=ids)
     return {
         "rate": activity.event_rate(conn, partner_id, now_ms=now_ms),
         "scored": activity.scored_users(conn, live=live, partner_id=partner_id),
+        "changes": [shown_change(change, names) for change in changes],
+    }
+
+
+def _was(before: Any, after: Any) -> str:
+    return f"{'none' if before is None else before} → {after}"
+
+
+def shown_change(change: feed.Change, names: dict[str, str]) -> dict[str, str]:
+    """A change as the recent-changes panel lists it: when, what, who, on which game object."""
+    data = change.data
+    if change.type == SCORE_CHANGED:
+        what = f"score {_was(data.get('previousScore'), data.get('score'))}"
+        if data.get("rank") is not None:
+            what += f", rank {_was(data.get('previousRank'), data.get('rank'))}"
+    elif change.type == LEAD_GROUP_CHANGED:
+        what = f"group {_was(data.get('previousScoreGroup'), data.get('scoreGroup'))}"
+    elif change.type == CERTIFICATE_ISSUED:
+        what = f"certified, {data.get('credits')} credits"
+    elif change.type == STATUS_CHANGED:
+        what = f"{data.get('gameObjectType')} {data.get('status')}"
+    elif change.type == PERIOD_CLOSED:
+        what = f"period {data.get('periodIndex')} closed"
+    else:
+        what = "achieved" if change.type == BADGE_ACHIEVED else ""
+    object_id = change.game_object_id or ""
+    return {
+        "id": change.id,
+        "at": format_ms(change.at_ms),
+        "type": change.type,
+        "user": str(data.get("userId") or ""),
+        "object": names.get(object_id, object_id),
+        "what": what,
     }
 
 

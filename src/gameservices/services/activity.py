@@ -4,13 +4,18 @@ and the newest events received, all read from the event log (so every server pro
 Each read looks at the log's newest entries only (a seq range on its primary key), however long the log is:
 - events per second: the events of the entries appended in the last 60 s, among the newest 1,000 entries; when
   all 1,000 are that recent, the rate is taken over the time they span instead of the full minute;
-- the events tail: the events of the newest 50 `events` entries among the newest 10,000 entries.
+- the events tail: the events of the newest 50 `events` entries among the newest 10,000 entries;
+- recent changes (the change feed, `gameservices.feed`): the newest 20 changes, looked for in the newest 16
+  entries, then 256, then 4,096, until 20 are found; at most 20,000 changes are read (an import that changed more
+  in one entry shows the first of them).
 """
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from gameservices import feed
 from gameservices.domain.timefmt import format_ms
 from gameservices.projection.entries import EVENTS
 from gameservices.services.leaderboard import LEADERBOARD
@@ -23,6 +28,10 @@ MAX_RATE_ENTRIES = 1_000
 TAIL_EVENTS = 50
 MAX_TAIL_SCAN = 10_000
 MAX_DETAILS = 160
+RECENT_CHANGES = 20
+RECENT_WINDOWS = (16, 256, 4_096)
+MAX_CHANGES_SCANNED = 20_000
+_CHANGES_PAGE = 500
 # Shown in their own columns of the tail; every other field goes into its details.
 _SHOWN = frozenset({"eventType", "userId", "kuserId", "eventTime", "entryId"})
 
@@ -122,3 +131,30 @@ def scored_users(conn: Connection, *, live: LiveState, partner_id: int) -> int:
             users.update(board.index.ranked_columns()[0])
             users.update(board.hidden)
         return len(users)
+
+
+def recent_changes(conn: Connection, partner_id: int, *, limit: int = RECENT_CHANGES) -> list[feed.Change]:
+    """The newest committed changes of the feed, newest first (see the module's description)."""
+    last: feed.Position = feed.head(conn, partner_id)
+    newest: deque[feed.Change] = deque(maxlen=limit)
+    for window in RECENT_WINDOWS:
+        newest.clear()
+        start = max(0, last[0] - window)
+        position: feed.Position = (start, feed.END)
+        scanned = 0
+        while position < last and scanned < MAX_CHANGES_SCANNED:
+            page = feed.scan(conn, partner_id, after=position, limit=_CHANGES_PAGE, entries=window)
+            newest.extend(page.changes)
+            scanned += len(page.changes)
+            if page.position <= position:
+                break
+            position = page.position
+        if len(newest) >= limit or start == 0:
+            break
+    return list(reversed(newest))
+
+
+def object_names(conn: Connection, *, live: LiveState, partner_id: int, ids: Iterable[str]) -> dict[str, str]:
+    """The names of the partner's game objects among `ids` (deleted ones are left out)."""
+    with live.reading(conn, partner_id) as state:
+        return {object_id: state.objects[object_id].name for object_id in ids if object_id in state.objects}
