@@ -77,7 +77,7 @@ def test_the_dashboard_shows_events_per_second_and_users_scored(api: Api, consol
     page = console.get("/console/")
     assert page.status_code == 200
     assert '<span class="figure" id="users-scored">3</span>' in page.text
-    assert '<span class="figure" id="events-per-second">0.1</span>' in page.text  # 3 events in 60 s
+    assert '<span class="figure" id="events-per-second">0.05</span>' in page.text  # 3 events in 60 s
     assert 'hx-sse:connect="/console/activity/stream"' in page.text
     changes = page.text.split('id="recent-changes"')[1]
     assert changes.count("score.changed") == 6 and "Activity" in changes  # the leaderboards' name

@@ -33,7 +33,7 @@ RECENT_WINDOWS = (16, 256, 4_096)
 MAX_CHANGES_SCANNED = 20_000
 _CHANGES_PAGE = 500
 # Shown in their own columns of the tail; every other field goes into its details.
-_SHOWN = frozenset({"eventType", "userId", "kuserId", "eventTime", "entryId"})
+_SHOWN = frozenset({"eventType", "userId", "kuserId", "eventTime", "entryId", "eventId"})
 
 
 @dataclass(frozen=True)
