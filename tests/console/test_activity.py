@@ -5,8 +5,10 @@ import asyncio
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from gameservices.console import display
 from gameservices.console.display_hub import DisplayHub
 from gameservices.console.live_views import ActivityView, EventsTailView
 from gameservices.projection.entries import EVENTS, RULE_CHANGE
@@ -166,3 +168,28 @@ def test_the_hub_keeps_the_tail_and_the_activity_panel_current(
     assert "No event received yet" in before_tail and "a-dee" in after_tail
     assert 'id="users-scored">0<' in before_panel and 'id="users-scored">1<' in after_panel
     assert "No change yet" in before_panel and "score.changed" in after_panel and "dee" in after_panel
+
+
+def test_a_console_stream_ends_once_its_session_does(
+    app_client: Any, partner: Partner, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(display, "SESSION_CHECK_SECONDS", 0.0)
+    _board(api)
+    watcher = ConsoleClient(TestClient(app_client.app, raise_server_exceptions=False))
+    watcher.sign_in(partner)
+    other = ConsoleClient(TestClient(app_client.app, raise_server_exceptions=False))
+    other.sign_in(partner)
+    seen: list[str] = []
+    with watcher.client.stream("GET", "/console/events/stream") as stream:
+        lines = stream.iter_lines()
+        while "No event received yet" not in (line := next(lines)):
+            seen.append(line)
+        _send(api, "eve")
+        while "a-eve" not in (line := next(lines)):
+            seen.append(line)
+        # Signed out: the next change is not sent, the stream ends.
+        assert watcher.post("/console/signout", follow_redirects=False).status_code == 303
+        _send(api, "fay", prefix="late")
+        leaked = any("late-fay" in line for line in lines)  # stops at the end of the stream, or at the leak
+    assert not leaked
+    assert "a-eve" in other.get("/console/events").text  # another session of the partner is unaffected

@@ -1,7 +1,9 @@
 """The public big screen ``/display/{shareId}`` (no sign-in: the unguessable share id is the key), its live
 stream, and the console's live top N stream; both streams come from the process's `DisplayHub`."""
 
-from collections.abc import AsyncIterator
+import contextlib
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +15,7 @@ from gameservices.console.display_hub import GONE, DisplayHub
 from gameservices.console.leaderboard import live_screen
 from gameservices.console.live_views import LiveView
 from gameservices.console.pages import page
-from gameservices.console.session import ConsoleRoute, ReadConsole
+from gameservices.console.session import ConsoleRoute, ReadConsole, signed_in
 from gameservices.domain.timefmt import now_ms
 from gameservices.errors import NotFound
 from gameservices.services import display_link as service
@@ -23,6 +25,8 @@ from gameservices.services.leaderboard import LEADERBOARD
 from gameservices.storage.database import read_transaction
 
 router = APIRouter(include_in_schema=False)
+# How often an open console stream checks that its session still stands (before sending a change).
+SESSION_CHECK_SECONDS = 10.0
 console_router = APIRouter(prefix="/console/leaderboards", route_class=ConsoleRoute, include_in_schema=False)
 
 
@@ -59,7 +63,7 @@ async def _shared_screen(request: Request, share_id: str) -> Screen:
     return shown[0]
 
 
-async def sse_events(hub: DisplayHub, view: LiveView | Screen) -> AsyncIterator[ServerSentEvent]:
+async def sse_events(hub: DisplayHub, view: LiveView | Screen) -> AsyncGenerator[ServerSentEvent]:
     """A live view's renders as server-sent events; a view that is gone ends its stream with a `gone` event."""
     async for html in hub.subscribe(view):
         if html is None:
@@ -67,6 +71,19 @@ async def sse_events(hub: DisplayHub, view: LiveView | Screen) -> AsyncIterator[
             yield ServerSentEvent(event="gone", raw_data="gone")
             return
         yield ServerSentEvent(raw_data=html)
+
+
+async def console_events(request: Request, view: LiveView | Screen) -> AsyncIterator[ServerSentEvent]:
+    """A console view's stream, which ends once its session does (signed out, expired, its KS revoked): the
+    session is checked again before sending, at most every `SESSION_CHECK_SECONDS`."""
+    checked = time.monotonic()
+    async with contextlib.aclosing(sse_events(request.app.state.display_hub, view)) as events:
+        async for event in events:
+            if time.monotonic() - checked >= SESSION_CHECK_SECONDS:
+                if not await run_in_threadpool(signed_in, request):
+                    return
+                checked = time.monotonic()
+            yield event
 
 
 @router.get("/display/{share_id}/stream", response_class=EventSourceResponse)
@@ -90,5 +107,5 @@ async def leaderboard_stream(
     request: Request, screen: Annotated[Screen, Depends(_console_screen)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The console's live top N of a leaderboard, as server-sent events."""
-    async for event in sse_events(request.app.state.display_hub, screen):
+    async for event in console_events(request, screen):
         yield event

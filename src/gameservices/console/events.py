@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
-from gameservices.console.display import sse_events
+from gameservices.console.display import console_events
 from gameservices.console.live_views import ActivityView, EventsTailView, LiveView, tail_context
 from gameservices.console.pages import page
 from gameservices.console.session import ConsoleRoute, ReadConsole
@@ -40,7 +40,7 @@ async def events_stream(
     request: Request, view: Annotated[LiveView, Depends(_tail)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The events tail each time new events arrive (at most once a second)."""
-    async for event in sse_events(request.app.state.display_hub, view):
+    async for event in console_events(request, view):
         yield event
 
 
@@ -49,5 +49,5 @@ async def activity_stream(
     request: Request, view: Annotated[LiveView, Depends(_activity)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The dashboard's activity panel each time it changes (at most once a second)."""
-    async for event in sse_events(request.app.state.display_hub, view):
+    async for event in console_events(request, view):
         yield event
