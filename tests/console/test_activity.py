@@ -2,6 +2,7 @@
 entries), shown on the dashboard and the events screen, kept current by the hub's views."""
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -193,3 +194,33 @@ def test_a_console_stream_ends_once_its_session_does(
         leaked = any("late-fay" in line for line in lines)  # stops at the end of the stream, or at the leak
     assert not leaked
     assert "a-eve" in other.get("/console/events").text  # another session of the partner is unaffected
+
+
+@dataclass(frozen=True)
+class _Broken:
+    partner_id: int
+    refresh_seconds: float | None = None
+
+    def alive(self, conn: Any, now_ms: int) -> bool:
+        return True
+
+    def render(self, conn: Any, live: LiveState, now_ms: int) -> str | None:
+        raise RuntimeError("a broken view")
+
+
+def test_a_failing_view_leaves_the_others_current(api: Api, engine: Engine, partner: Partner) -> None:
+    hub = DisplayHub(engine, LiveState(), interval=3600)
+
+    async def scenario() -> str:
+        broken, tail = hub.subscribe(_Broken(partner.id)), hub.subscribe(EventsTailView(partner.id))
+        pending = asyncio.ensure_future(anext(broken))
+        first = asyncio.ensure_future(anext(tail))
+        await asyncio.sleep(0.1)
+        await hub.tick()
+        shown = await asyncio.wait_for(first, 5)
+        assert not pending.done()  # the broken view never sent anything
+        pending.cancel()
+        await tail.aclose()
+        return shown
+
+    assert "No event received yet" in asyncio.run(scenario())

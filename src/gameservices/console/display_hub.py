@@ -164,5 +164,9 @@ class DisplayHub:
                 watched.marker = marker
                 watched.rendered_at = now
                 self.renders += 1
-                out[screen] = screen.render(conn, self._live, now_ms)
+                try:
+                    out[screen] = screen.render(conn, self._live, now_ms)
+                except Exception:  # one view failing leaves the others current; it is tried again next round
+                    _log.exception("rendering a live view failed")
+                    watched.marker, watched.settled = None, False
         return out
