@@ -15,7 +15,7 @@ from gameservices.console.live_views import ActivityView, EventsTailView
 from gameservices.projection.entries import EVENTS, RULE_CHANGE
 from gameservices.services import activity
 from gameservices.services.live import LiveState
-from gameservices.storage import event_log, event_tail
+from gameservices.storage import event_log
 from gameservices.storage.database import read_transaction, write_transaction
 from tests.api import guide_bodies as guide
 from tests.conftest import Api, Partner
@@ -139,7 +139,6 @@ def test_the_tail_reads_only_the_newest_entries(
         ]
         monkeypatch.setattr(activity, "MAX_TAIL_SCAN", 3)  # the rule change and the two newest event entries
         assert [event.event_id for event in activity.recent_events(conn, partner.id)] == ["e3", "e2"]
-        assert event_tail.last_seqs(conn, [partner.id, 999_999_999]) == {partner.id: 5}
 
 
 def test_the_hub_keeps_the_tail_and_the_activity_panel_current(

@@ -26,7 +26,7 @@ from gameservices.console.live_views import LiveView, StandingsView
 from gameservices.errors import RateLimited
 from gameservices.services.display_link import Screen
 from gameservices.services.live import LiveState
-from gameservices.storage import event_tail
+from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Engine, read_transaction
 
 _log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class LogChangeSource:
 
     def versions(self, partner_ids: set[int]) -> dict[int, object]:
         with read_transaction(self._engine) as conn:
-            return dict(event_tail.last_seqs(conn, partner_ids))
+            return dict(partner_repository.log_seqs(conn, partner_ids))
 
 
 @dataclass

@@ -1,13 +1,11 @@
-"""Reads of the newest part of partners' event logs, for the console's live screens: where each log ends, and its
-newest entries (newest first). Every read is bounded by a seq range on the log's primary key, so it costs the
-entries it looks at, never the whole log."""
+"""Reads of the newest part of a partner's event log for the console's live screens, newest entries first. Every
+read is bounded by a seq range on the log's primary key, so it costs the entries it looks at, never the whole log."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, case, literal, select
 
-from gameservices.storage.schema import event_log, partners
+from gameservices.storage.schema import event_log
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,15 +16,6 @@ class TimedEntry:
     kind: str
     created_at: int
     body: bytes | None
-
-
-def last_seqs(conn: Connection, partner_ids: Iterable[int]) -> dict[int, int]:
-    """The seq of each partner's newest entry (0: none yet), in one read; unknown partners are left out."""
-    wanted = sorted(set(partner_ids))
-    if not wanted:
-        return {}
-    rows = conn.execute(select(partners.c.id, partners.c.log_seq).where(partners.c.id.in_(wanted)))
-    return {int(row.id): int(row.log_seq) for row in rows}
 
 
 def newest_of_kind(
