@@ -29,7 +29,25 @@ def _board(served: Served) -> str:
     return board
 
 
+# Injected through the debugging protocol (the pages' own script policy stays strict): what the SSE connections and
+# the page's visibility did, for a failure's message.
+_TRACE = """
+window.__trace = [];
+const note = (what) => window.__trace.push(Math.round(performance.now()) + ' ' + what);
+document.addEventListener('visibilitychange', () => note('visibility ' + document.visibilityState));
+for (const name of ['htmx:sse:after:connection', 'htmx:sse:close', 'htmx:sse:error', 'htmx:sse:after:message']) {
+  document.addEventListener(name, (event) => note(name + ' ' + (event.detail.reason || event.detail.status || '')));
+}
+"""
+
+
+def _trace(page: Any) -> str:
+    found: list[str] = page.evaluate("window.__trace || []")
+    return " | ".join(found[-30:])
+
+
 def _policy_watch(page: Any, errors: list[str]) -> Any:
+    page.add_init_script(_TRACE)
     page.on(
         "console",
         lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None,
@@ -50,6 +68,13 @@ def _open_live_screens(context: Any, served: Served, errors: list[str]) -> tuple
     return dashboard, events
 
 
+def _wait(page: Any, selector: str, timeout: int = WAIT_MS) -> None:
+    try:
+        page.wait_for_selector(selector, timeout=timeout)
+    except Exception as error:
+        raise AssertionError(f"{selector} not shown; the page's SSE: {_trace(page)}") from error
+
+
 def _first_row(page: Any, table: str) -> str:
     text: str = page.inner_text(f"{table} tbody tr:first-child")
     return text
@@ -62,14 +87,14 @@ def test_the_dashboard_and_the_events_tail_follow_events_live(served: Served, ch
     dashboard, events = _open_live_screens(context, served, errors)
 
     _watch(served, "ann", 120, "live-1")
-    dashboard.wait_for_selector("#recent-changes >> text=ann", timeout=WAIT_MS)
-    events.wait_for_selector("#events-tail >> text=live-1", timeout=WAIT_MS)
+    _wait(dashboard, "#recent-changes >> text=ann")
+    _wait(events, "#events-tail >> text=live-1")
     assert dashboard.inner_text("#users-scored") == "1"
     assert int(dashboard.inner_text("#events-counted")) == 1
     _watch(served, "ben", 300, "live-2")
-    events.wait_for_selector("#events-tail >> text=live-2", timeout=WAIT_MS)
+    _wait(events, "#events-tail >> text=live-2")
     assert "live-2" in _first_row(events, "#events-tail")  # newest first
-    dashboard.wait_for_selector("#users-scored >> text=2", timeout=WAIT_MS)
+    _wait(dashboard, "#users-scored >> text=2")
     assert "ben" in _first_row(dashboard, "#recent-changes")
     assert "score none → 50, rank none → 1" in _first_row(dashboard, "#recent-changes")
     _accessible(dashboard)
@@ -176,12 +201,12 @@ def test_screens_of_one_process_follow_events_written_through_another(chromium: 
             try:
                 shown_page.wait_for_selector(selector, timeout=3 * WAIT_MS)
             except Exception as error:
-                live = shown_page.content()[-3000:]
+                live = shown_page.inner_html("main")[:2500]
+                trace = _trace(shown_page)
                 shown_page.reload()  # tells a lost live update from data the process does not see
                 reloaded = shown_page.query_selector(selector) is not None
-                raise AssertionError(
-                    f"{selector} not shown live (after a reload: {reloaded}): {live}"
-                ) from error
+                message = f"{selector} not shown live (after a reload: {reloaded}); SSE: {trace}; {live}"
+                raise AssertionError(message) from error
         assert dashboard.inner_text("#users-scored") == "1"
         assert errors == []
         context.close()

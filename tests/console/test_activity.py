@@ -223,3 +223,27 @@ def test_a_failing_view_leaves_the_others_current(api: Api, engine: Engine, part
         return shown
 
     assert "No event received yet" in asyncio.run(scenario())
+
+
+def test_an_unchanged_view_is_sent_again_after_a_while(engine: Engine, partner: Partner) -> None:
+    hub = DisplayHub(engine, LiveState(), interval=3600)
+
+    async def scenario() -> list[str | None]:
+        tail = hub.subscribe(EventsTailView(partner.id))
+        first = asyncio.ensure_future(anext(tail))
+        await asyncio.sleep(0.1)
+        await hub.tick()
+        seen = [await asyncio.wait_for(first, 5)]
+        await hub.tick()  # the settling render: unchanged, not sent
+        next_one = asyncio.ensure_future(anext(tail))
+        await hub.tick()
+        await asyncio.sleep(0.1)
+        assert not next_one.done()
+        hub.resend_seconds = 0.0  # a browser that missed an update gets the same view again
+        await hub.tick()
+        seen.append(await asyncio.wait_for(next_one, 5))
+        await tail.aclose()
+        return seen
+
+    first, again = asyncio.run(scenario())
+    assert first is not None and first == again

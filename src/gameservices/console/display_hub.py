@@ -32,6 +32,7 @@ from gameservices.storage.database import Engine, read_transaction
 _log = logging.getLogger(__name__)
 # Open live streams a process serves at once; one more is refused (429) until one ends.
 MAX_SUBSCRIBERS = 10_000
+RESEND_SECONDS = 15.0
 # What a screen shows once its link is revoked or expired.
 GONE = '<p class="gone" role="status">This display link is no longer available.</p>'
 
@@ -61,6 +62,7 @@ class _Watched:
     marker: object = None
     settled: bool = False
     rendered_at: float = 0.0
+    sent_at: float = 0.0
 
 
 class DisplayHub:
@@ -78,6 +80,9 @@ class DisplayHub:
         self._live = live
         self._source = source or LogChangeSource(engine)
         self.interval = interval
+        # An unchanged view is sent again this often: a browser that missed an update (its connection paused or
+        # a message lost) is current again within this time.
+        self.resend_seconds = RESEND_SECONDS
         self._screens: dict[LiveView, _Watched] = {}
         self._task: asyncio.Task[None] | None = None
         self.renders = 0  # how many times a screen was rendered (tests and figures)
@@ -131,11 +136,13 @@ class DisplayHub:
         if not screens:
             return
         rendered = await asyncio.to_thread(self._render, screens)
-        for screen, html in rendered.items():
-            watched = screens[screen]
-            if html is not None and html == watched.html:
+        now = time.monotonic()
+        for screen, watched in screens.items():
+            html = rendered.get(screen, watched.html)
+            changed = screen in rendered and (html is None or html != watched.html)
+            if not changed and (html is None or now - watched.sent_at < self.resend_seconds):
                 continue
-            watched.html = html
+            watched.html, watched.sent_at = html, now
             for queue in list(watched.subscribers):
                 if queue.full():
                     with contextlib.suppress(asyncio.QueueEmpty):
