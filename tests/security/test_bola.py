@@ -486,6 +486,7 @@ CONSOLE_READS = (
     "/console/rules?gameObjectId={obj:leaderboard}",
     "/console/badges/{obj:badge}",
     "/console/certificates/{obj:certificate}",
+    "/console/certificates/{obj:certificate}/preview.pdf?userId={user}",
     "/console/leadScorings/{obj:leadScoring}",
     "/console/users?userId={user}",
     "/console/reports/download?gameObjectId={obj:leaderboard}&reportType=userScore",

@@ -5,9 +5,11 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from gameservices.console import (
+    certificate,
     display,
     display_link,
     event_import,
+    events,
     game_object,
     leaderboard,
     report,
@@ -32,11 +34,13 @@ def install(app: FastAPI, *, api_prefix: str) -> None:
         display.console_router,
         leaderboard.router,
         rule.router,
+        certificate.router,
         *game_object.ROUTERS,
         display_link.router,
         scheduled_game_object.router,
         user.router,
         event_import.router,
+        events.router,
         report.router,
         webhook.router,
         widget.console_router,

@@ -1,7 +1,9 @@
 """The public big screen ``/display/{shareId}`` (no sign-in: the unguessable share id is the key), its live
 stream, and the console's live top N stream; both streams come from the process's `DisplayHub`."""
 
-from collections.abc import AsyncIterator
+import contextlib
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -11,8 +13,9 @@ from starlette.responses import Response
 
 from gameservices.console.display_hub import GONE, DisplayHub
 from gameservices.console.leaderboard import live_screen
+from gameservices.console.live_views import LiveView
 from gameservices.console.pages import page
-from gameservices.console.session import ConsoleRoute, ReadConsole
+from gameservices.console.session import ConsoleRoute, ReadConsole, signed_in
 from gameservices.domain.timefmt import now_ms
 from gameservices.errors import NotFound
 from gameservices.services import display_link as service
@@ -22,6 +25,8 @@ from gameservices.services.leaderboard import LEADERBOARD
 from gameservices.storage.database import read_transaction
 
 router = APIRouter(include_in_schema=False)
+# How often an open console stream checks that its session still stands (before sending a change).
+SESSION_CHECK_SECONDS = 10.0
 console_router = APIRouter(prefix="/console/leaderboards", route_class=ConsoleRoute, include_in_schema=False)
 
 
@@ -58,8 +63,9 @@ async def _shared_screen(request: Request, share_id: str) -> Screen:
     return shown[0]
 
 
-async def _events(hub: DisplayHub, screen: Screen) -> AsyncIterator[ServerSentEvent]:
-    async for html in hub.subscribe(screen):
+async def sse_events(hub: DisplayHub, view: LiveView | Screen) -> AsyncGenerator[ServerSentEvent]:
+    """A live view's renders as server-sent events; a view that is gone ends its stream with a `gone` event."""
+    async for html in hub.subscribe(view):
         if html is None:
             yield ServerSentEvent(raw_data=GONE)
             yield ServerSentEvent(event="gone", raw_data="gone")
@@ -67,12 +73,25 @@ async def _events(hub: DisplayHub, screen: Screen) -> AsyncIterator[ServerSentEv
         yield ServerSentEvent(raw_data=html)
 
 
+async def console_events(request: Request, view: LiveView | Screen) -> AsyncIterator[ServerSentEvent]:
+    """A console view's stream, which ends once its session does (signed out, expired, its KS revoked): the
+    session is checked again before sending, at most every `SESSION_CHECK_SECONDS`."""
+    checked = time.monotonic()
+    async with contextlib.aclosing(sse_events(request.app.state.display_hub, view)) as events:
+        async for event in events:
+            if time.monotonic() - checked >= SESSION_CHECK_SECONDS:
+                if not await run_in_threadpool(signed_in, request):
+                    return
+                checked = time.monotonic()
+            yield event
+
+
 @router.get("/display/{share_id}/stream", response_class=EventSourceResponse)
 async def display_stream(
     request: Request, screen: Annotated[Screen, Depends(_shared_screen)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The big screen's standings each time they change (at most once a second), as server-sent events."""
-    async for event in _events(request.app.state.display_hub, screen):
+    async for event in sse_events(request.app.state.display_hub, screen):
         yield event
 
 
@@ -88,5 +107,5 @@ async def leaderboard_stream(
     request: Request, screen: Annotated[Screen, Depends(_console_screen)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The console's live top N of a leaderboard, as server-sent events."""
-    async for event in _events(request.app.state.display_hub, screen):
+    async for event in console_events(request, screen):
         yield event

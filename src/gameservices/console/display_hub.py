@@ -1,15 +1,17 @@
-"""Live screens: one place per process that notices changes of the watched leaderboards and renders each screen
+"""Live screens: one place per process that notices changes of the watched partners and renders each live view
 once for all the browsers showing it.
 
-The hub wakes once a second (`interval`). For each partner with a watched screen it asks a `ChangeSource` for
-the partner's change marker; only when the marker moved are that partner's screens rendered again (through the
-same service `userScore/list` uses), and only a render that differs from the last one is sent (a
-screen is rendered once more at the round after a change, in case the first render raced the writer). A screen shown
-by a thousand browsers is rendered once per change, not a thousand times, and at most once a second.
+A *view* is a live fragment of a page: a big screen's standings, the console's live top N, the dashboard's activity
+panel, the events tail. Equal views share one render. The hub wakes once a second (`interval`). For each partner
+with a watched view it asks a `ChangeSource` for the partner's change marker (today the seq of the partner's newest
+event log entry: every change of a score, rule or game object appends one); only when the marker moved are that
+partner's views rendered again, and only a render that differs from the last one is sent (a view is rendered once
+more at the round after a change, in case the first render raced the writer). A view may also ask to be rendered at
+least every few seconds (a figure over the last minute moves without a change). A view shown by a thousand browsers
+is rendered once per change, not a thousand times, and at most once a second.
 
-`PollingChangeSource` reads the partner's state and rules versions from the database (one primary-key read per
-partner per second, correct with any number of server processes). The service's change feed can replace it
-behind the same interface: `versions` then answers from the feed instead of reading.
+`LogChangeSource` reads the partners' log seqs from the database in one read (a primary-key read per partner, so
+it sees changes made by any server process).
 """
 
 import asyncio
@@ -20,16 +22,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gameservices.console.pages import render_text
-from gameservices.errors import NotFound, RateLimited
-from gameservices.services import display_link as service
+from gameservices.console.live_views import LiveView, StandingsView
+from gameservices.errors import RateLimited
 from gameservices.services.display_link import Screen
 from gameservices.services.live import LiveState
+from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Engine, read_transaction
 
 _log = logging.getLogger(__name__)
 # Open live streams a process serves at once; one more is refused (429) until one ends.
 MAX_SUBSCRIBERS = 10_000
+RESEND_SECONDS = 15.0
 # What a screen shows once its link is revoked or expired.
 GONE = '<p class="gone" role="status">This display link is no longer available.</p>'
 
@@ -41,15 +44,15 @@ class ChangeSource(Protocol):
         """A marker per partner that moves whenever its leaderboards may have changed."""
 
 
-class PollingChangeSource:
-    """Reads each partner's state and rules versions from the database."""
+class LogChangeSource:
+    """Reads the seq of each partner's newest event log entry from the database, in one read."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def versions(self, partner_ids: set[int]) -> dict[int, object]:
         with read_transaction(self._engine) as conn:
-            return {partner_id: service.change_marker(conn, partner_id) for partner_id in partner_ids}
+            return dict(partner_repository.log_seqs(conn, partner_ids))
 
 
 @dataclass
@@ -58,6 +61,8 @@ class _Watched:
     html: str | None = None
     marker: object = None
     settled: bool = False
+    rendered_at: float = 0.0
+    sent_at: float = 0.0
 
 
 class DisplayHub:
@@ -73,9 +78,12 @@ class DisplayHub:
     ) -> None:
         self._engine = engine
         self._live = live
-        self._source = source or PollingChangeSource(engine)
+        self._source = source or LogChangeSource(engine)
         self.interval = interval
-        self._screens: dict[Screen, _Watched] = {}
+        # An unchanged view is sent again this often: a browser that missed an update (its connection paused or
+        # a message lost) is current again within this time.
+        self.resend_seconds = RESEND_SECONDS
+        self._screens: dict[LiveView, _Watched] = {}
         self._task: asyncio.Task[None] | None = None
         self.renders = 0  # how many times a screen was rendered (tests and figures)
         self._max_subscribers = max_subscribers
@@ -88,8 +96,10 @@ class DisplayHub:
                 "Too many live screens on this server, try again later", code="TOO_MANY_STREAMS"
             )
 
-    async def subscribe(self, screen: Screen) -> AsyncIterator[str | None]:
-        """The screen's HTML each time it changes (None once its link is gone), until the caller stops."""
+    async def subscribe(self, view: LiveView | Screen) -> AsyncIterator[str | None]:
+        """The view's HTML each time it changes (None once it is gone: a revoked link), until the caller stops.
+        A `Screen` stands for its standings."""
+        screen = StandingsView(view) if isinstance(view, Screen) else view
         self.admit()
         self._subscribers += 1
         queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1)
@@ -126,40 +136,44 @@ class DisplayHub:
         if not screens:
             return
         rendered = await asyncio.to_thread(self._render, screens)
-        for screen, html in rendered.items():
-            watched = screens[screen]
-            if html is not None and html == watched.html:
+        now = time.monotonic()
+        for screen, watched in screens.items():
+            html = rendered.get(screen, watched.html)
+            changed = screen in rendered and (html is None or html != watched.html)
+            if not changed and (html is None or now - watched.sent_at < self.resend_seconds):
                 continue
-            watched.html = html
+            watched.html, watched.sent_at = html, now
             for queue in list(watched.subscribers):
                 if queue.full():
                     with contextlib.suppress(asyncio.QueueEmpty):
                         queue.get_nowait()
                 queue.put_nowait(html)
 
-    def _render(self, screens: dict[Screen, _Watched]) -> dict[Screen, str | None]:
+    def _render(self, screens: dict[LiveView, _Watched]) -> dict[LiveView, str | None]:
         markers = self._source.versions({screen.partner_id for screen in screens})
-        now = int(time.time() * 1000)
-        out: dict[Screen, str | None] = {}
+        now = time.time()
+        now_ms = int(now * 1000)
+        out: dict[LiveView, str | None] = {}
         with read_transaction(self._engine) as conn:
             for screen, watched in screens.items():
-                if screen.share_id is not None and not service.is_shared(
-                    conn, share_id=screen.share_id, now_ms=now
-                ):
+                if not screen.alive(conn, now_ms):
                     out[screen] = None
                     continue
                 marker = markers.get(screen.partner_id)
-                if watched.html is not None and marker == watched.marker and watched.settled:
+                due = (
+                    screen.refresh_seconds is not None and now - watched.rendered_at >= screen.refresh_seconds
+                )
+                if watched.html is not None and marker == watched.marker and watched.settled and not due:
                     continue
                 # A render made while a writer was still applying the change may show the state just before it:
-                # a screen is rendered once more at the next round after its marker moved, then left alone.
+                # a view is rendered once more at the next round after its marker moved, then left alone.
                 watched.settled = marker == watched.marker
                 watched.marker = marker
-                try:
-                    standings = service.standings(conn, live=self._live, link=screen)
-                except NotFound:
-                    out[screen] = None
-                    continue
+                watched.rendered_at = now
                 self.renders += 1
-                out[screen] = render_text("fragments/standings.html", {"standings": standings})
+                try:
+                    out[screen] = screen.render(conn, self._live, now_ms)
+                except Exception:  # one view failing leaves the others current; it is tried again next round
+                    _log.exception("rendering a live view failed")
+                    watched.marker, watched.settled = None, False
         return out

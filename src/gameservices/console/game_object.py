@@ -21,8 +21,8 @@ from gameservices.console.session import Console, ConsoleRoute, ReadConsole, Wri
 from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import GameServicesError
-from gameservices.services import certificate_document, user_certificate_report, user_lead_scoring
 from gameservices.services import game_objects as service
+from gameservices.services import user_certificate_report, user_lead_scoring
 from gameservices.services.badge import BADGE
 from gameservices.services.certificate import CERTIFICATE, check_background
 from gameservices.services.game_objects import GameObjectKind
@@ -124,6 +124,7 @@ def _detail(
         "object": shown,
         "issued": issued,
         "groups": groups,
+        "certificate": screens.kind is CERTIFICATE,
         "text": text if text is not None else json.dumps(editable, indent=2),
         "error": error and problem(error),
     }
@@ -219,19 +220,4 @@ def screens_router(screens: Screens) -> APIRouter:
     return router
 
 
-certificate_router = APIRouter(
-    prefix="/console/certificates", route_class=ConsoleRoute, include_in_schema=False
-)
-
-
-@certificate_router.get("/issued/{record_id}.pdf")
-def issued_certificate_pdf(record_id: str, console: ReadConsole) -> Response:
-    """A user's certificate as a PDF (the API's ``userCertificateReport/serveCertificate``)."""
-    with console.read() as conn:
-        document = certificate_document.document_of(conn, partner_id=console.partner_id, record_id=record_id)
-    pdf = certificate_document.render(document, loader=console.backgrounds)
-    disposition = f'inline; filename="{document.file_name}"'
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
-
-
-ROUTERS = (certificate_router, *(screens_router(screens) for screens in SCREENS))
+ROUTERS = tuple(screens_router(screens) for screens in SCREENS)

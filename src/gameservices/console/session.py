@@ -67,6 +67,16 @@ def reader(request: Request) -> Console:
     return console
 
 
+def signed_in(request: Request) -> bool:
+    """Whether the request's session still stands as a reader (not signed out or expired, its KS still valid):
+    a console stream asks it now and then, and ends when it no longer does."""
+    try:
+        reader(request)
+    except (SignInRequired, errors.GameServicesError):
+        return False
+    return True
+
+
 def form_sender(request: Request, csrf_token: Annotated[str, Form()] = "") -> Console:
     """A signed-in caller whose form carries the session's CSRF token (whatever its permissions: signing out)."""
     console = _console(request)

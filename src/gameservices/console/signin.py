@@ -6,9 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from gameservices.console.live_views import activity_context
 from gameservices.console.pages import page
 from gameservices.console.session import COOKIE, Console, ConsoleRoute, FormConsole, ReadConsole
 from gameservices.domain.listing import ListQuery
+from gameservices.domain.timefmt import now_ms
 from gameservices.errors import AuthenticationFailed, GameServicesError
 from gameservices.services import console_session, game_objects, user_score
 from gameservices.services import display_link as display_service
@@ -112,6 +114,7 @@ def dashboard(console: ReadConsole) -> Response:
         links_total, _ = display_service.list_page(
             conn, partner_id=console.partner_id, game_object_id=None, offset=0, limit=0
         )
+        shown = activity_context(conn, console.live, console.partner_id, now_ms())
     return page(
         "console/dashboard.html",
         context(
@@ -121,5 +124,6 @@ def dashboard(console: ReadConsole) -> Response:
             leaderboard_total=total,
             display_links=links_total,
             counts=counts,
+            **shown,
         ),
     )

@@ -1,7 +1,7 @@
 """A user's certificate as a PDF: the certificate's template filled with the user's name, entry, credits and date."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from gameservices.errors import Conflict, ValidationFailed
@@ -10,10 +10,18 @@ from gameservices.rendering.pdf import CertificateValues, placements, qr_placeme
 from gameservices.services import user_profile as profile_service
 from gameservices.services.achievements import CERTIFIED
 from gameservices.services.user_certificate_report import get as get_report
+from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import user_profiles as profile_repository
 from gameservices.storage.database import Connection
+from gameservices.storage.game_objects import GameObjectRecord
+
+# What a preview shows where no user is chosen, or the chosen one lacks the value.
+SAMPLE_NAME = "Sample User"
+SAMPLE_ENTRY = "Sample entry"
+# Stands in for a credential's public id (22 characters, as issued) in a preview's QR code and verify URL.
+SAMPLE_PUBLIC_ID = "sample-preview-0000000"
 
 
 @dataclass(frozen=True)
@@ -74,4 +82,44 @@ def render(document: CertificateDocument, *, loader: BackgroundLoader) -> bytes:
         qr = qr_placement(document.elements, document.verify_url)
     return render_certificate(
         background, placements(document.elements, document.values), title=document.title, qr=qr
+    )
+
+
+def preview_of(
+    conn: Connection, *, record: GameObjectRecord, user_id: str | None, today: date
+) -> CertificateDocument:
+    """A certificate's template filled for a preview: with the chosen user's profile and, when the user holds
+    this certificate, its entry, credits and date; sample values otherwise. Nothing is issued or stored."""
+    configuration = record.data.get("outputFileConfiguration")
+    if not configuration:
+        raise ValidationFailed("outputFileConfiguration", "the certificate has no PDF template")
+    shown: dict[str, Any] = {}
+    held = None
+    if user_id:
+        profile = profile_repository.get_profile(conn, partner_id=record.partner_id, user_id=user_id)
+        shown = profile_service.view(profile) if profile is not None else {}
+        rows = achievement_repository.certificates_of(conn, record.partner_id, record.id)
+        held = next((row for row in rows if row.user_id == user_id), None)
+    entry_name = SAMPLE_ENTRY
+    if held is not None and held.entry_id:
+        names = entry_repository.entry_names(conn, record.partner_id, [held.entry_id])
+        entry_name = names.get(held.entry_id) or held.entry_id
+    certified_at = held.certified_at if held is not None else None
+    values = CertificateValues(
+        user_full_name=shown.get("fullName") or user_id or SAMPLE_NAME,
+        entry_name=entry_name,
+        credits=held.credits if held is not None else record.data.get("certifiedCreditsThreshold"),
+        certification_date=today
+        if certified_at is None
+        else datetime.fromtimestamp(certified_at, UTC).date(),
+        profile_data=shown.get("profileData") or {},
+    )
+    elements = list(configuration["outputFileElements"])
+    return CertificateDocument(
+        background_url=elements[0]["url"],
+        elements=elements,
+        values=values,
+        title=record.name,
+        file_name=f"certificate_{record.id}_preview.pdf",
+        verification=record.data.get("verification") is not False,
     )

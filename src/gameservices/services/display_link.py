@@ -12,7 +12,6 @@ from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.services import user_score
 from gameservices.services.live import LiveState
 from gameservices.storage import display_links as repository
-from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.display_links import DisplayLinkRecord
 
@@ -158,11 +157,6 @@ def shared(conn: Connection, *, share_id: str, now_ms: int) -> DisplayLinkRecord
     if link is None or (link.expires_at is not None and link.expires_at <= now_ms):
         raise NotFound("Display not found", code="DISPLAY_NOT_FOUND")
     return link
-
-
-def change_marker(conn: Connection, partner_id: int) -> tuple[int, int]:
-    """The partner's (state, rules) versions: they move whenever a score or a rule of the partner changes."""
-    return partner_repository.read_versions(conn, partner_id)
 
 
 def is_shared(conn: Connection, *, share_id: str, now_ms: int) -> bool:

@@ -1,0 +1,236 @@
+"""The console's live screens in a real browser: the dashboard's activity panel (events/s, users scored, recent
+changes of the change feed) and the events tail follow events sent through the API without a reload, the
+certificate preview is a real PDF, axe-core finds nothing on each screen; and with two server processes on one
+PostgreSQL database, the screens served by one process follow events written through the other."""
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pypdf import PdfReader
+
+from gameservices.services.certificate_document import SAMPLE_NAME
+from tests.api.test_certificate_pdf import image_server
+from tests.browser.test_console_browser import WAIT_MS, _accessible, _rule, _shot, _sign_in, _watch
+from tests.conftest import POSTGRES_URL, postgres_database
+from tests.console.served import Served, demo_of, serve
+
+pytestmark = pytest.mark.browser
+__all__ = ["image_server"]
+OPEN = {"startDate": "2020-01-01T00:00:00Z", "endDate": "2040-01-01T00:00:00Z"}
+
+
+def _board(served: Served) -> str:
+    body = {"name": "Keynote", "status": "enabled", "virtualEventIds": [], **OPEN}
+    board: str = served.api("leaderboard/create", body)["id"]
+    served.api("rule/create", _rule(board))
+    return board
+
+
+# Injected through the debugging protocol (the pages' own script policy stays strict): what the SSE connections and
+# the page's visibility did, for a failure's message.
+_TRACE = """
+window.__trace = [];
+const note = (what) => window.__trace.push(Math.round(performance.now()) + ' ' + what);
+document.addEventListener('visibilitychange', () => note('visibility ' + document.visibilityState));
+for (const name of ['htmx:sse:after:connection', 'htmx:sse:close', 'htmx:sse:error', 'htmx:sse:after:message']) {
+  document.addEventListener(name, (event) => note(name + ' ' + (event.detail.reason || event.detail.status || '')));
+}
+"""
+
+
+def _trace(page: Any) -> str:
+    found: list[str] = page.evaluate("window.__trace || []")
+    return " | ".join(found[-30:])
+
+
+def _policy_watch(page: Any, errors: list[str]) -> Any:
+    page.add_init_script(_TRACE)
+    page.on(
+        "console",
+        lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return page
+
+
+def _open_live_screens(context: Any, served: Served, errors: list[str]) -> tuple[Any, Any]:
+    """The dashboard and the events screen of a signed-in console, both before any event."""
+    dashboard = _policy_watch(context.new_page(), errors)
+    _sign_in(dashboard, served)
+    dashboard.wait_for_selector("#recent-changes >> text=No change yet")
+    _accessible(dashboard)
+    events = _policy_watch(context.new_page(), errors)
+    events.goto(f"{served.base}/console/events")
+    events.wait_for_selector("#events-tail >> text=No event received yet")
+    _accessible(events)
+    return dashboard, events
+
+
+def _wait(page: Any, selector: str, timeout: int = WAIT_MS) -> None:
+    page.bring_to_front()  # the page a user looks at (htmx pauses the streams of hidden pages)
+    try:
+        page.wait_for_selector(selector, timeout=timeout)
+    except Exception as error:
+        raise AssertionError(f"{selector} not shown; the page's SSE: {_trace(page)}") from error
+
+
+def _first_row(page: Any, table: str) -> str:
+    text: str = page.inner_text(f"{table} tbody tr:first-child")
+    return text
+
+
+def test_the_dashboard_and_the_events_tail_follow_events_live(served: Served, chromium: Any) -> None:
+    _board(served)
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    dashboard, events = _open_live_screens(context, served, errors)
+
+    _watch(served, "ann", 120, "live-1")
+    _wait(dashboard, "#recent-changes >> text=ann")
+    _wait(events, "#events-tail >> text=live-1")
+    assert dashboard.inner_text("#users-scored") == "1"
+    assert int(dashboard.inner_text("#events-counted")) == 1
+    _watch(served, "ben", 300, "live-2")
+    _wait(events, "#events-tail >> text=live-2")
+    assert "live-2" in _first_row(events, "#events-tail")  # newest first
+    _wait(dashboard, "#users-scored >> text=2")
+    assert "ben" in _first_row(dashboard, "#recent-changes")
+    assert "score none → 50, rank none → 1" in _first_row(dashboard, "#recent-changes")
+    _accessible(dashboard)
+    _accessible(events)
+    dashboard.reload()  # the leaderboards' table below the live panel is drawn when the page loads
+    dashboard.wait_for_selector("#recent-changes >> text=ben")
+    _shot(dashboard, "console-dashboard.png")
+    _shot(events, "console-events.png")
+    assert errors == []
+    context.close()
+
+
+@pytest.fixture
+def served_with_backgrounds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """A server process allowed to fetch certificate backgrounds from this machine's test server."""
+    monkeypatch.setenv("GAMESERVICES_ALLOW_PRIVATE_BACKGROUNDS", "true")
+    with serve(f"sqlite:///{tmp_path / 'gameservices.db'}", tmp_path) as running:
+        yield running
+
+
+def _certificate(served: Served, background: str) -> str:
+    body = {
+        "name": "Keynote certificate",
+        "status": "enabled",
+        "certificateEligibility": "once",
+        "certifiedCreditsThreshold": 1,
+        "outputFileConfiguration": {
+            "outputFileElements": [
+                {"url": background},
+                {"textElementType": "userFullName", "fontSize": 30, "y": 300},
+                {"textElementType": "entryName", "fontSize": 24, "y": 400},
+                {"textElementType": "credits", "fontSize": 20, "x": 700, "y": 500},
+            ]
+        },
+    }
+    certificate: str = served.api("certificate/create", body)["id"]
+    return certificate
+
+
+def _preview_text(page: Any, user_id: str) -> str:
+    page.fill("#preview-user", user_id)
+    with page.expect_response(lambda response: "/preview.pdf" in response.url) as answered:
+        page.click("#certificate-preview button[type=submit]")
+    response = answered.value
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    page.wait_for_url("**/preview.pdf?userId=*")  # the browser shows it in its PDF viewer
+    # The viewer keeps the bytes to itself: the same URL again, with the browser's session cookie.
+    again = page.context.request.get(response.url)
+    assert again.status == 200
+    body: bytes = again.body()
+    assert body.startswith(b"%PDF")
+    [pdf_page] = PdfReader(io.BytesIO(body)).pages
+    text: str = pdf_page.extract_text()
+    return text
+
+
+def test_the_certificate_preview_renders_a_pdf(
+    served_with_backgrounds: Served, chromium: Any, image_server: str
+) -> None:
+    served = served_with_backgrounds
+    certificate = _certificate(served, f"{image_server}/bg.png")
+    context = chromium.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    _policy_watch(page, errors)
+    _sign_in(page, served)
+    screen = f"{served.base}/console/certificates/{certificate}"
+    page.goto(screen)
+    _accessible(page)
+    assert SAMPLE_NAME in _preview_text(page, "")
+    page.goto(screen)
+    assert "grace.hopper" in _preview_text(page, "grace.hopper")
+    assert errors == []
+    context.close()
+
+
+def _hub_shows(display_url: str, text: str) -> bool:
+    """Whether the big screen's stream, opened now, starts with the text: a new stream gets the hub's last render
+    of its view at once."""
+    with httpx.stream("GET", f"{display_url}/stream", timeout=10) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                return text in line or any(text in more for more in _rest_of_event(stream))
+    return False
+
+
+def _rest_of_event(stream: Any) -> Iterator[str]:
+    for line in stream.iter_lines():
+        if not line:
+            return
+        yield line
+
+
+@pytest.mark.postgres
+def test_screens_of_one_process_follow_events_written_through_another(chromium: Any, tmp_path: Path) -> None:
+    if not POSTGRES_URL:
+        pytest.skip("GAMESERVICES_TEST_POSTGRES_URL is not set")
+    url = postgres_database("browser")
+    with serve(url, tmp_path / "a") as shown, serve(url, tmp_path / "b", demo_of(shown)) as writer:
+        board = _board(shown)
+        link = shown.api("displayLink/create", {"gameObjectId": board, "title": "Hall B"})
+        context = chromium.new_context()
+        errors: list[str] = []
+        dashboard, events = _open_live_screens(context, shown, errors)
+        big_screen = _policy_watch(context.new_page(), errors)
+        big_screen.goto(str(link["url"]))
+        big_screen.wait_for_selector("text=No score yet")
+        _accessible(big_screen)
+        console_top = _policy_watch(context.new_page(), errors)
+        console_top.goto(f"{shown.base}/console/leaderboards/{board}")
+
+        console_top.wait_for_selector("#live-top >> text=No score yet")
+        _watch(writer, "zed", 120, "other-1")  # written by the other process
+        # Four live pages and two servers on a shared machine: a more patient wait than the other tests'.
+        for shown_page, selector in (
+            (big_screen, ".standings >> text=zed"),
+            (console_top, "#live-top >> text=zed"),
+            (dashboard, "#recent-changes >> text=zed"),
+            (events, "#events-tail >> text=other-1"),
+        ):
+            shown_page.bring_to_front()  # the page a user looks at (htmx pauses the streams of hidden pages)
+            try:
+                shown_page.wait_for_selector(selector, timeout=3 * WAIT_MS)
+            except Exception as error:
+                live = shown_page.inner_html("main")[:2500]
+                trace = _trace(shown_page)
+                hub_has_it = _hub_shows(str(link["url"]), "zed")
+                shown_page.reload()  # tells a lost live update from data the process does not see
+                reloaded = shown_page.query_selector(selector) is not None
+                message = (
+                    f"{selector} not shown live (after a reload: {reloaded}; the hub's big screen has it: "
+                    f"{hub_has_it}); SSE: {trace}; {live}"
+                )
+                raise AssertionError(message) from error
+        assert dashboard.inner_text("#users-scored") == "1"
+        assert errors == []
+        context.close()
