@@ -1,8 +1,9 @@
 """Wake-ups for processes sharing one PostgreSQL database: a transaction that appends to a partner's event log
 also sends `NOTIFY gameservices_log, '<partnerId>'` (delivered when it commits), and each server process
 listens, so it can catch up with the partner before a request asks. The payload only wakes: what changed is
-always read from the log itself. SQLite has no such channel: a process there notices new entries when a
-request authenticates (the partner's versions)."""
+always read from the log itself. SQLite has no such channel: `LogPoller` reads the followed partners' log seqs
+every few milliseconds instead (and a request that finds its state behind the partner's versions catches up
+itself). Listeners of this process's own commits (`listen_locally`) are told after each commit."""
 
 import contextlib
 import logging
