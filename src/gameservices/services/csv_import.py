@@ -184,11 +184,5 @@ def send_chunks(
     if finish is not None and not refused:
         finish(target)
     if several:
-        after_commit(conn, lambda: _mark_stale(state))
+        after_commit(conn, state.mark_stale)
     return ChunksSent(refused, skipped)
-
-
-def _mark_stale(state: PartnerState) -> None:
-    # No version is -1: the next request reloads the partner.
-    with state.read_lock:
-        state.state_version = -1

@@ -33,6 +33,8 @@ from gameservices.storage.rules import RuleRecord
 __all__ = ["Board", "LiveState", "PartnerState", "UserStanding", "refresh"]
 
 
+# Rendered answers a state keeps for polled reads (`PartnerState.keep_page`).
+MAX_PAGES = 1_000
 Call = TypeVar("Call")
 Result = TypeVar("Result")
 
@@ -63,9 +65,10 @@ class PartnerState(PeriodBoards):
         # The partner's game objects and rules as of `rules_version` (every change of one bumps it), by id.
         self.objects: dict[str, GameObjectRecord] = {}
         self.rules: dict[str, RuleRecord] = {}
-        # Rendered answers of polled reads, valid while (state_version, rules_version) equals `pages_version`.
-        self.pages: dict[tuple[object, ...], bytes] = {}
-        self.pages_version = (-1, -1)
+        # Rendered answers of polled reads (`page`, `keep_page`), valid while (state_version, rules_version)
+        # equals `_pages_version`.
+        self._pages: dict[tuple[object, ...], bytes] = {}
+        self._pages_version = (-1, -1)
         self.buckets: dict[BucketKey, Bucket] = {}
         # The keys of each user's buckets, for per-user questions (progress, badges, certificates).
         self.user_buckets: dict[str, set[BucketKey]] = {}
@@ -160,6 +163,28 @@ class PartnerState(PeriodBoards):
                 duration = seen_duration(event.fields)
                 if duration is not None and (key := entry_key(event.fields)) is not None:
                     self.entry_durations[key] = duration
+
+    def page(self, key: tuple[object, ...]) -> bytes | None:
+        """A polled read's answer rendered for this state as it is now (None: not rendered yet, or since
+        rendered for an older state). Call with the read lock held."""
+        if self._pages_version != (self.state_version, self.rules_version):
+            return None
+        return self._pages.get(key)
+
+    def keep_page(self, key: tuple[object, ...], page: bytes) -> None:
+        """Keep a polled read's answer rendered for this state as it is now (at most MAX_PAGES of them; older
+        states' answers are dropped). Call with the read lock held."""
+        version = (self.state_version, self.rules_version)
+        if self._pages_version != version:
+            self._pages, self._pages_version = {}, version
+        if len(self._pages) < MAX_PAGES:
+            self._pages[key] = page
+
+    def mark_stale(self) -> None:
+        """Forget which log entry the state reflects: the next read loads the partner again (after a change
+        applied in a way catch-up cannot follow, such as a large import's private state)."""
+        with self.read_lock:
+            self.state_version = -1
 
     def advance(self, seq: int, state_version: int) -> None:
         """Mark the state as reflecting log entry `seq`, written by this process and applied in place; a
@@ -303,16 +328,14 @@ class LiveState:
     def cached_page(
         self, partner_id: int, versions: tuple[int, int], key: tuple[object, ...]
     ) -> bytes | None:
-        """A page rendered for the partner's current state (see `PartnerState.pages`) when that state is at
+        """A page rendered for the partner's current state (see `PartnerState.page`) when that state is at
         least as fresh as `versions`; never waits: None when a writer is applying changes right now, when the
         state is behind, or when no such page was rendered."""
         state = self.partner(partner_id)
         if not state.read_lock.acquire(blocking=False):
             return None
         try:
-            if _behind(state, versions) or state.pages_version != (state.state_version, state.rules_version):
-                return None
-            return state.pages.get(key)
+            return None if _behind(state, versions) else state.page(key)
         finally:
             state.read_lock.release()
 

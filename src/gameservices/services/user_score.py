@@ -30,7 +30,6 @@ from gameservices.storage.game_objects import GameObjectRecord
 from gameservices.storage.scores import UserScoreRow
 
 # Distinct rendered pages kept per partner between two changes of its state.
-MAX_CACHED_PAGES = 1_000
 
 
 def number(value: float) -> float | int:
@@ -128,16 +127,13 @@ def ranking(
     database access). A leaderboard polled by thousands of browsers is rendered once per change of the state,
     not once per request."""
     with live.viewing(engine, partner_id, versions) as state:
-        version = (state.state_version, state.rules_version)
-        if state.pages_version != version:
-            state.pages, state.pages_version = {}, version
         record = _checked(
             state.objects.get(query.game_object_id), query.game_object_id, query.game_object_type
         )
         key, lasting = periods.board_of(state.timeline(record.id), record.id, query.period, now_ms())
         # A page of "the current period" is kept under the period it showed, so no reset serves it stale.
         cache_key: tuple[object, ...] = query if lasting else (query, key)
-        page = state.pages.get(cache_key)
+        page = state.page(cache_key)
         if page is None:
             page = render(
                 _ranking(
@@ -152,8 +148,7 @@ def ranking(
                     query.include_hidden,
                 )
             )
-            if len(state.pages) < MAX_CACHED_PAGES:
-                state.pages[cache_key] = page
+            state.keep_page(cache_key, page)
         return page
 
 
