@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pypdf import PdfReader
 
@@ -173,25 +172,9 @@ def test_the_certificate_preview_renders_a_pdf(
     context.close()
 
 
-def _hub_shows(display_url: str, text: str) -> bool:
-    """Whether the big screen's stream, opened now, starts with the text: a new stream gets the hub's last render
-    of its view at once."""
-    with httpx.stream("GET", f"{display_url}/stream", timeout=10) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data:"):
-                return text in line or any(text in more for more in _rest_of_event(stream))
-    return False
-
-
-def _rest_of_event(stream: Any) -> Iterator[str]:
-    for line in stream.iter_lines():
-        if not line:
-            return
-        yield line
-
-
-@pytest.mark.postgres
 def test_screens_of_one_process_follow_events_written_through_another(chromium: Any, tmp_path: Path) -> None:
+    """Each live screen in turn, alone in the browser (hidden pages pause their streams), served by one process
+    while an event of a new user is written through the other."""
     if not POSTGRES_URL:
         pytest.skip("GAMESERVICES_TEST_POSTGRES_URL is not set")
     url = postgres_database("browser")
@@ -200,37 +183,23 @@ def test_screens_of_one_process_follow_events_written_through_another(chromium: 
         link = shown.api("displayLink/create", {"gameObjectId": board, "title": "Hall B"})
         context = chromium.new_context()
         errors: list[str] = []
-        dashboard, events = _open_live_screens(context, shown, errors)
-        big_screen = _policy_watch(context.new_page(), errors)
-        big_screen.goto(str(link["url"]))
-        big_screen.wait_for_selector("text=No score yet")
-        _accessible(big_screen)
-        console_top = _policy_watch(context.new_page(), errors)
-        console_top.goto(f"{shown.base}/console/leaderboards/{board}")
-
-        console_top.wait_for_selector("#live-top >> text=No score yet")
-        _watch(writer, "zed", 120, "other-1")  # written by the other process
-        # Four live pages and two servers on a shared machine: a more patient wait than the other tests'.
-        for shown_page, selector in (
-            (big_screen, ".standings >> text=zed"),
-            (console_top, "#live-top >> text=zed"),
-            (dashboard, "#recent-changes >> text=zed"),
-            (events, "#events-tail >> text=other-1"),
-        ):
-            shown_page.bring_to_front()  # the page a user looks at (htmx pauses the streams of hidden pages)
-            try:
-                shown_page.wait_for_selector(selector, timeout=3 * WAIT_MS)
-            except Exception as error:
-                live = shown_page.inner_html("main")[:2500]
-                trace = _trace(shown_page)
-                hub_has_it = _hub_shows(str(link["url"]), "zed")
-                shown_page.reload()  # tells a lost live update from data the process does not see
-                reloaded = shown_page.query_selector(selector) is not None
-                message = (
-                    f"{selector} not shown live (after a reload: {reloaded}; the hub's big screen has it: "
-                    f"{hub_has_it}); SSE: {trace}; {live}"
-                )
-                raise AssertionError(message) from error
-        assert dashboard.inner_text("#users-scored") == "1"
+        signing_in = _policy_watch(context.new_page(), errors)
+        _sign_in(signing_in, shown)
+        signing_in.close()
+        screens = (
+            (str(link["url"]), "#standings", ".standings >> text={user}"),
+            (f"{shown.base}/console/leaderboards/{board}", "#live-top", "#live-top >> text={user}"),
+            (f"{shown.base}/console/", "#recent-changes", "#recent-changes >> text={user}"),
+            (f"{shown.base}/console/events", "#events-tail", "#events-tail >> text={user}-event"),
+        )
+        for number, (address, ready, shown_selector) in enumerate(screens):
+            page = _policy_watch(context.new_page(), errors)
+            page.goto(address)
+            page.wait_for_selector(ready)
+            _accessible(page)
+            user = f"zed{number}"
+            _watch(writer, user, 120, f"{user}-event")  # written by the other process
+            _wait(page, shown_selector.format(user=user), timeout=3 * WAIT_MS)
+            page.close()
         assert errors == []
         context.close()

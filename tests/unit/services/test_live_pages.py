@@ -13,7 +13,7 @@ def _live_with_page() -> LiveState:
     state = live.partner(7)
     state.rule_set = RuleSet.build([], [])
     state.state_version, state.rules_version = 5, 2
-    state.pages, state.pages_version = {KEY: b"page"}, (5, 2)
+    state.keep_page(KEY, b"page")
     return live
 
 
