@@ -4,6 +4,7 @@ certificate preview is a real PDF, axe-core finds nothing on each screen; and wi
 PostgreSQL database, the screens served by one process follow events written through the other."""
 
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,29 @@ def test_the_dashboard_and_the_events_tail_follow_events_live(served: Served, ch
     dashboard.wait_for_selector("#recent-changes >> text=ben")
     _shot(dashboard, "console-dashboard.png")
     _shot(events, "console-events.png")
+    assert errors == []
+    context.close()
+
+
+def test_live_screens_connect_however_late_the_stream_script_arrives(served: Served, chromium: Any) -> None:
+    """htmx starts the page once the document is parsed; the SSE extension must be registered by then, or the
+    page never opens its stream (it raced before: a slow stream script left a screen without updates)."""
+    board = _board(served)
+    link = served.api("displayLink/create", {"gameObjectId": board, "title": "Hall B"})
+    context = chromium.new_context()
+    errors: list[str] = []
+    _sign_in(_policy_watch(context.new_page(), errors), served)
+
+    def late(route: Any) -> None:
+        time.sleep(0.5)  # the script arrives after htmx could have started
+        route.continue_()
+
+    for address in (str(link["url"]), f"{served.base}/console/", f"{served.base}/console/events"):
+        page = _policy_watch(context.new_page(), errors)
+        page.route("**/hx-sse.min.js", late)
+        with page.expect_request(lambda request: request.url.endswith("/stream"), timeout=10_000):
+            page.goto(address)
+        page.close()
     assert errors == []
     context.close()
 
