@@ -2,6 +2,7 @@
 reconnect with `Last-Event-ID` gets exactly what it missed, a stream on one process sees writes made through
 another (PostgreSQL wakes it), no partner sees another's changes, and stopping the server ends the streams."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -198,16 +199,33 @@ def test_a_stream_on_one_process_sees_writes_through_another(tmp_path: Path) -> 
 
 
 def test_stopping_the_server_ends_open_streams(tmp_path: Path) -> None:
+    """The change stream and a big screen's stream are open when the server is told to stop: both end and the
+    process exits (an open stream would otherwise hold uvicorn's shutdown for good)."""
     url = f"sqlite:///{tmp_path / 'stop.db'}"
     with server_process(url, tmp_path) as (process, base):
         demo = read_demo_partner(process)
         wait_until_up(base)
         listener = Listener(base, demo["ks"]).start()
+        with _api(base, demo["ks"]) as client:
+            link = _ok(client, "/displayLink/create", {"gameObjectId": _setup(client)})
+        screen_ended = threading.Event()
+
+        def watch_screen() -> None:
+            with (
+                contextlib.suppress(httpx.HTTPError),
+                httpx.stream("GET", f"{link['url']}/stream", timeout=60) as sse,
+            ):
+                for _ in sse.iter_lines():
+                    pass
+            screen_ended.set()
+
+        threading.Thread(target=watch_screen, daemon=True).start()
+        time.sleep(1.0)
         started = time.monotonic()
         process.terminate()
         # uvicorn re-raises the signal once it has shut down cleanly; an open stream would hold it up for good.
         assert process.wait(timeout=15) in (0, -15)
-        assert listener.ended.wait(5)
+        assert listener.ended.wait(5) and screen_ended.wait(5)
         assert time.monotonic() - started < 10
 
 

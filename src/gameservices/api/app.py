@@ -127,6 +127,13 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     return app
 
 
+def end_streams(app: FastAPI) -> None:
+    """End every open server-sent event stream (the change stream, the big screens, the console's live views),
+    so a stopping server is not held up by them; callable from any thread."""
+    app.state.feed_hub.close()
+    app.state.display_hub.close()
+
+
 CONTROLLERS = frozenset(router.prefix.strip("/") for router in CONTROLLER_ROUTERS)
 
 

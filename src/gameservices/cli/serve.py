@@ -144,12 +144,14 @@ def _worker(host: str, port: int) -> None:
 
 
 def _server(application: "Application", **config: object) -> "uvicorn.Server":
-    """A uvicorn server that, asked to stop, first ends the open change streams (they would hold it up)."""
+    """A uvicorn server that, asked to stop, first ends the open event streams (they would hold it up)."""
     import uvicorn
+
+    from gameservices.api.app import end_streams
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            application.state.feed_hub.close()
+            end_streams(application)
             super().handle_exit(sig, frame)
 
     return Server(uvicorn.Config(application, log_level="warning", **config))  # type: ignore[arg-type]

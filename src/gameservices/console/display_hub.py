@@ -55,9 +55,16 @@ class LogChangeSource:
             return dict(partner_repository.log_seqs(conn, partner_ids))
 
 
+class _Ending:
+    """Put in a subscriber's queue when the server stops: its stream ends (unlike None, which says "gone")."""
+
+
+_END = _Ending()
+
+
 @dataclass
 class _Watched:
-    subscribers: set["asyncio.Queue[str | None]"] = field(default_factory=set)
+    subscribers: set["asyncio.Queue[str | _Ending | None]"] = field(default_factory=set)
     html: str | None = None
     marker: object = None
     settled: bool = False
@@ -88,6 +95,8 @@ class DisplayHub:
         self.renders = 0  # how many times a screen was rendered (tests and figures)
         self._max_subscribers = max_subscribers
         self._subscribers = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
 
     def admit(self) -> None:
         """Refuse a new stream when the process already serves as many as it may."""
@@ -102,7 +111,8 @@ class DisplayHub:
         screen = StandingsView(view) if isinstance(view, Screen) else view
         self.admit()
         self._subscribers += 1
-        queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1)
+        queue: asyncio.Queue[str | _Ending | None] = asyncio.Queue(maxsize=1)
+        self._loop = asyncio.get_running_loop()
         watched = self._screens.setdefault(screen, _Watched())
         watched.subscribers.add(queue)
         if watched.html is not None:
@@ -110,8 +120,10 @@ class DisplayHub:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
         try:
-            while True:
+            while not self.closed:
                 html = await queue.get()
+                if isinstance(html, _Ending):
+                    return
                 yield html
                 if html is None:
                     return
@@ -120,6 +132,18 @@ class DisplayHub:
             watched.subscribers.discard(queue)
             if not watched.subscribers and self._screens.get(screen) is watched:
                 del self._screens[screen]
+
+    def close(self) -> None:
+        """End every stream (the server is stopping); callable from any thread."""
+        self.closed = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._end_all)
+
+    def _end_all(self) -> None:
+        for watched in self._screens.values():
+            for queue in watched.subscribers:
+                _replace(queue, _END)
 
     async def _run(self) -> None:
         while self._screens:
@@ -144,10 +168,7 @@ class DisplayHub:
                 continue
             watched.html, watched.sent_at = html, now
             for queue in list(watched.subscribers):
-                if queue.full():
-                    with contextlib.suppress(asyncio.QueueEmpty):
-                        queue.get_nowait()
-                queue.put_nowait(html)
+                _replace(queue, html)
 
     def _render(self, screens: dict[LiveView, _Watched]) -> dict[LiveView, str | None]:
         markers = self._source.versions({screen.partner_id for screen in screens})
@@ -177,3 +198,11 @@ class DisplayHub:
                     _log.exception("rendering a live view failed")
                     watched.marker, watched.settled = None, False
         return out
+
+
+def _replace(queue: "asyncio.Queue[str | _Ending | None]", item: "str | _Ending | None") -> None:
+    """Put the item in a one-place queue, dropping what the subscriber has not taken yet."""
+    if queue.full():
+        with contextlib.suppress(asyncio.QueueEmpty):
+            queue.get_nowait()
+    queue.put_nowait(item)
