@@ -34,6 +34,10 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'gameservices.db'}"
 
 
+# Each server's output goes to a file (a pipe nobody reads could fill up and stall it), named here for failures.
+_LOGS: dict[str, Path] = {}
+
+
 @contextmanager
 def server_process(url: str, folder: Path, *options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`gameservices serve` on a database, listening on 127.0.0.1; yields the process and its base URL once
@@ -45,19 +49,40 @@ def server_process(url: str, folder: Path, *options: str) -> Iterator[tuple[subp
         "GAMESERVICES_DATABASE_URL": url,
         "GAMESERVICES_VALIDATE_CERTIFICATE_BACKGROUNDS": "false",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gameservices", "serve", "--host", "127.0.0.1", "--port", str(port), *options],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    base = f"http://127.0.0.1:{port}"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / f"server-{port}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gameservices",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *options,
+            ],
+            cwd=folder,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    _LOGS[str(process.pid)] = _LOGS[base] = log
     try:
-        yield process, f"http://127.0.0.1:{port}"
+        yield process, base
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def server_output(key: str) -> str:
+    """The end of what a server process (by pid or base URL) printed."""
+    log = _LOGS.get(key)
+    return log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
 
 
 @pytest.fixture
@@ -70,19 +95,21 @@ def served(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[
 
 
 def read_demo_partner(process: subprocess.Popen[str]) -> dict[str, Any]:
-    assert process.stdout is not None
+    """The demo partner a server printed on a fresh database."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
+        for line in server_output(str(process.pid)).splitlines():
+            if line.startswith("{"):
+                parsed: dict[str, Any] = json.loads(line)
+                return parsed
+        if process.poll() is not None:
             break
-        if line.startswith("{"):
-            parsed: dict[str, Any] = json.loads(line)
-            return parsed
-    raise AssertionError("the server printed no demo partner")
+        time.sleep(0.05)
+    raise AssertionError(f"the server printed no demo partner: {server_output(str(process.pid))}")
 
 
-def wait_until_up(base: str, timeout: float = 30.0) -> None:
+def wait_until_up(base: str, timeout: float = 60.0) -> None:
+    """Wait until the server answers /health (a loaded test machine may take long to start a process)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -90,4 +117,6 @@ def wait_until_up(base: str, timeout: float = 30.0) -> None:
                 return
         except httpx.TransportError:
             time.sleep(0.1)
-    raise AssertionError("the server did not come up")
+    raise AssertionError(
+        f"the server did not come up within {timeout:.0f} s; it printed: {server_output(base)}"
+    )
