@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gameservices.domain.ids import new_object_id
+from gameservices.projection.live import LiveState
 from gameservices.services import csv_import
-from gameservices.services.live import LiveState
 from gameservices.services.partner import create_partner
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository

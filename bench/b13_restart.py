@@ -2,7 +2,7 @@
 
 `prepare` fills a SQLite file with one partner, one leaderboard and its 1,000,000 user totals. `load` then
 runs in a fresh process, as a restarted server would: open the database and load the partner's live state
-(`services.live.refresh`: rule set, buckets, scores and rank index), then answer one top-25 page. It reports
+(`projection.loading.refresh`: rule set, buckets, scores and rank index), then answer one top-25 page. It reports
 the seconds to that first answer (imports excluded) and the growth of the resident set the loaded state
 costs. The anchor is Redis restarting from its dump of a 1,000,000-member sorted set and its used_memory.
 
@@ -54,7 +54,7 @@ def prepare(url: str, users: int) -> int:
 
 def load(url: str, partner_id: int) -> dict[str, float]:
     """Open the database, load the partner's state and answer one top-25 page, as after a restart."""
-    from gameservices.services.live import LiveState
+    from gameservices.projection.live import LiveState
     from gameservices.storage.database import open_engine, read_transaction
 
     gc.collect()

@@ -25,11 +25,11 @@ import b1_rules
 
 from gameservices.domain.timefmt import now_ms
 from gameservices.projection import entries
+from gameservices.projection.live import LiveState
 from gameservices.projection.simulate import Window
 from gameservices.services import game_objects, simulation
 from gameservices.services import rule as rule_service
 from gameservices.services.leaderboard import LEADERBOARD
-from gameservices.services.live import LiveState
 from gameservices.services.partner import create_partner
 from gameservices.storage import event_log
 from gameservices.storage.database import open_engine, read_transaction, write_transaction

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from gameservices.domain.timefmt import format_ms, now_ms
+from gameservices.projection.live import LiveState
 from gameservices.services import event, game_objects, period_close
 from gameservices.services import rule as rule_service
 from gameservices.services.leaderboard import LEADERBOARD
-from gameservices.services.live import LiveState
 from gameservices.services.partner import create_partner
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import open_engine, read_transaction, write_transaction

@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from gameservices.console.display_hub import DisplayHub
 from gameservices.errors import RateLimited
+from gameservices.projection.live import LiveState
 from gameservices.services.display_link import Screen, initials
-from gameservices.services.live import LiveState
 from tests.api import guide_bodies as guide
 from tests.conftest import Api, Partner
 

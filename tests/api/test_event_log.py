@@ -12,9 +12,10 @@ from sqlalchemy import Engine, select, update
 
 from gameservices.api.app import create_app
 from gameservices.projection import entries
+from gameservices.projection import loading as live_module
+from gameservices.projection.live import LiveState
 from gameservices.projection.replay import snapshot, verify
-from gameservices.services import live as live_module
-from gameservices.services.live import LiveState, PartnerState
+from gameservices.projection.state import PartnerState
 from gameservices.storage import event_log as log_repository
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import event_log, partners, user_scores
@@ -107,7 +108,7 @@ def _no_reload(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the state was loaded from the tables again")
 
     monkeypatch.setattr(live_module.bucket_repository, "load_buckets", refuse)
-    monkeypatch.setattr(live_module, "_load_boards", refuse)
+    monkeypatch.setattr(live_module, "load_boards", refuse)
 
 
 def test_another_process_applies_only_the_entries_it_lacks(

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
+from gameservices.projection.live import LiveState
 from gameservices.projection.replay import snapshot, verify
-from gameservices.services.live import LiveState
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
 from tests.api.v3_client import V3

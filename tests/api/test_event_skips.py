@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from gameservices.projection.live import LiveState
 from gameservices.services.event import send_calls
-from gameservices.services.live import LiveState
 from gameservices.storage.database import Engine, write_transaction
 from tests.conftest import Api, Partner
 

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 
 from gameservices import feed
 from gameservices.domain.timefmt import format_ms
+from gameservices.projection.live import LiveState
 from gameservices.projection.replay import verify
 from gameservices.services import period_close
-from gameservices.services.live import LiveState
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from gameservices.api.app import create_app
+from gameservices.projection import loading as live_module
 from gameservices.projection import simulate as simulate_module
 from gameservices.projection.replay import verify
-from gameservices.services import live as live_module
 from gameservices.services import user_score as user_score_service
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import read_transaction, write_transaction
@@ -195,7 +195,7 @@ def _no_reload(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the state was loaded from the tables again")
 
     monkeypatch.setattr(live_module.bucket_repository, "load_buckets", refuse)
-    monkeypatch.setattr(live_module, "_load_boards", refuse)
+    monkeypatch.setattr(live_module, "load_boards", refuse)
 
 
 def test_rebuild_after_a_rule_change_equals_a_fresh_partner_and_every_process_agrees(

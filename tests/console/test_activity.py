@@ -13,8 +13,8 @@ from gameservices.console import display
 from gameservices.console.display_hub import DisplayHub
 from gameservices.console.live_views import ActivityView, EventsTailView
 from gameservices.projection.entries import EVENTS, RULE_CHANGE
+from gameservices.projection.live import LiveState
 from gameservices.services import activity
-from gameservices.services.live import LiveState
 from gameservices.storage import event_log
 from gameservices.storage.database import read_transaction, write_transaction
 from tests.api import guide_bodies as guide

@@ -40,9 +40,9 @@ from gameservices.api.rate_limit import RateLimit, TokenBuckets
 from gameservices.api.v3 import analytics as v3_analytics
 from gameservices.console import app as console
 from gameservices.feed.hub import FeedHub
+from gameservices.projection.live import LiveState
 from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.analytics import BeaconWriter
-from gameservices.services.live import LiveState
 from gameservices.settings import Settings
 from gameservices.storage import log_wakeups
 from gameservices.storage.database import Engine, is_sqlite

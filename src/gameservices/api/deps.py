@@ -9,8 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from gameservices.api.limits import UNSTORABLE_TEXT
+from gameservices.projection.live import LiveState
 from gameservices.rendering.background import BackgroundLoader
-from gameservices.services.live import LiveState
 from gameservices.services.session import Caller, require
 from gameservices.services.session import authenticate_request as authenticate
 from gameservices.settings import Settings

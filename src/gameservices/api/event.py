@@ -9,8 +9,8 @@ from gameservices.api.deps import WriteApi
 from gameservices.api.json import JsonResponse
 from gameservices.api.responses import ErrorStatuses
 from gameservices.api.schemas.event import EventSend, EventSendResult
+from gameservices.projection.state import PartnerState
 from gameservices.services import event as service
-from gameservices.services.live import PartnerState
 from gameservices.storage.database import write_transaction
 
 router = APIRouter(prefix="/event", tags=["event"], responses=ErrorStatuses)

@@ -13,8 +13,8 @@ import typer
 
 from gameservices.cli.common import check_partner, fail, fail_with_problems
 from gameservices.errors import GameServicesError
+from gameservices.projection.live import LiveState
 from gameservices.services import csv_import, user_profile_csv
-from gameservices.services.live import LiveState
 from gameservices.settings import Settings
 from gameservices.storage.database import open_engine, write_transaction
 

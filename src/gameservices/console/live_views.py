@@ -16,10 +16,10 @@ from gameservices.feed.changes import (
     SCORE_CHANGED,
     STATUS_CHANGED,
 )
+from gameservices.projection.live import LiveState
 from gameservices.services import activity
 from gameservices.services import display_link as display_service
 from gameservices.services.display_link import Screen
-from gameservices.services.live import LiveState
 from gameservices.storage.database import Connection
 
 # The dashboard's figures over the last minute move while nothing is appended: rendered at least this often.

@@ -8,8 +8,8 @@ from gameservices.domain.groups import group_of, percentile, profile_groups
 from gameservices.domain.values import shown_number as number
 from gameservices.feed.changes import LEAD_GROUP_CHANGED, SCORE_CHANGED, Changes
 from gameservices.projection.board import Board, UserStanding
+from gameservices.projection.state import PartnerState
 from gameservices.ranking import rank_key
-from gameservices.services.live import PartnerState
 from gameservices.storage.game_objects import GameObjectRecord
 
 # Game objects whose users are ranked: their score changes carry the rank before and after.

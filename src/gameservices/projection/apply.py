@@ -23,7 +23,7 @@ from gameservices.storage.rules import RuleRecord
 from gameservices.storage.user_profiles import ProfileRecord
 
 if TYPE_CHECKING:
-    from gameservices.services.live import PartnerState
+    from gameservices.projection.state import PartnerState
 
 
 class ProfileSource(Protocol):
@@ -84,31 +84,29 @@ class Applier:
     def _rule(self, details: dict[str, Any]) -> None:
         rule = details["rule"]
         if rule is None:
-            self._state.rules.pop(details["ruleId"], None)
+            self._state.drop_rule(details["ruleId"])
         else:
-            self._state.rules[rule["id"]] = RuleRecord(**rule)
+            self._state.put_rule(RuleRecord(**rule))
         self._rules_changed = True
 
     def _game_object(self, details: dict[str, Any]) -> None:
-        self._state.objects[details["gameObjectId"]] = GameObjectRecord(**details["object"])
-        self._state.forget_timelines()  # its recurrence may have changed: read by entries before the recompile
+        # Its recurrence may have changed: timelines, read by entries before the recompile, are built again.
+        self._state.put_object(GameObjectRecord(**details["object"]))
         for rule in details.get("rules") or ():
-            self._state.rules[rule["id"]] = RuleRecord(**rule)
+            self._state.put_rule(RuleRecord(**rule))
         self._rules_changed = True
 
     def _delete_game_object(self, details: dict[str, Any]) -> None:
         object_id = details["gameObjectId"]
         self._clear(details)
-        for rule_id in self._rule_ids(object_id):
-            del self._state.rules[rule_id]
-        self._state.objects.pop(object_id, None)
+        self._state.drop_object(object_id)
         self._reset_periods(details)
         self._rules_changed = True
 
     def _clear(self, details: dict[str, Any]) -> None:
         object_id = details["gameObjectId"]
         self._state.forget_buckets(self._rule_ids(object_id))
-        self._state.boards.pop(object_id, None)
+        self._state.drop_board(object_id)
         self._state.forget_period_boards(object_id)
 
     def _set_score(self, details: dict[str, Any]) -> None:
@@ -141,10 +139,7 @@ class Applier:
             board.put(user_id, UserStanding(standing.score, standing.reached_at, hidden))
 
     def _entry(self, details: dict[str, Any]) -> None:
-        if details["duration"] is None:
-            self._state.entry_durations.pop(details["entryId"], None)
-        else:
-            self._state.entry_durations[details["entryId"]] = details["duration"]
+        self._state.set_entry_duration(details["entryId"], details["duration"])
 
     def _rebuild(self, details: dict[str, Any]) -> None:
         # The object's buckets and standings as the writer recomputed them (`projection.rebuild`).
@@ -160,8 +155,7 @@ class Applier:
         for item in details["periods"]:
             object_id = item["gameObjectId"]
             period = ClosedPeriod(item["periodIndex"], item["startsAt"], item["endsAt"], item["closedAt"])
-            state.period_closes[object_id] = [*state.period_closes.get(object_id, ()), period]
-        state.forget_timelines()
+            state.add_closed_period(object_id, period)
         events = entries.events_of(details["events"])
         if events:
             self.apply_events(events)
@@ -169,8 +163,7 @@ class Applier:
     def _reset_periods(self, details: dict[str, Any]) -> None:
         object_id = details["gameObjectId"]
         self._state.forget_period_boards(object_id)
-        self._state.period_closes.pop(object_id, None)
-        self._state.forget_timelines()
+        self._state.drop_closed_periods(object_id)
 
     def _rule_ids(self, object_id: str) -> list[str]:
         return [rule.id for rule in self._state.rules.values() if rule.game_object_id == object_id]

@@ -22,7 +22,7 @@ from gameservices.storage.database import Connection
 from gameservices.storage.user_profiles import ProfileRecord
 
 if TYPE_CHECKING:
-    from gameservices.services.live import PartnerState
+    from gameservices.projection.state import PartnerState
 
 _log = logging.getLogger(__name__)
 # Past this many entries or events behind, loading the tables is as cheap as applying them.
@@ -66,7 +66,7 @@ def catch_up(conn: Connection, state: "PartnerState", partner_id: int) -> bool:
     except Exception:  # a half-applied state is useless: the caller loads it from the tables
         _log.exception("catching up with the event log failed; loading the state again")
         return False
-    state.log_seq = found[-1].seq
+    state.reached(found[-1].seq)
     return True
 
 

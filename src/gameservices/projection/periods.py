@@ -10,9 +10,9 @@ from gameservices.storage.game_objects import GameObjectRecord
 class PeriodBoards:
     """What `PartnerState` knows of periods (a part of it: it holds these attributes)."""
 
-    objects: dict[str, GameObjectRecord]
-    boards: dict[str, Board]
-    period_closes: dict[str, list[ClosedPeriod]]
+    _objects: dict[str, GameObjectRecord]
+    _boards: dict[str, Board]
+    _period_closes: dict[str, list[ClosedPeriod]]
     _timelines: dict[str, Timeline | None]
 
     def timeline(self, game_object_id: str) -> Timeline | None:
@@ -20,10 +20,10 @@ class PeriodBoards:
         try:
             return self._timelines[game_object_id]
         except KeyError:
-            record = self.objects.get(game_object_id)
+            record = self._objects.get(game_object_id)
             found = None
             if record is not None and record.object_type == "leaderboard":
-                closes = self.period_closes.get(game_object_id, ())
+                closes = self._period_closes.get(game_object_id, ())
                 found = timeline_of(record.data, record.created_at, closes)
             self._timelines[game_object_id] = found
             return found
@@ -37,7 +37,7 @@ class PeriodBoards:
         if timeline is None:
             return None
         key = board_key(game_object_id, timeline.assign(event_ms(at)))
-        board = self.boards.get(key)
+        board = self._boards.get(key)
         known = board.standing(user_id) if board is not None else None
         hidden = known.hidden if known is not None else False
         return key, UserStanding((known.score if known else 0.0) + delta, at, hidden)
@@ -45,11 +45,11 @@ class PeriodBoards:
     def forget_period_boards(self, game_object_id: str, user_id: str | None = None) -> None:
         """Drop the period boards of a leaderboard (only one user's standings on them, when given)."""
         prefix = f"{game_object_id}#"
-        for key in [key for key in self.boards if key.startswith(prefix)]:
+        for key in [key for key in self._boards if key.startswith(prefix)]:
             if user_id is None:
-                del self.boards[key]
+                del self._boards[key]
             else:
-                self.boards[key].remove(user_id)
+                self._boards[key].remove(user_id)
 
     def forget_timelines(self) -> None:
         """Build timelines again when next asked (game objects or closed periods changed)."""

@@ -11,7 +11,7 @@ from typing import Any
 from gameservices.domain.awards import Evaluation, rule_scores
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection.simulate import ObjectReplay
-from gameservices.services.live import PartnerState
+from gameservices.projection.state import PartnerState
 
 MANUAL_RULE_ID = "manual"  # the ledger's rule id of scores set by hand (`services.user_score`)
 Ledger = dict[tuple[str, str, str], float]

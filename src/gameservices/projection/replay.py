@@ -8,7 +8,8 @@ from gameservices.domain.batch import ProfileLookup
 from gameservices.domain.events import NormalizedEvent
 from gameservices.domain.policies import UserFacts
 from gameservices.projection.apply import Applier
-from gameservices.services.live import LiveState, PartnerState
+from gameservices.projection.live import LiveState
+from gameservices.projection.state import PartnerState
 from gameservices.services.profiles_lookup import facts_of
 from gameservices.storage import event_log
 from gameservices.storage.database import Connection
@@ -48,7 +49,7 @@ ReplayedProfiles = _ReplayedProfiles
 def replay(conn: Connection, partner_id: int) -> PartnerState:
     """A projection built from the partner's whole log alone; raise NotReplayable when its start is gone."""
     state = PartnerState()
-    state.private = True
+    state.make_private()
     applier = Applier(state, _ReplayedProfiles())
     seq = 0
     while found := event_log.entries_after(conn, partner_id, seq, limit=READ_CHUNK):
@@ -58,7 +59,7 @@ def replay(conn: Connection, partner_id: int) -> PartnerState:
             applier.apply(entry.kind, entry.body)
         seq = found[-1].seq
     applier.finish()
-    state.log_seq = seq
+    state.reached(seq)
     return state
 
 

@@ -19,7 +19,7 @@ from gameservices.domain.events import NormalizedEvent
 from gameservices.projection import entries
 from gameservices.projection.apply import Applier
 from gameservices.projection.replay import READ_CHUNK, ReplayedProfiles
-from gameservices.services.live import PartnerState
+from gameservices.projection.state import PartnerState
 from gameservices.storage import event_log
 from gameservices.storage.database import Connection
 from gameservices.storage.rules import RuleRecord
@@ -73,8 +73,8 @@ class ObjectReplay:
         self.until = until  # replay only the entries before this seq
         self.max_events = MAX_EVENTS if max_events is None else max_events
         self.state = PartnerState()
-        self.state.private = True
-        self.state.rules = dict(rules or {})
+        self.state.make_private()
+        self.state.set_rules(rules or {})
         self.events = 0
         self.complete = True  # whether the retained log starts at its first entry
         self._applier = Applier(self.state, ReplayedProfiles())
@@ -137,13 +137,15 @@ class ObjectReplay:
 
     def _restrict(self) -> None:
         if self.pinned is not None:
-            self.state.rules = dict(self.pinned)
+            self.state.set_rules(self.pinned)
         else:
-            self.state.rules = {
-                rule_id: rule
-                for rule_id, rule in self.state.rules.items()
-                if rule.game_object_id == self.object_id
-            }
+            self.state.set_rules(
+                {
+                    rule_id: rule
+                    for rule_id, rule in self.state.rules.items()
+                    if rule.game_object_id == self.object_id
+                }
+            )
 
     def awarded(self, events: list[NormalizedEvent], evaluation: Evaluation) -> None:
         """An events entry was applied (its events, as far as the window admits them, and their evaluation)."""

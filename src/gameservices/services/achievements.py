@@ -11,7 +11,7 @@ from gameservices.domain.ids import new_object_id
 from gameservices.domain.timefmt import format_ms
 from gameservices.domain.values import shown_number as number
 from gameservices.feed.changes import BADGE_ACHIEVED, CERTIFICATE_ISSUED, Changes
-from gameservices.services.live import PartnerState
+from gameservices.projection.state import PartnerState
 from gameservices.services.rule_set import compile_rule
 from gameservices.storage import achievements as repository
 from gameservices.storage import buckets as bucket_repository

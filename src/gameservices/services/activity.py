@@ -18,8 +18,8 @@ from typing import Any
 from gameservices import feed
 from gameservices.domain.timefmt import format_ms
 from gameservices.projection.entries import EVENTS
+from gameservices.projection.live import LiveState
 from gameservices.services.leaderboard import LEADERBOARD
-from gameservices.services.live import LiveState
 from gameservices.storage import event_log, event_tail
 from gameservices.storage.database import Connection
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from gameservices.auth.ks import KS_TYPE_USER, KsInvalid
 from gameservices.domain.beacons import VIEW, Beacon, play_time, rule_event
+from gameservices.projection.live import LiveState
+from gameservices.projection.state import PartnerState
 from gameservices.services import event as event_service
-from gameservices.services.live import LiveState, PartnerState
 from gameservices.services.session import verified_session
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import partners as partner_repository

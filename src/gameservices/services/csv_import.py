@@ -21,8 +21,8 @@ from gameservices.domain.csv_rows import (
     read_events,
 )
 from gameservices.errors import InvalidEnumValue, MissingParameter, PayloadTooLarge, ValidationFailed
+from gameservices.projection.state import PartnerState
 from gameservices.services import event as event_service
-from gameservices.services.live import PartnerState
 from gameservices.storage.database import Connection, after_commit
 
 SCORE_ACTIONS = ("delta", "upsert")
@@ -165,8 +165,10 @@ def send_chunks(
     ``finish`` then works on the state the events went to (unless a rule refused one). The caller holds the
     partner's writer turn around the transaction.
     """
-    target = PartnerState() if several else state
-    target.private = several
+    target = state
+    if several:
+        target = PartnerState()
+        target.make_private()
     refused: list[CsvProblem] = []
     skipped: list[dict[str, Any]] = []
     for events, lines in chunks:

@@ -9,8 +9,8 @@ from typing import Any
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.timefmt import format_ms
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
+from gameservices.projection.live import LiveState
 from gameservices.services import user_score
-from gameservices.services.live import LiveState
 from gameservices.storage import display_links as repository
 from gameservices.storage.database import Connection
 from gameservices.storage.display_links import DisplayLinkRecord

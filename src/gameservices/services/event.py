@@ -12,8 +12,10 @@ from gameservices.errors import ValidationFailed
 from gameservices.feed.changes import Changes
 from gameservices.feed.scoring import score_changes
 from gameservices.projection import entries as log_entries
+from gameservices.projection.board import UserStanding
+from gameservices.projection.loading import refresh
+from gameservices.projection.state import PartnerState
 from gameservices.services import achievements
-from gameservices.services.live import PartnerState, UserStanding, refresh
 from gameservices.services.profiles_lookup import DatabaseProfiles
 from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import entries as entry_repository

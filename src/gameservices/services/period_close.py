@@ -22,9 +22,11 @@ from gameservices.errors import Conflict, ObjectNotFound, ValidationFailed
 from gameservices.feed.changes import PERIOD_CLOSED, Changes
 from gameservices.projection.board import Board
 from gameservices.projection.entries import PERIOD_CLOSE
+from gameservices.projection.live import LiveState
+from gameservices.projection.loading import refresh
+from gameservices.projection.state import PartnerState
 from gameservices.services import event as event_service
 from gameservices.services import periods
-from gameservices.services.live import LiveState, PartnerState, refresh
 from gameservices.services.profiles_lookup import DatabaseProfiles
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository

@@ -7,10 +7,10 @@ from typing import Any
 from gameservices.errors import InvalidInput
 from gameservices.projection import entries as log_entries
 from gameservices.projection.board import Board
+from gameservices.projection.live import LiveState
 from gameservices.projection.rebuild import Recomputation, entry_details
 from gameservices.projection.simulate import TooLarge
 from gameservices.services import achievements
-from gameservices.services.live import LiveState
 from gameservices.services.simulation import summary
 from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import buckets as bucket_repository

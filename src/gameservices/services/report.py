@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from gameservices.errors import ValidationFailed
+from gameservices.projection.live import LiveState
 from gameservices.services import report_certificate, report_lead_scoring, report_rows
-from gameservices.services.live import LiveState
 from gameservices.services.periods import Period
 from gameservices.services.report_formats import MEDIA_TYPES, Table, encode
 from gameservices.storage.database import Connection

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from gameservices.domain.engine import collector_paused
 from gameservices.domain.groups import group_of
-from gameservices.services.live import LiveState
+from gameservices.projection.live import LiveState
 from gameservices.services.report_formats import Cell, Rows, Table
 from gameservices.services.report_rows import (
     CHUNK_ROWS,

@@ -17,8 +17,8 @@ from typing import Any
 from gameservices.domain.engine import collector_paused
 from gameservices.domain.timefmt import now_ms
 from gameservices.domain.values import MAX_SCORE, shown_number
+from gameservices.projection.live import LiveState
 from gameservices.services import user_badge
-from gameservices.services.live import LiveState
 from gameservices.services.periods import Period, board_of
 from gameservices.services.report_formats import Cell, Chunk, Columns, Rows, Table
 from gameservices.storage import report_queries

@@ -8,8 +8,8 @@ from gameservices.domain.ids import new_object_id
 from gameservices.domain.timefmt import now_ms
 from gameservices.errors import InvalidInput, ObjectNotFound, ValidationFailed
 from gameservices.projection.board import Board
+from gameservices.projection.live import LiveState
 from gameservices.projection.simulate import ObjectReplay, TooLarge, Window
-from gameservices.services.live import LiveState
 from gameservices.services.rule import check_rule, with_sub_rule_ids
 from gameservices.services.user_score import number
 from gameservices.storage.database import Connection

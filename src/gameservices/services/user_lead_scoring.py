@@ -5,7 +5,8 @@ __all__ = ["groups_of", "is_profile_rule", "list_page", "percentile"]
 from typing import Any
 
 from gameservices.domain.groups import Group, group_of, percentile, profile_groups
-from gameservices.services.live import Board, LiveState
+from gameservices.projection.board import Board
+from gameservices.projection.live import LiveState
 from gameservices.services.user_score import number
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import scores as score_repository

@@ -12,9 +12,9 @@ from gameservices.domain.listing import ListQuery
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import Conflict, NotFound, ValidationFailed
 from gameservices.projection.entries import PROFILE_CHANGE
+from gameservices.projection.state import PartnerState
 from gameservices.services import event as event_service
 from gameservices.services import visibility
-from gameservices.services.live import PartnerState
 from gameservices.storage import event_log
 from gameservices.storage import user_profiles as repository
 from gameservices.storage.database import Connection

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from gameservices.domain.csv_profiles import MAX_PROFILE_ROWS, Profile, read_profiles
 from gameservices.domain.csv_table import CsvProblem, TooManyRows
 from gameservices.errors import ValidationFailed
+from gameservices.projection.state import PartnerState
 from gameservices.services import user_profile, visibility
 from gameservices.services.csv_import import (
     CHUNK_EVENTS,
@@ -20,7 +21,6 @@ from gameservices.services.csv_import import (
     send_chunks,
     too_many_rows,
 )
-from gameservices.services.live import PartnerState
 from gameservices.storage.database import Connection
 from gameservices.storage.user_profiles import ProfileRecord
 

@@ -13,11 +13,12 @@ from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.feed.changes import Changes
 from gameservices.feed.scoring import score_changes
 from gameservices.projection import entries as log_entries
-from gameservices.projection.board import UserStanding
+from gameservices.projection.board import Board, UserStanding
+from gameservices.projection.live import LiveState
+from gameservices.projection.state import PartnerState
 from gameservices.ranking import RankedEntry
 from gameservices.services import periods
 from gameservices.services import user_profile as profile_service
-from gameservices.services.live import Board, LiveState, PartnerState
 from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import event_log

@@ -6,8 +6,10 @@ from dataclasses import replace
 
 from gameservices.domain.periods import split_board_key
 from gameservices.domain.policies import Participation
+from gameservices.projection.board import UserStanding
 from gameservices.projection.entries import VISIBILITY_CHANGE
-from gameservices.services.live import PartnerState, UserStanding, refresh
+from gameservices.projection.loading import refresh
+from gameservices.projection.state import PartnerState
 from gameservices.services.profiles_lookup import facts_of
 from gameservices.services.rule_set import policy_of
 from gameservices.storage import event_log

@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from gameservices.errors import PermissionDenied, ValidationFailed
+from gameservices.projection.live import LiveState
 from gameservices.services import user_score
-from gameservices.services.live import LiveState
 from gameservices.services.session import verify_session
 from gameservices.storage import widget_origins as repository
 from gameservices.storage.database import Connection

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from gameservices.domain.ids import new_object_id
+from gameservices.projection.board import Board, UserStanding
+from gameservices.projection.loading import load_boards
 from gameservices.ranking import RankedEntry
-from gameservices.services.live import Board, UserStanding, _load_boards
 from gameservices.services.partner import create_partner
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import scores as score_repository
@@ -107,7 +108,7 @@ def test_load_boards_reads_every_object_with_its_hidden_users(engine: Engine) ->
         ]
         score_repository.save_user_scores(conn, partner_id, rows)
     with read_transaction(engine) as conn:
-        boards = _load_boards(conn, partner_id)
+        boards = load_boards(conn, partner_id)
 
     assert sorted(boards) == object_ids
     expected: dict[str, dict[str, UserStanding]] = {object_id: {} for object_id in object_ids}

@@ -2,8 +2,7 @@
 
 import threading
 
-from gameservices.domain.engine import RuleSet
-from gameservices.services.live import LiveState
+from gameservices.projection.live import LiveState
 
 KEY = ("board", None, 0, 25)
 
@@ -11,8 +10,8 @@ KEY = ("board", None, 0, 25)
 def _live_with_page() -> LiveState:
     live = LiveState()
     state = live.partner(7)
-    state.rule_set = RuleSet.build([], [])
-    state.state_version, state.rules_version = 5, 2
+    state.recompile()  # no rules: loaded
+    state.set_versions(5, 2)
     state.keep_page(KEY, b"page")
     return live
 
@@ -29,7 +28,7 @@ def test_no_page_for_a_state_behind_or_pages_of_an_older_state() -> None:
     live = _live_with_page()
     assert live.cached_page(7, (6, 2), KEY) is None
     assert live.cached_page(7, (5, 3), KEY) is None
-    live.partner(7).state_version = 6  # changed since the pages were rendered
+    live.partner(7).set_versions(6, 2)  # changed since the pages were rendered
     assert live.cached_page(7, (6, 2), KEY) is None
 
 

@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 from tests.conftest import Partner
 
 from gameservices.domain.ids import new_object_id
+from gameservices.projection.board import Board, UserStanding
+from gameservices.projection.live import LiveState
 from gameservices.services import report_rows
-from gameservices.services.live import Board, LiveState, UserStanding
 from gameservices.services.report_formats import Cell, Columns, Table, csv_bytes, json_bytes
 from gameservices.services.user_score import number
 from gameservices.storage import game_objects as object_repository

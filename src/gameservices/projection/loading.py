@@ -1,0 +1,85 @@
+"""Bringing a partner's state up to the database's: apply the log entries it lacks when it can (`catch_up`),
+else load what the partner's versions say has changed from the tables, with the log seq they reflect."""
+
+from gameservices.domain.engine import collector_paused
+from gameservices.projection.board import Board, UserStanding
+from gameservices.projection.catch_up import catch_up
+from gameservices.projection.state import PartnerState
+from gameservices.ranking import MemoryRankIndex, rank_key, rank_keys
+from gameservices.storage import buckets as bucket_repository
+from gameservices.storage import entries as entry_repository
+from gameservices.storage import event_log
+from gameservices.storage import periods as period_repository
+from gameservices.storage import scores as score_repository
+from gameservices.storage.database import Connection, on_rollback
+
+__all__ = ["behind", "load_boards", "refresh"]
+
+
+def behind(state: PartnerState, versions: tuple[int, int]) -> bool:
+    """Whether the state is older than these partner versions (read from the database a moment ago)."""
+    # Versions only grow, and this process's own changes move the state along with them: a state at or past
+    # versions read a moment ago is at least as fresh as they are.
+    return state.rule_set is None or versions[0] > state.state_version or versions[1] > state.rules_version
+
+
+def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
+    """Bring the state up to the database's: apply the log entries it lacks when it can, else reload what the
+    versions say has changed. `versions` must have been read in the transaction of `conn`."""
+    state_version, rules_version = versions
+    rules_stale = rules_version != state.rules_version or state.rule_set is None
+    state_stale = state_version != state.state_version
+    if not (rules_stale or state_stale):
+        return
+    # Loaded within a write transaction, the state holds its changes: forget it if they are rolled back.
+    on_rollback(conn, state.invalidate)
+    with state.read_lock:
+        if state.rule_set is not None and state.log_seq >= 0 and catch_up(conn, state, partner_id):
+            state.set_versions(state_version, rules_version)
+            return
+    if rules_stale:
+        state.load_rule_set(conn, partner_id)
+        state.set_versions(state.state_version, rules_version)
+    if state_stale or state.log_seq < 0:
+        # A load creates millions of long-lived objects and no cycles: collector passes over them are waste.
+        with state.read_lock, collector_paused():
+            state.load(
+                buckets=bucket_repository.load_buckets(conn, partner_id),
+                boards=load_boards(conn, partner_id),
+                entry_durations=entry_repository.all_entry_durations(conn, partner_id),
+                period_closes=period_repository.closed_periods(conn, partner_id),
+            )
+            state.set_versions(state_version, state.rules_version)
+    with state.read_lock:
+        state.reached(event_log.last_seq(conn, partner_id))
+
+
+def load_boards(conn: Connection, partner_id: int) -> dict[str, Board]:
+    """Every board of the partner, from the score table (rank indexes built in one pass)."""
+    boards: dict[str, Board] = {}
+    current: str | None = None
+    keys: list[bytes] = []  # rank keys of the current object's displayed users
+    hidden: dict[str, UserStanding] = {}
+
+    def finish() -> None:
+        if current is not None:
+            index = MemoryRankIndex()
+            index.load_keys(keys)
+            boards[current] = Board(index=index, hidden=hidden)
+
+    # Chunks come ordered by game object; most hold one object and no hidden user, and go through whole.
+    for chunk in score_repository.user_score_chunks(conn, partner_id):
+        object_ids, user_ids, scores, reached_ats, hidden_flags = zip(*chunk, strict=True)
+        if object_ids[0] == object_ids[-1] == current and not any(hidden_flags):
+            keys += rank_keys(user_ids, scores, reached_ats)
+            continue
+        for object_id, user_id, score, reached_at, is_hidden in chunk:
+            if object_id != current:
+                finish()
+                current, keys, hidden = object_id, [], {}
+            if is_hidden:
+                hidden[user_id] = UserStanding(score, reached_at, True)
+            else:
+                keys.append(rank_key(user_id, score, reached_at))
+    finish()
+    return boards
