@@ -186,6 +186,7 @@ operation = st.one_of(
     st.tuples(st.just("deleteScore"), st.sampled_from(USERS)),
     st.tuples(st.just("hide"), st.tuples(st.sampled_from(USERS), st.booleans())),
     st.tuples(st.just("clear"), st.none()),
+    st.tuples(st.just("rebuild"), st.none()),
 )
 
 
@@ -255,6 +256,10 @@ def test_periods_add_up_to_the_total_and_replay_equals_the_tables(
             user, hidden = value
             domain = "hide.com" if hidden else "show.com"
             api.ok("userProfile/upsert", {"userId": user, "email": f"{user}{step}@{domain}"})
+        elif name == "rebuild":
+            before = {period: scores(api, board["id"], period) for period in ("previous", "current", "all")}
+            api.ok("leaderboard/rebuild", {"id": board["id"]})
+            assert {period: scores(api, board["id"], period) for period in before} == before
         else:
             api.ok("userScore/clear", {"gameObjectId": board["id"]})
     with read_transaction(engine) as conn:
