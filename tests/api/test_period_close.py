@@ -5,6 +5,7 @@ all-time total) — docs/periods.md."""
 import time
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from gameservices.domain.timefmt import format_ms
 from gameservices.projection.replay import verify
 from gameservices.services import period_close
 from gameservices.services.live import LiveState
+from gameservices.services.period_progress import PeriodProgress
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
@@ -277,6 +279,15 @@ def test_periods_add_up_to_the_total_and_replay_equals_the_tables(
                 else {}
             )
     assert {u: s for u, s in totals.items() if s} == {u: s for u, s in all_time.items() if s}
+    with read_transaction(engine) as conn:
+        for user_id in USERS:  # and each rule's progress, points and completion over the periods
+            found = PeriodProgress(board["id"], user_id).collect(conn, partner.id)
+            answer = api.ok("userScore/ruleProgress", {"gameObjectId": board["id"], "userId": user_id})
+            for rule in answer["objects"]:
+                mine = [value for (_, rule_id), value in found.items() if rule_id == rule["ruleId"]]
+                assert sum(value.progress for value in mine) == pytest.approx(rule["progress"])
+                assert sum(value.score for value in mine) == pytest.approx(rule["score"])
+                assert any(value.completed for value in mine) == rule["completed"]
 
 
 def test_a_partners_due_periods_close_together_in_one_entry(
