@@ -135,3 +135,27 @@ def test_rule_progress_of_another_partners_leaderboard_is_not_found(
         "userScore/ruleProgress", {"gameObjectId": board["id"], "userId": "ann", "period": index}
     )
     assert status == 404 and error["code"] == "OBJECT_NOT_FOUND"
+
+
+def test_count_unique_progress_counts_the_values_first_seen_in_the_period(api: Api) -> None:
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    rule = {
+        **points_rule(board["id"]),
+        "name": "Topics",
+        "type": "countUnique",
+        "metric": "topic",
+        "goal": "3",
+    }
+    api.ok("rule/create", rule)
+    index = board["currentPeriod"]["index"]
+
+    def topic(at: int, name: str) -> dict[str, Any]:
+        return {**act("ann", 1, at), "topic": name}
+
+    api.ok("event/send", {"events": [topic(now - DAY, "x"), topic(now, "x"), topic(now - DAY, "y")]})
+    api.ok("event/send", {"events": [topic(now, "z"), topic(now, "y"), topic(now - DAY, "w")]})
+    # In log order the new values are x, y (yesterday), z (today: the third, the goal), w (yesterday).
+    assert progress(api, board["id"], "ann", index - 1)["Topics"] == (3, 0, False)
+    assert progress(api, board["id"], "ann", index)["Topics"] == (1, 1, True)
+    assert progress(api, board["id"], "ann")["Topics"] == (4, 1, True)
