@@ -193,7 +193,7 @@ operation = st.one_of(
 
 
 @settings(
-    max_examples=15,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -159,3 +159,23 @@ def test_count_unique_progress_counts_the_values_first_seen_in_the_period(api: A
     assert progress(api, board["id"], "ann", index - 1)["Topics"] == (3, 0, False)
     assert progress(api, board["id"], "ann", index)["Topics"] == (1, 1, True)
     assert progress(api, board["id"], "ann")["Topics"] == (4, 1, True)
+
+
+def test_progress_from_other_users_events_counts_in_their_periods(api: Api) -> None:
+    # A rule scoring the author of what was liked: bob's and cid's likes move ann's buckets.
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    likes = {**points_rule(board["id"]), "name": "Liked", "type": "count", "userIdOverride": "authorId"}
+    api.ok("rule/create", likes)
+    index = board["currentPeriod"]["index"]
+
+    def like(user_id: str, at: int) -> dict[str, Any]:
+        return {**act(user_id, 1, at), "authorId": "ann"}
+
+    api.ok(
+        "event/send",
+        {"events": [like("bob", now), like("cid", now - DAY), like("bob", now - DAY), act("ann", 2, now)]},
+    )
+    assert progress(api, board["id"], "ann", index - 1)["Liked"] == (2, 2, False)
+    assert progress(api, board["id"], "ann", index)["Liked"] == (1, 1, True)  # bob's first like completes it
+    assert progress(api, board["id"], "ann")["Liked"] == (3, 3, True)  # ann's own act names no author

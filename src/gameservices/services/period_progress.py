@@ -2,10 +2,11 @@
 by replaying the leaderboard over the retained log (`projection.simulate`), as `userScore/explain` finds awards,
 so it follows the log's closes, clears, rebuilds and recurrence changes exactly (docs/periods.md).
 
-The replay runs each events entry in parts whose events all count in one period; what one part moves of the
-user's buckets of a rule is that rule's progress in that period, the points it awards the user are the rule's
-score there, and a bucket first reaching its goal in it completes the rule in that period. Over every period
-the parts add up to the all-time progress and ledger (`userScore/ruleProgress` without `period`)."""
+The replay runs each events entry in parts whose events (the user's own, unless a rule scores another user than
+the event's) all count in one period; what one part moves of the user's buckets of a rule is that rule's
+progress in that period, the points it awards the user are the rule's score there, and a bucket first reaching
+its goal in it completes the rule in that period. Over every period the parts add up to the all-time progress
+and ledger (`userScore/ruleProgress` without `period`)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class PeriodProgress(ObjectReplay):
         self._partner_id = 0
         self._progress: dict[BucketKey, float] = {}  # the user's buckets' progress as last seen
         self._calendar: object = None  # the recurrence (and when it was set) the tally belongs to
+        self._part_index: int | None = None  # the period of the part being run
 
     def collect(self, conn: Connection, partner_id: int) -> dict[tuple[int, str], RuleInPeriod]:
         """Replay the log; the user's progress per (period index, rule id)."""
@@ -72,14 +74,23 @@ class PeriodProgress(ObjectReplay):
         if timeline is None:
             super().apply_events(events)
             return
-        for part in _parts(events, timeline):
-            super().apply_events(part)
+        # Without a rule scoring another user than the event's, only the user's own events move their buckets:
+        # only those need to count in one period per part (far fewer parts).
+        overrides = any(rule.data.get("userIdOverride") for rule in self.state.rules.values())
+        for index, part in _parts(events, timeline, None if overrides else self.user_id):
+            self._part_index = index
+            try:
+                super().apply_events(part)
+            finally:
+                self._part_index = None
 
     def awarded(self, events: list[NormalizedEvent], evaluation: Evaluation) -> None:
         timeline = self.state.timeline(self.object_id)
         if timeline is None or not events:
             return
-        index = timeline.assign(event_ms(events[0].event_time))  # every event of a part counts in one period
+        index = self._part_index
+        if index is None:  # a close's leaderboardPeriodEnd events (not run in parts): all at its end
+            index = timeline.assign(event_ms(events[0].event_time))
         for key, bucket in evaluation.changed.items():
             if bucket.user_id == self.user_id:
                 moved = bucket.progress - self._progress.get(key, 0.0)
@@ -120,19 +131,24 @@ class PeriodProgress(ObjectReplay):
             self.tally, self._calendar = _Tally(), calendar
 
 
-def _parts(events: list[NormalizedEvent], timeline: Timeline) -> Iterator[list[NormalizedEvent]]:
-    """The events in order, in runs whose events count in the same period."""
+def _parts(
+    events: list[NormalizedEvent], timeline: Timeline, user_id: str | None
+) -> Iterator[tuple[int, list[NormalizedEvent]]]:
+    """The events in order, in runs whose events count in the same period (only the events of `user_id`, when
+    given: the others go with any run), each with that period."""
     part: list[NormalizedEvent] = []
     current: int | None = None
     for event in events:
-        index = timeline.assign(event_ms(event.event_time))
-        if part and index != current:
-            yield part
-            part = []
+        if user_id is None or event.user_id == user_id:
+            index = timeline.assign(event_ms(event.event_time))
+            if index != current:
+                if part and current is not None:
+                    yield current, part
+                    part = []
+                current = index
         part.append(event)
-        current = index
     if part:
-        yield part
+        yield (current if current is not None else timeline.assign(event_ms(part[0].event_time))), part
 
 
 def rule_progress_in_period(
