@@ -413,9 +413,10 @@ def b17_workers(quick: bool) -> list[Figure]:
         timeout=1800,
     )
     ratio = f["workers_2_per_s"] / f["workers_1_per_s"]
+    python_ratio = f["python_workers_2_per_s"] / f["python_workers_1_per_s"]
     return [
         Figure(
-            "B17 top 25 with serve --workers 2",
+            f"B17 top 25 with serve --workers 2 ({f['client']} client; Python client {python_ratio:.2f}x)",
             _rate(f["workers_2_per_s"], " req/s"),
             f"--workers 1 {_rate(f['workers_1_per_s'], ' req/s')}",
             f"{ratio:.2f}x",

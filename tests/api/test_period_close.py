@@ -5,6 +5,7 @@ all-time total) — docs/periods.md."""
 import time
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from gameservices.domain.timefmt import format_ms
 from gameservices.projection.live import LiveState
 from gameservices.projection.replay import verify
 from gameservices.services import period_close
+from gameservices.services.period_progress import PeriodProgress
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
@@ -186,11 +188,12 @@ operation = st.one_of(
     st.tuples(st.just("deleteScore"), st.sampled_from(USERS)),
     st.tuples(st.just("hide"), st.tuples(st.sampled_from(USERS), st.booleans())),
     st.tuples(st.just("clear"), st.none()),
+    st.tuples(st.just("rebuild"), st.none()),
 )
 
 
 @settings(
-    max_examples=15,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -255,6 +258,10 @@ def test_periods_add_up_to_the_total_and_replay_equals_the_tables(
             user, hidden = value
             domain = "hide.com" if hidden else "show.com"
             api.ok("userProfile/upsert", {"userId": user, "email": f"{user}{step}@{domain}"})
+        elif name == "rebuild":
+            before = {period: scores(api, board["id"], period) for period in ("previous", "current", "all")}
+            api.ok("leaderboard/rebuild", {"id": board["id"]})
+            assert {period: scores(api, board["id"], period) for period in before} == before
         else:
             api.ok("userScore/clear", {"gameObjectId": board["id"]})
     with read_transaction(engine) as conn:
@@ -272,6 +279,15 @@ def test_periods_add_up_to_the_total_and_replay_equals_the_tables(
                 else {}
             )
     assert {u: s for u, s in totals.items() if s} == {u: s for u, s in all_time.items() if s}
+    with read_transaction(engine) as conn:
+        for user_id in USERS:  # and each rule's progress, points and completion over the periods
+            found = PeriodProgress(board["id"], user_id).collect(conn, partner.id)
+            answer = api.ok("userScore/ruleProgress", {"gameObjectId": board["id"], "userId": user_id})
+            for rule in answer["objects"]:
+                mine = [value for (_, rule_id), value in found.items() if rule_id == rule["ruleId"]]
+                assert sum(value.progress for value in mine) == pytest.approx(rule["progress"])
+                assert sum(value.score for value in mine) == pytest.approx(rule["score"])
+                assert any(value.completed for value in mine) == rule["completed"]
 
 
 def test_a_partners_due_periods_close_together_in_one_entry(

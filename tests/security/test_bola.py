@@ -128,6 +128,7 @@ users = st.sampled_from(USERS)
 entries = st.sampled_from(ENTRIES)
 kinds = st.sampled_from(KINDS)
 pagers = st.fixed_dictionaries({"pageSize": st.integers(1, 50), "pageIndex": st.integers(1, 3)})
+periods = st.sampled_from(["current", "previous", "all", 0, 1])  # A's leaderboard has daily periods
 
 
 def _v1(action: str, body: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Template]:
@@ -241,8 +242,8 @@ def score_requests() -> st.SearchStrategy[Template]:
     target = {"gameObjectId": objects, "userId": users}
     listed = {"gameObjectId": objects, "pager": pagers}
     return st.one_of(
-        _v1("userScore/get", st.fixed_dictionaries(target)),
-        _v1("userScore/ruleProgress", st.fixed_dictionaries(target)),
+        _v1("userScore/get", st.fixed_dictionaries(target, optional={"period": periods})),
+        _v1("userScore/ruleProgress", st.fixed_dictionaries(target, optional={"period": periods})),
         _v1("userScore/explain", st.fixed_dictionaries(target, optional={"pager": pagers})),
         _v1("userScore/clear", st.fixed_dictionaries({"gameObjectId": objects})),
         _v1(

@@ -109,6 +109,7 @@ def test_every_operation_answers_as_documented(api_schema: Any, fuzz_partner: Pa
         "leaderboard/rebuild",
         "badge/rebuild",
         "userScore/explain",
+        "userScore/ruleProgress",
         "leaderboard/closePeriod",
     ):
         assert counts[f"POST /api/v1/{replayed}"] > 0

@@ -12,7 +12,7 @@ from gameservices.api.replay import add_explain_route
 from gameservices.api.responses import ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.user_score import (
     GameObjectRequest,
-    GameObjectUserRequest,
+    RuleProgressRequest,
     SubGameOptionsRequest,
     UserScoreGet,
     UserScoreList,
@@ -91,11 +91,13 @@ def _sub_game_list(body: UserScoreList, api: Api, offset: int, size: int) -> dic
 
 
 @router.post("/ruleProgress", response_model=None, responses={200: {"model": ListResult}})
-def rule_progress(body: GameObjectUserRequest, api: ReadApi) -> dict[str, Any]:
-    """A user's progress on each rule of the game object."""
+def rule_progress(body: RuleProgressRequest, api: ReadApi) -> dict[str, Any]:
+    """A user's progress on each rule of the game object (all-time, or in a period)."""
     with api.read() as conn:
         record = target_of(conn, api, body)
-        return service.rule_progress(conn, partner_id=api.partner_id, record=record, user_id=body.userId)
+        return service.rule_progress(
+            conn, partner_id=api.partner_id, record=record, user_id=body.userId, period=body.period
+        )
 
 
 @router.post("/clear", response_model=None, responses={200: {"model": ObjectResult}})

@@ -14,7 +14,7 @@ from gameservices.domain.batch import ProfileLookup
 from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedEvent
-from gameservices.domain.periods import ClosedPeriod
+from gameservices.domain.periods import ClosedPeriod, board_key
 from gameservices.projection import entries
 from gameservices.projection.board import UserStanding
 from gameservices.storage import event_log
@@ -145,9 +145,15 @@ class Applier:
         # The object's buckets and standings as the writer recomputed them (`projection.rebuild`).
         self._clear(details)
         self._state.store_buckets(rebuilt_buckets(details["buckets"]))
-        board = self._state.board(details["gameObjectId"])
+        object_id = details["gameObjectId"]
+        board = self._state.board(object_id)
         for user_id, score, reached_at, hidden in details["standings"]:
             board.put(user_id, UserStanding(score, reached_at, hidden))
+        # A recurring leaderboard's periods (entries written before they were carried dropped them).
+        for index, user_id, score, reached_at, hidden in details.get("periods") or ():
+            self._state.board(board_key(object_id, index)).put(
+                user_id, UserStanding(score, reached_at, hidden)
+            )
 
     def _close_period(self, details: dict[str, Any]) -> None:
         # The periods are closed first: the leaderboardPeriodEnd events then count as any later event does.

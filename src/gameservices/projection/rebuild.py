@@ -62,11 +62,30 @@ def entry_details(state: PartnerState, object_id: str) -> dict[str, Any]:
         ]
         for (rule_id, values), bucket in sorted(state.buckets.items(), key=lambda item: item[0])
     ]
-    board = state.boards.get(object_id)
-    standings = [
+    return {
+        "gameObjectId": object_id,
+        "buckets": buckets,
+        "standings": _standings(state, object_id),
+        "periods": period_standings(state, object_id),
+    }
+
+
+def period_standings(state: PartnerState, object_id: str) -> list[list[Any]]:
+    """The standings of a recurring leaderboard's periods: [period index, userId, score, reachedAt, hidden] rows
+    (none for any other game object)."""
+    prefix = f"{object_id}#"
+    rows = []
+    for key in sorted(key for key in state.boards if key.startswith(prefix)):
+        index = int(key[len(prefix) :])
+        rows += [[index, *row] for row in _standings(state, key)]
+    return rows
+
+
+def _standings(state: PartnerState, key: str) -> list[list[Any]]:
+    board = state.boards.get(key)
+    return [
         [user_id, standing.score, standing.reached_at, standing.hidden]
         for user_id, standing in sorted(
             board.standings() if board is not None else (), key=lambda item: item[0]
         )
     ]
-    return {"gameObjectId": object_id, "buckets": buckets, "standings": standings}

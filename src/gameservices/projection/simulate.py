@@ -110,7 +110,7 @@ class ObjectReplay:
             if self.events > self.max_events:
                 raise TooLarge(f"a replay goes through at most {self.max_events} events")
             if events:
-                self._applier.apply_events(events)
+                self.apply_events(events)
             return
         details = None
         if entry.kind in _OBJECT_KINDS:
@@ -146,6 +146,11 @@ class ObjectReplay:
                     if rule.game_object_id == self.object_id
                 }
             )
+
+    def apply_events(self, events: list[NormalizedEvent]) -> None:
+        """Run an events entry's events (as far as the window admits them) through the rules engine; a subclass
+        may run them in parts, in order (the state ends the same)."""
+        self._applier.apply_events(events)
 
     def awarded(self, events: list[NormalizedEvent], evaluation: Evaluation) -> None:
         """An events entry was applied (its events, as far as the window admits them, and their evaluation)."""

@@ -11,6 +11,7 @@ from gameservices.domain.periods import (
     Timeline,
     board_key,
     parse_recurrence,
+    split_board_key,
     timeline_of,
 )
 from gameservices.domain.timefmt import format_ms, now_ms
@@ -55,8 +56,8 @@ def after_write(conn: Connection, before: GameObjectRecord | None, after: GameOb
     record = after if after is not None else before
     assert record is not None
     partner_id, object_id = record.partner_id, record.id
-    old = _timeline_key(before)
-    new = _timeline_key(after)
+    old = calendar_key(before)
+    new = calendar_key(after)
     if old is not None and old != new:
         period_repository.forget_periods(conn, partner_id, object_id)
         if after is not None:  # a deleted leaderboard's log entry drops its periods already
@@ -88,11 +89,9 @@ def schedule(conn: Connection, record: GameObjectRecord, timeline: Timeline, ind
 
 def period_fields(conn: Connection, record: GameObjectRecord) -> dict[str, Any]:
     """`currentPeriod`, `nextResetAt` and `prevResetAt` of a recurring leaderboard (nothing for others)."""
-    if not isinstance(record.data.get(RECURRENCE_FIELD), dict):
+    timeline = stored_timeline(conn, record)
+    if timeline is None:
         return {}
-    closes = period_repository.closed_periods(conn, record.partner_id, record.id).get(record.id, ())
-    timeline = timeline_of(record.data, record.created_at, closes)
-    assert timeline is not None
     index = timeline.index_of(now_ms())
     start, end = timeline.bounds(index)
     return {
@@ -102,6 +101,14 @@ def period_fields(conn: Connection, record: GameObjectRecord) -> dict[str, Any]:
     }
 
 
+def stored_timeline(conn: Connection, record: GameObjectRecord) -> Timeline | None:
+    """The periods of a recurring leaderboard as the tables hold them (None for any other game object)."""
+    if not isinstance(record.data.get(RECURRENCE_FIELD), dict):
+        return None
+    closes = period_repository.closed_periods(conn, record.partner_id, record.id).get(record.id, ())
+    return timeline_of(record.data, record.created_at, closes)
+
+
 def _calendar(fields: dict[str, Any]) -> tuple[Any, ...] | None:
     raw = fields.get(RECURRENCE_FIELD)
     if not isinstance(raw, dict):
@@ -109,7 +116,9 @@ def _calendar(fields: dict[str, Any]) -> tuple[Any, ...] | None:
     return tuple(raw.get(name) for name in ("unit", "interval", "anchor", "timezone"))
 
 
-def _timeline_key(record: GameObjectRecord | None) -> tuple[Any, ...] | None:
+def calendar_key(record: GameObjectRecord | None) -> tuple[Any, ...] | None:
+    """What a leaderboard's periods depend on: its calendar and when it was set (None: no periods); the periods
+    start afresh whenever it changes."""
     if record is None:
         return None
     calendar = _calendar(record.data)
@@ -134,3 +143,12 @@ def board_of(timeline: Timeline | None, game_object_id: str, period: Period, now
         return board_key(game_object_id, period), True
     index = timeline.index_of(now) - (1 if period == "previous" else 0)
     return board_key(game_object_id, index), False  # before period 0: an empty board
+
+
+def index_of(conn: Connection, record: GameObjectRecord, period: Period) -> int | None:
+    """The index of the period a `period` names on a game object, refused as `board_of` refuses (None: the
+    all-time totals, which absent names here)."""
+    if period is None:
+        return None
+    key, _ = board_of(stored_timeline(conn, record), record.id, period, now_ms())
+    return split_board_key(key)[1]

@@ -4,11 +4,12 @@ caller's write transaction and writer turn. Other processes and `db replay` appl
 
 from typing import Any
 
+from gameservices.domain.periods import board_key
 from gameservices.errors import InvalidInput
 from gameservices.projection import entries as log_entries
 from gameservices.projection.board import Board
 from gameservices.projection.live import LiveState
-from gameservices.projection.rebuild import Recomputation, entry_details
+from gameservices.projection.rebuild import Recomputation, entry_details, period_standings
 from gameservices.projection.simulate import TooLarge
 from gameservices.services import achievements
 from gameservices.services.simulation import summary
@@ -79,6 +80,10 @@ def _write(
         [
             UserScoreRow(record.id, user_id, s.score, s.reached_at, s.hidden)
             for user_id, s in after.standings()
+        ]
+        + [
+            UserScoreRow(board_key(record.id, index), user_id, score, reached_at, hidden)
+            for index, user_id, score, reached_at, hidden in period_standings(state, record.id)
         ],
     )
     if record.object_type not in ("badge", "certificate"):

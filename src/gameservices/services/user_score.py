@@ -17,7 +17,7 @@ from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
 from gameservices.ranking import RankedEntry
-from gameservices.services import periods
+from gameservices.services import period_progress, periods
 from gameservices.services import user_profile as profile_service
 from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import buckets as bucket_repository
@@ -183,9 +183,20 @@ def _ranking(
 
 
 def rule_progress(
-    conn: Connection, *, partner_id: int, record: GameObjectRecord, user_id: str
+    conn: Connection,
+    *,
+    partner_id: int,
+    record: GameObjectRecord,
+    user_id: str,
+    period: periods.Period = None,
 ) -> dict[str, Any]:
-    """A user's progress on each rule of the game object."""
+    """A user's progress on each rule of the game object: all-time, or in a period of a recurring leaderboard."""
+    index = periods.index_of(conn, record, period)
+    if index is not None:
+        objects = period_progress.rule_progress_in_period(
+            conn, partner_id=partner_id, record=record, user_id=user_id, index=index
+        )
+        return {"gameObjectId": record.id, "userId": user_id, "totalCount": len(objects), "objects": objects}
     ledger = score_repository.rule_scores_of_user(conn, partner_id, record.id, user_id)
     buckets = bucket_repository.buckets_of_user(conn, partner_id, user_id)
     objects = []

@@ -26,6 +26,12 @@ class UserScoreGet(GameObjectUserRequest):
     period: Period | None = None
 
 
+class RuleProgressRequest(GameObjectUserRequest):
+    """``userScore/ruleProgress``: a user's progress on each rule, all-time (the default) or in a period."""
+
+    period: Period | None = None
+
+
 class GameObjectRequest(RequestModel):
     """A request about a game object's users."""
 
