@@ -1,5 +1,6 @@
 """The webhook dispatcher: a thread (in ``gameservices serve`` and ``gameservices worker``) that turns the change
-feed into deliveries and sends the due attempts through a pool of sender threads.
+feed into deliveries and sends the due attempts through a pool of sender threads, at most ``PER_WEBHOOK`` at once
+to one webhook (``lanes``).
 
 Any number of dispatchers may share a database. Turning changes into deliveries moves the partner's cursor in
 the same transaction, under its row lock, so no two dispatchers make the same deliveries. Each attempt is claimed
@@ -20,12 +21,16 @@ from gameservices.storage import webhook_deliveries as deliveries
 from gameservices.storage.database import Connection, Engine, write_transaction
 from gameservices.storage.webhook_deliveries import Attempt
 from gameservices.webhooks import fanout, recording
+from gameservices.webhooks.lanes import Lanes
 from gameservices.webhooks.sender import Sender, Sent
 from gameservices.webhooks.targets import TargetPolicy
 
 _log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.25
 CAPACITY = 64
+# Attempts of one webhook sent at once, and held at once (claimed: sent, or waiting for their turn).
+PER_WEBHOOK = 16
+HELD_PER_WEBHOOK = 32
 LEASE_MS = 60_000
 # Old deliveries are deleted in chunks this large, at most once a minute while none is full.
 FORGET_CHUNK = 5_000
@@ -47,12 +52,14 @@ class Dispatcher:
         now: Clock = now_ms,
         lease_ms: int = LEASE_MS,
         capacity: int = CAPACITY,
+        per_webhook: int = PER_WEBHOOK,
         interval_seconds: float = INTERVAL_SECONDS,
         retention_days: int = 0,
     ) -> None:
         self._engine, self._sender, self._fan_out, self._now = engine, sender, fan_out, now
         self._lease_ms, self._capacity, self._interval = lease_ms, capacity, interval_seconds
         self._batch = max(1, capacity // 4)
+        self._lanes = Lanes(sending=min(per_webhook, capacity), holding=min(2 * per_webhook, capacity))
         self._next_fan_out = 0.0
         # Delivered and failed deliveries are kept as long as the event log's entries (0: forever).
         self._retention_ms = retention_days * 86_400_000
@@ -86,7 +93,8 @@ class Dispatcher:
             pass
         made = 0
         while batch := self._claim(self._capacity):
-            futures = [self._pool.submit(self._sender.send, attempt) for attempt in batch]
+            self._lanes.hold(batch)
+            futures = [self._pool.submit(self._send_in_turn, attempt) for attempt in batch]
             wait(futures)
             with write_transaction(self._engine) as conn:
                 recording.record(
@@ -118,17 +126,22 @@ class Dispatcher:
             if results:
                 recording.record(conn, results, now=self._now())
             claimed = self._claim_in(conn, free) if free >= self._batch or not self._in_flight else []
+        self._lanes.hold(claimed)
         for attempt in claimed:
             self._in_flight += 1
             self._pool.submit(self._attempt, attempt)
         return bool(made or len(claimed) == free > 0)
 
+    def _send_in_turn(self, attempt: Attempt) -> Sent:
+        with self._lanes.turn(attempt):
+            try:
+                return self._sender.send(attempt)
+            except Exception as error:  # a bug must not lose the attempt: it is recorded as failed
+                _log.exception("webhook delivery %s: sending failed", attempt.delivery_id)
+                return Sent(None, f"internal error ({type(error).__name__})")
+
     def _attempt(self, attempt: Attempt) -> None:
-        try:
-            sent = self._sender.send(attempt)
-        except Exception as error:  # a bug must not lose the attempt: it is recorded as failed
-            _log.exception("webhook delivery %s: sending failed", attempt.delivery_id)
-            sent = Sent(None, f"internal error ({type(error).__name__})")
+        sent = self._send_in_turn(attempt)
         self._finished.put((attempt, sent))
         # Wake the loop once a batch of outcomes is ready (or the last one): outcomes are stored in batches.
         finished = self._finished.qsize()
@@ -182,7 +195,15 @@ class Dispatcher:
 
     def _claim_in(self, conn: Connection, limit: int) -> list[Attempt]:
         token = uuid.uuid4().hex
-        return deliveries.claim_due(conn, now=self._now(), limit=limit, lease_ms=self._lease_ms, token=token)
+        return deliveries.claim_due(
+            conn,
+            now=self._now(),
+            limit=limit,
+            lease_ms=self._lease_ms,
+            token=token,
+            per_webhook=self._lanes.holding,
+            held=self._lanes.held(),
+        )
 
 
 def start_dispatcher(
