@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 
 from gameservices.domain.timefmt import now_ms
 from gameservices.storage import webhook_deliveries as deliveries
@@ -53,18 +52,21 @@ class Dispatcher:
         lease_ms: int = LEASE_MS,
         capacity: int = CAPACITY,
         per_webhook: int = PER_WEBHOOK,
+        held_per_webhook: int = HELD_PER_WEBHOOK,
         interval_seconds: float = INTERVAL_SECONDS,
         retention_days: int = 0,
     ) -> None:
         self._engine, self._sender, self._fan_out, self._now = engine, sender, fan_out, now
         self._lease_ms, self._capacity, self._interval = lease_ms, capacity, interval_seconds
         self._batch = max(1, capacity // 4)
-        self._lanes = Lanes(sending=min(per_webhook, capacity), holding=min(2 * per_webhook, capacity))
+        self._lanes = Lanes(sending=min(per_webhook, capacity), holding=min(held_per_webhook, capacity))
         self._next_fan_out = 0.0
         # Delivered and failed deliveries are kept as long as the event log's entries (0: forever).
         self._retention_ms = retention_days * 86_400_000
         self._next_forget = 0.0
-        self._pool = ThreadPoolExecutor(capacity, thread_name_prefix="webhook-sender")
+        # Sender threads take claimed attempts from a queue (None: stop); cheaper per attempt than an executor.
+        self._work: queue.SimpleQueue[Attempt | None] = queue.SimpleQueue()
+        self._senders: list[threading.Thread] = []
         self._finished: queue.SimpleQueue[tuple[Attempt, Sent]] = queue.SimpleQueue()
         self._in_flight = 0
         self._wake = threading.Event()
@@ -82,7 +84,10 @@ class Dispatcher:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._pool.shutdown(wait=True)
+        for _ in self._senders:
+            self._work.put(None)
+        for sender in self._senders:
+            sender.join()
         self._record_finished()
         self._sender.close()
 
@@ -93,15 +98,28 @@ class Dispatcher:
             pass
         made = 0
         while batch := self._claim(self._capacity):
-            self._lanes.hold(batch)
-            futures = [self._pool.submit(self._send_in_turn, attempt) for attempt in batch]
-            wait(futures)
+            self._send(batch)
+            results = [self._finished.get() for _ in batch]
+            self._in_flight -= len(results)
             with write_transaction(self._engine) as conn:
-                recording.record(
-                    conn, [(a, f.result()) for a, f in zip(batch, futures, strict=True)], now=self._now()
-                )
+                recording.record(conn, results, now=self._now())
             made += len(batch)
         return made
+
+    def _send(self, attempts: list[Attempt]) -> None:
+        """Hand claimed attempts to the sender threads (started as they are first needed)."""
+        self._lanes.hold(attempts)
+        self._in_flight += len(attempts)
+        while len(self._senders) < min(self._in_flight, self._capacity):
+            thread = threading.Thread(target=self._sending, name="webhook-sender", daemon=True)
+            self._senders.append(thread)
+            thread.start()
+        for attempt in attempts:
+            self._work.put(attempt)
+
+    def _sending(self) -> None:
+        while (attempt := self._work.get()) is not None:
+            self._attempt(attempt)
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -126,10 +144,7 @@ class Dispatcher:
             if results:
                 recording.record(conn, results, now=self._now())
             claimed = self._claim_in(conn, free) if free >= self._batch or not self._in_flight else []
-        self._lanes.hold(claimed)
-        for attempt in claimed:
-            self._in_flight += 1
-            self._pool.submit(self._attempt, attempt)
+        self._send(claimed)
         return bool(made or len(claimed) == free > 0)
 
     def _send_in_turn(self, attempt: Attempt) -> Sent:

@@ -1,6 +1,7 @@
 """Sending one signed attempt over HTTP: to the checked address only, no redirects, a 10-second timeout, at most
 256 KB of the answer read."""
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ class Sender:
     def _request(self, attempt: Attempt) -> httpx.Request:
         url = self._targets.parse(attempt.url)
         address = self._targets.address(url)
-        host = url.raw_host.decode("ascii")
+        pinned, host = _pinned(url, str(address))
         keys = tuple(signing.secret_key(secret) for secret in attempt.secrets)
         headers = {
             "Host": url.netloc.decode("ascii"),
@@ -88,12 +89,17 @@ class Sender:
             "User-Agent": USER_AGENT,
             **signing.headers(keys, attempt.delivery_id, int(self._wall_clock()), attempt.payload),
         }
-        pinned = url.copy_with(host=str(address))
         # TLS still names (SNI) and checks the certificate of the host, not of the address connected to.
         extensions = {"sni_hostname": host} if url.scheme == "https" and host != str(address) else {}
         return self._client.build_request(
             "POST", pinned, headers=headers, content=attempt.payload, extensions=extensions
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _pinned(url: httpx.URL, address: str) -> tuple[httpx.URL, str]:
+    """The URL with its host replaced by the address checked for it, and the host (kept: building a URL costs)."""
+    return url.copy_with(host=address), url.raw_host.decode("ascii")
 
 
 def _read_limited(response: httpx.Response, deadline: float) -> None:
