@@ -27,9 +27,10 @@ from gameservices.webhooks.targets import TargetPolicy
 _log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.25
 CAPACITY = 64
-# Attempts of one webhook sent at once, and held at once (claimed: sent, or waiting for their turn).
+# Attempts of one webhook sent at once; held at once (claimed: sent, or waiting for their turn) at most this many,
+# and no more than can wait their turn within half the lease (each turn may take the whole timeout).
 PER_WEBHOOK = 16
-HELD_PER_WEBHOOK = 32
+HELD_PER_WEBHOOK = 48
 LEASE_MS = 60_000
 # Old deliveries are deleted in chunks this large, at most once a minute while none is full.
 FORGET_CHUNK = 5_000
@@ -58,8 +59,11 @@ class Dispatcher:
     ) -> None:
         self._engine, self._sender, self._fan_out, self._now = engine, sender, fan_out, now
         self._lease_ms, self._capacity, self._interval = lease_ms, capacity, interval_seconds
-        self._batch = max(1, capacity // 4)
-        self._lanes = Lanes(sending=min(per_webhook, capacity), holding=min(held_per_webhook, capacity))
+        sending = min(per_webhook, capacity)
+        turns = max(1, int(lease_ms // (2 * sender.timeout * 1000)))
+        self._lanes = Lanes(sending=sending, holding=min(held_per_webhook, sending * turns, capacity))
+        # Outcomes are stored (and the next attempts claimed) once half of what one webhook may hold is done.
+        self._batch = max(1, self._lanes.holding // 2)
         self._next_fan_out = 0.0
         # Delivered and failed deliveries are kept as long as the event log's entries (0: forever).
         self._retention_ms = retention_days * 86_400_000

@@ -49,6 +49,11 @@ class Sender:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self._client = httpx.Client(timeout=timeout, limits=limits, trust_env=False, follow_redirects=False)
 
+    @property
+    def timeout(self) -> float:
+        """Seconds an attempt may take."""
+        return self._timeout
+
     def close(self) -> None:
         """Close the pooled connections."""
         self._client.close()
