@@ -265,6 +265,23 @@ def finish_delivered(conn: Connection, delivered: Sequence[tuple[Attempt, int]],
         conn.execute(_DELIVERED, rows)
 
 
+def postpone(conn: Connection, *, partner_id: int, webhook_id: str, until: int, now: int) -> None:
+    """Move a webhook's pending deliveries due before ``until`` (and not leased now) to ``until``; their attempts
+    are not counted."""
+    table = webhook_deliveries
+    conn.execute(
+        update(table)
+        .where(
+            table.c.partner_id == partner_id,
+            table.c.webhook_id == webhook_id,
+            table.c.status == "pending",
+            table.c.next_attempt_at < until,
+            or_(table.c.lease_until.is_(None), table.c.lease_until <= now),
+        )
+        .values(next_attempt_at=until, updated_at=now)
+    )
+
+
 def delete_finished_before(conn: Connection, *, before: int, limit: int) -> int:
     """Delete up to ``limit`` delivered or failed deliveries last changed before ``before``; how many went."""
     table = webhook_deliveries

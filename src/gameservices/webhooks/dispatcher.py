@@ -18,6 +18,7 @@ from collections.abc import Callable
 from gameservices.domain.timefmt import now_ms
 from gameservices.storage import webhook_deliveries as deliveries
 from gameservices.storage.database import Connection, Engine, write_transaction
+from gameservices.storage.log_wakeups import LogListener, listen_locally
 from gameservices.storage.webhook_deliveries import Attempt
 from gameservices.webhooks import fanout, recording
 from gameservices.webhooks.lanes import Lanes
@@ -74,6 +75,8 @@ class Dispatcher:
         self._finished: queue.SimpleQueue[tuple[Attempt, Sent]] = queue.SimpleQueue()
         self._in_flight = 0
         self._wake = threading.Event()
+        self._feed_moved = threading.Event()
+        self._listener: LogListener | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="webhook-dispatcher", daemon=True)
 
@@ -82,8 +85,22 @@ class Dispatcher:
         self._thread.start()
         return self
 
+    def follow_wakeups(self) -> "Dispatcher":
+        """Be woken as soon as a partner's log grows, not only once an interval: by this process's writers after
+        their commit and, on PostgreSQL, by the other processes' NOTIFY (the log is read all the same)."""
+        listen_locally(self.wake)
+        self._listener = LogListener(self._engine, self.wake).start()
+        return self
+
+    def wake(self, partner_ids: set[int] | None = None) -> None:
+        """The feed moved (of these partners): look at it now."""
+        self._feed_moved.set()
+        self._wake.set()
+
     def stop(self, timeout: float = 15.0) -> None:
         """Stop claiming; attempts under way finish and are recorded."""
+        if self._listener is not None:
+            self._listener.stop()
         self._stopping.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -197,10 +214,11 @@ class Dispatcher:
             )
 
     def _fan_out_when_due(self) -> int:
-        # The feed is looked at once an interval while it yields nothing, at once again while it does; steps
-        # in between only send.
-        if time.monotonic() < self._next_fan_out:
+        # The feed is looked at once an interval while it yields nothing, at once again while it does or when a
+        # wake-up says it moved; steps in between only send.
+        if not self._feed_moved.is_set() and time.monotonic() < self._next_fan_out:
             return 0
+        self._feed_moved.clear()  # before reading: a wake-up during the read makes the next step read again
         made = self._make_deliveries()
         self._next_fan_out = 0.0 if made else time.monotonic() + self._interval
         return made
@@ -235,4 +253,4 @@ def start_dispatcher(
     dispatcher = Dispatcher(
         engine, sender, fan_out=fanout.fan_out, lease_ms=lease_ms, retention_days=retention_days
     )
-    return dispatcher.start()
+    return dispatcher.follow_wakeups().start()
