@@ -2,11 +2,11 @@
 
 Queues N pending deliveries (the rows the dispatcher makes from the change feed, ~200-byte score.changed
 bodies) for one webhook on a fresh SQLite file (synchronous=FULL), then starts the real dispatcher thread of a
-serving process (one pooled keep-alive HTTP client, at most 16 attempts of one webhook sent at once, each attempt
+serving process (one pooled keep-alive HTTP client, at most 8 attempts of one webhook sent at once, each attempt
 claimed under a lease and its outcome recorded in a transaction) and times it until every delivery is
 `delivered`. The receiver runs in its own process (a threaded HTTP/1.1 server) and verifies every signature with
 the `standardwebhooks` package. Anchor, measured right after in the same run: the same number of plain httpx
-POSTs of the same bodies through one pooled client, 16 at once (the dispatcher's concurrency towards one
+POSTs of the same bodies through one pooled client, 8 at once (the dispatcher's concurrency towards one
 webhook), without signing or database work. Each repetition queues N more deliveries; the figures are medians,
 each repetition is listed with the load average and the CPU time per delivery of each side and of the receiver.
 

@@ -478,7 +478,7 @@ def b24_webhooks(quick: bool) -> list[Figure]:
         Figure(
             f"B24 signed webhook deliveries, 1 process, local receiver (load {f['load_average']:.1f})",
             _rate(ours, " deliveries/s"),
-            f"plain httpx POSTs, 16 at once {_rate(anchor, '/s')}",
+            f"plain httpx POSTs, 8 at once {_rate(anchor, '/s')}",
             f"{ours / anchor:.2f}x",
             ">= 1,000/s",
             _met(ours >= 1000),

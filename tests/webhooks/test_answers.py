@@ -118,3 +118,14 @@ def test_410_gone_disables_the_webhook_at_once(
     assert (
         hook_api.ok("webhookDelivery/list", {"webhookId": hook["id"]})["objects"][0]["status"] == "delivered"
     )
+
+
+def test_a_receivers_cookie_is_never_sent_back(
+    hook_api: Api, receiver: Receiver, one_at_a_time: Dispatcher
+) -> None:
+    hook = _hook(hook_api, receiver)
+    for _ in range(2):
+        hook_api.ok("webhook/test", {"id": hook["id"]})
+    receiver.answer(200, headers={"Set-Cookie": "session=abc; Path=/"})
+    assert one_at_a_time.run_once() == 2
+    assert [request.headers.get("cookie") for request in receiver.requests] == [None, None]

@@ -30,7 +30,7 @@ INTERVAL_SECONDS = 0.25
 CAPACITY = 64
 # Attempts of one webhook sent at once; held at once (claimed: sent, or waiting for their turn) at most this many,
 # and no more than can wait their turn within half the lease (each turn may take the whole timeout).
-PER_WEBHOOK = 16
+PER_WEBHOOK = 8
 HELD_PER_WEBHOOK = 48
 LEASE_MS = 60_000
 # Old deliveries are deleted in chunks this large, at most once a minute while none is full.

@@ -3,9 +3,11 @@
 
 import email.utils
 import functools
+import http.cookiejar
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -52,7 +54,12 @@ class Sender:
         # The signature's timestamp is the real time of the attempt, whatever clock schedules the attempts.
         self._wall_clock = wall_clock
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self._client = httpx.Client(timeout=timeout, limits=limits, trust_env=False, follow_redirects=False)
+        # No cookies are kept: one receiver's cookie must not travel with another webhook's messages.
+        no_cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self._client = httpx.Client(
+            timeout=timeout, limits=limits, trust_env=False, follow_redirects=False, cookies=no_cookies
+        )
+        self._timeouts = self._client.timeout.as_dict()
 
     @property
     def timeout(self) -> float:
@@ -101,10 +108,11 @@ class Sender:
             **signing.headers(keys, attempt.delivery_id, int(self._wall_clock()), attempt.payload),
         }
         # TLS still names (SNI) and checks the certificate of the host, not of the address connected to.
-        extensions = {"sni_hostname": host} if url.scheme == "https" and host != str(address) else {}
-        return self._client.build_request(
-            "POST", pinned, headers=headers, content=attempt.payload, extensions=extensions
-        )
+        extensions: dict[str, Any] = {"timeout": self._timeouts}
+        if url.scheme == "https" and host != str(address):
+            extensions["sni_hostname"] = host
+        # Built directly, not by the client: nothing of the client's (default headers, cookies) is merged in.
+        return httpx.Request("POST", pinned, headers=headers, content=attempt.payload, extensions=extensions)
 
 
 @functools.lru_cache(maxsize=1024)
