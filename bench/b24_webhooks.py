@@ -2,39 +2,44 @@
 
 Queues N pending deliveries (the rows the dispatcher makes from the change feed, ~200-byte score.changed
 bodies) for one webhook on a fresh SQLite file (synchronous=FULL), then starts the real dispatcher thread of a
-serving process (64 attempts in flight, one pooled keep-alive HTTP client, each attempt claimed under a lease
-and its outcome recorded in a transaction) and times it until every delivery is `delivered`. The receiver runs
-in its own process (a threaded HTTP/1.1 server) and verifies every signature with the `standardwebhooks`
-package. Anchor: the same number of POSTs of the same bodies from the same client pool, without signing or
-database work.
+serving process (one pooled keep-alive HTTP client, at most 8 attempts of one webhook sent at once, each attempt
+claimed under a lease and its outcome recorded in a transaction) and times it until every delivery is
+`delivered`. The receiver runs in its own process (a threaded HTTP/1.1 server) and verifies every signature with
+the `standardwebhooks` package. Anchor, measured right after in the same run: the same number of plain httpx
+POSTs of the same bodies through one pooled client, 8 at once (the dispatcher's concurrency towards one
+webhook), without signing or database work. Each repetition queues N more deliveries; the figures are medians,
+each repetition is listed with the load average and the CPU time per delivery of each side and of the receiver.
 
-Run: PYTHONPATH=src:bench python bench/b24_webhooks.py [--deliveries 5000] [--json FILE]; prints JSON.
+Run: PYTHONPATH=src:bench python bench/b24_webhooks.py [--deliveries 5000] [--repeat 3] [--json FILE]; prints
+JSON.
 """
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 from common import free_port, python_env, wait_for_port
+from sqlalchemy import func, select
 
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.timefmt import now_ms
 from gameservices.services import webhook as webhook_service
 from gameservices.services.partner import create_partner
-from gameservices.storage import webhook_deliveries
+from gameservices.storage import schema, webhook_deliveries
 from gameservices.storage.database import open_engine, read_transaction, write_transaction
 from gameservices.storage.migrate import upgrade
 from gameservices.storage.webhook_deliveries import DeliveryRecord
-from gameservices.webhooks.dispatcher import CAPACITY, Dispatcher
+from gameservices.webhooks.dispatcher import CAPACITY, PER_WEBHOOK, Dispatcher
 from gameservices.webhooks.sender import Sender
 from gameservices.webhooks.targets import TargetPolicy
 
@@ -100,7 +105,7 @@ def _body(number: int) -> bytes:
     ).encode()
 
 
-def _queue(engine: Any, partner_id: int, webhook_id: str, count: int) -> None:
+def _queue(engine: Any, partner_id: int, webhook_id: str, first: int, count: int) -> None:
     now = now_ms()
     records = [
         DeliveryRecord(
@@ -121,33 +126,112 @@ def _queue(engine: Any, partner_id: int, webhook_id: str, count: int) -> None:
             now,
             now,
         )
-        for n in range(count)
+        for n in range(first, first + count)
     ]
     with write_transaction(engine) as conn:
         webhook_deliveries.insert_deliveries(conn, records)
 
 
-def _delivered(engine: Any, partner_id: int) -> int:
+def _pending(engine: Any) -> int:
+    """Deliveries not yet delivered (read through the due index: the poll stays cheap as delivered ones pile
+    up)."""
+    table = schema.webhook_deliveries
     with read_transaction(engine) as conn:
-        total, _ = webhook_deliveries.list_deliveries(
-            conn, partner_id=partner_id, webhook_id=None, status="delivered", offset=0, limit=1
-        )
-    return total
+        return int(conn.execute(select(func.count()).where(table.c.status == "pending")).scalar_one())
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _anchor(url: str, count: int) -> float:
-    """Plain POSTs of the same bodies from a pool of the dispatcher's size."""
+    """Plain POSTs of the same bodies through one pooled client, as many at once as the dispatcher sends to
+    one webhook."""
     limits = httpx.Limits(max_connections=CAPACITY, max_keepalive_connections=CAPACITY)
-    with httpx.Client(limits=limits, timeout=10) as client, ThreadPoolExecutor(CAPACITY) as pool:
+    numbers = iter(range(count))
+    lock = threading.Lock()
+
+    def post_some(client: httpx.Client) -> None:
+        while True:
+            with lock:
+                number = next(numbers, None)
+            if number is None:
+                return
+            client.post(url, content=_body(number)).raise_for_status()
+
+    with httpx.Client(limits=limits, timeout=10, trust_env=False) as client:
+        threads = [threading.Thread(target=post_some, args=(client,)) for _ in range(PER_WEBHOOK)]
         started = time.perf_counter()
-        list(pool.map(lambda n: client.post(url, content=_body(n)).status_code, range(count)))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         return count / (time.perf_counter() - started)
+
+
+def _dispatch(engine: Any) -> float:
+    """Run a dispatcher until every delivery is delivered; its elapsed seconds."""
+    dispatcher = Dispatcher(engine, Sender(TargetPolicy(allow_private=True), connections=CAPACITY))
+    started = time.perf_counter()
+    dispatcher.start()
+    while _pending(engine):
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    dispatcher.stop()
+    return elapsed
+
+
+def _measured(count: int, process: Any, run: Any) -> dict[str, float]:
+    """Run a side; its rate, its CPU time per delivery (this process) and the receiver's, in microseconds."""
+    cpu, received = time.process_time(), _cpu_seconds(process.pid)
+    rate = run()
+    return {
+        "rate": rate,
+        "cpu_us": (time.process_time() - cpu) / count * 1e6,
+        "receiver_cpu_us": (_cpu_seconds(process.pid) - received) / count * 1e6,
+    }
+
+
+def _runs(folder: str, count: int, repeat: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    engine = open_engine(f"sqlite:///{folder}/bench.db")
+    upgrade(engine)
+    port = free_port()
+    with write_transaction(engine) as conn:
+        partner_id = create_partner(conn, name="bench")["partnerId"]
+        hook = webhook_service.create(
+            conn,
+            partner_id=partner_id,
+            fields=webhook_service.WebhookInput(
+                url=f"http://127.0.0.1:{port}/hook", event_types=["score.changed"]
+            ),
+            targets=TargetPolicy(allow_private=True),
+            now_ms=now_ms(),
+        )
+    counts = Path(folder) / "counts.json"
+    script = [sys.executable, __file__, "--receive", str(port), hook.secret, str(counts)]
+    receiver = subprocess.Popen(script, env=python_env())
+    runs = []
+    try:
+        wait_for_port(port)
+        for number in range(repeat):
+            _queue(engine, partner_id, hook.id, number * count, count)
+            ours = _measured(count, receiver, lambda: count / _dispatch(engine))
+            anchor = _measured(count, receiver, lambda: _anchor(f"http://127.0.0.1:{port}/plain", count))
+            runs.append({"load_average": os.getloadavg()[0], "ours": ours, "anchor": anchor})
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=10)
+    tally: dict[str, int] = json.loads(counts.read_text())
+    return runs, tally
 
 
 def main() -> None:
     """Measure and print the figures as JSON."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--deliveries", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--receive", nargs=3, metavar=("PORT", "SECRET", "COUNTS"))
     options = parser.parse_args()
@@ -155,46 +239,16 @@ def main() -> None:
         receive(int(options.receive[0]), options.receive[1], Path(options.receive[2]))
         return
     with tempfile.TemporaryDirectory() as folder:
-        engine = open_engine(f"sqlite:///{folder}/bench.db")
-        upgrade(engine)
-        port = free_port()
-        with write_transaction(engine) as conn:
-            partner_id = create_partner(conn, name="bench")["partnerId"]
-            hook = webhook_service.create(
-                conn,
-                partner_id=partner_id,
-                fields=webhook_service.WebhookInput(
-                    url=f"http://127.0.0.1:{port}/hook", event_types=["score.changed"]
-                ),
-                targets=TargetPolicy(allow_private=True),
-                now_ms=now_ms(),
-            )
-        counts = Path(folder) / "counts.json"
-        script = [sys.executable, __file__, "--receive", str(port), hook.secret, str(counts)]
-        receiver = subprocess.Popen(script, env=python_env())
-        try:
-            wait_for_port(port)
-            _queue(engine, partner_id, hook.id, options.deliveries)
-            sender = Sender(TargetPolicy(allow_private=True), connections=CAPACITY)
-            dispatcher = Dispatcher(engine, sender)
-            started = time.perf_counter()
-            dispatcher.start()
-            while _delivered(engine, partner_id) < options.deliveries:
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - started
-            dispatcher.stop()
-            anchor = _anchor(f"http://127.0.0.1:{port}/plain", options.deliveries)
-        finally:
-            receiver.terminate()
-            receiver.wait(timeout=10)
-        tally = json.loads(counts.read_text())
+        runs, tally = _runs(folder, options.deliveries, options.repeat)
     figures = {
         "deliveries": options.deliveries,
-        "deliveries_per_s": options.deliveries / elapsed,
-        "anchor_posts_per_s": anchor,
+        "repeat": options.repeat,
+        "deliveries_per_s": statistics.median(run["ours"]["rate"] for run in runs),
+        "anchor_posts_per_s": statistics.median(run["anchor"]["rate"] for run in runs),
         "received": tally["received"],
         "signature_failures": tally["bad"],
-        "load_average": os.getloadavg()[0],
+        "load_average": statistics.median(run["load_average"] for run in runs),
+        "runs": runs,
     }
     text = json.dumps(figures)
     if options.json:

@@ -1,5 +1,6 @@
-"""A webhook receiver on 127.0.0.1 for the tests: answers each request with the next scripted status (200 once
-the script is used up), can hold requests open, and keeps every request it got."""
+"""A webhook receiver on 127.0.0.1 for the tests: answers each request with the next scripted status and headers
+(200 once the script is used up), can hold requests open or take its time, counts the requests it handles at
+once, and keeps every request it got."""
 
 import threading
 import time
@@ -30,7 +31,10 @@ class Receiver:
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
-        self.script: list[int] = []
+        self.script: list[tuple[int, dict[str, str]]] = []
+        self.delay = 0.0  # seconds each answer takes
+        self.busy = 0  # requests being handled now
+        self.most_busy = 0  # the most handled at once
         self.hold = threading.Event()  # set: requests wait until it is cleared (or the test ends)
         self.held = threading.Event()  # set once a request is being held
         self.location = "http://127.0.0.1:9/elsewhere"
@@ -44,15 +48,21 @@ class Receiver:
         """The receiver's webhook URL."""
         return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
 
-    def answer(self, *statuses: int) -> None:
-        """Answer the next requests with these statuses."""
+    def answer(self, *statuses: int, headers: dict[str, str] | None = None) -> None:
+        """Answer the next requests with these statuses (and these headers)."""
         with self._lock:
-            self.script.extend(statuses)
+            self.script.extend((status, headers or {}) for status in statuses)
 
-    def _next_status(self, received: Received) -> int:
+    def _next_answer(self, received: Received) -> tuple[int, dict[str, str]]:
         with self._lock:
             self.requests.append(received)
-            return self.script.pop(0) if self.script else 200
+            self.busy += 1
+            self.most_busy = max(self.most_busy, self.busy)
+            return self.script.pop(0) if self.script else (200, {})
+
+    def _done(self) -> None:
+        with self._lock:
+            self.busy -= 1
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
@@ -61,13 +71,17 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                status = receiver._next_status(received)
+                status, headers = receiver._next_answer(received)
+                time.sleep(receiver.delay)
                 while receiver.hold.is_set():
                     receiver.held.set()
                     time.sleep(0.05)
+                receiver._done()
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", receiver.location)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")

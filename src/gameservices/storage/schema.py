@@ -398,7 +398,7 @@ webhook_deliveries = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ux_webhook_deliveries_change", "webhook_id", "change_id", unique=True),
-    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at", "id"),
     Index("ix_webhook_deliveries_partner_created", "partner_id", "created_at"),
 )
 

@@ -7,7 +7,7 @@ outcome is stored only under the token it was claimed with, so a dispatcher whos
 the attempt another one made since.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -128,49 +128,86 @@ def requeue(conn: Connection, *, partner_id: int, delivery_id: str, now: int) ->
     return bool(result.rowcount)
 
 
-def claim_due(conn: Connection, *, now: int, limit: int, lease_ms: int, token: str) -> list[Attempt]:
+_T = webhook_deliveries
+_OF_WEBHOOK = (webhooks.c.partner_id == _T.c.partner_id) & (webhooks.c.id == _T.c.webhook_id)
+# The claim's statements are built once: the dispatcher runs them many times a second.
+_DUE = (
+    select(_T.c.id, _T.c.webhook_id)
+    .join(webhooks, _OF_WEBHOOK)
+    .where(
+        _T.c.status == "pending",
+        _T.c.next_attempt_at <= bindparam("due_at"),
+        or_(_T.c.lease_until.is_(None), _T.c.lease_until <= bindparam("due_at")),
+        or_(webhooks.c.status == "enabled", _T.c.type == TEST_TYPE),
+        _T.c.webhook_id.not_in(bindparam("full", expanding=True)),
+    )
+    .order_by(_T.c.next_attempt_at, _T.c.id)
+    .limit(bindparam("most"))
+    .with_for_update(skip_locked=True, of=_T)
+)
+_LEASE = (
+    update(_T)
+    .where(_T.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        attempts=_T.c.attempts + 1,
+        lease_token=bindparam("claim_token"),
+        lease_until=bindparam("claim_until"),
+        updated_at=bindparam("claim_at"),
+    )
+)
+_CLAIMED = (
+    select(
+        _T.c.id,
+        _T.c.partner_id,
+        _T.c.webhook_id,
+        _T.c.payload,
+        _T.c.attempts,
+        webhooks.c.url,
+        webhooks.c.secret,
+        webhooks.c.previous_secret,
+        webhooks.c.previous_secret_expires_at,
+    )
+    .join(webhooks, _OF_WEBHOOK)
+    .where(_T.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_T.c.next_attempt_at, _T.c.id)
+)
+
+
+def claim_due(
+    conn: Connection,
+    *,
+    now: int,
+    limit: int,
+    lease_ms: int,
+    token: str,
+    per_webhook: int | None = None,
+    held: Mapping[str, int] | None = None,
+) -> list[Attempt]:
     """Claim up to ``limit`` due attempts (earliest first) under ``token`` until ``now + lease_ms``.
 
-    Deliveries of a disabled webhook wait (``webhook/test`` messages excepted)."""
-    table = webhook_deliveries
-    candidates = (
-        select(table.c.id)
-        .join(webhooks, (webhooks.c.partner_id == table.c.partner_id) & (webhooks.c.id == table.c.webhook_id))
-        .where(
-            table.c.status == "pending",
-            table.c.next_attempt_at <= now,
-            or_(table.c.lease_until.is_(None), table.c.lease_until <= now),
-            or_(webhooks.c.status == "enabled", table.c.type == TEST_TYPE),
-        )
-        .order_by(table.c.next_attempt_at, table.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=table)
-    )
-    ids = [str(row[0]) for row in conn.execute(candidates)]
+    Deliveries of a disabled webhook wait (``webhook/test`` messages excepted). With ``per_webhook``, a webhook
+    gets at most that many attempts claimed, counting the ``held`` ones (webhook id -> attempts the caller
+    holds already), so one webhook's backlog cannot take every place."""
+    held = held or {}
+    full = sorted(w for w, count in held.items() if per_webhook is not None and count >= per_webhook)
+    found = [(str(r[0]), str(r[1])) for r in conn.execute(_DUE, {"due_at": now, "full": full, "most": limit})]
+    ids = [d for d, _ in found] if per_webhook is None else _within_room(found, per_webhook, held)
     if not ids:
         return []
-    conn.execute(
-        update(table)
-        .where(table.c.id.in_(ids))
-        .values(attempts=table.c.attempts + 1, lease_token=token, lease_until=now + lease_ms, updated_at=now)
-    )
-    rows = conn.execute(
-        select(
-            table.c.id,
-            table.c.partner_id,
-            table.c.webhook_id,
-            table.c.payload,
-            table.c.attempts,
-            webhooks.c.url,
-            webhooks.c.secret,
-            webhooks.c.previous_secret,
-            webhooks.c.previous_secret_expires_at,
-        )
-        .join(webhooks, (webhooks.c.partner_id == table.c.partner_id) & (webhooks.c.id == table.c.webhook_id))
-        .where(table.c.id.in_(ids))
-        .order_by(table.c.next_attempt_at, table.c.id)
-    )
-    return [_attempt(row, token, now) for row in rows]
+    lease = {"ids": ids, "claim_token": token, "claim_until": now + lease_ms, "claim_at": now}
+    conn.execute(_LEASE, lease)
+    return [_attempt(row, token, now) for row in conn.execute(_CLAIMED, {"ids": ids})]
+
+
+def _within_room(candidates: list[tuple[str, str]], per_webhook: int, held: Mapping[str, int]) -> list[str]:
+    """The ids of the candidates (delivery id, webhook id) that fit under ``per_webhook``, in order."""
+    taken = dict(held)
+    ids: list[str] = []
+    for delivery_id, webhook_id in candidates:
+        if taken.get(webhook_id, 0) < per_webhook:
+            ids.append(delivery_id)
+            taken[webhook_id] = taken.get(webhook_id, 0) + 1
+    return ids
 
 
 def _attempt(row: Any, token: str, now: int) -> Attempt:
@@ -201,28 +238,48 @@ def finish(conn: Connection, *, attempt: Attempt, outcome: Outcome, now: int) ->
     return bool(result.rowcount)
 
 
+_DELIVERED = (
+    update(_T)
+    .where(_T.c.id == bindparam("attempt_id"), _T.c.lease_token == bindparam("token"))
+    .values(
+        status="delivered",
+        last_status_code=bindparam("code"),
+        last_error=None,
+        next_attempt_at=None,
+        delivered_at=bindparam("done_at"),
+        lease_token=None,
+        lease_until=None,
+        updated_at=bindparam("done_at"),
+    )
+)
+
+
 def finish_delivered(conn: Connection, delivered: Sequence[tuple[Attempt, int]], *, now: int) -> None:
     """Store many delivered attempts (with their answers' status codes) in one statement, each only if its
     lease is still its own."""
-    if not delivered:
-        return
+    if delivered:
+        rows = [
+            {"attempt_id": a.delivery_id, "token": a.lease_token, "code": code, "done_at": now}
+            for a, code in delivered
+        ]
+        conn.execute(_DELIVERED, rows)
+
+
+def postpone(conn: Connection, *, partner_id: int, webhook_id: str, until: int, now: int) -> None:
+    """Move a webhook's pending deliveries due before ``until`` (and not leased now) to ``until``; their attempts
+    are not counted."""
     table = webhook_deliveries
-    statement = (
+    conn.execute(
         update(table)
-        .where(table.c.id == bindparam("attempt_id"), table.c.lease_token == bindparam("token"))
-        .values(
-            status="delivered",
-            last_status_code=bindparam("code"),
-            last_error=None,
-            next_attempt_at=None,
-            delivered_at=now,
-            lease_token=None,
-            lease_until=None,
-            updated_at=now,
+        .where(
+            table.c.partner_id == partner_id,
+            table.c.webhook_id == webhook_id,
+            table.c.status == "pending",
+            table.c.next_attempt_at < until,
+            or_(table.c.lease_until.is_(None), table.c.lease_until <= now),
         )
+        .values(next_attempt_at=until, updated_at=now)
     )
-    rows = [{"attempt_id": a.delivery_id, "token": a.lease_token, "code": code} for a, code in delivered]
-    conn.execute(statement, rows)
 
 
 def delete_finished_before(conn: Connection, *, before: int, limit: int) -> int:

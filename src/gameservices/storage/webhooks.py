@@ -3,7 +3,7 @@
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from gameservices.storage.schema import partners, webhook_cursors, webhooks
 
@@ -106,17 +106,21 @@ def note_failure(conn: Connection, *, partner_id: int, webhook_id: str, now: int
     return get_webhook(conn, partner_id=partner_id, webhook_id=webhook_id)
 
 
+# Built once: the dispatcher runs it after every batch of deliveries.
+_SUCCEEDED = (
+    update(webhooks)
+    .where(
+        webhooks.c.partner_id == bindparam("succeeded_partner"),
+        webhooks.c.id == bindparam("succeeded_webhook"),
+        webhooks.c.failing_since.is_not(None),
+    )
+    .values(failing_since=None)
+)
+
+
 def note_success(conn: Connection, *, partner_id: int, webhook_id: str) -> None:
     """The webhook's endpoint answered: it is no longer failing."""
-    conn.execute(
-        update(webhooks)
-        .where(
-            webhooks.c.partner_id == partner_id,
-            webhooks.c.id == webhook_id,
-            webhooks.c.failing_since.is_not(None),
-        )
-        .values(failing_since=None)
-    )
+    conn.execute(_SUCCEEDED, {"succeeded_partner": partner_id, "succeeded_webhook": webhook_id})
 
 
 def log_seq(conn: Connection, partner_id: int) -> int:

@@ -1,5 +1,6 @@
 """The webhook dispatcher: a thread (in ``gameservices serve`` and ``gameservices worker``) that turns the change
-feed into deliveries and sends the due attempts through a pool of sender threads.
+feed into deliveries and sends the due attempts through a pool of sender threads, at most ``PER_WEBHOOK`` at once
+to one webhook (``lanes``).
 
 Any number of dispatchers may share a database. Turning changes into deliveries moves the partner's cursor in
 the same transaction, under its row lock, so no two dispatchers make the same deliveries. Each attempt is claimed
@@ -13,19 +14,24 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 
 from gameservices.domain.timefmt import now_ms
 from gameservices.storage import webhook_deliveries as deliveries
 from gameservices.storage.database import Connection, Engine, write_transaction
+from gameservices.storage.log_wakeups import LogListener, listen_locally
 from gameservices.storage.webhook_deliveries import Attempt
 from gameservices.webhooks import fanout, recording
+from gameservices.webhooks.lanes import Lanes
 from gameservices.webhooks.sender import Sender, Sent
 from gameservices.webhooks.targets import TargetPolicy
 
 _log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.25
 CAPACITY = 64
+# Attempts of one webhook sent at once; held at once (claimed: sent, or waiting for their turn) at most this many,
+# and no more than can wait their turn within half the lease (each turn may take the whole timeout).
+PER_WEBHOOK = 8
+HELD_PER_WEBHOOK = 48
 LEASE_MS = 60_000
 # Old deliveries are deleted in chunks this large, at most once a minute while none is full.
 FORGET_CHUNK = 5_000
@@ -47,20 +53,30 @@ class Dispatcher:
         now: Clock = now_ms,
         lease_ms: int = LEASE_MS,
         capacity: int = CAPACITY,
+        per_webhook: int = PER_WEBHOOK,
+        held_per_webhook: int = HELD_PER_WEBHOOK,
         interval_seconds: float = INTERVAL_SECONDS,
         retention_days: int = 0,
     ) -> None:
         self._engine, self._sender, self._fan_out, self._now = engine, sender, fan_out, now
         self._lease_ms, self._capacity, self._interval = lease_ms, capacity, interval_seconds
-        self._batch = max(1, capacity // 4)
+        sending = min(per_webhook, capacity)
+        turns = max(1, int(lease_ms // (2 * sender.timeout * 1000)))
+        self._lanes = Lanes(sending=sending, holding=min(held_per_webhook, sending * turns, capacity))
+        # Outcomes are stored (and the next attempts claimed) once half of what one webhook may hold is done.
+        self._batch = max(1, self._lanes.holding // 2)
         self._next_fan_out = 0.0
         # Delivered and failed deliveries are kept as long as the event log's entries (0: forever).
         self._retention_ms = retention_days * 86_400_000
         self._next_forget = 0.0
-        self._pool = ThreadPoolExecutor(capacity, thread_name_prefix="webhook-sender")
+        # Sender threads take claimed attempts from a queue (None: stop); cheaper per attempt than an executor.
+        self._work: queue.SimpleQueue[Attempt | None] = queue.SimpleQueue()
+        self._senders: list[threading.Thread] = []
         self._finished: queue.SimpleQueue[tuple[Attempt, Sent]] = queue.SimpleQueue()
         self._in_flight = 0
         self._wake = threading.Event()
+        self._feed_moved = threading.Event()
+        self._listener: LogListener | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="webhook-dispatcher", daemon=True)
 
@@ -69,13 +85,30 @@ class Dispatcher:
         self._thread.start()
         return self
 
+    def follow_wakeups(self) -> "Dispatcher":
+        """Be woken as soon as a partner's log grows, not only once an interval: by this process's writers after
+        their commit and, on PostgreSQL, by the other processes' NOTIFY (the log is read all the same)."""
+        listen_locally(self.wake)
+        self._listener = LogListener(self._engine, self.wake).start()
+        return self
+
+    def wake(self, partner_ids: set[int] | None = None) -> None:
+        """The feed moved (of these partners): look at it now."""
+        self._feed_moved.set()
+        self._wake.set()
+
     def stop(self, timeout: float = 15.0) -> None:
         """Stop claiming; attempts under way finish and are recorded."""
+        if self._listener is not None:
+            self._listener.stop()
         self._stopping.set()
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._pool.shutdown(wait=True)
+        for _ in self._senders:
+            self._work.put(None)
+        for sender in self._senders:
+            sender.join()
         self._record_finished()
         self._sender.close()
 
@@ -86,14 +119,28 @@ class Dispatcher:
             pass
         made = 0
         while batch := self._claim(self._capacity):
-            futures = [self._pool.submit(self._sender.send, attempt) for attempt in batch]
-            wait(futures)
+            self._send(batch)
+            results = [self._finished.get() for _ in batch]
+            self._in_flight -= len(results)
             with write_transaction(self._engine) as conn:
-                recording.record(
-                    conn, [(a, f.result()) for a, f in zip(batch, futures, strict=True)], now=self._now()
-                )
+                recording.record(conn, results, now=self._now())
             made += len(batch)
         return made
+
+    def _send(self, attempts: list[Attempt]) -> None:
+        """Hand claimed attempts to the sender threads (started as they are first needed)."""
+        self._lanes.hold(attempts)
+        self._in_flight += len(attempts)
+        while len(self._senders) < min(self._in_flight, self._capacity):
+            thread = threading.Thread(target=self._sending, name="webhook-sender", daemon=True)
+            self._senders.append(thread)
+            thread.start()
+        for attempt in attempts:
+            self._work.put(attempt)
+
+    def _sending(self) -> None:
+        while (attempt := self._work.get()) is not None:
+            self._attempt(attempt)
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -118,17 +165,19 @@ class Dispatcher:
             if results:
                 recording.record(conn, results, now=self._now())
             claimed = self._claim_in(conn, free) if free >= self._batch or not self._in_flight else []
-        for attempt in claimed:
-            self._in_flight += 1
-            self._pool.submit(self._attempt, attempt)
+        self._send(claimed)
         return bool(made or len(claimed) == free > 0)
 
+    def _send_in_turn(self, attempt: Attempt) -> Sent:
+        with self._lanes.turn(attempt):
+            try:
+                return self._sender.send(attempt)
+            except Exception as error:  # a bug must not lose the attempt: it is recorded as failed
+                _log.exception("webhook delivery %s: sending failed", attempt.delivery_id)
+                return Sent(None, f"internal error ({type(error).__name__})")
+
     def _attempt(self, attempt: Attempt) -> None:
-        try:
-            sent = self._sender.send(attempt)
-        except Exception as error:  # a bug must not lose the attempt: it is recorded as failed
-            _log.exception("webhook delivery %s: sending failed", attempt.delivery_id)
-            sent = Sent(None, f"internal error ({type(error).__name__})")
+        sent = self._send_in_turn(attempt)
         self._finished.put((attempt, sent))
         # Wake the loop once a batch of outcomes is ready (or the last one): outcomes are stored in batches.
         finished = self._finished.qsize()
@@ -165,10 +214,11 @@ class Dispatcher:
             )
 
     def _fan_out_when_due(self) -> int:
-        # The feed is looked at once an interval while it yields nothing, at once again while it does; steps
-        # in between only send.
-        if time.monotonic() < self._next_fan_out:
+        # The feed is looked at once an interval while it yields nothing, at once again while it does or when a
+        # wake-up says it moved; steps in between only send.
+        if not self._feed_moved.is_set() and time.monotonic() < self._next_fan_out:
             return 0
+        self._feed_moved.clear()  # before reading: a wake-up during the read makes the next step read again
         made = self._make_deliveries()
         self._next_fan_out = 0.0 if made else time.monotonic() + self._interval
         return made
@@ -182,7 +232,15 @@ class Dispatcher:
 
     def _claim_in(self, conn: Connection, limit: int) -> list[Attempt]:
         token = uuid.uuid4().hex
-        return deliveries.claim_due(conn, now=self._now(), limit=limit, lease_ms=self._lease_ms, token=token)
+        return deliveries.claim_due(
+            conn,
+            now=self._now(),
+            limit=limit,
+            lease_ms=self._lease_ms,
+            token=token,
+            per_webhook=self._lanes.holding,
+            held=self._lanes.held(),
+        )
 
 
 def start_dispatcher(
@@ -195,4 +253,4 @@ def start_dispatcher(
     dispatcher = Dispatcher(
         engine, sender, fan_out=fanout.fan_out, lease_ms=lease_ms, retention_days=retention_days
     )
-    return dispatcher.start()
+    return dispatcher.follow_wakeups().start()

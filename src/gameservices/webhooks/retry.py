@@ -13,6 +13,8 @@ SCHEDULE_MS = (
     10 * HOUR_MS,
 )
 MAX_ATTEMPTS = len(SCHEDULE_MS) + 1
+# A receiver's Retry-After delays the next attempt by at most this much (the schedule's longest wait).
+MAX_RETRY_AFTER_MS = 10 * HOUR_MS
 # An endpoint whose attempts have all failed for this long is disabled.
 DISABLE_AFTER_MS = 5 * 24 * HOUR_MS
 
@@ -22,6 +24,14 @@ def next_attempt_at(attempts: int, now: int) -> int | None:
     if 1 <= attempts <= len(SCHEDULE_MS):
         return now + SCHEDULE_MS[attempts - 1]
     return None
+
+
+def honouring(retry_at: int, asked_at: int | None, now: int) -> int:
+    """The next attempt's time once a receiver asked not to be tried again before ``asked_at`` (epoch ms): the
+    later of the two, at most ``MAX_RETRY_AFTER_MS`` from now; the schedule's time when it did not ask."""
+    if asked_at is None:
+        return retry_at
+    return max(retry_at, min(asked_at, now + MAX_RETRY_AFTER_MS))
 
 
 def failing_too_long(failing_since: int | None, now: int) -> bool:

@@ -6,6 +6,7 @@ address it resolves to must be public, and the attempt connects to the checked a
 answer cannot move it into the service's own network (DNS rebinding).
 """
 
+import functools
 import ipaddress
 import socket
 from collections.abc import Callable
@@ -46,17 +47,7 @@ class TargetPolicy:
 
     def parse(self, url: str) -> httpx.URL:
         """The URL if it is an absolute http or https URL without credentials (TargetRefused otherwise)."""
-        if len(url) > MAX_URL:
-            raise TargetRefused(f"longer than {MAX_URL} characters")
-        try:
-            parsed = httpx.URL(url)
-        except (httpx.InvalidURL, ValueError, TypeError) as error:
-            raise TargetRefused("not a valid URL") from error
-        if parsed.scheme not in ("http", "https") or not parsed.raw_host:
-            raise TargetRefused("must be an http or https URL")
-        if parsed.userinfo:
-            raise TargetRefused("must not carry a user name or password")
-        return parsed.copy_with(fragment=None)
+        return _parsed(url)
 
     def address(self, url: httpx.URL) -> IpAddress:
         """The address to connect to for ``url``: its host's first address, once every address is allowed."""
@@ -76,6 +67,22 @@ class TargetPolicy:
         parsed = self.parse(url)
         self.address(parsed)
         return str(parsed)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(url: str) -> httpx.URL:
+    # Parsed once per URL (a pure function of the text): every attempt parses its webhook's URL.
+    if len(url) > MAX_URL:
+        raise TargetRefused(f"longer than {MAX_URL} characters")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as error:
+        raise TargetRefused("not a valid URL") from error
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+        raise TargetRefused("must be an http or https URL")
+    if parsed.userinfo:
+        raise TargetRefused("must not carry a user name or password")
+    return parsed.copy_with(fragment=None)
 
 
 def _default_port(url: httpx.URL) -> int:
