@@ -26,8 +26,8 @@ from pathlib import Path
 
 from gameservices.domain.ids import new_object_id
 from gameservices.projection.live import LiveState
-from gameservices.services import report
 from gameservices.services.partner import create_partner
+from gameservices.services.reports import generate as report
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import scores as score_repository

@@ -15,8 +15,8 @@ from gameservices import feed
 from gameservices.domain.timefmt import format_ms
 from gameservices.projection.live import LiveState
 from gameservices.projection.replay import verify
-from gameservices.services import period_close
-from gameservices.services.period_progress import PeriodProgress
+from gameservices.services.periods import close as period_close
+from gameservices.services.periods.progress import PeriodProgress
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from gameservices.api.app import API_PREFIX, create_app
 from gameservices.api.report import router as report_router
-from gameservices.services import report
+from gameservices.services.reports import generate as report
 from gameservices.settings import Settings
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage.database import read_transaction

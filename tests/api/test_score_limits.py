@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from gameservices.services import report as report_service
+from gameservices.services.reports import generate as report_service
 from tests.api import guide_bodies as guide
 from tests.conftest import Api
 

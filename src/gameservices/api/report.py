@@ -11,8 +11,8 @@ from fastapi.responses import StreamingResponse
 from gameservices.api.deps import ReadApi
 from gameservices.api.responses import ErrorStatuses
 from gameservices.api.schemas.report import ReportGenerate
-from gameservices.services import report as service
-from gameservices.services.report_formats import MEDIA_TYPES
+from gameservices.services.reports import generate as service
+from gameservices.services.reports.formats import MEDIA_TYPES
 from gameservices.services.user_score import game_object
 
 router = APIRouter(prefix="/report", tags=["report"], responses=ErrorStatuses)

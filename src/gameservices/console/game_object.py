@@ -22,11 +22,12 @@ from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import GameServicesError
 from gameservices.services import game_objects as service
-from gameservices.services import user_certificate_report, user_lead_scoring
+from gameservices.services import user_lead_scoring
 from gameservices.services.badge import BADGE
 from gameservices.services.certificate import CERTIFICATE, check_background
 from gameservices.services.game_objects import GameObjectKind
 from gameservices.services.lead_scoring import LEAD_SCORING
+from gameservices.services.reports import user_certificates as user_certificate_report
 
 READ_ONLY = ("id", "objectType", "partnerId", "createdAt", "updatedAt")
 MAX_TEXT = 200_000

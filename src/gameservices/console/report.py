@@ -14,11 +14,11 @@ from gameservices.console.session import ConsoleRoute, ReadConsole
 from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.services import game_objects
-from gameservices.services import report as service
 from gameservices.services.badge import BADGE
 from gameservices.services.certificate import CERTIFICATE
 from gameservices.services.lead_scoring import LEAD_SCORING
 from gameservices.services.leaderboard import LEADERBOARD
+from gameservices.services.reports import generate as service
 from gameservices.services.user_score import game_object
 
 router = APIRouter(prefix="/console/reports", route_class=ConsoleRoute, include_in_schema=False)

@@ -9,7 +9,7 @@ from gameservices.rendering.background import BackgroundLoader
 from gameservices.rendering.pdf import CertificateValues, placements, qr_placement, render_certificate
 from gameservices.services import user_profile as profile_service
 from gameservices.services.achievements import CERTIFIED
-from gameservices.services.user_certificate_report import get as get_report
+from gameservices.services.reports.user_certificates import get as get_report
 from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import game_objects as object_repository

@@ -14,7 +14,7 @@ from gameservices.credentials import badge, keys, proof
 from gameservices.credentials.status_list import LIST_SIZE
 from gameservices.errors import Conflict
 from gameservices.services.achievements import CERTIFIED
-from gameservices.services.user_certificate_report import get as get_report
+from gameservices.services.reports.user_certificates import get as get_report
 from gameservices.storage import achievements as certificate_repository
 from gameservices.storage import credentials as repository
 from gameservices.storage import game_objects as object_repository

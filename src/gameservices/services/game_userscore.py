@@ -11,7 +11,8 @@ from gameservices.domain.timefmt import now_ms
 from gameservices.domain.values import MAX_SCORE
 from gameservices.projection.live import LiveState
 from gameservices.services import kaltura_v3 as v3_errors
-from gameservices.services import periods, user_score
+from gameservices.services import user_score
+from gameservices.services.periods import recurrence as periods
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
 

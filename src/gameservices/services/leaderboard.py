@@ -3,8 +3,8 @@
 from typing import Any
 
 from gameservices.errors import ValidationFailed
-from gameservices.services import periods
 from gameservices.services.game_objects import GameObjectKind
+from gameservices.services.periods import recurrence as periods
 from gameservices.storage.database import Connection
 
 REQUIRED = frozenset({"name", "status", "startDate", "endDate", "virtualEventIds"})

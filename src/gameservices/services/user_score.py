@@ -17,8 +17,9 @@ from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
 from gameservices.ranking import RankedEntry
-from gameservices.services import period_progress, periods
 from gameservices.services import user_profile as profile_service
+from gameservices.services.periods import progress as period_progress
+from gameservices.services.periods import recurrence as periods
 from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import event_log

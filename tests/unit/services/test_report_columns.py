@@ -14,8 +14,8 @@ from tests.conftest import Partner
 from gameservices.domain.ids import new_object_id
 from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.live import LiveState
-from gameservices.services import report_rows
-from gameservices.services.report_formats import Cell, Columns, Table, csv_bytes, json_bytes
+from gameservices.services.reports import rows as report_rows
+from gameservices.services.reports.formats import Cell, Columns, Table, csv_bytes, json_bytes
 from gameservices.services.user_score import number
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import report_queries

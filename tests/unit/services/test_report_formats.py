@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gameservices.services.report_formats import (
+from gameservices.services.reports.formats import (
     FORMULA_STARTS,
     Table,
     csv_bytes,

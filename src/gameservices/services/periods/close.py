@@ -26,7 +26,7 @@ from gameservices.projection.live import LiveState
 from gameservices.projection.loading import refresh
 from gameservices.projection.state import PartnerState
 from gameservices.services import event as event_service
-from gameservices.services import periods
+from gameservices.services.periods import recurrence as periods
 from gameservices.services.profiles_lookup import DatabaseProfiles
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository

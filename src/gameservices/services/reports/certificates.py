@@ -17,9 +17,10 @@ the certificate, not the report's name:
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gameservices.services import achievements, user_certificate_report
-from gameservices.services.report_formats import Cell, Rows, Table
-from gameservices.services.report_rows import EVERYONE, PEOPLE, Person, chunked, rule_columns
+from gameservices.services import achievements
+from gameservices.services.reports import user_certificates as user_certificate_report
+from gameservices.services.reports.formats import Cell, Rows, Table
+from gameservices.services.reports.rows import EVERYONE, PEOPLE, Person, chunked, rule_columns
 from gameservices.services.user_score import number
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import rules as rule_repository

@@ -10,9 +10,11 @@ from datetime import date
 
 from gameservices.errors import ValidationFailed
 from gameservices.projection.live import LiveState
-from gameservices.services import report_certificate, report_lead_scoring, report_rows
-from gameservices.services.periods import Period
-from gameservices.services.report_formats import MEDIA_TYPES, Table, encode
+from gameservices.services.periods.recurrence import Period
+from gameservices.services.reports import certificates as report_certificate
+from gameservices.services.reports import lead_scoring as report_lead_scoring
+from gameservices.services.reports import rows as report_rows
+from gameservices.services.reports.formats import MEDIA_TYPES, Table, encode
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
 

@@ -19,8 +19,8 @@ from gameservices.domain.timefmt import now_ms
 from gameservices.domain.values import MAX_SCORE, shown_number
 from gameservices.projection.live import LiveState
 from gameservices.services import user_badge
-from gameservices.services.periods import Period, board_of
-from gameservices.services.report_formats import Cell, Chunk, Columns, Rows, Table
+from gameservices.services.periods.recurrence import Period, board_of
+from gameservices.services.reports.formats import Cell, Chunk, Columns, Rows, Table
 from gameservices.storage import report_queries
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import user_profiles as profile_repository

@@ -20,7 +20,7 @@ from gameservices.domain.rules import progress_as_shown
 from gameservices.domain.values import shown_number
 from gameservices.errors import InvalidInput
 from gameservices.projection.simulate import ObjectReplay, TooLarge
-from gameservices.services.periods import calendar_key
+from gameservices.services.periods.recurrence import calendar_key
 from gameservices.storage import rules as rule_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord

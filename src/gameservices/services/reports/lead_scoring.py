@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from gameservices.domain.engine import collector_paused
 from gameservices.domain.groups import group_of
 from gameservices.projection.live import LiveState
-from gameservices.services.report_formats import Cell, Rows, Table
-from gameservices.services.report_rows import (
+from gameservices.services.reports.formats import Cell, Rows, Table
+from gameservices.services.reports.rows import (
     CHUNK_ROWS,
     Person,
     people_of_object,
