@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import Engine
 
-from gameservices.storage import webhook_deliveries
+from gameservices.storage import schema, webhook_deliveries
 from gameservices.storage.database import write_transaction
 from gameservices.storage.log_wakeups import LogListener
 from gameservices.webhooks import fanout
@@ -91,6 +91,24 @@ def test_a_commit_wakes_the_dispatcher_long_before_its_interval(
         assert time.monotonic() - started < 5
     users = [request.verify(hook["secret"])["data"]["userId"] for request in receiver.requests]
     assert users == ["ann", "ben"]
+
+
+def test_a_test_message_and_a_retry_wake_the_dispatcher_long_before_its_interval(
+    hook_api: Api, receiver: Receiver, own_engine: Engine
+) -> None:
+    hook = hook_api.ok("webhook/create", {"url": receiver.url, "eventTypes": ["score.changed"]})
+    with _running(own_engine, interval_seconds=60) as dispatcher:
+        dispatcher.follow_wakeups().start()
+        time.sleep(0.5)  # it has looked, found nothing and waits for its interval (60 s) or a wake-up
+        queued = hook_api.ok("webhook/test", {"id": hook["id"]})
+        assert _until(lambda: len(receiver.requests) == 1, seconds=5)
+        with write_transaction(own_engine) as conn:  # as if it had failed its whole schedule
+            table = schema.webhook_deliveries
+            conn.execute(table.update().where(table.c.id == queued["id"]).values(status="failed"))
+        time.sleep(0.5)
+        hook_api.ok("webhookDelivery/retry", {"id": queued["id"]})
+        assert _until(lambda: len(receiver.requests) == 2, seconds=5)
+    assert [request.verify(hook["secret"])["type"] for request in receiver.requests] == ["webhook.test"] * 2
 
 
 def test_another_processs_commit_wakes_it_through_postgresql(

@@ -9,6 +9,7 @@ from gameservices import feed
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.timefmt import format_ms
 from gameservices.errors import Conflict, InvalidEnumValue, ObjectNotFound, ValidationFailed
+from gameservices.storage import log_wakeups
 from gameservices.storage import webhook_deliveries as deliveries
 from gameservices.storage import webhooks as repository
 from gameservices.storage.database import Connection
@@ -166,6 +167,7 @@ def test(conn: Connection, *, partner_id: int, webhook_id: str, now_ms: int) -> 
         updated_at=now_ms,
     )
     deliveries.insert_deliveries(conn, [delivery])
+    log_wakeups.notify(conn, partner_id)  # the dispatchers look now, not at their next interval
     return delivery
 
 

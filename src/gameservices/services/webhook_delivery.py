@@ -4,6 +4,7 @@ from typing import Any
 
 from gameservices.domain.timefmt import format_ms
 from gameservices.errors import Conflict, InvalidEnumValue, ObjectNotFound
+from gameservices.storage import log_wakeups
 from gameservices.storage import webhook_deliveries as repository
 from gameservices.storage.database import Connection
 from gameservices.storage.webhook_deliveries import DeliveryRecord
@@ -44,6 +45,7 @@ def retry(conn: Connection, *, partner_id: int, delivery_id: str, now_ms: int) -
             f"Webhook delivery [{delivery_id}] is {record.status}: only a failed delivery is retried",
             code="WEBHOOK_DELIVERY_NOT_FAILED",
         )
+    log_wakeups.notify(conn, partner_id)  # the dispatchers look now, not at their next interval
     return get(conn, partner_id=partner_id, delivery_id=record.id)
 
 
