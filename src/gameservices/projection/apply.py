@@ -105,7 +105,7 @@ class Applier:
 
     def _clear(self, details: dict[str, Any]) -> None:
         object_id = details["gameObjectId"]
-        self._state.forget_buckets(self._rule_ids(object_id))
+        self._state.forget_buckets(self._state.rule_ids_of(object_id))
         self._state.drop_board(object_id)
         self._state.forget_period_boards(object_id)
 
@@ -124,7 +124,7 @@ class Applier:
         object_id, user_id = details["gameObjectId"], details["userId"]
         self._state.board(object_id).remove(user_id)
         self._state.forget_period_boards(object_id, user_id)
-        self._state.forget_buckets(self._rule_ids(object_id), user_id)
+        self._state.forget_buckets(self._state.rule_ids_of(object_id), user_id)
 
     def _profile(self, details: dict[str, Any]) -> None:
         for user_id, profile in details["profiles"]:
@@ -170,9 +170,6 @@ class Applier:
         object_id = details["gameObjectId"]
         self._state.forget_period_boards(object_id)
         self._state.drop_closed_periods(object_id)
-
-    def _rule_ids(self, object_id: str) -> list[str]:
-        return [rule.id for rule in self._state.rules.values() if rule.game_object_id == object_id]
 
 
 _HANDLERS = {

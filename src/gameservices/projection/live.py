@@ -16,7 +16,7 @@ from gameservices.projection.state import PartnerState
 from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Connection, Engine, read_transaction
 
-__all__ = ["LiveState", "PartnerState"]
+__all__ = ["LiveState"]
 
 Call = TypeVar("Call")
 Result = TypeVar("Result")

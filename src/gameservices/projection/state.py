@@ -262,9 +262,13 @@ class PartnerState(PeriodBoards):
         self._objects[record.id] = record
         self.forget_timelines()
 
+    def rule_ids_of(self, object_id: str) -> list[str]:
+        """The ids of a game object's rules."""
+        return [rule.id for rule in self._rules.values() if rule.game_object_id == object_id]
+
     def drop_object(self, object_id: str) -> None:
         """A game object deleted, with its rules."""
-        for rule_id in [rule.id for rule in self._rules.values() if rule.game_object_id == object_id]:
+        for rule_id in self.rule_ids_of(object_id):
             del self._rules[rule_id]
         self._objects.pop(object_id, None)
 

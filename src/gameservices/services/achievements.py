@@ -42,7 +42,7 @@ class UserBuckets:
         found: dict[BucketKey, Bucket] = {}
         for key in keys:
             if key[0] in wanted:
-                bucket = self.changed.get(key) or self.state.buckets.get(key)
+                bucket = self.changed.get(key) or self.state.get_bucket(key)
                 if bucket is not None:
                     found[key] = bucket
         return found
