@@ -62,7 +62,7 @@ def populate(url: str, events: int) -> tuple[Any, int, Any]:
         with write_transaction(engine) as conn:
             for start in range(offset, min(offset + 100_000, len(normalized)), b1_rules.BATCH):
                 body = entries.encode_events(normalized[start : start + b1_rules.BATCH])
-                event_log.append(conn, partner_id, entries.EVENTS, body, now_ms=now_ms())
+                event_log.append(conn, partner_id, entries.EVENTS, body, now_ms=now_ms(), deferred=True)
     del normalized
     gc.collect()
     return engine, partner_id, board

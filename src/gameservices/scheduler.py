@@ -136,9 +136,10 @@ def start_scheduler(
     are given) the event log's retention in a background thread; call ``stop()`` on the result. Closes rank
     the period in `live` (the server's states; a state of its own when None)."""
     idle_sessions = partial(_forget_idle_sessions, engine)
+    live = live if live is not None else LiveState()
     jobs: list[Job] = [
-        partial(_transitions_job, engine),
-        partial(_periods_job, engine, live if live is not None else LiveState()),
+        partial(_transitions_job, engine, live),
+        partial(_periods_job, engine, live),
         Every(IDLE_SESSIONS_EVERY_SECONDS, idle_sessions),
     ]
     if log_retention_days > 0:
@@ -148,18 +149,22 @@ def start_scheduler(
     return scheduler
 
 
-def run_due_transitions(engine: Engine, *, limit: int = BATCH_SIZE) -> TransitionPass:
-    """Run the transitions due now (at most ``limit``), earliest first, each in its own transaction."""
+def run_due_transitions(
+    engine: Engine, *, limit: int = BATCH_SIZE, live: LiveState | None = None
+) -> TransitionPass:
+    """Run the transitions due now (at most ``limit``), earliest first, each in its own transaction (a write of
+    its partner: `live` holds the partners' states, a state of its own when None)."""
     with read_transaction(engine) as conn:
         due = scheduler_jobs.due(conn, now=now_ms(), limit=limit)
-    ran = [outcome for outcome in (run_transition(engine, schedule) for schedule in due) if outcome]
+    states = live if live is not None else LiveState()
+    ran = [outcome for outcome in (run_transition(engine, states, schedule) for schedule in due) if outcome]
     return TransitionPass(due=len(due), ran=tuple(ran))
 
 
-def run_transition(engine: Engine, schedule: ScheduleRecord) -> ScheduleRecord | None:
+def run_transition(engine: Engine, live: LiveState, schedule: ScheduleRecord) -> ScheduleRecord | None:
     """Run one due transition; returns it ``done`` or ``failed``, or None when it was not ours to run."""
     try:
-        with write_transaction(engine) as conn:
+        with live.transaction(engine, schedule.partner_id) as (_, conn):
             outcome = scheduler_jobs.execute(conn, schedule=schedule, now=now_ms())
     except GameServicesError as error:
         reason = error.message
@@ -185,8 +190,8 @@ def _forget_idle_sessions(engine: Engine) -> None:
         _log.info("forgot %d idle player sessions", forgotten)
 
 
-def _transitions_job(engine: Engine) -> bool:
-    return run_due_transitions(engine).due >= BATCH_SIZE
+def _transitions_job(engine: Engine, live: LiveState) -> bool:
+    return run_due_transitions(engine, live=live).due >= BATCH_SIZE
 
 
 def _periods_job(engine: Engine, live: LiveState) -> bool:

@@ -1,5 +1,6 @@
 """The service's settings, read once from the environment (prefix ``GAMESERVICES_``) and passed in."""
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     # Event log entries older than this many days are deleted (0 keeps them forever); replay and verification
     # work within what is kept.
     event_log_retention_days: int = 90
+    # How often `serve` writes the derived tables (buckets, the ledger, totals) from its live state, in ms; 0: every
+    # event/send call writes them in its own transaction (docs/event-log.md, "Checkpoint").
+    checkpoint_interval_ms: int = Field(default=250, ge=0, le=60_000)
     # How often a process serving change streams (`/api/v1/stream`) looks for new changes of their partners (on
     # PostgreSQL another process's commit also wakes it at once).
     stream_poll_seconds: float = 0.25

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select, update
 from gameservices.api.app import create_app
 from gameservices.projection import entries
 from gameservices.projection import loading as live_module
+from gameservices.projection.checkpoint import checkpoint_partner
 from gameservices.projection.live import LiveState
 from gameservices.projection.replay import snapshot, verify
 from gameservices.projection.state import PartnerState
@@ -299,6 +300,8 @@ def test_verify_reports_tables_that_drifted_from_the_log(api: Api, partner: Any,
     _polls(api, ("ann", "p1"), ("bob", "p1"))
     with read_transaction(engine) as conn:
         assert verify(conn, partner.id).same
+    # The tables written up to the log: the stored state is then theirs alone, and a drift shows.
+    assert checkpoint_partner(engine, partner.id) is not None
     with write_transaction(engine) as conn:
         conn.execute(
             update(user_scores)

@@ -13,7 +13,7 @@ from gameservices.projection import simulate as simulate_module
 from gameservices.projection.replay import verify
 from gameservices.services import user_score as user_score_service
 from gameservices.storage import scores as score_repository
-from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.storage.database import read_transaction
 from gameservices.storage.schema import metadata, partners
 from tests.api import guide_bodies as guide
 from tests.api.test_achievements import badge_rows, certificate_rows, certificate_with_rule, view
@@ -287,7 +287,7 @@ def test_rebuild_keeps_scores_set_by_hand_in_the_ledger(api: Api, partner: Any, 
     board, rule = make_board(api)
     send(api, STREAM[:2])
     live = api.client.app.state.live  # type: ignore[attr-defined]
-    with live.writing(partner.id), write_transaction(engine) as conn:
+    with live.transaction(engine, partner.id) as (_, conn):
         record = user_score_service.game_object(
             conn, partner_id=partner.id, game_object_id=board, game_object_type=None
         )

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from gameservices.api.app import API_PREFIX, create_app
 from gameservices.api.report import router as report_router
+from gameservices.projection import checkpoint
 from gameservices.services.reports import generate as report
 from gameservices.settings import Settings
 from gameservices.storage import game_objects as object_repository
@@ -603,6 +604,7 @@ def test_a_large_report_is_written_a_thousand_rows_at_a_time(
     add_rules(report_api, "leaderboard", board, rule("Chat", "comment"))
     report_api.ok("event/send", {"events": [event("comment", f"user{n:04d}", 1) for n in range(2_500)]})
     caller = client.app.state
+    checkpoint.bring_up(caller.engine, caller.live, partner.id)  # as report/generate does
     with read_transaction(caller.engine) as conn:
         record = object_repository.get_game_object(conn, partner_id=partner.id, object_id=board)
         assert record is not None

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from gameservices.console import display
 from gameservices.console.display_hub import DisplayHub
 from gameservices.console.live_views import ActivityView, EventsTailView
+from gameservices.projection.checkpoint import checkpoint_partner
 from gameservices.projection.entries import EVENTS, RULE_CHANGE
 from gameservices.projection.live import LiveState
 from gameservices.services import activity
@@ -50,6 +51,7 @@ def _append(
     engine: Engine, partner_id: int, kind: str, body: Any, at_ms: int, changes: list[Any] | None = None
 ) -> None:
     encoded = event_log.encode_body(changes) if changes else None
+    checkpoint_partner(engine, partner_id)  # the tables reflect the events sent before: the entry may follow
     with write_transaction(engine) as conn:
         event_log.append(conn, partner_id, kind, event_log.encode_body(body), now_ms=at_ms, changes=encoded)
 

@@ -44,6 +44,9 @@ class Figures:
     committed_unanswered: int = 0
     resent_duplicates: int = 0
     recoveries: list[float] = field(default_factory=list)
+    # At each SIGKILL (SQLite): how many log entries the derived tables' checkpoint lacked, which the restart
+    # then applied from the log.
+    behind_checkpoint: list[int] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -132,16 +135,36 @@ def run_once(server: Server, fault: Fault | None, *, batches: int, kills: int, s
         engine = create_engine(normalize_url(server.database_url))
         try:
             with engine.connect() as conn:
-                partner_id = int(server.demo["partnerId"])
+                labels = workload.names_by_id(conn, partner_id := int(server.demo["partnerId"]))
+            answers = workload.api_answers(server.call, objects, labels)
+            # Stopped politely, the server writes a last checkpoint: the tables then hold every entry.
+            server.stop()
+            with engine.connect() as conn:
                 fingerprint = workload.engine_fingerprint(conn, partner_id)
                 _check_ledger(conn, partner_id)
                 _check_log(conn, partner_id)
-                answers = workload.api_answers(server.call, objects, workload.names_by_id(conn, partner_id))
+                assert _checkpoint(conn, partner_id) == _last_seq(conn, partner_id)
         finally:
             engine.dispose()
     finally:
         server.stop()
     return Outcome(fingerprint, answers, "", figures)
+
+
+def _behind_checkpoint(conn: sqlite3.Connection, partner_id: int) -> int:
+    query = "SELECT p.log_seq - c.seq FROM partners p JOIN log_checkpoints c ON c.partner_id = p.id WHERE p.id = ?"
+    return int(conn.execute(query, (partner_id,)).fetchone()[0])
+
+
+def _checkpoint(conn: Any, partner_id: int) -> int:
+    query = text("SELECT seq FROM log_checkpoints WHERE partner_id = :p")
+    return int(conn.execute(query, {"p": partner_id}).scalar_one())
+
+
+def _last_seq(conn: Any, partner_id: int) -> int:
+    return int(
+        conn.execute(text("SELECT log_seq FROM partners WHERE id = :p"), {"p": partner_id}).scalar_one()
+    )
 
 
 def _check_ledger(conn: Any, partner_id: int) -> None:
@@ -178,20 +201,28 @@ def _check_log(conn: Any, partner_id: int) -> None:
     assert verdict.same, verdict.differences
 
 
-def sqlite_run(workdir: Path, *, batches: int, kills: int, seed: int) -> tuple[Outcome, Outcome]:
-    """The uninterrupted run and the run with SIGKILLs, each on its own SQLite file."""
+def sqlite_run(
+    workdir: Path, *, batches: int, kills: int, seed: int, env: dict[str, str] | None = None
+) -> tuple[Outcome, Outcome]:
+    """The uninterrupted run and the run with SIGKILLs, each on its own SQLite file (`env`: the servers'
+    settings)."""
     outcomes = []
     for name, faults in (("reference", 0), ("crashed", kills)):
         folder = workdir / name
         folder.mkdir(parents=True)
-        server = Server(f"sqlite:///{folder / 'gameservices.db'}", folder)
+        server = Server(f"sqlite:///{folder / 'gameservices.db'}", folder, env)
 
-        def restart(server: Server = server) -> float:
+        behind: list[int] = []
+
+        def restart(server: Server = server, folder: Path = folder, behind: list[int] = behind) -> float:
             server.kill()
+            with sqlite3.connect(folder / "gameservices.db") as killed:
+                behind.append(_behind_checkpoint(killed, int(server.demo["partnerId"])))
             return server.start()
 
         fault = Fault(inject=server.kill, recover=restart) if faults else None
         outcome = run_once(server, fault, batches=batches, kills=faults, seed=seed)
+        outcome.figures.behind_checkpoint = behind
         with sqlite3.connect(folder / "gameservices.db") as checked:
             outcome.integrity = str(checked.execute("PRAGMA integrity_check").fetchone()[0])
         outcomes.append(outcome)
@@ -232,7 +263,13 @@ def summary(database: str, reference: Outcome, crashed: Outcome) -> str:
         f"{figures.kills} faults ({figures.interrupted} mid-request, {figures.committed_unanswered} committed "
         f"but unanswered), {figures.resent_duplicates:,} duplicates re-sent, slowest recovery {slowest:.1f} s, "
         f"{figures.seconds:.1f} s with faults vs {reference.figures.seconds:.1f} s without; "
-        f"integrity: {crashed.integrity}; tables: "
+        f"integrity: {crashed.integrity}; "
+        + (
+            f"log entries after the checkpoint at each kill: {figures.behind_checkpoint}; "
+            if figures.behind_checkpoint
+            else ""
+        )
+        + "tables: "
         + ", ".join(f"{table} {count}" for table, (count, _) in crashed.fingerprint.items())
     )
 

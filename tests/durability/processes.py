@@ -29,9 +29,10 @@ def free_port() -> int:
 class Server:
     """A ``gameservices serve`` process on one database, restartable on the same port."""
 
-    def __init__(self, database_url: str, workdir: Path) -> None:
+    def __init__(self, database_url: str, workdir: Path, env: dict[str, str] | None = None) -> None:
         self.database_url = database_url
         self.workdir = workdir
+        self.env = env or {}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "serve.log"
@@ -46,6 +47,7 @@ class Server:
             **os.environ,
             "GAMESERVICES_DATABASE_URL": self.database_url,
             "GAMESERVICES_VALIDATE_CERTIFICATE_BACKGROUNDS": "false",
+            **self.env,
         }
         command = [
             sys.executable,

@@ -23,3 +23,20 @@ def test_sigkill_mid_ingest_loses_and_repeats_nothing(
     assert crashed.figures.kills == kills
     assert crashed.fingerprint["processed_events"][0] == events
     assert_same_state(reference, crashed)
+
+
+def test_sigkill_during_checkpoints_loses_and_repeats_nothing(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # A checkpoint every millisecond: the checkpoint thread is writing the derived tables nearly all the time,
+    # so the kills land in or between checkpoints, with entries after the last one that each restart applies.
+    reference, crashed = sqlite_run(
+        tmp_path, batches=12, kills=5, seed=17, env={"GAMESERVICES_CHECKPOINT_INTERVAL_MS": "1"}
+    )
+    request.node.user_properties.append(
+        (FIGURES, summary("SQLite, checkpoint every 1 ms", reference, crashed))
+    )
+    assert crashed.figures.kills == 5
+    assert crashed.fingerprint["processed_events"][0] == 12_000
+    assert_same_state(reference, crashed)
+    assert any(behind > 0 for behind in crashed.figures.behind_checkpoint), crashed.figures.behind_checkpoint

@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from gameservices.projection import checkpoint
+from gameservices.storage.database import read_transaction
 from tests.conftest import Api
 from tests.durability import workload
 
@@ -89,9 +91,13 @@ def first_seen_order(calls: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 def state(api: Api, engine: Engine, partner_id: int, objects: tuple[str, str]) -> tuple[Any, Any]:
     """Every engine table of the partner and the v1 answers, with generated ids replaced by names."""
-    with engine.connect() as conn:
+    checkpoint.bring_up(
+        engine, api.client.app.state.live, partner_id
+    )  # the tables, up to every answered write
+    with read_transaction(engine) as conn:
         labels = workload.names_by_id(conn, partner_id)
-        return workload.engine_dump(conn, partner_id), workload.api_answers(api.call, objects, labels)
+        dump = workload.engine_dump(conn, partner_id)
+    return dump, workload.api_answers(api.call, objects, labels)
 
 
 PROPERTY = settings(
@@ -156,7 +162,8 @@ def _commuting_leaderboard(api: Api) -> str:
 
 def _scores(api: Api, engine: Engine, partner_id: int, leaderboard: str) -> Any:
     """What does not depend on the order: totals, bucket progress and points, seen values, rule progress."""
-    with engine.connect() as conn:
+    checkpoint.bring_up(engine, api.client.app.state.live, partner_id)
+    with read_transaction(engine) as conn:
         labels = workload.names_by_id(conn, partner_id)
         buckets = [row[:5] for row in workload.table_rows(conn, partner_id, "buckets")]
         seen = list(workload.table_rows(conn, partner_id, "bucket_values"))

@@ -37,7 +37,7 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
 def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     with read_transaction(engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0015"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0016"
 
 
 def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
@@ -269,7 +269,7 @@ def test_revision_0005_downgrades_and_upgrades_again(fresh_engine: Engine) -> No
     _migrate(fresh_engine, "head")
     assert _rows(fresh_engine) == upgraded
     with read_transaction(fresh_engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0015"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0016"
 
 
 def test_revision_0008_keeps_entries_and_adds_their_settings(fresh_engine: Engine) -> None:

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from gameservices.storage import schema, webhook_deliveries
-from gameservices.storage.database import write_transaction
+from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.log_wakeups import LogListener
 from gameservices.webhooks import fanout
 from gameservices.webhooks.dispatcher import Dispatcher
@@ -102,8 +102,17 @@ def test_a_test_message_and_a_retry_wake_the_dispatcher_long_before_its_interval
         time.sleep(0.5)  # it has looked, found nothing and waits for its interval (60 s) or a wake-up
         queued = hook_api.ok("webhook/test", {"id": hook["id"]})
         assert _until(lambda: len(receiver.requests) == 1, seconds=5)
+        table = schema.webhook_deliveries
+
+        def recorded() -> (
+            bool
+        ):  # the dispatcher has noted the answer (else it would overwrite "failed" below)
+            with read_transaction(own_engine) as conn:
+                found = conn.execute(select(table.c.status).where(table.c.id == queued["id"])).scalar_one()
+            return bool(found == "delivered")
+
+        assert _until(recorded, seconds=5)
         with write_transaction(own_engine) as conn:  # as if it had failed its whole schedule
-            table = schema.webhook_deliveries
             conn.execute(table.update().where(table.c.id == queued["id"]).values(status="failed"))
         time.sleep(0.5)
         hook_api.ok("webhookDelivery/retry", {"id": queued["id"]})

@@ -93,7 +93,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.live = LiveState()
+    # `events` writes leave the derived tables to a checkpoint when one runs (`serve` starts it).
+    app.state.live = LiveState(checkpoints=settings.checkpoint_interval_ms > 0)
     app.state.feed_hub = FeedHub(engine, poll_seconds=settings.stream_poll_seconds)
     log_wakeups.listen_locally(app.state.feed_hub.poke)
     app.state.backgrounds = BackgroundLoader(

@@ -9,12 +9,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from gameservices.api.limits import UNSTORABLE_TEXT
+from gameservices.projection import checkpoint
 from gameservices.projection.live import LiveState
 from gameservices.rendering.background import BackgroundLoader
 from gameservices.services.session import Caller, require
 from gameservices.services.session import authenticate_request as authenticate
 from gameservices.settings import Settings
-from gameservices.storage.database import Connection, Engine, is_sqlite, read_transaction, write_transaction
+from gameservices.storage.database import Connection, Engine, is_sqlite, read_transaction
 
 _bearer = HTTPBearer(auto_error=False, description="An ADMIN KS (type 2)")
 
@@ -48,12 +49,20 @@ class Api:
     def write(self) -> Iterator[Connection]:
         """A transaction that commits when the block ends without an error; the partner's writes take turns,
         so the in-memory state is updated in the order the database saw them."""
-        with self.live.writing(self.partner_id), write_transaction(self.engine) as conn:
+        with self.live.transaction(self.engine, self.partner_id) as (_, conn):
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A transaction that only reads."""
+        with read_transaction(self.engine) as conn:
+            yield conn
+
+    @contextmanager
+    def read_tables(self) -> Iterator[Connection]:
+        """A transaction that reads the derived tables themselves (buckets, the ledger, totals: reports, a user's
+        progress, badge and lead lists), brought up to every write answered so far first."""
+        checkpoint.bring_up(self.engine, self.live, self.partner_id)
         with read_transaction(self.engine) as conn:
             yield conn
 

@@ -33,7 +33,7 @@ def generate(body: ReportGenerate, api: ReadApi) -> StreamingResponse:
     # The whole file is written before the answer starts: an error while writing it is answered as an error,
     # never as a 200 whose file stops short. The file then goes out with its length, so a client can tell a
     # connection lost midway from a complete file.
-    with api.read() as conn:
+    with api.read_tables() as conn:
         record = game_object(
             conn,
             partner_id=api.partner_id,

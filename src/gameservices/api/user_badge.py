@@ -18,7 +18,7 @@ router = APIRouter(prefix="/userBadge", tags=["userBadge"], responses=ErrorStatu
 def list_(body: UserBadgeList, api: ReadApi) -> dict[str, Any]:
     """Each user's progress on the badge's rules, and whether they achieved it."""
     offset, size = page_bounds(body.pager)
-    with api.read() as conn:
+    with api.read_tables() as conn:
         record = target_of(conn, api, body)
         return service.list_page(
             conn,

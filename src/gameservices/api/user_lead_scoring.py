@@ -18,7 +18,7 @@ router = APIRouter(prefix="/userLeadScoring", tags=["userLeadScoring"], response
 def list_(body: UserLeadScoringList, api: ReadApi) -> dict[str, Any]:
     """Ranked leads with their score group, percentage group and percentile."""
     offset, size = page_bounds(body.pager)
-    with api.read() as conn:
+    with api.read_tables() as conn:
         record = target_of(conn, api, body)
         return service.list_page(
             conn,

@@ -93,7 +93,7 @@ def _sub_game_list(body: UserScoreList, api: Api, offset: int, size: int) -> dic
 @router.post("/ruleProgress", response_model=None, responses={200: {"model": ListResult}})
 def rule_progress(body: RuleProgressRequest, api: ReadApi) -> dict[str, Any]:
     """A user's progress on each rule of the game object (all-time, or in a period)."""
-    with api.read() as conn:
+    with api.read_tables() as conn:
         record = target_of(conn, api, body)
         return service.rule_progress(
             conn, partner_id=api.partner_id, record=record, user_id=body.userId, period=body.period

@@ -1,4 +1,5 @@
-"""``gameservices db``: the database schema, and replaying the event log to prove the tables right."""
+"""``gameservices db``: the database schema, the derived tables' checkpoint, and replaying the event log to prove
+the tables right."""
 
 import sys
 from typing import Annotated
@@ -6,10 +7,13 @@ from typing import Annotated
 import orjson
 import typer
 
+from gameservices.cli.common import check_partner, fail
+from gameservices.errors import GameServicesError
+from gameservices.projection.checkpoint import checkpoint_partner
 from gameservices.projection.replay import NotReplayable, replay, verify
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine, read_transaction
+from gameservices.storage.database import Connection, open_engine, read_transaction
 from gameservices.storage.migrate import upgrade
 
 db_app = typer.Typer(help="Database schema and event log.", no_args_is_help=True)
@@ -19,6 +23,30 @@ db_app = typer.Typer(help="Database schema and event log.", no_args_is_help=True
 def db_upgrade() -> None:
     """Bring the database schema to the newest version."""
     upgrade(open_engine(Settings().database_url))
+
+
+@db_app.command("checkpoint")
+def db_checkpoint(
+    partner_id: Annotated[
+        int | None, typer.Option(help="Only this partner (default: every partner).")
+    ] = None,
+) -> None:
+    """Write the derived tables up to each partner's newest log entry (a running `serve` does it on its own every
+    GAMESERVICES_CHECKPOINT_INTERVAL_MS); print one JSON line per partner: the seqs before and after."""
+    engine = open_engine(Settings().database_url)
+    if partner_id is not None:
+        try:
+            check_partner(engine, partner_id)
+        except GameServicesError as error:
+            fail(error)
+    with read_transaction(engine) as conn:
+        partner_ids = _chosen(conn, partner_id)
+    for one in partner_ids:
+        written = checkpoint_partner(engine, one)
+        line: dict[str, object] = {"partnerId": one, "written": written is not None}
+        if written is not None:
+            line.update({"from": written.before, "to": written.seq, "rows": written.rows})
+        sys.stdout.write(orjson.dumps(line).decode() + "\n")
 
 
 @db_app.command("replay")
@@ -35,12 +63,7 @@ def db_replay(
     engine = open_engine(Settings().database_url)
     failed = False
     with read_transaction(engine) as conn:
-        partner_ids = (
-            [partner_id]
-            if partner_id is not None
-            else [partner["partnerId"] for partner in partner_service.list_partners(conn)]
-        )
-        for one in partner_ids:
+        for one in _chosen(conn, partner_id):
             try:
                 if verify_tables:
                     verdict = verify(conn, one)
@@ -62,3 +85,10 @@ def db_replay(
             sys.stdout.write(orjson.dumps(line).decode() + "\n")
     if failed:
         raise typer.Exit(code=1)
+
+
+def _chosen(conn: Connection, partner_id: int | None) -> list[int]:
+    """The one partner asked for, or every partner."""
+    if partner_id is not None:
+        return [partner_id]
+    return [int(partner["partnerId"]) for partner in partner_service.list_partners(conn)]

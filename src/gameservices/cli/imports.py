@@ -16,7 +16,7 @@ from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
 from gameservices.services import csv_import
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine, write_transaction
+from gameservices.storage.database import open_engine
 
 
 def import_events(
@@ -40,8 +40,7 @@ def import_events(
         check_partner(engine, partner_id)
         with (
             typer.progressbar(length=len(upload.events), label="Applying events") as progress,
-            live.writing(partner_id) as state,
-            write_transaction(engine) as conn,
+            live.transaction(engine, partner_id) as (state, conn),
         ):
             summary = csv_import.apply(
                 conn,

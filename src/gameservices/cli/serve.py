@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gameservices.cli.common import print_json
+from gameservices.projection.checkpoint import CheckpointThread
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
 from gameservices.storage.database import (
@@ -174,6 +175,8 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
     tune_for_serving()
     scheduler = start_scheduler(engine, log_retention_days=settings.event_log_retention_days, live=live)
     checkpointer = Checkpointer(engine).start()
+    interval = settings.checkpoint_interval_ms
+    tables = CheckpointThread(engine, live, interval=interval / 1000).start() if interval > 0 else None
     hub = application.state.feed_hub
 
     def woken(partner_ids: set[int]) -> None:
@@ -196,6 +199,8 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
         if poller is not None:
             poller.stop()
         scheduler.stop()
+        if tables is not None:
+            tables.stop()  # a last checkpoint: the next start has nothing to apply
         checkpointer.stop()
 
     return application, stop

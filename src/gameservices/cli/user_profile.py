@@ -16,7 +16,7 @@ from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
 from gameservices.services import csv_import, user_profile_csv
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine, write_transaction
+from gameservices.storage.database import open_engine
 
 user_profile_app = typer.Typer(help="User profiles.", no_args_is_help=True)
 
@@ -47,8 +47,7 @@ def import_profiles(
         live = LiveState()
         with (
             typer.progressbar(length=len(upload.profiles), label="Importing profiles") as progress,
-            live.writing(partner_id) as state,
-            write_transaction(engine) as conn,
+            live.transaction(engine, partner_id) as (state, conn),
         ):
             summary = user_profile_csv.apply(
                 conn,

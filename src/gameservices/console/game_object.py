@@ -114,7 +114,7 @@ def _list(console: Console, screens: Screens, text: str | None, error: GameServi
 def _detail(
     console: Console, screens: Screens, object_id: str, text: str | None, error: GameServicesError | None
 ) -> Response:
-    with console.read() as conn:
+    with console.read_tables() as conn:
         record = service.get(conn, partner_id=console.partner_id, kind=screens.kind, object_id=object_id)
         shown = service.view(conn, record, screens.kind)
         issued = _issued(console, conn, screens, record)

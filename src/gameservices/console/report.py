@@ -65,7 +65,7 @@ def report_download(
     )
 
     def content() -> Iterator[bytes]:
-        with console.read() as conn:
+        with console.read_tables() as conn:
             yield from service.render(conn, live=console.live, report=report)
 
     return StreamingResponse(

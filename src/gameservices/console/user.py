@@ -34,7 +34,7 @@ def _summary(console: ReadConsole, user_id: str) -> dict[str, list[dict[str, Any
     scores: list[dict[str, Any]] = []
     badges: list[dict[str, Any]] = []
     certificates: list[dict[str, Any]] = []
-    with console.read() as conn:
+    with console.read_tables() as conn:
         for record in _records(conn, console.partner_id, LEADERBOARD):
             try:
                 found = user_score.get(

@@ -6,10 +6,11 @@ rule and game object changes the records as stored, profile changes the profile 
 changes their values. The rule set is compiled lazily, before the next events need it.
 """
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gameservices.domain.awards import Evaluation
+from gameservices.domain.awards import Award, Evaluation
 from gameservices.domain.batch import ProfileLookup
 from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import evaluate
@@ -17,6 +18,7 @@ from gameservices.domain.events import NormalizedEvent
 from gameservices.domain.periods import ClosedPeriod, board_key
 from gameservices.projection import entries
 from gameservices.projection.board import UserStanding
+from gameservices.projection.pending import RuleScoreKey, ledger_of
 from gameservices.storage import event_log
 from gameservices.storage.game_objects import GameObjectRecord
 from gameservices.storage.rules import RuleRecord
@@ -58,8 +60,11 @@ class Applier:
             raise ValueError(f"unknown log entry kind {kind!r}")
         handler(self, event_log.decode_body(body))
 
-    def apply_events(self, events: list[NormalizedEvent]) -> None:
-        """Run events through the rules engine and take in what changed."""
+    def apply_events(self, events: list[NormalizedEvent], *, entries: Sequence[tuple[int, int]] = ()) -> None:
+        """Run events through the rules engine and take in what changed. `entries`: the `events` entries they
+        come from, as (seq, index of the entry's first event) in order, when what they change is kept for the
+        derived tables' checkpoint; several entries' events are evaluated together exactly as one after another
+        (as the writer's group commit does)."""
         self.finish()
         state = self._state
         assert state.rule_set is not None
@@ -70,7 +75,13 @@ class Applier:
             profiles=self._profiles.lookup(events),
             entry_durations=state.kept_durations(events),
         )
-        state.apply_scored(evaluation.changed, state.standings_after(evaluation.awards))
+        standings = state.standings_after(evaluation.awards)
+        if not entries:
+            state.apply_scored(evaluation.changed, standings)
+        else:
+            at = max((event.event_time for event in events), default=0.0)
+            ledgers = _ledgers_by_entry(evaluation.awards, entries)
+            state.apply_scored(evaluation.changed, standings, entry=entries[-1][0], ledgers=ledgers, at=at)
         state.note_durations(events)
         if self.observe is not None:
             self.observe(events, evaluation)
@@ -186,6 +197,17 @@ _HANDLERS = {
     entries.PERIOD_CLOSE: Applier._close_period,
     entries.PERIODS_RESET: Applier._reset_periods,
 }
+
+
+def _ledgers_by_entry(
+    awards: Sequence[Award], entries: Sequence[tuple[int, int]]
+) -> list[tuple[int, dict[RuleScoreKey, float]]]:
+    """Each entry's ledger deltas (the awards of its events: they are added to the ledger exactly once each)."""
+    firsts = [first for _, first in entries]
+    grouped: list[list[Award]] = [[] for _ in entries]
+    for award in awards:
+        grouped[bisect_right(firsts, award.event_index) - 1].append(award)
+    return [(seq, ledger_of(own)) for (seq, _), own in zip(entries, grouped, strict=True)]
 
 
 def rebuilt_buckets(rows: list[list[Any]]) -> dict[BucketKey, Bucket]:

@@ -28,6 +28,10 @@ _log = logging.getLogger(__name__)
 # Past this many entries or events behind, loading the tables is as cheap as applying them.
 MAX_ENTRIES = 5_000
 MAX_EVENTS = 200_000
+# Entries read at a time when applying the log after a checkpoint.
+CHUNK = 5_000
+# Events of consecutive entries evaluated together.
+MAX_GROUP = 20_000
 
 
 class _StoredProfiles:
@@ -55,14 +59,8 @@ def catch_up(conn: Connection, state: "PartnerState", partner_id: int) -> bool:
     steps = _plan(found)
     if steps is None:
         return False
-    applier = Applier(state, _StoredProfiles(conn, partner_id))
     try:
-        for kind, body, events in steps:
-            if events is not None:
-                applier.apply_events(events)
-            else:
-                applier.apply(kind, body)
-        applier.finish()
+        _apply(conn, state, partner_id, steps)
     except Exception:  # a half-applied state is useless: the caller loads it from the tables
         _log.exception("catching up with the event log failed; loading the state again")
         return False
@@ -70,13 +68,65 @@ def catch_up(conn: Connection, state: "PartnerState", partner_id: int) -> bool:
     return True
 
 
+def apply_after_checkpoint(conn: Connection, state: "PartnerState", partner_id: int) -> int:
+    """Apply every entry after `state.log_seq`, which is the derived tables' checkpoint the state was just loaded
+    from; how many. Those are `events` entries only (every other entry moves the checkpoint to itself), so the
+    profiles the engine reads are the ones their writers read. RuntimeError for any other kind."""
+    applied = 0
+    while True:
+        found = event_log.entries_after(conn, partner_id, state.log_seq, limit=CHUNK)
+        if not found:
+            return applied
+        steps: list[tuple[int, str, bytes, list[NormalizedEvent] | None]] = []
+        for entry in found:
+            if entry.kind != entries.EVENTS:
+                raise RuntimeError(
+                    f"entry {entry.seq} ({entry.kind}) of partner {partner_id} lies after the checkpoint"
+                )
+            steps.append((entry.seq, entry.kind, entry.body, entries.decode_events(entry.body)))
+        _apply(conn, state, partner_id, steps)
+        state.reached(found[-1].seq)
+        applied += len(found)
+
+
+def _apply(
+    conn: Connection,
+    state: "PartnerState",
+    partner_id: int,
+    steps: list[tuple[int, str, bytes, list[NormalizedEvent] | None]],
+) -> None:
+    applier = Applier(state, _StoredProfiles(conn, partner_id))
+    # Consecutive `events` entries are evaluated together (up to MAX_GROUP events), as the writer's group commit
+    # does; what they change may be missing from the derived tables: kept for their checkpoint.
+    group: list[NormalizedEvent] = []
+    bounds: list[tuple[int, int]] = []
+
+    def apply_group() -> None:
+        if bounds:
+            applier.apply_events(group[:], entries=bounds[:])
+            group.clear()
+            bounds.clear()
+
+    for seq, kind, body, events in steps:
+        if events is None:
+            apply_group()
+            applier.apply(kind, body)
+            continue
+        if len(group) + len(events) > MAX_GROUP:
+            apply_group()
+        bounds.append((seq, len(group)))
+        group.extend(events)
+    apply_group()
+    applier.finish()
+
+
 def _plan(
     found: list[event_log.LogEntry],
-) -> list[tuple[str, bytes, list[NormalizedEvent] | None]] | None:
+) -> list[tuple[int, str, bytes, list[NormalizedEvent] | None]] | None:
     """The entries with their events decoded; None when they are not to be applied in memory."""
     if len(found) > MAX_ENTRIES:
         return None
-    steps: list[tuple[str, bytes, list[NormalizedEvent] | None]] = []
+    steps: list[tuple[int, str, bytes, list[NormalizedEvent] | None]] = []
     named: set[str] = set()  # every text the events so far name: their users and any userIdOverride target
     total = 0
     for entry in found:
@@ -87,7 +137,7 @@ def _plan(
                 return None
             for event in events:
                 named.update(value for value in event.fields.values() if isinstance(value, str))
-            steps.append((entry.kind, entry.body, events))
+            steps.append((entry.seq, entry.kind, entry.body, events))
             continue
         if entry.kind == entries.PERIOD_CLOSE:  # its leaderboardPeriodEnd events name their users
             named.update(fields["userId"] for _, fields in event_log.decode_body(entry.body)["events"])
@@ -95,5 +145,5 @@ def _plan(
             user_id in named for user_id, _ in event_log.decode_body(entry.body)["profiles"]
         ):
             return None  # those events were scored with the profile as it was before this change
-        steps.append((entry.kind, entry.body, None))
+        steps.append((entry.seq, entry.kind, entry.body, None))
     return steps

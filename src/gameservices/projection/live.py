@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
+from gameservices.projection import checkpoint
 from gameservices.projection.loading import behind, refresh
 from gameservices.projection.state import PartnerState
 from gameservices.storage import partners as partner_repository
-from gameservices.storage.database import Connection, Engine, read_transaction
+from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
 
 __all__ = ["LiveState"]
 
@@ -25,9 +26,12 @@ Result = TypeVar("Result")
 class LiveState:
     """The live state of every partner this process served."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, checkpoints: bool = False) -> None:
+        """`checkpoints`: the process runs a checkpoint (`projection.checkpoint.Checkpointer`), so `events` writes
+        leave the derived tables to it."""
         self._partners: dict[int, PartnerState] = {}
         self._guard = threading.Lock()
+        self._checkpoints = checkpoints
 
     def partner(self, partner_id: int) -> PartnerState:
         """The (possibly not yet loaded) state of a partner."""
@@ -35,6 +39,8 @@ class LiveState:
             state = self._partners.get(partner_id)
             if state is None:
                 state = self._partners[partner_id] = PartnerState()
+                if self._checkpoints:
+                    state.defer_tables()
             return state
 
     def forget(self, partner_id: int) -> None:
@@ -48,6 +54,21 @@ class LiveState:
         state = self.partner(partner_id)
         with state.write_lock:
             yield state
+
+    @contextmanager
+    def transaction(self, engine: Engine, partner_id: int) -> Iterator[tuple[PartnerState, Connection]]:
+        """A write of the partner that may change its derived tables or append entries other than events: its
+        writer turn, then a write transaction that has locked the partner row, brought the state up to it and
+        the tables up to the state (`projection.checkpoint.prepare_write`); commits when the block ends."""
+        with self.writing(partner_id) as state, write_transaction(engine) as conn:
+            checkpoint.prepare_write(conn, state, partner_id)
+            yield state, conn
+
+    def pending_states(self) -> list[tuple[int, PartnerState]]:
+        """The loaded partner states holding changes their derived tables may lack (for the checkpoint)."""
+        with self._guard:
+            states = list(self._partners.items())
+        return [(partner_id, state) for partner_id, state in states if state.has_pending]
 
     def grouped(
         self,

@@ -3,12 +3,12 @@ else load what the partner's versions say has changed from the tables, with the 
 
 from gameservices.domain.engine import collector_paused
 from gameservices.projection.board import Board, UserStanding
-from gameservices.projection.catch_up import catch_up
+from gameservices.projection.catch_up import apply_after_checkpoint, catch_up
 from gameservices.projection.state import PartnerState
 from gameservices.ranking import MemoryRankIndex, rank_key, rank_keys
 from gameservices.storage import buckets as bucket_repository
+from gameservices.storage import checkpoints, event_log
 from gameservices.storage import entries as entry_repository
-from gameservices.storage import event_log
 from gameservices.storage import periods as period_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection, on_rollback
@@ -49,7 +49,11 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
                 entry_durations=entry_repository.all_entry_durations(conn, partner_id),
                 period_closes=period_repository.closed_periods(conn, partner_id),
             )
+            # The tables reflect the log up to their checkpoint; the `events` entries after it are applied.
+            state.reached(checkpoints.read(conn, partner_id))
+            apply_after_checkpoint(conn, state, partner_id)
             state.set_versions(state_version, state.rules_version)
+        return
     with state.read_lock:
         state.reached(event_log.last_seq(conn, partner_id))
 

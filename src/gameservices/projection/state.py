@@ -8,7 +8,7 @@ The state is changed only through its methods: a writer applying what it committ
 while holding its read lock (`LiveState.reading` / `viewing`)."""
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from gameservices.domain.awards import Award
@@ -19,6 +19,7 @@ from gameservices.domain.events import NormalizedEvent
 from gameservices.domain.periods import ClosedPeriod, Timeline, board_key, event_ms
 from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.group_commit import GroupCommit
+from gameservices.projection.pending import CheckpointRows, Pending, RuleScoreKey
 from gameservices.projection.periods import PeriodBoards
 from gameservices.services import rule_set as rule_set_service
 from gameservices.storage.database import Connection
@@ -43,6 +44,10 @@ class PartnerState(PeriodBoards):
         self._entry_durations: dict[str, float] = {}
         # A private state serves one transaction only (a large import, a replay): its changes apply at once.
         self._private = False
+        # Whether this state's `events` writes leave the derived tables to a checkpoint (`projection.checkpoint`).
+        self._defers_tables = False
+        # What the state holds beyond the derived tables (changes of `events` entries after their checkpoint).
+        self._pending = Pending()
         self._rule_set: RuleSet | None = None
         # The partner's game objects and rules as of `rules_version` (every change of one bumps it), by id.
         self._objects: dict[str, GameObjectRecord] = {}
@@ -86,6 +91,17 @@ class PartnerState(PeriodBoards):
     def private(self) -> bool:
         """Whether the state serves one transaction only (its changes are not shared with other requests)."""
         return self._private
+
+    @property
+    def defers_tables(self) -> bool:
+        """Whether a writer of `events` leaves the derived tables to a checkpoint (a live state of a process that
+        runs one); private states write them at once."""
+        return self._defers_tables and not self._private
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether the state holds changes its derived tables may lack."""
+        return bool(self._pending)
 
     @property
     def rule_set(self) -> RuleSet | None:
@@ -193,10 +209,20 @@ class PartnerState(PeriodBoards):
         standing.hidden = award.hidden
 
     def apply_scored(
-        self, changed: Mapping[BucketKey, Bucket], standings: dict[tuple[str, str], UserStanding]
+        self,
+        changed: Mapping[BucketKey, Bucket],
+        standings: dict[tuple[str, str], UserStanding],
+        *,
+        entry: int | None = None,
+        ledgers: Sequence[tuple[int, dict[RuleScoreKey, float]]] = (),
+        at: float = 0.0,
     ) -> None:
-        """Take in an evaluation's changed buckets and new standings (idempotent)."""
+        """Take in an evaluation's changed buckets and new standings (idempotent). `entry`: the seq of the
+        (newest) `events` entry they come from, when the derived tables may not hold them yet; then `ledgers`,
+        each entry's ledger deltas by seq, are kept for the checkpoint too."""
         with self.read_lock:
+            if entry is not None:
+                self._pending.record(entry, changed, self._buckets, standings, ledgers, at)
             self.store_buckets(changed)
             for (object_id, user_id), standing in standings.items():
                 self.board(object_id).put(user_id, standing)
@@ -208,6 +234,21 @@ class PartnerState(PeriodBoards):
             return {}
         kept = self._entry_durations
         return {key: kept[key] for key in entries_lacking_duration(events) if key in kept}
+
+    def moves_durations(self, events: list[NormalizedEvent]) -> bool:
+        """Whether these events change an entry's kept duration that some rule's cap reads."""
+        if self._rule_set is None or not self._rule_set.reads_entry_duration:
+            return False
+        kept = self._entry_durations
+        for event in events:
+            duration = seen_duration(event.fields)
+            if (
+                duration is not None
+                and (key := entry_key(event.fields)) is not None
+                and kept.get(key) != duration
+            ):
+                return True
+        return False
 
     def note_durations(self, events: list[NormalizedEvent]) -> None:
         """Keep the durations these (applied) events record for their entries."""
@@ -230,6 +271,27 @@ class PartnerState(PeriodBoards):
         applied in a way catch-up cannot follow, such as a large import's private state)."""
         with self.read_lock:
             self._state_version = -1
+
+    def defer_tables(self) -> None:
+        """Leave the derived tables of `events` writes to a checkpoint (the live states of a process that runs
+        one: `LiveState(checkpoints=True)`)."""
+        self._defers_tables = True
+
+    def checkpoint_rows(self, after: int) -> CheckpointRows:
+        """What tables at checkpoint `after` lack of this state (as of its `log_seq`). Call with the read lock held."""
+        boards = self._boards
+
+        def standing_of(board: str, user_id: str) -> tuple[float, float, bool] | None:
+            found = boards.get(board)
+            standing = found.standing(user_id) if found is not None else None
+            return None if standing is None else (standing.score, standing.reached_at, standing.hidden)
+
+        return self._pending.rows(after, self._log_seq, self._buckets, standing_of)
+
+    def written_through(self, seq: int) -> None:
+        """The derived tables now reflect the log up to `seq` (a checkpoint committed)."""
+        with self.read_lock:
+            self._pending.written_through(seq)
 
     def make_private(self) -> None:
         """Serve one transaction only (a large import, a replay, a simulation): changes apply at once."""
@@ -312,6 +374,7 @@ class PartnerState(PeriodBoards):
         period_closes: dict[str, list[ClosedPeriod]],
     ) -> None:
         """Replace the scores, buckets, durations and closed periods by ones loaded from the tables."""
+        self._pending = Pending()
         self._buckets, self._user_buckets = {}, {}
         self.store_buckets(buckets)
         self._boards = boards
@@ -324,6 +387,7 @@ class PartnerState(PeriodBoards):
         with self.read_lock:
             self._state_version = self._rules_version = self._log_seq = -1
             self._rule_set = None
+            self._pending = Pending()
 
     def forget_buckets(self, rule_ids: Iterable[str], user_id: str | None = None) -> None:
         """Drop the buckets of these rules and of their sub-rules (only one user's, when given)."""

@@ -5,15 +5,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gameservices.domain.awards import Award, Evaluation
+from gameservices.domain.awards import Evaluation
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedBatch, NormalizedEvent, normalize_events
 from gameservices.errors import ValidationFailed
 from gameservices.feed.changes import Changes
 from gameservices.feed.scoring import score_changes
+from gameservices.projection import checkpoint
 from gameservices.projection import entries as log_entries
 from gameservices.projection.board import UserStanding
 from gameservices.projection.loading import refresh
+from gameservices.projection.pending import ledger_of
 from gameservices.projection.state import PartnerState
 from gameservices.services import achievements
 from gameservices.services.profiles_lookup import DatabaseProfiles
@@ -176,7 +178,18 @@ def _persist(
 ) -> None:
     standings = state.standings_after(evaluation.awards)
     changes = Changes()
-    write_scored(conn, state, partner_id, accepted, evaluation, standings, now, changes)
+    # A live state's events leave the buckets, the ledger and the totals to the checkpoint (their log entry makes
+    # them durable). Written at once: events awarding a certificate (its progress reads the ledger from its
+    # table), and events changing an entry's duration that a cap reads (the entries table holds the newest
+    # duration; a load applying the log after the checkpoint would give earlier events that one).
+    deferred = (
+        state.defers_tables
+        and not _awards_certificates(state, evaluation)
+        and not state.moves_durations(accepted)
+    )
+    if not deferred:
+        checkpoint.flush(conn, state, partner_id)
+    write_scored(conn, state, partner_id, accepted, evaluation, standings, now, changes, tables=not deferred)
     appended = event_log.append(
         conn,
         partner_id,
@@ -184,15 +197,25 @@ def _persist(
         log_entries.encode_events(accepted),
         now_ms=int(now * 1000),
         changes=changes.encoded(),
+        deferred=deferred,
     )
+    ledgers = [(appended.seq, ledger_of(evaluation.awards))] if deferred else []
 
     def apply() -> None:
-        # Idempotent, and the version is absolute: a state reloaded within this transaction (it already
-        # holds these changes) ends up the same.
         # One hold of the state's lock: a catch-up (a request, or the wake-up listener) sees the state either
         # before this entry or after it, never with its effects but without its seq (it would apply it twice).
         with state.read_lock:
-            state.apply_scored(evaluation.changed, standings)
+            if state.log_seq != appended.seq - 1:
+                # A catch-up woken by the commit applied this entry first (and maybe later ones of other
+                # processes: these changes would set their keys back), or the state was dropped meanwhile.
+                return
+            state.apply_scored(
+                evaluation.changed,
+                standings,
+                entry=appended.seq if deferred else None,
+                ledgers=ledgers,
+                at=now,
+            )
             state.note_durations(accepted)
             state.advance(appended.seq, appended.state_version)
 
@@ -200,6 +223,15 @@ def _persist(
         apply()  # nobody else reads a private state: the next batch of this transaction builds on it directly
     else:
         after_commit(conn, apply)
+
+
+def _awards_certificates(state: PartnerState, evaluation: Evaluation) -> bool:
+    objects = state.objects
+    for award in evaluation.awards:
+        found = objects.get(award.game_object_id)
+        if found is not None and found.object_type == "certificate":
+            return True
+    return False
 
 
 def write_scored(
@@ -211,35 +243,30 @@ def write_scored(
     standings: dict[tuple[str, str], UserStanding],
     now: float,
     changes: Changes,
+    *,
+    tables: bool = True,
 ) -> None:
     """Write what evaluated events changed to the tables: their ids, buckets, the ledger, the standings,
-    achievements and the entries they name, noting the changes (the caller appends the log entry)."""
+    achievements and the entries they name, noting the changes (the caller appends the log entry).
+    `tables=False`: the buckets, the ledger and the standings are left to the checkpoint."""
     processed_repository.record_event_ids(
         conn, partner_id, [e.event_id for e in accepted if e.event_id is not None]
     )
-    bucket_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
     score_changes(state, standings, changes)
-    score_repository.add_rule_scores(conn, partner_id, _ledger(evaluation.awards), now)
+    if tables:
+        bucket_repository.save_buckets(conn, partner_id, evaluation.changed, state.buckets)
+        score_repository.add_rule_scores(conn, partner_id, ledger_of(evaluation.awards), now)
     achievements.record(conn, state=state, partner_id=partner_id, evaluation=evaluation, changes=changes)
-    score_repository.save_user_scores(
-        conn,
-        partner_id,
-        [
-            UserScoreRow(object_id, user_id, s.score, s.reached_at, s.hidden)
-            for (object_id, user_id), s in standings.items()
-        ],
-    )
+    if tables:
+        score_repository.save_user_scores(
+            conn,
+            partner_id,
+            [
+                UserScoreRow(object_id, user_id, s.score, s.reached_at, s.hidden)
+                for (object_id, user_id), s in standings.items()
+            ],
+        )
     entry_repository.save_entries(conn, partner_id, _entries_seen(accepted))
-
-
-def _ledger(awards: list[Award]) -> dict[tuple[str, str, str], float]:
-    """The ledger deltas per (object, rule, user)."""
-    ledger: dict[tuple[str, str, str], float] = {}
-    for award in awards:
-        if award.distributed:
-            key = (award.game_object_id, award.rule_id, award.user_id)
-            ledger[key] = ledger.get(key, 0.0) + award.points
-    return ledger
 
 
 def _entries_seen(events: list[NormalizedEvent]) -> dict[str, tuple[str | None, float | None, float]]:

@@ -6,15 +6,14 @@ from dataclasses import replace
 
 from gameservices.domain.periods import split_board_key
 from gameservices.domain.policies import Participation
+from gameservices.projection import checkpoint
 from gameservices.projection.board import UserStanding
 from gameservices.projection.entries import VISIBILITY_CHANGE
-from gameservices.projection.loading import refresh
 from gameservices.projection.state import PartnerState
 from gameservices.services.profiles_lookup import facts_of
 from gameservices.services.rule_set import policy_of
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
-from gameservices.storage import partners as partner_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage import user_profiles as profile_repository
 from gameservices.storage.database import Connection, after_commit
@@ -42,7 +41,7 @@ def refresh_users(
     ``profiles``: the users' current profiles when the caller has them (else they are read).
 
     The caller holds the partner's writer turn."""
-    refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
+    checkpoint.prepare_write(conn, state, partner_id)
     wanted = sorted(set(user_ids))
     if profiles is None:
         profiles = profile_repository.get_profiles(conn, partner_id=partner_id, user_ids=wanted)

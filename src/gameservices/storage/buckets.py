@@ -104,6 +104,14 @@ def save_buckets(
     upsert_tuples(conn, bucket_values, value_keys, seen_rows, keys=value_keys, set_=None)
 
 
+def save_seen_values(conn: Connection, partner_id: int, seen: Iterable[tuple[BucketKey, str]]) -> None:
+    """Add values countUnique buckets have seen (values already stored are left)."""
+    dumps = orjson.dumps
+    rows = [(partner_id, rule_id, dumps(values).decode(), value) for (rule_id, values), value in seen]
+    value_keys = ("partner_id", "rule_id", "bucket_key", "value")
+    upsert_tuples(conn, bucket_values, value_keys, rows, keys=value_keys, set_=None)
+
+
 def delete_buckets_of_rules(conn: Connection, partner_id: int, rule_ids: Iterable[str]) -> None:
     """Remove every bucket (and seen value) of the given rules and of their sub-rules."""
     for rule_id in rule_ids:

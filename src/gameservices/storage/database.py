@@ -4,7 +4,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -27,6 +27,7 @@ CHECKPOINT_INTERVAL_SECONDS = 0.25
 _READ_ONLY = "gameservices_read_only"
 _AFTER_COMMIT = "gameservices_after_commit"
 _ON_ROLLBACK = "gameservices_on_rollback"
+_NOTES = "gameservices_notes"
 
 
 def normalize_url(url: str) -> str:
@@ -126,17 +127,27 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as connection:
             connection.info[_AFTER_COMMIT] = actions
             connection.info[_ON_ROLLBACK] = undo
+            connection.info[_NOTES] = {}
             try:
                 yield connection
             finally:
                 connection.info.pop(_AFTER_COMMIT, None)
                 connection.info.pop(_ON_ROLLBACK, None)
+                connection.info.pop(_NOTES, None)
     except BaseException:
         for action in undo:
             action()
         raise
     for action in actions:
         action()
+
+
+def transaction_notes(connection: Connection) -> dict[str, Any]:
+    """What the code of one write transaction notes for its later steps (gone when the transaction ends)."""
+    notes = connection.info.get(_NOTES)
+    if notes is None:
+        raise RuntimeError("transaction notes need a connection opened by write_transaction")
+    return cast(dict[str, Any], notes)
 
 
 def after_commit(connection: Connection, action: Callable[[], None]) -> None:

@@ -8,8 +8,8 @@ import orjson
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from gameservices.domain.timefmt import now_ms
-from gameservices.storage import log_wakeups
-from gameservices.storage.schema import event_log, partners
+from gameservices.storage import checkpoints, log_wakeups
+from gameservices.storage.schema import event_log, log_checkpoints, partners
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +59,15 @@ def append(
     state: bool = True,
     rules: bool = False,
     changes: bytes | None = None,
+    deferred: bool = False,
 ) -> Appended:
     """Append one entry (with the typed changes it made, encoded, if any) and bump the partner's state (and
     rules) version, which tell every process what it lacks. The partner row stays locked until the transaction
-    ends, so seqs are gap-free and in commit order."""
+    ends, so seqs are gap-free and in commit order.
+
+    The transaction writes the entry's effects on the derived tables itself, after bringing them up to the log
+    (the checkpoint then moves to this entry); `deferred`: it leaves them to a later checkpoint (`events` entries
+    of a live state only, see projection/checkpoint.py)."""
     values = {"log_seq": partners.c.log_seq + 1}
     if state:
         values["state_version"] = partners.c.state_version + 1
@@ -75,6 +80,11 @@ def append(
         .returning(partners.c.state_version, partners.c.rules_version, partners.c.log_seq)
     ).one()
     appended = Appended(int(row.state_version), int(row.rules_version), int(row.log_seq))
+    if deferred:
+        if kind != "events":
+            raise ValueError("only events entries leave the derived tables to a checkpoint")
+    else:
+        checkpoints.note_entry(conn, partner_id, appended.seq)
     conn.execute(
         insert(event_log).values(
             partner_id=partner_id, seq=appended.seq, kind=kind, body=body, created_at=now_ms, changes=changes
@@ -169,11 +179,16 @@ def count_entries(conn: Connection, partner_id: int) -> int:
 
 
 def delete_older_than(conn: Connection, created_before_ms: int, *, limit: int) -> int:
-    """Delete at most `limit` entries (of any partner) appended before a time; how many. Every entry is
-    reflected by the derived tables as soon as it commits, so any old entry may go."""
+    """Delete at most `limit` entries (of any partner) appended before a time; how many. Only entries the derived
+    tables reflect go (at or before their checkpoint): a later one is still needed to load the partner."""
+    checkpoint = (
+        select(log_checkpoints.c.seq)
+        .where(log_checkpoints.c.partner_id == event_log.c.partner_id)
+        .scalar_subquery()
+    )
     oldest = (
         select(event_log.c.partner_id, event_log.c.seq)
-        .where(event_log.c.created_at < created_before_ms)
+        .where(event_log.c.created_at < created_before_ms, event_log.c.seq <= func.coalesce(checkpoint, 0))
         .order_by(event_log.c.created_at)
         .limit(limit)
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
+from gameservices.storage import checkpoints
 from gameservices.storage.prepared import PreparedQuery
 from gameservices.storage.schema import partner_roles, partner_secrets, partners, revoked_sessions
 
@@ -30,6 +31,7 @@ def insert_partner(conn: Connection, *, partner_id: int, name: str, secret: str,
             id=partner_id, name=name, enabled=True, game_services_enabled=True, created_at=now, updated_at=now
         )
     )
+    checkpoints.create(conn, partner_id)
     add_secret(conn, partner_id=partner_id, secret=secret, now=now)
 
 

@@ -51,6 +51,16 @@ event_log = Table(
     sqlite_with_rowid=False,
 )
 
+# The log seq the derived tables (buckets, the ledger, users' totals and per-period totals) reflect, per partner:
+# `events` entries after it are in the log only, and a process loading the partner applies them to what it reads
+# from the tables (docs/event-log.md, "Checkpoint"). Its row is locked by whoever writes the derived tables.
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("partner_id", Integer, ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, nullable=False, default=0, server_default="0"),
+)
+
 partner_secrets = Table(
     "partner_secrets",
     metadata,

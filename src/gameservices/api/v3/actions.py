@@ -62,7 +62,7 @@ class Partnered:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction holding the partner's writer turn (as every API v1 write does)."""
-        with self.live.writing(self.partner_id), write_transaction(self.engine) as conn:
+        with self.live.transaction(self.engine, self.partner_id) as (_, conn):
             yield conn
 
     @contextmanager

@@ -20,17 +20,16 @@ from gameservices.domain.timefmt import format_ms
 from gameservices.domain.values import shown_number
 from gameservices.errors import Conflict, ObjectNotFound, ValidationFailed
 from gameservices.feed.changes import PERIOD_CLOSED, Changes
+from gameservices.projection import checkpoint
 from gameservices.projection.board import Board
 from gameservices.projection.entries import PERIOD_CLOSE
 from gameservices.projection.live import LiveState
-from gameservices.projection.loading import refresh
 from gameservices.projection.state import PartnerState
 from gameservices.services import event as event_service
 from gameservices.services.periods import recurrence as periods
 from gameservices.services.profiles_lookup import DatabaseProfiles
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
-from gameservices.storage import partners as partner_repository
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
 from gameservices.storage.periods import PeriodEnd
@@ -129,8 +128,9 @@ def _no_period_to_close(conn: Connection, partner_id: int, game_object_id: str) 
 
 
 def _lock(conn: Connection, state: PartnerState, partner_id: int) -> None:
-    # After the period ends' rows: the order every close takes. The state is then brought up to date.
-    refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
+    # After the period ends' rows: the order every close takes. The state is then brought up to date, and the
+    # derived tables up to the state.
+    checkpoint.prepare_write(conn, state, partner_id)
 
 
 def _fitting(conn: Connection, state: PartnerState, end: PeriodEnd) -> Timeline | None:

@@ -1,0 +1,183 @@
+"""The derived tables' checkpoint: `event/send` commits its log entry alone, and the buckets, the ledger and the
+users' totals it changed reach their tables later, written from a process's live state together with the log seq
+they then reflect (`log_checkpoints`). Start = the tables at their checkpoint + the `events` entries after it.
+
+Three ways bring the tables up to the log:
+- `CheckpointThread`, a thread of `serve`, every interval for each partner state holding pending changes;
+- `flush`, at the start of every other write (rule, game object, profile and manual score changes, imports,
+  period closes, rebuilds): those write the tables in their own transaction as before, from tables that reflect
+  the log up to them, and move the checkpoint to their own entry. So the log after a checkpoint only ever holds
+  `events` entries, which a loading process applies in memory (`projection.loading`);
+- `bring_up`, before a read of the tables themselves (reports, a user's ledger, badge lists): the reader sees
+  every write answered before it, as reads of the live state do.
+
+Every writer of the tables holds the partner's checkpoint row lock (`storage.checkpoints.lock`): checkpoints of
+several processes take turns, and one written from a state older than the tables is skipped.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gameservices.projection.loading import refresh
+from gameservices.projection.pending import CheckpointRows
+from gameservices.projection.state import PartnerState
+from gameservices.storage import buckets as bucket_repository
+from gameservices.storage import checkpoints
+from gameservices.storage import partners as partner_repository
+from gameservices.storage import scores as score_repository
+from gameservices.storage.database import (
+    Connection,
+    Engine,
+    after_commit,
+    read_transaction,
+    write_transaction,
+)
+from gameservices.storage.scores import UserScoreRow
+
+if TYPE_CHECKING:
+    from gameservices.projection.live import LiveState
+
+__all__ = [
+    "CheckpointThread",
+    "Written",
+    "bring_up",
+    "checkpoint_partner",
+    "flush",
+    "prepare_write",
+    "write_checkpoint",
+]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A checkpoint: from which seq to which, and how many rows it wrote."""
+
+    partner_id: int
+    before: int
+    seq: int
+    rows: int
+
+
+def flush(conn: Connection, state: PartnerState, partner_id: int) -> None:
+    """Bring the partner's tables up to the state's log seq within the caller's write transaction, before it
+    writes the tables itself; its own entries then move the checkpoint along (`storage.event_log.append`).
+
+    The caller holds the partner row's lock (`partners.lock_versions`) and brought the state up to it."""
+    if checkpoints.tables_at(conn, partner_id) == state.log_seq:
+        return
+    before = checkpoints.lock(conn, partner_id)
+    seq = state.log_seq
+    if before < seq:
+        with state.read_lock:
+            rows = state.checkpoint_rows(before)
+        _write_rows(conn, partner_id, rows)
+        checkpoints.advance(conn, partner_id, seq)
+    checkpoints.note_tables_at(conn, partner_id, max(before, seq))
+    after_commit(conn, lambda: state.written_through(seq))
+
+
+def prepare_write(conn: Connection, state: PartnerState, partner_id: int) -> None:
+    """Begin a write that may change the derived tables: lock the partner row, bring the state up to it, and the
+    tables up to the state."""
+    refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
+    flush(conn, state, partner_id)
+
+
+def write_checkpoint(engine: Engine, state: PartnerState, partner_id: int) -> Written | None:
+    """Write what the tables lack of this state (as of its log seq) in a transaction of its own; None when the
+    state held nothing newer than the tables."""
+    with write_transaction(engine) as conn:
+        before = checkpoints.lock(conn, partner_id)
+        with state.read_lock:
+            seq = state.log_seq
+            rows = state.checkpoint_rows(before) if seq > before else None
+        if rows is None:
+            after_commit(conn, lambda: state.written_through(before))
+            return None
+        _write_rows(conn, partner_id, rows)
+        checkpoints.advance(conn, partner_id, seq)
+        after_commit(conn, lambda: state.written_through(seq))
+    return Written(partner_id, before, seq, len(rows))
+
+
+def checkpoint_partner(engine: Engine, partner_id: int) -> Written | None:
+    """Bring one partner's tables up to its whole log (`gameservices db checkpoint`): load its state afresh (the
+    tables at their checkpoint and the entries after it) and write what the tables lack; None when nothing."""
+    from gameservices.projection.live import LiveState
+
+    live = LiveState()
+    with read_transaction(engine) as conn, live.reading(conn, partner_id) as state:
+        pass
+    return write_checkpoint(engine, state, partner_id)
+
+
+def bring_up(engine: Engine, live: "LiveState", partner_id: int) -> None:
+    """Before reading the derived tables: make them reflect every entry committed so far (the reader then sees
+    every write answered before it)."""
+    with read_transaction(engine) as conn, live.reading(conn, partner_id) as state:
+        pass
+    if state.has_pending:
+        with state.write_lock:
+            write_checkpoint(engine, state, partner_id)
+
+
+def _write_rows(conn: Connection, partner_id: int, rows: CheckpointRows) -> None:
+    bucket_repository.save_buckets(conn, partner_id, rows.buckets, {})
+    bucket_repository.save_seen_values(conn, partner_id, rows.seen)
+    score_repository.add_rule_scores(conn, partner_id, rows.ledger, rows.ledger_at)
+    score_repository.save_user_scores(
+        conn,
+        partner_id,
+        [
+            UserScoreRow(board, user_id, score, at, hidden)
+            for board, user_id, score, at, hidden in rows.standings
+        ],
+    )
+
+
+class CheckpointThread:
+    """Writes, every `interval` seconds, a checkpoint for each partner state of the process holding changes its
+    tables lack (a thread of `serve`); `stop` writes a last one."""
+
+    def __init__(self, engine: Engine, live: "LiveState", *, interval: float) -> None:
+        self._engine = engine
+        self._live = live
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gameservices-checkpoint", daemon=True)
+
+    def start(self) -> "CheckpointThread":
+        """Begin writing checkpoints."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop, after a last checkpoint of every partner (a restart then has nothing to apply)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=60)
+
+    def run_once(self) -> list[Written]:
+        """Write a checkpoint for every partner state holding changes its tables lack."""
+        written = []
+        for partner_id, state in self._live.pending_states():
+            try:
+                # In the partner's writer turn: its writers wait on that lock, and go on the moment the
+                # checkpoint commits (waiting on SQLite's lock instead, they would sleep in steps of up to 100 ms).
+                with state.write_lock:
+                    done = write_checkpoint(self._engine, state, partner_id)
+            except Exception:  # retried at the next interval; the log holds everything meanwhile
+                _log.warning("checkpoint of partner %s failed", partner_id, exc_info=True)
+                continue
+            if done is not None:
+                written.append(done)
+        return written
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.run_once()
+        self.run_once()

@@ -1,0 +1,252 @@
+"""The derived tables' checkpoint: `event/send` commits its log entry alone, the buckets, the ledger and the totals
+follow in a checkpoint written from a process's state; a load applies the entries after the checkpoint; every
+other write brings the tables up to the log first; readers of the tables see every answered write."""
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from starlette.testclient import TestClient
+
+from gameservices.domain.awards import Award
+from gameservices.domain.buckets import Bucket
+from gameservices.projection.apply import _ledgers_by_entry
+from gameservices.projection.checkpoint import CheckpointThread, checkpoint_partner, write_checkpoint
+from gameservices.projection.live import LiveState
+from gameservices.projection.pending import Pending
+from gameservices.projection.replay import verify
+from gameservices.storage import checkpoints, event_log
+from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.storage.schema import event_log as event_log_table
+from gameservices.storage.schema import user_rule_scores, user_scores
+from tests.conftest import Api
+
+IN_WINDOW = {"virtualEventId": "ve1", "eventTime": "2025-06-01T10:00:00Z"}
+
+
+def _board(api: Api) -> str:
+    board: str = api.ok(
+        "leaderboard/create",
+        {
+            "name": "Checkpointed",
+            "status": "enabled",
+            "virtualEventIds": ["ve1"],
+            "startDate": "2025-01-01T00:00:00Z",
+            "endDate": "2099-01-01T00:00:00Z",
+        },
+    )["id"]
+    api.ok(
+        "rule/create",
+        {
+            "name": f"Polls of {board}",
+            "gameObjectType": "leaderboard",
+            "gameObjectId": board,
+            "mode": "distribute_points",
+            "conditions": [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}],
+            "type": "countUnique",
+            "metric": "pollId",
+            "groupBy": "kuserId",
+            "goal": "1",
+            "points": "10",
+        },
+    )
+    return board
+
+
+def _polls(api: Api, *answers: tuple[str, str]) -> None:
+    events = [
+        {"eventType": "pollAnswered", "userId": user, "pollId": poll, **IN_WINDOW} for user, poll in answers
+    ]
+    api.ok("event/send", {"events": events})
+
+
+def _stored_scores(engine: Engine, partner_id: int) -> dict[str, float]:
+    with read_transaction(engine) as conn:
+        rows = conn.execute(
+            select(user_scores.c.user_id, user_scores.c.score).where(user_scores.c.partner_id == partner_id)
+        )
+        return {str(user): float(score) for user, score in rows}
+
+
+def _ledger_total(engine: Engine, partner_id: int) -> float:
+    with read_transaction(engine) as conn:
+        query = select(func.coalesce(func.sum(user_rule_scores.c.score), 0)).where(
+            user_rule_scores.c.partner_id == partner_id
+        )
+        return float(conn.execute(query).scalar_one())
+
+
+def _seqs(engine: Engine, partner_id: int) -> tuple[int, int]:
+    with read_transaction(engine) as conn:
+        return checkpoints.read(conn, partner_id), event_log.last_seq(conn, partner_id)
+
+
+def test_event_send_leaves_the_tables_to_the_checkpoint(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    before, _ = _seqs(engine, partner.id)
+    _polls(api, ("ann", "p1"), ("bob", "p1"))
+    _polls(api, ("ann", "p2"))
+    tables_at, last = _seqs(engine, partner.id)
+    assert tables_at == before < last  # the two entries are in the log only
+    assert _stored_scores(engine, partner.id) == {}
+    # Every read of the live state sees them; a fresh process loads the tables and applies the entries after.
+    assert [row["score"] for row in api.ok("userScore/list", {"gameObjectId": board})["objects"]] == [20, 10]
+    with read_transaction(engine) as conn, LiveState().reading(conn, partner.id) as loaded:
+        assert loaded.log_seq == last
+        assert {user: s.score for user, s in loaded.boards[board].standings()} == {"ann": 20.0, "bob": 10.0}
+    state = app_client.app.state.live.partner(partner.id)  # type: ignore[attr-defined]
+    written = write_checkpoint(engine, state, partner.id)
+    assert written is not None and (written.before, written.seq) == (before, last)
+    assert _seqs(engine, partner.id) == (last, last)
+    assert _stored_scores(engine, partner.id) == {"ann": 20.0, "bob": 10.0}
+    assert _ledger_total(engine, partner.id) == 30.0
+    assert not state.has_pending
+    assert write_checkpoint(engine, state, partner.id) is None  # nothing newer than the tables
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same
+
+
+def test_every_other_write_brings_the_tables_up_to_the_log_first(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    _polls(api, ("ann", "p1"))
+    api.ok("userScore/clear", {"gameObjectId": board})  # its entry moves the checkpoint to itself
+    tables_at, last = _seqs(engine, partner.id)
+    assert tables_at == last
+    assert _stored_scores(engine, partner.id) == {}
+    _polls(api, ("ann", "p2"))
+    api.ok("leaderboard/update", {"id": board, "name": "Renamed"})
+    assert _seqs(engine, partner.id)[0] == _seqs(engine, partner.id)[1]
+    assert _stored_scores(engine, partner.id) == {"ann": 10.0}
+    assert _ledger_total(engine, partner.id) == 10.0
+
+
+def test_an_entry_that_writes_the_tables_needs_them_up_to_the_log(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    api = Api(app_client, partner.ks)
+    _board(api)
+    _polls(api, ("ann", "p1"))  # in the log only
+    with pytest.raises(RuntimeError, match="bring them up to it first"), write_transaction(engine) as conn:
+        event_log.append(conn, partner.id, "userScore.clear", b"{}", now_ms=0)
+    with pytest.raises(ValueError, match="only events entries"), write_transaction(engine) as conn:
+        event_log.append(conn, partner.id, "userScore.clear", b"{}", now_ms=0, deferred=True)
+
+
+def test_readers_of_the_tables_see_every_answered_write(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    _polls(api, ("ann", "p1"), ("ann", "p2"))
+    progress = api.ok("userScore/ruleProgress", {"gameObjectId": board, "userId": "ann"})["objects"]
+    assert progress[0]["score"] == 20 and progress[0]["progress"] == 2
+    report = app_client.post(
+        "/api/v1/report/generate",
+        headers={"Authorization": f"Bearer {api.ks}"},
+        json={"gameObjectId": board, "reportType": "userScore", "format": "json"},
+    )
+    assert report.status_code == 200 and "ann" in report.text
+    assert _seqs(engine, partner.id)[0] == _seqs(engine, partner.id)[1]
+
+
+def test_a_second_process_writes_the_checkpoint_of_entries_it_followed(
+    app_client: TestClient, engine: Engine, settings: Any, partner: Any
+) -> None:
+    from gameservices.api.app import create_app
+
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as other:
+        follower = Api(other, partner.ks)
+        follower.ok("userScore/list", {"gameObjectId": board})
+        _polls(api, ("ann", "p1"), ("bob", "p1"))
+        _polls(api, ("ann", "p2"))
+        follower.ok("userScore/list", {"gameObjectId": board})  # caught up, holding the entries' changes
+        thread = CheckpointThread(engine, other.app.state.live, interval=3600)  # type: ignore[attr-defined]
+        assert [(done.partner_id, done.seq) for done in thread.run_once()] == [
+            (partner.id, _seqs(engine, partner.id)[1])
+        ]
+    assert _stored_scores(engine, partner.id) == {"ann": 20.0, "bob": 10.0}
+    assert _ledger_total(engine, partner.id) == 30.0
+    # The writer's own state then finds the tables ahead of its changes: nothing is written twice.
+    assert write_checkpoint(engine, app_client.app.state.live.partner(partner.id), partner.id) is None  # type: ignore[attr-defined]
+    assert _ledger_total(engine, partner.id) == 30.0
+
+
+def test_retention_keeps_the_entries_after_the_checkpoint(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    api = Api(app_client, partner.ks)
+    _board(api)
+    _polls(api, ("ann", "p1"))
+    tables_at, last = _seqs(engine, partner.id)
+    with write_transaction(engine) as conn:
+        event_log.delete_older_than(conn, 2**62, limit=1_000)
+    with read_transaction(engine) as conn:
+        kept = [entry.seq for entry in event_log.entries_after(conn, partner.id, 0, limit=100)]
+    assert kept == list(range(tables_at + 1, last + 1)) and kept
+    assert checkpoint_partner(engine, partner.id) is not None
+
+
+def test_an_entry_applied_twice_adds_its_ledger_once() -> None:
+    pending = Pending()
+    ledger = {("board", "rule", "ann"): 10.0}
+    bucket = Bucket("ann", progress=1, awarded=10, completed_at=None, updated_at=1.0)
+    for _ in range(2):  # its writer after the commit, and a catch-up woken by the commit
+        pending.record(7, {("rule", ("ann",)): bucket}, {}, [("board", "ann")], [(7, ledger)], 1.0)
+    rows = pending.rows(6, 7, {("rule", ("ann",)): bucket}, lambda board, user: (10.0, 1.0, False))
+    assert rows.ledger == ledger and len(rows.buckets) == 1 and len(rows.standings) == 1
+    assert not pending.rows(7, 7, {}, lambda board, user: None)  # the tables already hold entry 7
+    pending.written_through(7)
+    assert not pending
+
+
+def test_entries_evaluated_together_keep_each_entrys_ledger() -> None:
+    def award(user: str, points: float, index: int) -> Award:
+        return Award("board", "rule", user, points, 0.0, ("rule", (user,)), True, False, index)
+
+    awards = [award("ann", 1, 0), award("bob", 2, 1), award("ann", 4, 3)]
+    assert _ledgers_by_entry(awards, [(5, 0), (6, 1), (7, 3)]) == [
+        (5, {("board", "rule", "ann"): 1}),
+        (6, {("board", "rule", "bob"): 2}),
+        (7, {("board", "rule", "ann"): 4}),
+    ]
+
+
+def test_db_checkpoint_writes_each_partner_up_to_its_log(
+    app_client: TestClient, engine: Engine, partner: Any, database_url: str
+) -> None:
+    api = Api(app_client, partner.ks)
+    _board(api)
+    _polls(api, ("ann", "p1"))
+    env = {**os.environ, "GAMESERVICES_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "gameservices", "db", "checkpoint", "--partner-id", str(partner.id)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    line = json.loads(done.stdout)
+    tables_at, last = _seqs(engine, partner.id)
+    assert line["partnerId"] == partner.id and line["written"] and line["to"] == last == tables_at
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert json.loads(again.stdout) == {"partnerId": partner.id, "written": False}
+    unknown = [*command[:-1], "999999"]
+    missing = subprocess.run(unknown, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert missing.returncode != 0 and "999999" in missing.stdout + missing.stderr
+    with read_transaction(engine) as conn:
+        assert (
+            conn.execute(
+                select(func.count())
+                .select_from(event_log_table)
+                .where(event_log_table.c.partner_id == partner.id)
+            ).scalar_one()
+            > 0
+        )
