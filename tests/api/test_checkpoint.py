@@ -17,7 +17,7 @@ from gameservices.domain.buckets import Bucket
 from gameservices.projection.apply import _ledgers_by_entry
 from gameservices.projection.checkpoint import CheckpointThread, checkpoint_partner, write_checkpoint
 from gameservices.projection.live import LiveState
-from gameservices.projection.pending import Pending
+from gameservices.projection.pending import Pending, Straddled
 from gameservices.projection.replay import verify
 from gameservices.storage import checkpoints, event_log
 from gameservices.storage.database import read_transaction, write_transaction
@@ -203,7 +203,7 @@ def test_an_entry_applied_twice_adds_its_ledger_once() -> None:
     ledger = {("board", "rule", "ann"): 10.0}
     bucket = Bucket("ann", progress=1, awarded=10, completed_at=None, updated_at=1.0)
     for _ in range(2):  # its writer after the commit, and a catch-up woken by the commit
-        pending.record(7, {("rule", ("ann",)): bucket}, {}, [("board", "ann")], [(7, ledger)], 1.0)
+        pending.record(7, {("rule", ("ann",)): bucket}, {}, [("board", "ann")], [((7, 7), ledger)], 1.0)
     rows = pending.rows(6, 7, {("rule", ("ann",)): bucket}, lambda board, user: (10.0, 1.0, False))
     assert rows.ledger == ledger and len(rows.buckets) == 1 and len(rows.standings) == 1
     assert not pending.rows(7, 7, {}, lambda board, user: None)  # the tables already hold entry 7
@@ -217,10 +217,14 @@ def test_entries_evaluated_together_keep_each_entrys_ledger() -> None:
 
     awards = [award("ann", 1, 0), award("bob", 2, 1), award("ann", 4, 3)]
     assert _ledgers_by_entry(awards, [(5, 0), (6, 1), (7, 3)]) == [
-        (5, {("board", "rule", "ann"): 1}),
-        (6, {("board", "rule", "bob"): 2}),
-        (7, {("board", "rule", "ann"): 4}),
+        ((5, 5), {("board", "rule", "ann"): 1}),
+        ((6, 6), {("board", "rule", "bob"): 2}),
+        ((7, 7), {("board", "rule", "ann"): 4}),
     ]
+    pending = Pending()
+    pending.record(7, {}, {}, [], [((5, 7), {("board", "rule", "ann"): 5})], 0.0)
+    with pytest.raises(Straddled):  # the tables at entry 6: part of those deltas is in them, part not
+        pending.rows(6, 7, {}, lambda board, user: None)
 
 
 def test_db_checkpoint_writes_each_partner_up_to_its_log(
@@ -250,3 +254,65 @@ def test_db_checkpoint_writes_each_partner_up_to_its_log(
             ).scalar_one()
             > 0
         )
+
+
+def test_a_large_checkpoint_writes_every_row(app_client: TestClient, engine: Engine, partner: Any) -> None:
+    # Past COPY_FROM rows a table's rows go through COPY on PostgreSQL (executemany on SQLite).
+    api = Api(app_client, partner.ks)
+    _board(api)
+    users = [f"user{number:04d}" for number in range(1_500)]
+    _polls(api, *((user, "p1") for user in users))
+    _polls(api, *((user, "p2") for user in users[:700]))
+    assert checkpoint_partner(engine, partner.id) is not None
+    stored = _stored_scores(engine, partner.id)
+    assert len(stored) == 1_500 and sum(stored.values()) == 1_500 * 10 + 700 * 10
+    assert _ledger_total(engine, partner.id) == 22_000.0
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same
+
+
+def test_a_checkpoint_among_entries_a_load_applied_together_loads_again(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    api = Api(app_client, partner.ks)
+    _board(api)
+    checkpoint_partner(engine, partner.id)
+    for user in ("u1", "u2", "u3"):
+        _polls(api, (user, "p1"))
+    early, late = LiveState(), LiveState()
+    with read_transaction(engine) as conn, early.reading(conn, partner.id):
+        pass  # at the third entry
+    for user in ("u4", "u5"):
+        _polls(api, (user, "p1"))
+    with read_transaction(engine) as conn, late.reading(conn, partner.id):
+        pass  # the five entries applied together, their ledger deltas kept as one
+    assert write_checkpoint(engine, early.partner(partner.id), partner.id) is not None  # among the five
+    stale = late.partner(partner.id)
+    assert (
+        write_checkpoint(engine, stale, partner.id) is None and stale.rule_set is None
+    )  # dropped, not guessed
+    with read_transaction(engine) as conn, late.reading(conn, partner.id):
+        pass  # loaded again: the tables at the new checkpoint and the two entries after it
+    assert write_checkpoint(engine, late.partner(partner.id), partner.id) is not None
+    assert _ledger_total(engine, partner.id) == 50.0
+    assert _stored_scores(engine, partner.id) == {f"u{n}": 10.0 for n in range(1, 6)}
+
+
+def test_a_write_finding_the_checkpoint_among_entries_loaded_together_loads_them_again(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    checkpoint_partner(engine, partner.id)
+    _polls(api, ("u1", "p1"))
+    early, late = LiveState(), LiveState()
+    with read_transaction(engine) as conn, early.reading(conn, partner.id):
+        pass
+    _polls(api, ("u2", "p1"))
+    with read_transaction(engine) as conn, late.reading(conn, partner.id):
+        pass
+    assert write_checkpoint(engine, early.partner(partner.id), partner.id) is not None
+    with late.transaction(engine, partner.id) as (state, conn):  # flush: loads again, then writes the rest
+        assert state.log_seq == checkpoints.tables_at(conn, partner.id)
+    assert _ledger_total(engine, partner.id) == 20.0
+    assert [row["score"] for row in api.ok("userScore/list", {"gameObjectId": board})["objects"]] == [10, 10]

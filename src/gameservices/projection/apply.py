@@ -60,11 +60,18 @@ class Applier:
             raise ValueError(f"unknown log entry kind {kind!r}")
         handler(self, event_log.decode_body(body))
 
-    def apply_events(self, events: list[NormalizedEvent], *, entries: Sequence[tuple[int, int]] = ()) -> None:
+    def apply_events(
+        self,
+        events: list[NormalizedEvent],
+        *,
+        entries: Sequence[tuple[int, int]] = (),
+        together: bool = False,
+    ) -> None:
         """Run events through the rules engine and take in what changed. `entries`: the `events` entries they
         come from, as (seq, index of the entry's first event) in order, when what they change is kept for the
         derived tables' checkpoint; several entries' events are evaluated together exactly as one after another
-        (as the writer's group commit does)."""
+        (as the writer's group commit does). `together`: their ledger deltas are kept as one (a load's), else
+        entry by entry."""
         self.finish()
         state = self._state
         assert state.rule_set is not None
@@ -80,7 +87,10 @@ class Applier:
             state.apply_scored(evaluation.changed, standings)
         else:
             at = max((event.event_time for event in events), default=0.0)
-            ledgers = _ledgers_by_entry(evaluation.awards, entries)
+            if together:
+                ledgers = [((entries[0][0], entries[-1][0]), ledger_of(evaluation.awards))]
+            else:
+                ledgers = _ledgers_by_entry(evaluation.awards, entries)
             state.apply_scored(evaluation.changed, standings, entry=entries[-1][0], ledgers=ledgers, at=at)
         state.note_durations(events)
         if self.observe is not None:
@@ -201,13 +211,13 @@ _HANDLERS = {
 
 def _ledgers_by_entry(
     awards: Sequence[Award], entries: Sequence[tuple[int, int]]
-) -> list[tuple[int, dict[RuleScoreKey, float]]]:
+) -> list[tuple[tuple[int, int], dict[RuleScoreKey, float]]]:
     """Each entry's ledger deltas (the awards of its events: they are added to the ledger exactly once each)."""
     firsts = [first for _, first in entries]
     grouped: list[list[Award]] = [[] for _ in entries]
     for award in awards:
         grouped[bisect_right(firsts, award.event_index) - 1].append(award)
-    return [(seq, ledger_of(own)) for (seq, _), own in zip(entries, grouped, strict=True)]
+    return [((seq, seq), ledger_of(own)) for (seq, _), own in zip(entries, grouped, strict=True)]
 
 
 def rebuilt_buckets(rows: list[list[Any]]) -> dict[BucketKey, Bucket]:

@@ -84,7 +84,8 @@ def apply_after_checkpoint(conn: Connection, state: "PartnerState", partner_id: 
                     f"entry {entry.seq} ({entry.kind}) of partner {partner_id} lies after the checkpoint"
                 )
             steps.append((entry.seq, entry.kind, entry.body, entries.decode_events(entry.body)))
-        _apply(conn, state, partner_id, steps)
+        # Their ledger deltas are kept per evaluation, not per entry: a load may apply millions of entries.
+        _apply(conn, state, partner_id, steps, together=True)
         state.reached(found[-1].seq)
         applied += len(found)
 
@@ -94,6 +95,8 @@ def _apply(
     state: "PartnerState",
     partner_id: int,
     steps: list[tuple[int, str, bytes, list[NormalizedEvent] | None]],
+    *,
+    together: bool = False,
 ) -> None:
     applier = Applier(state, _StoredProfiles(conn, partner_id))
     # Consecutive `events` entries are evaluated together (up to MAX_GROUP events), as the writer's group commit
@@ -103,7 +106,7 @@ def _apply(
 
     def apply_group() -> None:
         if bounds:
-            applier.apply_events(group[:], entries=bounds[:])
+            applier.apply_events(group[:], entries=bounds[:], together=together)
             group.clear()
             bounds.clear()
 

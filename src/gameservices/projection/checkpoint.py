@@ -17,11 +17,12 @@ several processes take turns, and one written from a state older than the tables
 
 import logging
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gameservices.projection.loading import refresh
-from gameservices.projection.pending import CheckpointRows
+from gameservices.projection.pending import CheckpointRows, Straddled
 from gameservices.projection.state import PartnerState
 from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import checkpoints
@@ -31,6 +32,7 @@ from gameservices.storage.database import (
     Connection,
     Engine,
     after_commit,
+    is_sqlite,
     read_transaction,
     write_transaction,
 )
@@ -72,8 +74,16 @@ def flush(conn: Connection, state: PartnerState, partner_id: int) -> None:
     before = checkpoints.lock(conn, partner_id)
     seq = state.log_seq
     if before < seq:
-        with state.read_lock:
-            rows = state.checkpoint_rows(before)
+        try:
+            with state.read_lock:
+                rows = state.checkpoint_rows(before)
+        except Straddled:
+            # Loaded again (the tables at `before`, which nobody moves while the row is locked, and the log
+            # after it), the state holds exactly what they lack.
+            state.invalidate()
+            refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
+            with state.read_lock:
+                rows = state.checkpoint_rows(before)
         _write_rows(conn, partner_id, rows)
         checkpoints.advance(conn, partner_id, seq)
     checkpoints.note_tables_at(conn, partner_id, max(before, seq))
@@ -94,7 +104,14 @@ def write_checkpoint(engine: Engine, state: PartnerState, partner_id: int) -> Wr
         before = checkpoints.lock(conn, partner_id)
         with state.read_lock:
             seq = state.log_seq
-            rows = state.checkpoint_rows(before) if seq > before else None
+            try:
+                rows = state.checkpoint_rows(before) if seq > before else None
+            except Straddled:
+                _log.info(
+                    "partner %s: the checkpoint lies among entries loaded together; loading again", partner_id
+                )
+                state.invalidate()  # the next request loads it from the tables at their checkpoint
+                return None
         if rows is None:
             after_commit(conn, lambda: state.written_through(before))
             return None
@@ -164,11 +181,13 @@ class CheckpointThread:
     def run_once(self) -> list[Written]:
         """Write a checkpoint for every partner state holding changes its tables lack."""
         written = []
+        sqlite = is_sqlite(self._engine)
         for partner_id, state in self._live.pending_states():
             try:
-                # In the partner's writer turn: its writers wait on that lock, and go on the moment the
-                # checkpoint commits (waiting on SQLite's lock instead, they would sleep in steps of up to 100 ms).
-                with state.write_lock:
+                # On SQLite, in the partner's writer turn: its writers, who cannot write meanwhile anyway, wait on
+                # that lock and go on the moment the checkpoint commits (waiting on SQLite's lock instead, they
+                # would sleep in steps of up to 100 ms). PostgreSQL's writers go on beside it.
+                with state.write_lock if sqlite else nullcontext():
                     done = write_checkpoint(self._engine, state, partner_id)
             except Exception:  # retried at the next interval; the log holds everything meanwhile
                 _log.warning("checkpoint of partner %s failed", partner_id, exc_info=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from gameservices.domain.awards import Award
 from gameservices.domain.buckets import Bucket, BucketKey
 
-__all__ = ["CheckpointRows", "Pending", "ledger_of"]
+__all__ = ["CheckpointRows", "Pending", "Straddled", "ledger_of"]
 
 # (game object id, rule id, user id)
 RuleScoreKey = tuple[str, str, str]
@@ -45,15 +45,22 @@ class CheckpointRows:
         return len(self.buckets) + len(self.seen) + len(self.standings) + len(self.ledger)
 
 
+class Straddled(Exception):
+    """The tables' checkpoint lies among entries whose ledger deltas the state holds together: what the tables
+    lack of them cannot be told apart (the state is loaded again)."""
+
+
 class Pending:
     """The changes of applied `events` entries not yet known to be in the tables (guarded by the state's lock)."""
 
     def __init__(self) -> None:
         self._buckets: dict[BucketKey, int] = {}
         self._standings: dict[tuple[str, str], int] = {}
-        # Each entry's ledger deltas (and its time), by seq: an entry applied twice (by its writer after its commit
-        # and by a catch-up that came first) is kept once, so its points are added once.
-        self._ledgers: dict[int, tuple[dict[RuleScoreKey, float], float]] = {}
+        # Ledger deltas (and their time) by the (first, last) seqs of the entries they come from: one entry each
+        # when written or caught up, the entries of one evaluation together when a load applied them. An entry
+        # applied twice (by its writer after its commit and by a catch-up that came first) is kept once, so its
+        # points are added once.
+        self._ledgers: dict[tuple[int, int], tuple[dict[RuleScoreKey, float], float]] = {}
         # countUnique values gained, by the seq of the newest entry among those that gained them (added if
         # missing: values kept twice are harmless).
         self._seen: list[tuple[int, list[tuple[BucketKey, str]]]] = []
@@ -72,7 +79,7 @@ class Pending:
         changed: Mapping[BucketKey, Bucket],
         previous: Mapping[BucketKey, Bucket],
         standings: Iterable[tuple[str, str]],
-        ledgers: Iterable[tuple[int, dict[RuleScoreKey, float]]],
+        ledgers: Iterable[tuple[tuple[int, int], dict[RuleScoreKey, float]]],
         at: float,
     ) -> None:
         """`events` entries up to `seq` applied: the buckets they changed (`previous`: the state's before them),
@@ -87,9 +94,9 @@ class Pending:
                 seen.extend((key, value) for value in bucket.seen if value not in old)
         for board_user in standings:
             self._standings[board_user] = seq
-        for entry_seq, ledger in ledgers:
+        for seqs, ledger in ledgers:
             if ledger:
-                self._ledgers[entry_seq] = (ledger, at)
+                self._ledgers[seqs] = (ledger, at)
         if seen:
             self._seen.append((seq, seen))
 
@@ -101,7 +108,7 @@ class Pending:
         if self._standings:
             self._standings = {key: mark for key, mark in self._standings.items() if mark > seq}
         if self._ledgers:
-            self._ledgers = {mark: kept for mark, kept in self._ledgers.items() if mark > seq}
+            self._ledgers = {seqs: kept for seqs, kept in self._ledgers.items() if seqs[1] > seq}
         self._seen = [(mark, values) for mark, values in self._seen if mark > seq]
 
     def rows(
@@ -130,11 +137,16 @@ class Pending:
                 found = standing_of(board, user_id)
                 if found is not None:
                     rows.standings.append((board, user_id, *found))
-        for mark, (ledger, at) in self._ledgers.items():
-            if mark > after:
-                for ledger_key, points in ledger.items():
-                    rows.ledger[ledger_key] = rows.ledger.get(ledger_key, 0.0) + points
-                rows.ledger_at = max(rows.ledger_at, at)
+        for (first, last), (ledger, at) in self._ledgers.items():
+            if last <= after:
+                continue
+            if first <= after:
+                raise Straddled(
+                    f"the tables' checkpoint {after} lies among entries {first}-{last} applied together"
+                )
+            for ledger_key, points in ledger.items():
+                rows.ledger[ledger_key] = rows.ledger.get(ledger_key, 0.0) + points
+            rows.ledger_at = max(rows.ledger_at, at)
         for mark, values in self._seen:
             if mark > after:
                 rows.seen.extend(values)

@@ -214,12 +214,13 @@ class PartnerState(PeriodBoards):
         standings: dict[tuple[str, str], UserStanding],
         *,
         entry: int | None = None,
-        ledgers: Sequence[tuple[int, dict[RuleScoreKey, float]]] = (),
+        ledgers: Sequence[tuple[tuple[int, int], dict[RuleScoreKey, float]]] = (),
         at: float = 0.0,
     ) -> None:
         """Take in an evaluation's changed buckets and new standings (idempotent). `entry`: the seq of the
         (newest) `events` entry they come from, when the derived tables may not hold them yet; then `ledgers`,
-        each entry's ledger deltas by seq, are kept for the checkpoint too."""
+        the ledger deltas by the (first, last) seqs of the entries they come from, are kept for the checkpoint
+        too."""
         with self.read_lock:
             if entry is not None:
                 self._pending.record(entry, changed, self._buckets, standings, ledgers, at)

@@ -199,7 +199,7 @@ def _persist(
         changes=changes.encoded(),
         deferred=deferred,
     )
-    ledgers = [(appended.seq, ledger_of(evaluation.awards))] if deferred else []
+    ledgers = [((appended.seq, appended.seq), ledger_of(evaluation.awards))] if deferred else []
 
     def apply() -> None:
         # One hold of the state's lock: a catch-up (a request, or the wake-up listener) sees the state either

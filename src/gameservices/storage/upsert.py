@@ -1,13 +1,19 @@
 """Insert-or-update of many rows at once, in the dialect of the connection (SQLite or PostgreSQL)."""
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import Column, Connection, MetaData, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 # SQLite text of each bulk upsert of `upsert_tuples`, compiled once per process.
 _COMPILED: dict[str, str] = {}
+# From this many rows, PostgreSQL gets them through COPY into a temporary table and one INSERT ... SELECT (the
+# rows' keys must then be distinct when `set_` is given, as PostgreSQL updates a row once per statement).
+COPY_FROM = 1_000
+_STAGING = MetaData()
+_STAGING_GUARD = threading.Lock()
 # Builds the SET clause of the update from the statement's ``excluded`` row.
 SetClause = Callable[[Any], dict[str, Any]]
 
@@ -49,7 +55,10 @@ def upsert_tuples(
     if not rows:
         return
     if conn.dialect.name != "sqlite":
-        upsert(conn, table, [dict(zip(names, row, strict=True)) for row in rows], keys=keys, set_=set_)
+        if len(rows) >= COPY_FROM:
+            _copy_upsert(conn, table, names, rows, keys=keys, set_=set_)
+        else:
+            upsert(conn, table, [dict(zip(names, row, strict=True)) for row in rows], keys=keys, set_=set_)
         return
     cache_key = f"{table.name}:{','.join(names)}:{','.join(keys)}:{set_ is None}"
     sql = _COMPILED.get(cache_key)
@@ -67,3 +76,46 @@ def upsert_tuples(
             raise ValueError(f"pass {table.name} values in this order: {compiled.positiontup}")
         sql = _COMPILED[cache_key] = str(compiled)
     conn.exec_driver_sql(sql, list(rows))
+
+
+def _copy_upsert(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    keys: Sequence[str],
+    set_: SetClause | None,
+) -> None:
+    """PostgreSQL: COPY the rows into a temporary table of the connection (emptied at each commit), then insert
+    or update them from it in one statement."""
+    staging = _staging_table(table)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging.name} "
+        f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    conn.exec_driver_sql(f"TRUNCATE {staging.name}")
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {staging.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+    source = select(*(staging.c[name] for name in names))
+    statement = postgresql.insert(table).from_select(list(names), source)
+    if set_ is None:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    else:
+        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=set_(statement.excluded))
+    conn.execute(statement)
+
+
+def _staging_table(table: Table) -> Table:
+    name = f"staging_{table.name}"
+    with _STAGING_GUARD:
+        found = _STAGING.tables.get(name)
+        if found is None:
+            columns = [Column(column.name, column.type) for column in table.columns]
+            found = Table(name, _STAGING, *columns)
+        return found
