@@ -1,10 +1,12 @@
 """What a partner's state holds beyond its derived tables: which buckets and standings the `events` entries it
-applied since the tables' checkpoint changed (with the seq of the newest entry that changed each), and, per entry,
-the ledger points and countUnique values those entries added. A checkpoint (`projection.checkpoint`) writes them.
+applied since the tables' checkpoint changed (with the seq of the newest entry that changed each), the ledger points
+those entries added (per entry, or per evaluation of a load's many entries) and the countUnique values they added.
+A checkpoint (`projection.checkpoint`) writes them.
 
 Buckets and standings are written as they are in the state (the newest value wins, so writing one twice does no
 harm); ledger points are added, so each entry's are written exactly once: only entries after the checkpoint the
-tables hold are written, under the checkpoint row's lock."""
+tables hold are written, under the checkpoint row's lock (a checkpoint among entries whose points are held together
+raises `Straddled`)."""
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
