@@ -20,8 +20,8 @@ from gameservices.projection.state import PartnerState
 from gameservices.services import achievements
 from gameservices.services.profiles_lookup import DatabaseProfiles
 from gameservices.storage import buckets as bucket_repository
+from gameservices.storage import checkpoints, event_log
 from gameservices.storage import entries as entry_repository
-from gameservices.storage import event_log
 from gameservices.storage import partners as partner_repository
 from gameservices.storage import processed_events as processed_repository
 from gameservices.storage import scores as score_repository
@@ -179,11 +179,13 @@ def _persist(
     standings = state.standings_after(evaluation.awards)
     changes = Changes()
     # A live state's events leave the buckets, the ledger and the totals to the checkpoint (their log entry makes
-    # them durable). Written at once: events awarding a certificate (its progress reads the ledger from its
-    # table), and events changing an entry's duration that a cap reads (the entries table holds the newest
-    # duration; a load applying the log after the checkpoint would give earlier events that one).
+    # them durable). Written at once: events within a write that brought the tables up to the log (an import, a
+    # period close: its later entries write the tables too), events awarding a certificate (its progress reads the
+    # ledger from its table), and events changing an entry's duration that a cap reads (the entries table holds
+    # the newest duration; a load applying the log after the checkpoint would give earlier events that one).
     deferred = (
         state.defers_tables
+        and checkpoints.tables_at(conn, partner_id) is None
         and not _awards_certificates(state, evaluation)
         and not state.moves_durations(accepted)
     )
