@@ -6,6 +6,9 @@ reflects every entry before it), so it reaches the same buckets and scores. The 
 database, which holds the newest ones: a catch-up is refused (the caller then loads the state from the tables)
 when an `events` entry names a user whose profile changes later in the gap, since the writer scored those
 events with the profile as it was then. It is refused too when the gap is long enough that loading is as cheap.
+
+A load applies the entries after the derived tables' checkpoint the same way (`apply_after_checkpoint`): those
+are `events` entries only, scored with the profiles, rules and objects stored now, so no barrier applies there.
 """
 
 import logging

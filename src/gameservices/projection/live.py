@@ -27,7 +27,7 @@ class LiveState:
     """The live state of every partner this process served."""
 
     def __init__(self, *, checkpoints: bool = False) -> None:
-        """`checkpoints`: the process runs a checkpoint (`projection.checkpoint.Checkpointer`), so `events` writes
+        """`checkpoints`: the process runs a checkpoint thread (`projection.checkpoint.CheckpointThread`), so `events` writes
         leave the derived tables to it."""
         self._partners: dict[int, PartnerState] = {}
         self._guard = threading.Lock()
