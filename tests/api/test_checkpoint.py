@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from gameservices.domain.awards import Award
 from gameservices.domain.buckets import Bucket
+from gameservices.projection import checkpoint
 from gameservices.projection.apply import _ledgers_by_entry
 from gameservices.projection.checkpoint import CheckpointThread, checkpoint_partner, write_checkpoint
 from gameservices.projection.live import LiveState
@@ -316,3 +317,21 @@ def test_a_write_finding_the_checkpoint_among_entries_loaded_together_loads_them
         assert state.log_seq == checkpoints.tables_at(conn, partner.id)
     assert _ledger_total(engine, partner.id) == 20.0
     assert [row["score"] for row in api.ok("userScore/list", {"gameObjectId": board})["objects"]] == [10, 10]
+
+
+def test_entries_that_changed_nothing_are_checkpointed_too(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    api = Api(app_client, partner.ks)
+    _board(api)
+    state = app_client.app.state.live.partner(partner.id)  # type: ignore[attr-defined]
+    checkpoint.bring_up(engine, app_client.app.state.live, partner.id)  # type: ignore[attr-defined]
+    assert not state.has_pending
+    api.ok(
+        "event/send", {"events": [{"eventType": "quizSubmitted", "userId": "ann", **IN_WINDOW}]}
+    )  # no rule
+    tables_at, last = _seqs(engine, partner.id)
+    assert tables_at < last and state.has_pending  # an entry after the checkpoint, though it changed nothing
+    written = write_checkpoint(engine, state, partner.id)
+    assert written is not None and written.rows == 0 and _seqs(engine, partner.id) == (last, last)
+    assert not state.has_pending

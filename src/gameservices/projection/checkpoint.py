@@ -17,7 +17,6 @@ several processes take turns, and one written from a state older than the tables
 
 import logging
 import threading
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,6 @@ from gameservices.storage.database import (
     Connection,
     Engine,
     after_commit,
-    is_sqlite,
     read_transaction,
     write_transaction,
 )
@@ -138,8 +136,7 @@ def bring_up(engine: Engine, live: "LiveState", partner_id: int) -> None:
     with read_transaction(engine) as conn, live.reading(conn, partner_id) as state:
         pass
     if state.has_pending:
-        with state.write_lock:
-            write_checkpoint(engine, state, partner_id)
+        write_checkpoint(engine, state, partner_id)
 
 
 def _write_rows(conn: Connection, partner_id: int, rows: CheckpointRows) -> None:
@@ -181,14 +178,11 @@ class CheckpointThread:
     def run_once(self) -> list[Written]:
         """Write a checkpoint for every partner state holding changes its tables lack."""
         written = []
-        sqlite = is_sqlite(self._engine)
         for partner_id, state in self._live.pending_states():
             try:
-                # On SQLite, in the partner's writer turn: its writers, who cannot write meanwhile anyway, wait on
-                # that lock and go on the moment the checkpoint commits (waiting on SQLite's lock instead, they
-                # would sleep in steps of up to 100 ms). PostgreSQL's writers go on beside it.
-                with state.write_lock if sqlite else nullcontext():
-                    done = write_checkpoint(self._engine, state, partner_id)
+                # Beside the partner's writers and readers: on SQLite this process's writers queue behind it on
+                # the process's writer turn (`storage.database.write_transaction`); PostgreSQL's go on.
+                done = write_checkpoint(self._engine, state, partner_id)
             except Exception:  # retried at the next interval; the log holds everything meanwhile
                 _log.warning("checkpoint of partner %s failed", partner_id, exc_info=True)
                 continue

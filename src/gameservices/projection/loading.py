@@ -50,7 +50,9 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
                 period_closes=period_repository.closed_periods(conn, partner_id),
             )
             # The tables reflect the log up to their checkpoint; the `events` entries after it are applied.
-            state.reached(checkpoints.read(conn, partner_id))
+            tables_at = checkpoints.read(conn, partner_id)
+            state.reached(tables_at)
+            state.written_through(tables_at)
             apply_after_checkpoint(conn, state, partner_id)
             state.set_versions(state_version, state.rules_version)
         return

@@ -66,6 +66,9 @@ class Pending:
         # countUnique values gained, by the seq of the newest entry among those that gained them (added if
         # missing: values kept twice are harmless).
         self._seen: list[tuple[int, list[tuple[BucketKey, str]]]] = []
+        # The newest checkpoint the state knows the tables to have (entries after it that changed nothing still
+        # want a checkpoint: retention keeps every entry after it).
+        self.through = 0
 
     def __bool__(self) -> bool:
         return bool(self._buckets or self._standings or self._ledgers or self._seen)
@@ -105,6 +108,7 @@ class Pending:
     def written_through(self, seq: int) -> None:
         """The tables now reflect every entry up to `seq`: forget what those entries changed (a key changed again
         by a later entry stays)."""
+        self.through = max(self.through, seq)
         if self._buckets:
             self._buckets = {key: mark for key, mark in self._buckets.items() if mark > seq}
         if self._standings:

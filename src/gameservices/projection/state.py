@@ -100,8 +100,9 @@ class PartnerState(PeriodBoards):
 
     @property
     def has_pending(self) -> bool:
-        """Whether the state holds changes its derived tables may lack."""
-        return bool(self._pending)
+        """Whether the state holds changes its derived tables may lack, or entries newer than the checkpoint it
+        knows of (a checkpoint then moves past them)."""
+        return bool(self._pending) or self._log_seq > self._pending.through
 
     @property
     def rule_set(self) -> RuleSet | None:

@@ -2,8 +2,9 @@
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -28,6 +29,9 @@ _READ_ONLY = "gameservices_read_only"
 _AFTER_COMMIT = "gameservices_after_commit"
 _ON_ROLLBACK = "gameservices_on_rollback"
 _NOTES = "gameservices_notes"
+# One writer turn per SQLite engine of the process (`_writer_turn`).
+_WRITER_TURNS: "weakref.WeakKeyDictionary[Engine, threading.RLock]" = weakref.WeakKeyDictionary()
+_TURNS_GUARD = threading.Lock()
 
 
 def normalize_url(url: str) -> str:
@@ -124,7 +128,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     actions: list[Callable[[], None]] = []
     undo: list[Callable[[], None]] = []
     try:
-        with engine.begin() as connection:
+        with _writer_turn(engine), engine.begin() as connection:
             connection.info[_AFTER_COMMIT] = actions
             connection.info[_ON_ROLLBACK] = undo
             connection.info[_NOTES] = {}
@@ -140,6 +144,19 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         raise
     for action in actions:
         action()
+
+
+def _writer_turn(engine: Engine) -> AbstractContextManager[object]:
+    """SQLite takes one writer at a time: this process's writers queue on a lock of their own and start the moment
+    the one before commits (queued on SQLite's lock, they would sleep in steps of up to 100 ms). Reentrant: a
+    write transaction opened within another in the same thread is SQLite's to refuse, as before."""
+    if not is_sqlite(engine):
+        return nullcontext()
+    with _TURNS_GUARD:
+        turn = _WRITER_TURNS.get(engine)
+        if turn is None:
+            turn = _WRITER_TURNS[engine] = threading.RLock()
+    return turn
 
 
 def transaction_notes(connection: Connection) -> dict[str, Any]:
