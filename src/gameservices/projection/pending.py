@@ -73,11 +73,6 @@ class Pending:
     def __bool__(self) -> bool:
         return bool(self._buckets or self._standings or self._ledgers or self._seen)
 
-    @property
-    def entries(self) -> int:
-        """How many entries' ledger deltas are held."""
-        return len(self._ledgers)
-
     def record(
         self,
         seq: int,

@@ -2,7 +2,7 @@
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, MetaData, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,13 +29,10 @@ def upsert(
     """Insert the rows; on a key conflict update the row with ``set_`` (or leave it when ``set_`` is None)."""
     if not rows:
         return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table)
-    if set_ is None:
-        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    if conn.dialect.name == "postgresql":
+        conn.execute(_on_conflict(postgresql.insert(table), keys, set_), list(rows))
     else:
-        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=set_(statement.excluded))
-    conn.execute(statement, list(rows))
+        conn.execute(_on_conflict(sqlite.insert(table), keys, set_), list(rows))
 
 
 def upsert_tuples(
@@ -63,19 +60,24 @@ def upsert_tuples(
     cache_key = f"{table.name}:{','.join(names)}:{','.join(keys)}:{set_ is None}"
     sql = _COMPILED.get(cache_key)
     if sql is None:
-        statement = sqlite.insert(table).values({name: bindparam(name) for name in names})
-        if set_ is None:
-            statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-        else:
-            statement = statement.on_conflict_do_update(
-                index_elements=list(keys), set_=set_(statement.excluded)
-            )
+        values = sqlite.insert(table).values({name: bindparam(name) for name in names})
+        statement = _on_conflict(values, keys, set_)
         compiled = statement.compile(dialect=conn.dialect)
         # The driver takes the values in the statement's order: callers pass them in the table's order.
         if list(compiled.positiontup or ()) != list(names):
             raise ValueError(f"pass {table.name} values in this order: {compiled.positiontup}")
         sql = _COMPILED[cache_key] = str(compiled)
     conn.exec_driver_sql(sql, list(rows))
+
+
+Insert = TypeVar("Insert", postgresql.Insert, sqlite.Insert)
+
+
+def _on_conflict(statement: Insert, keys: Sequence[str], set_: SetClause | None) -> Insert:
+    """The insert, leaving a row whose keys are taken (``set_`` None) or updating it with ``set_``."""
+    if set_ is None:
+        return statement.on_conflict_do_nothing(index_elements=list(keys))
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=set_(statement.excluded))
 
 
 def _copy_upsert(
@@ -103,12 +105,7 @@ def _copy_upsert(
     finally:
         cursor.close()
     source = select(*(staging.c[name] for name in names))
-    statement = postgresql.insert(table).from_select(list(names), source)
-    if set_ is None:
-        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-    else:
-        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=set_(statement.excluded))
-    conn.execute(statement)
+    conn.execute(_on_conflict(postgresql.insert(table).from_select(list(names), source), keys, set_))
 
 
 def _staging_table(table: Table) -> Table:
