@@ -19,7 +19,7 @@ from gameservices.projection.apply import _ledgers_by_entry
 from gameservices.projection.checkpoint import CheckpointThread, checkpoint_partner, write_checkpoint
 from gameservices.projection.live import LiveState
 from gameservices.projection.pending import Pending, Straddled
-from gameservices.projection.replay import verify
+from gameservices.projection.replay import snapshot, verify
 from gameservices.storage import checkpoints, event_log
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import event_log as event_log_table
@@ -335,3 +335,42 @@ def test_entries_that_changed_nothing_are_checkpointed_too(
     written = write_checkpoint(engine, state, partner.id)
     assert written is not None and written.rows == 0 and _seqs(engine, partner.id) == (last, last)
     assert not state.has_pending
+
+
+def test_events_moving_a_duration_a_cap_reads_write_the_tables_at_once(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    # A load gives every event after the checkpoint the entries' stored (newest) durations: an event that moves
+    # one must not be left after the checkpoint with earlier events that read the older one.
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    api.ok(
+        "rule/create",
+        {
+            "name": "Minutes",
+            "gameObjectType": "leaderboard",
+            "gameObjectId": board,
+            "mode": "distribute_points",
+            "conditions": [{"fact": "eventType", "operator": "equal", "value": "viewPeriod"}],
+            "type": "count",
+            "metric": "playTime",
+            "groupBy": "kuserId",
+            "goal": "1",
+            "points": "4",
+            "maxPoints": "duration,inMinutesMultiplyByPoints",
+        },
+    )
+
+    def view(**fields: Any) -> None:
+        event = {"eventType": "viewPeriod", "userId": "ann", "entryId": "0_x", "playTime": 10, **IN_WINDOW}
+        api.ok("event/send", {"events": [{**event, **fields}]})
+
+    view(duration=60)  # the cap: 1 minute × 4 points
+    view()  # reads the kept 60 s: capped, no points
+    tables_at, _ = _seqs(engine, partner.id)
+    view(duration=300)  # moves the duration: written at once, the entries before it with it
+    assert _seqs(engine, partner.id)[0] > tables_at
+    view()
+    live = snapshot(app_client.app.state.live.partner(partner.id))  # type: ignore[attr-defined]
+    with read_transaction(engine) as conn, LiveState().reading(conn, partner.id) as loaded:
+        assert snapshot(loaded) == live
