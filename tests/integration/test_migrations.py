@@ -27,6 +27,8 @@ from gameservices.storage.schema import metadata, user_scores
 from gameservices.storage.upsert import upsert
 from tests.conftest import DATABASES, POSTGRES_URL, postgres_database
 
+HEAD = "0017"
+
 
 def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
     with engine.connect() as conn:
@@ -37,7 +39,7 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
 def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     with read_transaction(engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0016"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD
 
 
 def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
@@ -195,15 +197,15 @@ def test_engine_state_tables_are_without_rowid_on_sqlite(engine: Engine) -> None
     if not is_sqlite(engine):
         pytest.skip("a SQLite storage option")
     layout = _without_rowid(engine)
-    # Revisions 0006 (event_log), 0008 (player_sessions) and 0013 (period_scores) create their tables without a
-    # rowid.
+    # Revisions 0008 (player_sessions) and 0013 (period_scores) create their tables without a rowid.
     assert {name for name, without in layout.items() if without} == {
         *REBUILT,
-        "event_log",
         "player_sessions",
         "period_scores",
     }
-    # Tables with a second index or unique key keep their rowid.
+    # Tables with a second index or unique key keep their rowid, and so does the event log, whose rows are far
+    # larger than a page (revision 0017).
+    assert not layout["event_log"]
     assert not layout["buckets"]
     assert not layout["user_certificates"]
     assert not layout["user_profiles"]
@@ -269,7 +271,7 @@ def test_revision_0005_downgrades_and_upgrades_again(fresh_engine: Engine) -> No
     _migrate(fresh_engine, "head")
     assert _rows(fresh_engine) == upgraded
     with read_transaction(fresh_engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0016"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD
 
 
 def test_revision_0008_keeps_entries_and_adds_their_settings(fresh_engine: Engine) -> None:
@@ -300,3 +302,36 @@ def test_revision_0008_keeps_entries_and_adds_their_settings(fresh_engine: Engin
     if is_sqlite(fresh_engine):
         assert _without_rowid(fresh_engine)["entries"]
     _migrate(fresh_engine, "head")
+
+
+def test_revision_0017_keeps_the_log_and_its_key(fresh_engine: Engine) -> None:
+    _migrate(fresh_engine, "0016")
+    if is_sqlite(fresh_engine):
+        assert _without_rowid(fresh_engine)["event_log"]
+    # Bodies larger than a page, as a large batch's are.
+    entries = [
+        {
+            "partner_id": 7,
+            "seq": seq,
+            "kind": "events",
+            "body": bytes([seq]) * 9000,
+            "created_at": seq,
+            "changes": None,
+        }
+        for seq in range(1, 6)
+    ]
+    with write_transaction(fresh_engine) as conn:
+        conn.execute(insert(metadata.tables["event_log"]), entries)
+    _migrate(fresh_engine, "0017")
+    if is_sqlite(fresh_engine):
+        assert not _without_rowid(fresh_engine)["event_log"]
+    log = metadata.tables["event_log"]
+    with read_transaction(fresh_engine) as conn:
+        assert [dict(row) for row in conn.execute(select(log).order_by(log.c.seq)).mappings()] == entries
+    with pytest.raises(IntegrityError), write_transaction(fresh_engine) as conn:
+        conn.execute(insert(log), entries[0])
+    _migrate(fresh_engine, "0016", down=True)
+    if is_sqlite(fresh_engine):
+        assert _without_rowid(fresh_engine)["event_log"]
+    with read_transaction(fresh_engine) as conn:
+        assert len(conn.execute(select(log)).all()) == len(entries)

@@ -38,7 +38,8 @@ partners = Table(
 
 # Every change that moves a partner's derived state, in order (see docs/event-log.md). `seq` is assigned under the
 # partner row's lock together with partners.log_seq; `body` is the entry's JSON (orjson bytes); `changes` the typed
-# changes the entry made, as a JSON list of {type, data} (the change feed; NULL: none).
+# changes the entry made, as a JSON list of {type, data} (the change feed; NULL: none). A rowid table on SQLite
+# (revision 0017): its rows are far larger than a page, and a WITHOUT ROWID table would keep them in its keys.
 event_log = Table(
     "event_log",
     metadata,
@@ -48,7 +49,6 @@ event_log = Table(
     Column("body", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("changes", LargeBinary, nullable=True),
-    sqlite_with_rowid=False,
 )
 
 # The log seq the derived tables (buckets, the ledger, users' totals and per-period totals) reflect, per partner:
