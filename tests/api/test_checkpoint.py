@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from gameservices.domain.awards import Award
 from gameservices.domain.buckets import Bucket
-from gameservices.projection import checkpoint
+from gameservices.projection import catch_up, checkpoint
 from gameservices.projection.apply import _ledgers_by_entry
 from gameservices.projection.checkpoint import CheckpointThread, checkpoint_partner, write_checkpoint
 from gameservices.projection.live import LiveState
@@ -268,6 +268,47 @@ def test_a_large_checkpoint_writes_every_row(app_client: TestClient, engine: Eng
     stored = _stored_scores(engine, partner.id)
     assert len(stored) == 1_500 and sum(stored.values()) == 1_500 * 10 + 700 * 10
     assert _ledger_total(engine, partner.id) == 22_000.0
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same
+
+
+def _counted(function: Any, calls: list[object]) -> Any:
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return counting
+
+
+def test_a_load_reads_and_evaluates_the_entries_in_pieces(
+    app_client: TestClient, engine: Engine, partner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    checkpoint_partner(engine, partner.id)
+    for number in range(7):  # entries of one and two events, users scoring in several of them
+        _polls(
+            api, (f"u{number % 3}", f"p{number}"), *([(f"u{number % 2}", f"q{number}")] if number % 2 else [])
+        )
+    whole = LiveState()
+    with read_transaction(engine) as conn, whole.reading(conn, partner.id) as state:
+        expected = {user: standing.score for user, standing in state.boards[board].standings()}
+    # Read three entries at a time and evaluated in groups of at most four events: the groups straddle the reads.
+    monkeypatch.setattr(catch_up, "CHUNK", 3)
+    monkeypatch.setattr(catch_up, "LOAD_GROUP", 4)
+    reads, groups = [], []
+    monkeypatch.setattr(
+        catch_up.event_log, "entries_after", _counted(catch_up.event_log.entries_after, reads)
+    )
+    monkeypatch.setattr(catch_up, "_apply", _counted(catch_up._apply, groups))
+    pieces = LiveState()
+    with read_transaction(engine) as conn, pieces.reading(conn, partner.id) as state:
+        assert state.log_seq == _seqs(engine, partner.id)[1]
+        assert {user: standing.score for user, standing in state.boards[board].standings()} == expected
+    assert len(reads) == 3 and len(groups) == 3  # 3 + 3 + 1 entries; 4 + 3 + 3 events
+    assert write_checkpoint(engine, pieces.partner(partner.id), partner.id) is not None
+    assert _stored_scores(engine, partner.id) == expected
+    assert _ledger_total(engine, partner.id) == sum(expected.values()) == 100.0
     with read_transaction(engine) as conn:
         assert verify(conn, partner.id).same
 

@@ -33,8 +33,9 @@ MAX_ENTRIES = 5_000
 MAX_EVENTS = 200_000
 # Entries read at a time when applying the log after a checkpoint.
 CHUNK = 5_000
-# Events of consecutive entries evaluated together.
+# Events of consecutive entries evaluated together (by a load: LOAD_GROUP).
 MAX_GROUP = 20_000
+LOAD_GROUP = 100_000
 
 
 class _StoredProfiles:
@@ -74,23 +75,37 @@ def catch_up(conn: Connection, state: "PartnerState", partner_id: int) -> bool:
 def apply_after_checkpoint(conn: Connection, state: "PartnerState", partner_id: int) -> int:
     """Apply every entry after `state.log_seq`, which is the derived tables' checkpoint the state was just loaded
     from; how many. Those are `events` entries only (every other entry moves the checkpoint to itself), so the
-    profiles the engine reads are the ones their writers read. RuntimeError for any other kind."""
+    profiles the engine reads are the ones their writers read. RuntimeError for any other kind.
+
+    Their events are evaluated in groups of up to LOAD_GROUP across the chunks read, each group's ledger deltas
+    kept as one (a load may apply millions of entries): the fewer the groups, the fewer times a bucket or a
+    standing many entries move is copied and recorded."""
     applied = 0
+    after = state.log_seq
+    steps: list[tuple[int, str, bytes, list[NormalizedEvent] | None]] = []
+    grouped = 0
     while True:
-        found = event_log.entries_after(conn, partner_id, state.log_seq, limit=CHUNK)
-        if not found:
-            return applied
-        steps: list[tuple[int, str, bytes, list[NormalizedEvent] | None]] = []
+        found = event_log.entries_after(conn, partner_id, after, limit=CHUNK)
         for entry in found:
             if entry.kind != entries.EVENTS:
                 raise RuntimeError(
                     f"entry {entry.seq} ({entry.kind}) of partner {partner_id} lies after the checkpoint"
                 )
-            steps.append((entry.seq, entry.kind, entry.body, entries.decode_events(entry.body)))
-        # Their ledger deltas are kept per evaluation, not per entry: a load may apply millions of entries.
-        _apply(conn, state, partner_id, steps, together=True)
-        state.reached(found[-1].seq)
+            events = entries.decode_events(entry.body)
+            if steps and grouped + len(events) > LOAD_GROUP:
+                _apply(conn, state, partner_id, steps, together=True, group_size=LOAD_GROUP)
+                state.reached(steps[-1][0])
+                steps, grouped = [], 0
+            steps.append((entry.seq, entry.kind, b"", events))
+            grouped += len(events)
         applied += len(found)
+        if len(found) < CHUNK:
+            break
+        after = found[-1].seq
+    if steps:
+        _apply(conn, state, partner_id, steps, together=True, group_size=LOAD_GROUP)
+        state.reached(steps[-1][0])
+    return applied
 
 
 def _apply(
@@ -100,6 +115,7 @@ def _apply(
     steps: list[tuple[int, str, bytes, list[NormalizedEvent] | None]],
     *,
     together: bool = False,
+    group_size: int = MAX_GROUP,
 ) -> None:
     applier = Applier(state, _StoredProfiles(conn, partner_id))
     # Consecutive `events` entries are evaluated together (up to MAX_GROUP events), as the writer's group commit
@@ -118,7 +134,7 @@ def _apply(
             apply_group()
             applier.apply(kind, body)
             continue
-        if len(group) + len(events) > MAX_GROUP:
+        if len(group) + len(events) > group_size:
             apply_group()
         bounds.append((seq, len(group)))
         group.extend(events)

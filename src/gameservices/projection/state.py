@@ -166,10 +166,16 @@ class PartnerState(PeriodBoards):
 
     def store_buckets(self, changed: Mapping[BucketKey, Bucket]) -> None:
         """Take in changed buckets (after their transaction committed)."""
-        self._buckets.update(changed)
+        buckets, user_buckets = self._buckets, self._user_buckets
         for key, bucket in changed.items():
-            if bucket.user_id is not None:
-                self._user_buckets.setdefault(bucket.user_id, set()).add(key)
+            # A key the state holds is in its user's set already.
+            if bucket.user_id is not None and key not in buckets:
+                found = user_buckets.get(bucket.user_id)
+                if found is None:
+                    user_buckets[bucket.user_id] = {key}
+                else:
+                    found.add(key)
+        buckets.update(changed)
 
     def standings_after(
         self, awards: list[Award], timelines: dict[str, Timeline] | None = None
