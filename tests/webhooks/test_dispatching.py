@@ -140,3 +140,29 @@ def test_another_processs_commit_wakes_it_through_postgresql(
         finally:
             listener.stop()
     assert [r.verify(hook["secret"])["data"]["userId"] for r in receiver.requests] == ["ann", "ben"]
+
+
+def test_a_step_with_nothing_to_record_or_claim_takes_no_write_transaction(
+    hook_api: Api, receiver: Receiver, own_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gameservices.webhooks import dispatcher as dispatching
+
+    opened: list[Engine] = []
+    counted = dispatching.write_transaction
+
+    @contextmanager
+    def counting(engine: Engine) -> Iterator[object]:
+        opened.append(engine)
+        with counted(engine) as conn:
+            yield conn
+
+    monkeypatch.setattr(dispatching, "write_transaction", counting)
+    hook = hook_api.ok("webhook/create", {"url": receiver.url, "eventTypes": ["score.changed"]})
+    with _running(own_engine, interval_seconds=60) as dispatcher:
+        for _ in range(3):  # every writer's commit wakes it: a step that finds nothing due writes nothing
+            assert not dispatcher._step()
+        assert opened == []
+        hook_api.ok("webhook/test", {"id": hook["id"]})
+        dispatcher._step()  # due: claimed in a write transaction, and sent
+        assert len(opened) == 1
+        assert _until(lambda: len(receiver.requests) == 1, seconds=5)

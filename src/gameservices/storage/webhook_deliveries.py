@@ -131,20 +131,21 @@ def requeue(conn: Connection, *, partner_id: int, delivery_id: str, now: int) ->
 _T = webhook_deliveries
 _OF_WEBHOOK = (webhooks.c.partner_id == _T.c.partner_id) & (webhooks.c.id == _T.c.webhook_id)
 # The claim's statements are built once: the dispatcher runs them many times a second.
+_DUE_NOW = (
+    _T.c.status == "pending",
+    _T.c.next_attempt_at <= bindparam("due_at"),
+    or_(_T.c.lease_until.is_(None), _T.c.lease_until <= bindparam("due_at")),
+    or_(webhooks.c.status == "enabled", _T.c.type == TEST_TYPE),
+)
 _DUE = (
     select(_T.c.id, _T.c.webhook_id)
     .join(webhooks, _OF_WEBHOOK)
-    .where(
-        _T.c.status == "pending",
-        _T.c.next_attempt_at <= bindparam("due_at"),
-        or_(_T.c.lease_until.is_(None), _T.c.lease_until <= bindparam("due_at")),
-        or_(webhooks.c.status == "enabled", _T.c.type == TEST_TYPE),
-        _T.c.webhook_id.not_in(bindparam("full", expanding=True)),
-    )
+    .where(*_DUE_NOW, _T.c.webhook_id.not_in(bindparam("full", expanding=True)))
     .order_by(_T.c.next_attempt_at, _T.c.id)
     .limit(bindparam("most"))
     .with_for_update(skip_locked=True, of=_T)
 )
+_ANY_DUE = select(_T.c.id).join(webhooks, _OF_WEBHOOK).where(*_DUE_NOW).limit(1)
 _LEASE = (
     update(_T)
     .where(_T.c.id.in_(bindparam("ids", expanding=True)))
@@ -171,6 +172,11 @@ _CLAIMED = (
     .where(_T.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(_T.c.next_attempt_at, _T.c.id)
 )
+
+
+def any_due(conn: Connection, *, now: int) -> bool:
+    """Whether some attempt is due at ``now`` (a read: no lock is taken, nothing is claimed)."""
+    return conn.execute(_ANY_DUE, {"due_at": now}).first() is not None
 
 
 def claim_due(

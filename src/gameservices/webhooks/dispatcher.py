@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from gameservices.domain.timefmt import now_ms
 from gameservices.storage import webhook_deliveries as deliveries
-from gameservices.storage.database import Connection, Engine, write_transaction
+from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
 from gameservices.storage.log_wakeups import LogListener, listen_locally
 from gameservices.storage.webhook_deliveries import Attempt
 from gameservices.webhooks import fanout, recording
@@ -160,13 +160,20 @@ class Dispatcher:
         results = self._drain()
         self._in_flight -= len(results)
         free = self._capacity - self._in_flight
+        claiming = free >= self._batch or not self._in_flight
+        if not results and not (claiming and self._any_due()):
+            return bool(made)  # nothing to record or claim: no write transaction (and no writer's turn) taken
         # Outcomes and the next claims share one transaction: one commit (one fsync on SQLite) per step.
         with write_transaction(self._engine) as conn:
             if results:
                 recording.record(conn, results, now=self._now())
-            claimed = self._claim_in(conn, free) if free >= self._batch or not self._in_flight else []
+            claimed = self._claim_in(conn, free) if claiming else []
         self._send(claimed)
         return bool(made or len(claimed) == free > 0)
+
+    def _any_due(self) -> bool:
+        with read_transaction(self._engine) as conn:
+            return deliveries.any_due(conn, now=self._now())
 
     def _send_in_turn(self, attempt: Attempt) -> Sent:
         with self._lanes.turn(attempt):
