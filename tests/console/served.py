@@ -1,12 +1,6 @@
 """A real ``gameservices serve`` process on 127.0.0.1 for the front-end tests (its output goes to a file, never a
 pipe that could fill up and stall it)."""
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests import serving
 
 
 @dataclass
@@ -33,65 +29,21 @@ class Served:
         return response.json()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def serve(database_url: str, folder: Path, demo: dict[str, Any] | None = None) -> Iterator[Served]:
     """A server process on the database; `demo` is the demo partner when another process already created it."""
-    port = _free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "GAMESERVICES_DATABASE_URL": database_url}
+    port = serving.free_port()
     log = folder / f"server-{port}.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gameservices", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=folder,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    process = serving.start(database_url, folder, port, log=log)
     try:
         base = f"http://127.0.0.1:{port}"
-        partner = demo or _demo_partner(log)
-        _wait_until_up(base, log)
+        partner = demo or serving.demo_partner(log, process=process)
+        serving.wait_until_up(base, log, process=process)
         yield Served(base, int(partner["partnerId"]), str(partner["adminSecret"]), str(partner["ks"]))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a stream a failed test left open keeps it waiting
-            process.kill()
-            process.wait(timeout=10)
+        serving.stop(process, timeout=10)
 
 
 def demo_of(served: Served) -> dict[str, Any]:
     """The demo partner of a served database, to give a second process on it."""
     return {"partnerId": served.partner_id, "adminSecret": served.secret, "ks": served.ks}
-
-
-def _demo_partner(log: Path) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for line in log.read_text().splitlines():
-            if line.startswith("{"):
-                parsed: dict[str, Any] = json.loads(line)
-                return parsed
-        time.sleep(0.1)
-    raise AssertionError(f"the server printed no demo partner: {log.read_text()[-2000:]}")
-
-
-def _wait_until_up(base: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"the server did not come up: {log.read_text()[-2000:]}")

@@ -1,13 +1,10 @@
 """The processes the crash runs start and stop: a ``gameservices serve`` process and a private PostgreSQL instance.
 Each is stopped through the PID it was started with; nothing else on the machine is touched."""
 
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,15 +12,9 @@ from typing import Any
 
 import httpx
 
+from tests import serving
+
 REQUEST_TIMEOUT = 300.0
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Server:
@@ -33,7 +24,7 @@ class Server:
         self.database_url = database_url
         self.workdir = workdir
         self.env = env or {}
-        self.port = free_port()
+        self.port = serving.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "serve.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -43,27 +34,10 @@ class Server:
     def start(self) -> float:
         """Start the process and wait until it answers; return the seconds that took."""
         started = time.monotonic()
-        env = {
-            **os.environ,
-            "GAMESERVICES_DATABASE_URL": self.database_url,
-            "GAMESERVICES_VALIDATE_CERTIFICATE_BACKGROUNDS": "false",
-            **self.env,
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "gameservices",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=self.workdir, env=env, stdout=log, stderr=log)
-        self._wait_until_up()
+        self.process = serving.start(self.database_url, self.workdir, self.port, log=self.log, env=self.env)
+        serving.wait_until_up(self.base, self.log, process=self.process)
         if not self.demo:
-            self.demo = self._demo_partner()
+            self.demo = serving.demo_partner(self.log, process=self.process)
         return time.monotonic() - started
 
     def kill(self) -> None:
@@ -75,38 +49,14 @@ class Server:
 
     def stop(self) -> None:
         """Stop the process the polite way."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.process is not None:
+            serving.stop(self.process)
 
     def call(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         """POST /api/v1/<path> as the demo partner's admin."""
         headers = {"Authorization": f"Bearer {self.demo['ks']}"}
         response = self.client.post(f"{self.base}/api/v1/{path}", json=body, headers=headers)
         return response.status_code, response.json()
-
-    def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.process.returncode}; see {self.log}")
-            try:
-                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError(f"the server did not come up; see {self.log}")
-
-    def _demo_partner(self) -> dict[str, Any]:
-        for line in self.log.read_text().splitlines():
-            if line.startswith("{"):
-                parsed: dict[str, Any] = json.loads(line)
-                return parsed
-        raise RuntimeError(f"the server printed no demo partner; see {self.log}")
 
 
 def postgres_binaries() -> Path | None:
@@ -122,7 +72,7 @@ class PostgresInstance:
         self.binaries = binaries
         self.root = Path(tempfile.mkdtemp(prefix="gameservices-durability-pg."))
         self.data = self.root / "data"
-        self.port = free_port()
+        self.port = serving.free_port()
         self.pid: int | None = None
         if os.geteuid() == 0:
             # initdb refuses to run as root; the cluster belongs to the postgres user, as in .ci/run.

@@ -9,7 +9,7 @@ import pytest
 
 from gameservices.cli.serve import listen_address
 from gameservices.settings import Settings
-from tests.e2e.conftest import _free_port, wait_until_up
+from tests import serving
 
 
 def test_listen_address_prefers_the_options_then_the_settings() -> None:
@@ -20,30 +20,31 @@ def test_listen_address_prefers_the_options_then_the_settings() -> None:
     assert listen_address(Settings(), None, None) == ("127.0.0.1", 8000)
 
 
-def _serve(tmp_path: Path, env_port: int, *args: str) -> subprocess.Popen[str]:
+def _serve(tmp_path: Path, env_port: int, *args: str) -> "subprocess.Popen[bytes]":
+    # Started here, not by tests.serving: the host and port come from the environment unless the options say.
     env = {
         **os.environ,
         "GAMESERVICES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
         "GAMESERVICES_HOST": "127.0.0.1",
         "GAMESERVICES_PORT": str(env_port),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "gameservices", "serve", *args],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    with (tmp_path / "serve.log").open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gameservices", "serve", *args],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
 
 
 @pytest.mark.parametrize("option_wins", [False, True], ids=["environment", "option"])
 def test_serve_listens_on_the_configured_port(tmp_path: Path, option_wins: bool) -> None:
-    env_port, option_port = _free_port(), _free_port()
+    env_port, option_port = serving.free_port(), serving.free_port()
     args = ("--port", str(option_port)) if option_wins else ()
     process = _serve(tmp_path, env_port, *args)
     try:
-        wait_until_up(f"http://127.0.0.1:{option_port if option_wins else env_port}")
+        base = f"http://127.0.0.1:{option_port if option_wins else env_port}"
+        serving.wait_until_up(base, tmp_path / "serve.log", process=process)
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        serving.stop(process)
