@@ -1,9 +1,9 @@
 """Replaying a partner's whole event log from empty gives exactly the state its tables hold (every bucket, every
-score, rank and hidden flag), for random streams of events mixed with rule changes, game object changes,
-profile changes, CSV imports, manual score changes and clears; and a second process that follows the log
-entry by entry ends in the same state."""
+score, rank and hidden flag, every badge achieved and when), for random streams of events mixed with rule
+changes, game object changes, profile changes, CSV imports, manual score changes, clears and rebuilds; and a
+second process that follows the log entry by entry ends in the same state."""
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
@@ -46,7 +46,22 @@ operation = st.one_of(
     st.tuples(st.just("clear"), st.none()),
     # The derived tables written from one of the two processes' states (events after it stay in the log only).
     st.tuples(st.just("checkpoint"), st.sampled_from(["writer", "follower"])),
+    # The badge: its rules changed, its scores cleared, recomputed from the log.
+    st.tuples(st.just("badgeGoal"), st.integers(1, 3)),
+    st.tuples(st.just("badgeRuleStatus"), st.sampled_from(["enabled", "disabled"])),
+    st.tuples(st.just("clearBadge"), st.none()),
+    st.tuples(st.just("rebuildBadge"), st.booleans()),
 )
+
+
+class Ids(NamedTuple):
+    """The game objects and rules a run works on."""
+
+    board: str
+    rule: str
+    badge: str
+    polls: str  # the badge's rule counting unique polls
+    watch: str  # the badge's rule summing play time
 
 
 def _policy(hidden_domain_policy: str) -> dict[str, Any]:
@@ -58,7 +73,7 @@ def _policy(hidden_domain_policy: str) -> dict[str, Any]:
     }
 
 
-def _setup(api: Api) -> tuple[str, str]:
+def _setup(api: Api) -> Ids:
     board: str = api.ok(
         "leaderboard/create",
         {**guide.leaderboard_4_2(), "status": "enabled", "participationPolicy": _policy("do_not_display")},
@@ -98,11 +113,42 @@ def _setup(api: Api) -> tuple[str, str]:
             "maxPoints": "unlimited",
         },
     )
-    return board, str(rule)
+    badge = api.ok(
+        "badge/create",
+        {
+            "name": "Two polls and a minute",
+            "virtualEventIds": [guide.VIRTUAL_EVENT_ID],
+            "rules": [
+                {
+                    "name": "Polls",
+                    "conditions": [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}],
+                    "type": "countUnique",
+                    "metric": "pollId",
+                    "groupBy": "kuserId",
+                    "goal": "2",
+                    "points": "1",
+                    "maxPoints": "1",
+                },
+                {
+                    "name": "Watch",
+                    "conditions": [{"fact": "eventType", "operator": "equal", "value": "viewPeriod"}],
+                    "type": "sum",
+                    "metric": "playTime",
+                    "groupBy": "kuserId",
+                    "goal": "60",
+                    "points": "1",
+                    "maxPoints": "1",
+                },
+            ],
+        },
+    )
+    polls, watch = (item["id"] for item in badge["rules"])
+    return Ids(board, str(rule), str(badge["id"]), str(polls), str(watch))
 
 
-def _run(api: Api, v3: V3, board: str, rule: str, step: int, op: tuple[str, Any]) -> None:
+def _run(api: Api, v3: V3, ids: Ids, step: int, op: tuple[str, Any]) -> None:
     name, value = op
+    board, rule = ids.board, ids.rule
     if name == "events":
         api.ok("event/send", {"events": [{**item, **IN_WINDOW} for item in value]})
     elif name == "points":
@@ -152,6 +198,14 @@ def _run(api: Api, v3: V3, board: str, rule: str, step: int, op: tuple[str, Any]
         assert answer.get("objectType") != "KalturaAPIException", answer
     elif name == "deleteScore":
         v3.call("game_userscore", "delete", {"gameObjectId": board, "gameObjectType": "1", "userId": value})
+    elif name == "badgeGoal":
+        api.ok("rule/update", {"id": ids.polls, "goal": str(value)})
+    elif name == "badgeRuleStatus":
+        api.ok("rule/update", {"id": ids.watch, "status": value})
+    elif name == "clearBadge":
+        api.ok("userScore/clear", {"gameObjectId": ids.badge})
+    elif name == "rebuildBadge":
+        api.ok("badge/rebuild", {"id": ids.badge, "revokeUnearned": value})
     else:
         api.ok("userScore/clear", {"gameObjectId": board})
 
@@ -187,13 +241,28 @@ def _run(api: Api, v3: V3, board: str, rule: str, step: int, op: tuple[str, Any]
         ("events", [{"eventType": "pollAnswered", "userId": "bob", "pollId": "p2", "playTime": 0}]),
     ]
 )
+@example(
+    operations=[
+        ("events", [{"eventType": "pollAnswered", "userId": "ann", "pollId": "p1", "playTime": 0}]),
+        ("events", [{"eventType": "viewPeriod", "userId": "ann", "pollId": "p1", "playTime": 70}]),
+        ("badgeGoal", 1),  # ann now meets both rules: achieved when the rule changes
+        ("events", [{"eventType": "viewPeriod", "userId": "bob", "pollId": "p1", "playTime": 65}]),
+        ("badgeRuleStatus", "disabled"),
+        ("events", [{"eventType": "pollAnswered", "userId": "cid", "pollId": "p2", "playTime": 0}]),
+        ("checkpoint", "follower"),
+        ("rebuildBadge", True),
+        ("clearBadge", None),
+        ("events", [{"eventType": "pollAnswered", "userId": "dan", "pollId": "p3", "playTime": 0}]),
+    ]
+)
 def test_replaying_the_log_from_empty_equals_the_stored_and_the_followed_state(
     app_client: TestClient, engine: Engine, settings: Any, new_partner: Any, operations: list[Any]
 ) -> None:
     partner = new_partner()
     api = Api(app_client, partner.ks)
     v3 = V3(app_client, partner.ks)
-    board, rule = _setup(api)
+    ids = _setup(api)
+    board = ids.board
     with TestClient(create_app(settings, engine), raise_server_exceptions=False) as other_client:
         follower = Api(other_client, partner.ks)
         follower.ok("userScore/list", {"gameObjectId": board})  # the second process loads the state now
@@ -203,7 +272,7 @@ def test_replaying_the_log_from_empty_equals_the_stored_and_the_followed_state(
                 state = client.app.state  # type: ignore[attr-defined]
                 checkpoint.bring_up(engine, state.live, partner.id)
                 continue
-            _run(api, v3, board, rule, step, op)
+            _run(api, v3, ids, step, op)
         follower.ok("userScore/list", {"gameObjectId": board})  # ... and follows the log since
         followed = snapshot(other_client.app.state.live.partner(partner.id))  # type: ignore[attr-defined]
     with read_transaction(engine) as conn:

@@ -73,6 +73,7 @@ def db_replay(
                         "entries": verdict.entries,
                         "buckets": verdict.buckets,
                         "standings": verdict.standings,
+                        "badges": verdict.badges,
                         "same": verdict.same,
                         "differences": verdict.differences,
                     }

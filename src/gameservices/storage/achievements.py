@@ -33,6 +33,14 @@ def achieved_badges(conn: Connection, partner_id: int, badge_id: str) -> dict[st
     return {row.user_id: row.achieved_at for row in conn.execute(statement)}
 
 
+def all_badges(conn: Connection, partner_id: int) -> dict[tuple[str, str], float]:
+    """Every badge the partner's users achieved: (badge id, user id) -> when."""
+    statement = select(user_badges.c.badge_id, user_badges.c.user_id, user_badges.c.achieved_at).where(
+        user_badges.c.partner_id == partner_id
+    )
+    return {(str(badge), str(user)): float(at) for badge, user, at in conn.execute(statement)}
+
+
 def record_badges(conn: Connection, partner_id: int, achieved: Iterable[tuple[str, str, float]]) -> None:
     """Record (badge id, user id, time) achievements; an achievement already recorded stays as it was."""
     rows = [
