@@ -154,6 +154,12 @@ def _server(application: "Application", **config: object) -> "uvicorn.Server":
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             end_streams(application)
             super().handle_exit(sig, frame)
+            # uvicorn raises the signal again once it has shut down, with the handler it found (SIGTERM's
+            # default ends the process there): the caller's stop (the last checkpoint, the background threads)
+            # would never run. The shutdown it asked for is done: the process ends by returning.
+            captured = getattr(self, "_captured_signals", None)
+            if isinstance(captured, list):
+                captured.clear()
 
     return Server(uvicorn.Config(application, log_level="warning", **config))  # type: ignore[arg-type]
 
