@@ -1,7 +1,11 @@
-"""PostgreSQL wakes the other processes: after a write in one process, another process's state catches up with
-the log on its own (LISTEN/NOTIFY), before any request reaches it."""
+"""The other processes are woken: after a write in one process, another process's state catches up with the log
+on its own, before any request reaches it (PostgreSQL: LISTEN/NOTIFY; SQLite: a poll of the log seqs, at once when
+the writer rings the other processes' doorbells)."""
 
+import socket
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +15,7 @@ from sqlalchemy import Engine
 from gameservices.api.app import create_app
 from gameservices.storage import event_log
 from gameservices.storage.database import is_sqlite, read_transaction
+from gameservices.storage.doorbells import Doorbells, folder_for
 from gameservices.storage.log_wakeups import LogListener, LogPoller
 from tests.api import guide_bodies as guide
 from tests.conftest import Api
@@ -61,3 +66,69 @@ def test_a_write_is_noticed_by_the_other_process_polling_sqlite(
             assert live.partner(partner.id).objects[board].name == "Noticed"
         finally:
             poller.stop()
+
+
+def test_a_ring_makes_the_poller_of_the_other_process_look_at_once(
+    api: Api, partner: Any, engine: Engine, settings: Any
+) -> None:
+    if not is_sqlite(engine):
+        pytest.skip("PostgreSQL processes are woken by NOTIFY")
+    board = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled"})["id"]
+    folder = Path(tempfile.mkdtemp(prefix="gs-bells-"))  # a short path: a socket's is limited to 107 bytes
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as other_client:
+        live = other_client.app.state.live  # type: ignore[attr-defined]
+        Api(other_client, api.ks).ok("userScore/list", {"gameObjectId": board})  # loaded once
+        # A poll interval far longer than the test: only the ring can make it look.
+        poller = LogPoller(
+            engine, live.followed, lambda partner_ids: live.follow(engine, partner_ids), interval=3600
+        ).start()
+        listening = Doorbells(folder, poller.poke).start()
+        writer = Doorbells(folder, lambda: None)  # the writing process's: rings the others, not itself
+        try:
+            api.ok("leaderboard/update", {"id": board, "name": "Rung"})
+            with read_transaction(engine) as conn:
+                newest = event_log.last_seq(conn, partner.id)
+            time.sleep(0.2)
+            assert live.partner(partner.id).log_seq < newest  # not polled on its own
+            writer.ring({partner.id})
+            deadline = time.monotonic() + 5
+            while live.partner(partner.id).log_seq < newest and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert live.partner(partner.id).objects[board].name == "Rung"
+        finally:
+            writer.stop()
+            listening.stop()
+            poller.stop()
+    assert not folder.exists()  # the last doorbell removed the folder
+
+
+def test_a_doorbell_nobody_listens_at_is_removed_and_ringing_goes_on() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="gs-bells-"))
+    rings: list[int] = []
+    alive = Doorbells(folder, lambda: rings.append(1)).start()
+    gone = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    gone.bind(str(folder / "1-dead"))
+    gone.close()  # its process died without removing it
+    ringing = Doorbells(folder, lambda: None)
+    try:
+        ringing.ring()
+        deadline = time.monotonic() + 5
+        while not rings and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert rings and not (folder / "1-dead").exists()
+    finally:
+        ringing.stop()
+        alive.stop()
+
+
+def test_without_a_folder_of_its_own_a_process_only_polls(tmp_path: Path, engine: Engine) -> None:
+    taken = tmp_path / "not-a-folder"
+    taken.write_text("")
+    bells = Doorbells(taken, lambda: None).start()  # logs a warning, binds nothing
+    bells.ring()  # and ringing from it does nothing
+    bells.stop()
+    if is_sqlite(engine):
+        folder = folder_for(engine)
+        assert folder is not None and folder.parent == Path(tempfile.gettempdir())
+    else:
+        assert folder_for(engine) is None

@@ -1,6 +1,6 @@
 """A server asked to stop (SIGTERM, as a service manager does) finishes its work before it exits: the derived
-tables are written up to the log (the next start has nothing to apply) and its background threads end; the exit
-status is 0."""
+tables are written up to the log (the next start has nothing to apply), its background threads end and its
+doorbell for the other processes is removed; the exit status is 0."""
 
 import os
 import signal
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from gameservices.storage import checkpoints, event_log
 from gameservices.storage.database import open_engine, read_transaction
+from gameservices.storage.doorbells import folder_for
 from gameservices.storage.schema import user_scores
 from tests import serving
 from tests.api import guide_bodies as guide
@@ -51,6 +52,8 @@ def test_a_stopped_server_writes_its_last_checkpoint_and_exits_cleanly(tmp_path:
         partner_id = int(demo["partnerId"])
         with read_transaction(engine) as conn:
             assert checkpoints.read(conn, partner_id) < event_log.last_seq(conn, partner_id)
+        folder = folder_for(engine)
+        assert folder is not None and any(name.startswith(f"{process.pid}-") for name in os.listdir(folder))
         os.kill(process.pid, sig)
         assert process.wait(timeout=60) == 0, serving.output(log)
     finally:
@@ -59,4 +62,5 @@ def test_a_stopped_server_writes_its_last_checkpoint_and_exits_cleanly(tmp_path:
         assert checkpoints.read(conn, partner_id) == event_log.last_seq(conn, partner_id)
         scored = conn.execute(select(user_scores.c.user_id).where(user_scores.c.partner_id == partner_id))
         assert sorted(scored.scalars()) == ["ann", "bob"]
+    assert not folder.exists() or not any(name.startswith(f"{process.pid}-") for name in os.listdir(folder))
     engine.dispose()

@@ -33,7 +33,8 @@ from gameservices.storage.database import (
     read_transaction,
     write_transaction,
 )
-from gameservices.storage.log_wakeups import LogListener, LogPoller
+from gameservices.storage.doorbells import Doorbells
+from gameservices.storage.log_wakeups import LogListener, LogPoller, listen_locally
 from gameservices.storage.migrate import upgrade
 
 if TYPE_CHECKING:
@@ -192,6 +193,10 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
     listener = LogListener(engine, woken).start()
     # SQLite has no LISTEN: other processes' writes on the same file are noticed by polling the partners' seqs.
     poller = LogPoller(engine, live.followed, woken).start() if is_sqlite(engine) else None
+    # ... and at once when another process serving the file rings after its commit; this one rings them.
+    doorbells = Doorbells.beside(engine, poller.poke) if poller is not None else None
+    if doorbells is not None:
+        listen_locally(doorbells.start().ring)
     dispatcher = start_dispatcher(
         engine,
         allow_private=settings.allow_private_webhooks,
@@ -202,6 +207,8 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
     def stop() -> None:
         dispatcher.stop()
         listener.stop()
+        if doorbells is not None:
+            doorbells.stop()
         if poller is not None:
             poller.stop()
         scheduler.stop()

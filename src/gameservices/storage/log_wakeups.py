@@ -2,8 +2,9 @@
 also sends `NOTIFY gameservices_log, '<partnerId>'` (delivered when it commits), and each server process
 listens, so it can catch up with the partner before a request asks. The payload only wakes: what changed is
 always read from the log itself. SQLite has no such channel: `LogPoller` reads the followed partners' log seqs
-every few milliseconds instead (and a request that finds its state behind the partner's versions catches up
-itself). Listeners of this process's own commits (`listen_locally`) are told after each commit."""
+every few milliseconds instead, and at once when another process rings (`storage.doorbells`); a request that
+finds its state behind the partner's versions catches up itself. Listeners of this process's own commits
+(`listen_locally`) are told after each commit."""
 
 import contextlib
 import logging
@@ -121,6 +122,7 @@ class LogPoller:
         self._on_partners = on_partners
         self._interval = interval
         self._stop = threading.Event()
+        self._poked = threading.Event()
         self._thread = threading.Thread(target=self._run, name="event-log-poller", daemon=True)
 
     def start(self) -> "LogPoller":
@@ -131,11 +133,20 @@ class LogPoller:
     def stop(self) -> None:
         """Stop polling."""
         self._stop.set()
+        self._poked.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
+    def poke(self) -> None:
+        """Look now, not at the next round (another process rang: `storage.doorbells`)."""
+        self._poked.set()
+
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.is_set():
+            self._poked.wait(self._interval)
+            self._poked.clear()
+            if self._stop.is_set():
+                return
             try:
                 known = self._followed()
                 if not known:
