@@ -5,6 +5,7 @@ the writer rings the other processes' doorbells)."""
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,12 @@ from tests.api import guide_bodies as guide
 from tests.conftest import Api
 
 
+def _wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def test_a_write_wakes_the_other_process(api: Api, partner: Any, engine: Engine, settings: Any) -> None:
     if is_sqlite(engine):
         pytest.skip("SQLite has no wake-ups: a process notices new entries when a request authenticates")
@@ -34,9 +41,7 @@ def test_a_write_wakes_the_other_process(api: Api, partner: Any, engine: Engine,
             api.ok("leaderboard/update", {"id": board, "name": "Woken"})
             with read_transaction(engine) as conn:
                 newest = event_log.last_seq(conn, partner.id)
-            deadline = time.monotonic() + 5
-            while live.partner(partner.id).log_seq < newest and time.monotonic() < deadline:
-                time.sleep(0.02)
+            _wait_until(lambda: live.partner(partner.id).log_seq >= newest)
             assert live.partner(partner.id).log_seq == newest
             assert live.partner(partner.id).objects[board].name == "Woken"
         finally:
@@ -59,9 +64,7 @@ def test_a_write_is_noticed_by_the_other_process_polling_sqlite(
             api.ok("leaderboard/update", {"id": board, "name": "Noticed"})
             with read_transaction(engine) as conn:
                 newest = event_log.last_seq(conn, partner.id)
-            deadline = time.monotonic() + 5
-            while live.partner(partner.id).log_seq < newest and time.monotonic() < deadline:
-                time.sleep(0.005)
+            _wait_until(lambda: live.partner(partner.id).log_seq >= newest)
             assert live.partner(partner.id).log_seq == newest
             assert live.partner(partner.id).objects[board].name == "Noticed"
         finally:
@@ -91,9 +94,7 @@ def test_a_ring_makes_the_poller_of_the_other_process_look_at_once(
             time.sleep(0.2)
             assert live.partner(partner.id).log_seq < newest  # not polled on its own
             writer.ring({partner.id})
-            deadline = time.monotonic() + 5
-            while live.partner(partner.id).log_seq < newest and time.monotonic() < deadline:
-                time.sleep(0.005)
+            _wait_until(lambda: live.partner(partner.id).log_seq >= newest)
             assert live.partner(partner.id).objects[board].name == "Rung"
         finally:
             writer.stop()
@@ -112,9 +113,7 @@ def test_a_doorbell_nobody_listens_at_is_removed_and_ringing_goes_on() -> None:
     ringing = Doorbells(folder, lambda: None)
     try:
         ringing.ring()
-        deadline = time.monotonic() + 5
-        while not rings and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_until(lambda: bool(rings))
         assert rings and not (folder / "1-dead").exists()
     finally:
         ringing.stop()

@@ -56,9 +56,8 @@ def rebuild(
     after = replayed.boards.get(record.id) or Board()
     _write(conn, partner_id, record, recomputed, after, revoke_unearned)
     details = entry_details(replayed, record.id)
-    if (
-        revoke_unearned
-    ):  # a replay drops the object's achievements before deciding them again, as `_write` did
+    if revoke_unearned:
+        # A replay then drops the object's achievements before deciding them again, as `_write` did.
         details["revokeUnearned"] = True
     event_log.record(conn, partner_id, log_entries.GAME_OBJECT_REBUILD, details, state=True)
     return summary(recomputed.events, before, after, 25)
