@@ -166,3 +166,24 @@ def test_a_step_with_nothing_to_record_or_claim_takes_no_write_transaction(
         dispatcher._step()  # due: claimed in a write transaction, and sent
         assert len(opened) == 1
         assert _until(lambda: len(receiver.requests) == 1, seconds=5)
+
+
+def test_stopping_waits_for_attempts_under_way_no_longer_than_its_timeout(
+    hook_api: Api, receiver: Receiver, own_engine: Engine
+) -> None:
+    hook = hook_api.ok("webhook/create", {"url": receiver.url, "eventTypes": ["score.changed"]})
+    queued = hook_api.ok("webhook/test", {"id": hook["id"]})
+    receiver.delay = 4.0  # far longer than the stop may take
+    with _running(own_engine, interval_seconds=60) as dispatcher:
+        dispatcher._step()  # claimed and handed to a sender thread
+        assert _until(lambda: receiver.busy > 0, seconds=5)
+        started = time.monotonic()
+        dispatcher.stop(timeout=0.5)
+        assert time.monotonic() - started < 2.0
+        table = schema.webhook_deliveries
+        with read_transaction(own_engine) as conn:
+            query = select(table.c.status, table.c.lease_token).where(table.c.id == queued["id"])
+            row = conn.execute(query).one()
+        assert (
+            row.status == "pending" and row.lease_token is not None
+        )  # left to its lease: sent again after it

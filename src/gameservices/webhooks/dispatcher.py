@@ -98,7 +98,9 @@ class Dispatcher:
         self._wake.set()
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop claiming; attempts under way finish and are recorded."""
+        """Stop claiming; attempts under way finish and are recorded, within `timeout` seconds in all: an attempt
+        still sending then (a receiver trickling its answer) is left to its lease and sent again once it ends."""
+        deadline = time.monotonic() + timeout
         if self._listener is not None:
             self._listener.stop()
         self._stopping.set()
@@ -108,7 +110,7 @@ class Dispatcher:
         for _ in self._senders:
             self._work.put(None)
         for sender in self._senders:
-            sender.join()
+            sender.join(max(0.0, deadline - time.monotonic()))
         self._record_finished()
         self._sender.close()
 
