@@ -21,6 +21,18 @@ from gameservices.storage.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("GAMESERVICES_TEST_POSTGRES_URL")
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# A rule many tests score with: 10 points for each poll a user answers (add the game object it belongs to).
+POLL_RULE = {
+    "name": "Polls",
+    "mode": "distribute_points",
+    "conditions": [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}],
+    "type": "countUnique",
+    "metric": "pollId",
+    "groupBy": "kuserId",
+    "goal": "1",
+    "points": "10",
+    "maxPoints": "unlimited",
+}
 
 
 def postgres_database(worker: str) -> str:

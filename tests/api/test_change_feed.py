@@ -10,20 +10,7 @@ from gameservices import feed
 from gameservices.feed import Change
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
-from tests.conftest import Api
-
-POLL_RULE = {
-    "name": "Polls",
-    "mode": "distribute_points",
-    "conditions": [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}],
-    "type": "countUnique",
-    "metric": "pollId",
-    "groupBy": "kuserId",
-    "goal": "1",
-    "points": "10",
-    "maxPoints": "unlimited",
-}
-
+from tests.conftest import POLL_RULE, Api
 
 # Within the guide's leaderboard window (2025-06-01 to 06-03).
 AT = 1_748_851_200

@@ -24,7 +24,7 @@ from gameservices.storage import checkpoints, event_log
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import event_log as event_log_table
 from gameservices.storage.schema import user_rule_scores, user_scores
-from tests.conftest import Api
+from tests.conftest import POLL_RULE, Api
 
 IN_WINDOW = {"virtualEventId": "ve1", "eventTime": "2025-06-01T10:00:00Z"}
 
@@ -40,21 +40,7 @@ def _board(api: Api) -> str:
             "endDate": "2099-01-01T00:00:00Z",
         },
     )["id"]
-    api.ok(
-        "rule/create",
-        {
-            "name": f"Polls of {board}",
-            "gameObjectType": "leaderboard",
-            "gameObjectId": board,
-            "mode": "distribute_points",
-            "conditions": [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}],
-            "type": "countUnique",
-            "metric": "pollId",
-            "groupBy": "kuserId",
-            "goal": "1",
-            "points": "10",
-        },
-    )
+    api.ok("rule/create", {**POLL_RULE, "gameObjectType": "leaderboard", "gameObjectId": board})
     return board
 
 

@@ -8,9 +8,10 @@ import httpx
 import pytest
 
 from tests.api import guide_bodies as guide
+from tests.conftest import POLL_RULE
 from tests.e2e.conftest import read_demo_partner, server_process, wait_until_up
 from tests.webhooks.receiver import Receiver
-from tests.webhooks.test_fan_out import AT, POLL_RULE
+from tests.webhooks.test_fan_out import AT
 
 
 def test_a_served_score_change_reaches_the_webhook(

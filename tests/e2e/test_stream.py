@@ -17,6 +17,7 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
+from tests.conftest import POLL_RULE
 from tests.e2e.conftest import read_demo_partner, server_process, wait_until_up
 
 AT = 1_748_851_200  # within the leaderboard's window
@@ -28,18 +29,6 @@ BOARD = {
     "endDate": "2025-06-03T00:00:00Z",
     "participationPolicy": {"userDefaultPolicy": "display", "policies": []},
     "virtualEventIds": ["1"],
-}
-RULE = {
-    "gameObjectType": "leaderboard",
-    "name": "Polls",
-    "mode": "distribute_points",
-    "conditions": [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}],
-    "type": "countUnique",
-    "metric": "pollId",
-    "groupBy": "kuserId",
-    "goal": "1",
-    "points": "10",
-    "maxPoints": "unlimited",
 }
 
 
@@ -103,7 +92,7 @@ def _ok(client: httpx.Client, path: str, body: dict[str, Any]) -> Any:
 
 def _setup(client: httpx.Client) -> str:
     board: str = _ok(client, "/leaderboard/create", BOARD)["id"]
-    _ok(client, "/rule/create", {**RULE, "gameObjectId": board})
+    _ok(client, "/rule/create", {**POLL_RULE, "gameObjectType": "leaderboard", "gameObjectId": board})
     return board
 
 

@@ -16,19 +16,8 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import POLL_RULE
 from tests.e2e.conftest import read_demo_partner, server_process, wait_until_up
-
-RULE = {
-    "name": "Polls",
-    "mode": "distribute_points",
-    "conditions": [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}],
-    "type": "countUnique",
-    "metric": "pollId",
-    "groupBy": "kuserId",
-    "goal": "1",
-    "points": "10",
-    "maxPoints": "unlimited",
-}
 
 
 def _calls(seed: int) -> list[tuple[str, dict[str, Any]]]:
@@ -73,7 +62,9 @@ def _setup(http: httpx.Client) -> tuple[str, str]:
             "virtualEventIds": [],
         },
     ).json()["id"]
-    rule = http.post("/rule/create", json={**RULE, "gameObjectType": "leaderboard", "gameObjectId": board})
+    rule = http.post(
+        "/rule/create", json={**POLL_RULE, "gameObjectType": "leaderboard", "gameObjectId": board}
+    )
     return board, rule.json()["id"]
 
 

@@ -14,21 +14,10 @@ from gameservices.storage.schema import webhook_deliveries
 from gameservices.webhooks import fanout
 from gameservices.webhooks.dispatcher import Dispatcher
 from tests.api import guide_bodies as guide
-from tests.conftest import Api
+from tests.conftest import POLL_RULE, Api
 from tests.webhooks.conftest import Clock
 from tests.webhooks.receiver import Receiver
 
-POLL_RULE = {
-    "name": "Polls",
-    "mode": "distribute_points",
-    "conditions": [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}],
-    "type": "countUnique",
-    "metric": "pollId",
-    "groupBy": "kuserId",
-    "goal": "1",
-    "points": "10",
-    "maxPoints": "unlimited",
-}
 AT = 1_748_851_200  # within the guide's leaderboard window
 
 
