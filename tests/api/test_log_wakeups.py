@@ -120,12 +120,16 @@ def test_a_doorbell_nobody_listens_at_is_removed_and_ringing_goes_on() -> None:
         alive.stop()
 
 
-def test_without_a_folder_of_its_own_a_process_only_polls(tmp_path: Path, engine: Engine) -> None:
+def test_without_a_folder_of_its_own_a_process_only_polls(
+    tmp_path: Path, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     taken = tmp_path / "not-a-folder"
     taken.write_text("")
-    bells = Doorbells(taken, lambda: None).start()  # logs a warning, binds nothing
+    bells = Doorbells(taken, lambda: None).start()
+    assert "no doorbell for other processes' writes: polling only" in caplog.text
     bells.ring()  # and ringing from it does nothing
     bells.stop()
+    assert taken.read_text() == ""  # the file in the way is left as it was
     if is_sqlite(engine):
         folder = folder_for(engine)
         assert folder is not None and folder.parent == Path(tempfile.gettempdir())

@@ -55,10 +55,14 @@ class Applier:
         if kind == entries.EVENTS:
             self.apply_events(entries.decode_events(body))
             return
+        self.apply_details(kind, event_log.decode_body(body))
+
+    def apply_details(self, kind: str, details: dict[str, Any]) -> None:
+        """Apply one entry other than `events`, its body already decoded; ValueError for an unknown kind."""
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise ValueError(f"unknown log entry kind {kind!r}")
-        handler(self, event_log.decode_body(body))
+        handler(self, details)
 
     def apply_events(
         self,

@@ -72,7 +72,7 @@ def replay_with_badges(conn: Connection, partner_id: int) -> tuple[PartnerState,
                 continue
             details = event_log.decode_body(entry.body)
             badge_id = badges.before(entry.kind, details)
-            applier.apply(entry.kind, entry.body)
+            applier.apply_details(entry.kind, details)
             badges.after(entry.kind, details, badge_id)
         seq = found[-1].seq
     applier.finish()
