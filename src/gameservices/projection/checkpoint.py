@@ -73,14 +73,14 @@ def flush(conn: Connection, state: PartnerState, partner_id: int) -> None:
     seq = state.log_seq
     if before < seq:
         try:
-            with state.read_lock:
+            with state.lock.shared():
                 rows = state.checkpoint_rows(before)
         except Straddled:
             # Loaded again (the tables at `before`, which nobody moves while the row is locked, and the log
             # after it), the state holds exactly what they lack.
             state.invalidate()
             refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
-            with state.read_lock:
+            with state.lock.shared():
                 rows = state.checkpoint_rows(before)
         _write_rows(conn, partner_id, rows)
         checkpoints.advance(conn, partner_id, seq)
@@ -100,16 +100,16 @@ def write_checkpoint(engine: Engine, state: PartnerState, partner_id: int) -> Wr
     state held nothing newer than the tables."""
     with write_transaction(engine) as conn:
         before = checkpoints.lock(conn, partner_id)
-        with state.read_lock:
-            seq = state.log_seq
-            try:
+        try:
+            with state.lock.shared():
+                seq = state.log_seq
                 rows = state.checkpoint_rows(before) if seq > before else None
-            except Straddled:
-                _log.info(
-                    "partner %s: the checkpoint lies among entries loaded together; loading again", partner_id
-                )
-                state.invalidate()  # the next request loads it from the tables at their checkpoint
-                return None
+        except Straddled:
+            _log.info(
+                "partner %s: the checkpoint lies among entries loaded together; loading again", partner_id
+            )
+            state.invalidate()  # the next request loads it from the tables at their checkpoint
+            return None
         if rows is None:
             after_commit(conn, lambda: state.written_through(before))
             return None

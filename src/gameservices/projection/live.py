@@ -3,8 +3,9 @@ tables with the log seq they reflect, then kept current by applying the log entr
 (`projection.catch_up`), or loaded again when an entry cannot be applied in memory (`projection.loading`). The
 partner's versions in the database tell when it is behind.
 
-Requests ask `LiveState` for a partner's state: `reading` / `viewing` for reads (the state held steady), `writing`
-or `grouped` for writes (the partner's writer turn; `grouped` commits waiting calls together)."""
+Requests ask `LiveState` for a partner's state: `reading` / `viewing` for reads (the state held steady: its lock
+shared with other readers), `writing` or `grouped` for writes (the partner's writer turn; `grouped` commits
+waiting calls together)."""
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from gameservices.projection import checkpoint
-from gameservices.projection.loading import behind, refresh
+from gameservices.projection.loading import behind, refresh, stale
 from gameservices.projection.state import PartnerState
 from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
@@ -110,10 +111,16 @@ class LiveState:
 
     @contextmanager
     def reading(self, conn: Connection, partner_id: int) -> Iterator[PartnerState]:
-        """The partner's fresh state, held steady while the block reads it."""
+        """The partner's fresh state, held steady while the block reads it (other readers read at once; a
+        state to bring up to the database is brought there and read under an exclusive hold)."""
         state = self.partner(partner_id)
-        with state.read_lock:
-            refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
+        versions = partner_repository.read_versions(conn, partner_id)
+        with state.lock.shared():
+            if not stale(state, versions):
+                yield state
+                return
+        with state.lock.exclusive():
+            refresh(conn, state, partner_id, versions)
             yield state
 
     def cached_page(
@@ -123,12 +130,12 @@ class LiveState:
         least as fresh as `versions`; never waits: None when a writer is applying changes right now, when the
         state is behind, or when no such page was rendered."""
         state = self.partner(partner_id)
-        if not state.read_lock.acquire(blocking=False):
+        if not state.lock.acquire_shared(blocking=False):
             return None
         try:
             return None if behind(state, versions) else state.page(key)
         finally:
-            state.read_lock.release()
+            state.lock.release_shared()
 
     @contextmanager
     def viewing(self, engine: Engine, partner_id: int, versions: tuple[int, int]) -> Iterator[PartnerState]:
@@ -142,7 +149,11 @@ class LiveState:
         if behind(state, versions):
             with state.write_lock:
                 pass
-        with state.read_lock:
+        with state.lock.shared():
+            if not behind(state, versions):
+                yield state
+                return
+        with state.lock.exclusive():
             if behind(state, versions):
                 with read_transaction(engine) as conn:
                     refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))

@@ -13,7 +13,7 @@ from gameservices.storage import periods as period_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection, on_rollback
 
-__all__ = ["behind", "load_boards", "refresh"]
+__all__ = ["behind", "load_boards", "refresh", "stale"]
 
 
 def behind(state: PartnerState, versions: tuple[int, int]) -> bool:
@@ -23,26 +23,37 @@ def behind(state: PartnerState, versions: tuple[int, int]) -> bool:
     return state.rule_set is None or versions[0] > state.state_version or versions[1] > state.rules_version
 
 
+def stale(state: PartnerState, versions: tuple[int, int]) -> bool:
+    """Whether `refresh` has anything to do for these versions (read in the caller's transaction)."""
+    return state.rule_set is None or versions != (state.state_version, state.rules_version)
+
+
 def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
     """Bring the state up to the database's: apply the log entries it lacks when it can, else reload what the
-    versions say has changed. `versions` must have been read in the transaction of `conn`."""
-    state_version, rules_version = versions
-    rules_stale = rules_version != state.rules_version or state.rule_set is None
-    state_stale = state_version != state.state_version
-    if not (rules_stale or state_stale):
+    versions say has changed. `versions` must have been read in the transaction of `conn`. Holds the state's
+    lock exclusively while it changes the state (the caller may hold it so already, never shared)."""
+    if not stale(state, versions):
         return
     # Loaded within a write transaction, the state holds its changes: forget it if they are rolled back.
     on_rollback(conn, state.invalidate)
-    with state.read_lock:
-        if state.rule_set is not None and state.log_seq >= 0 and catch_up(conn, state, partner_id):
-            state.set_versions(state_version, rules_version)
-            return
+    with state.lock.exclusive():
+        if stale(state, versions):  # (another thread may have brought it up while this one waited)
+            _bring_up(conn, state, partner_id, versions)
+
+
+def _bring_up(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
+    state_version, rules_version = versions
+    rules_stale = rules_version != state.rules_version or state.rule_set is None
+    state_stale = state_version != state.state_version
+    if state.rule_set is not None and state.log_seq >= 0 and catch_up(conn, state, partner_id):
+        state.set_versions(state_version, rules_version)
+        return
     if rules_stale:
         state.load_rule_set(conn, partner_id)
         state.set_versions(state.state_version, rules_version)
     if state_stale or state.log_seq < 0:
         # A load creates millions of long-lived objects and no cycles: collector passes over them are waste.
-        with state.read_lock, collector_paused():
+        with collector_paused():
             state.load(
                 buckets=bucket_repository.load_buckets(conn, partner_id),
                 boards=load_boards(conn, partner_id),
@@ -56,8 +67,7 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
             apply_after_checkpoint(conn, state, partner_id)
             state.set_versions(state_version, state.rules_version)
         return
-    with state.read_lock:
-        state.reached(event_log.last_seq(conn, partner_id))
+    state.reached(event_log.last_seq(conn, partner_id))
 
 
 def load_boards(conn: Connection, partner_id: int) -> dict[str, Board]:

@@ -3,9 +3,10 @@ ranks come from, the entries' kept durations and the closed periods of its recur
 event log entry (`log_seq`).
 
 The state is changed only through its methods: a writer applying what it committed (`apply_scored`,
-`note_durations`, `advance`), the projection applying log entries (`projection.apply`: `put_rule`,
-`put_object`, `drop_board`…), a load (`projection.loading`). Everything else reads it, through read-only views,
-while holding its read lock (`LiveState.reading` / `viewing`)."""
+`note_durations`, `set_standings`, `advance`), the projection applying log entries (`projection.apply`:
+`put_rule`, `put_object`, `drop_board`…), a load (`projection.loading`), each holding the state's lock
+exclusively (`projection.locks`). Everything else reads it, through read-only views, while holding that lock
+shared (`LiveState.reading` / `viewing`): readers of one partner read at once."""
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from gameservices.domain.events import NormalizedEvent
 from gameservices.domain.periods import ClosedPeriod, Timeline, board_key, event_ms
 from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.group_commit import GroupCommit
+from gameservices.projection.locks import SharedLock
 from gameservices.projection.pending import CheckpointRows, Pending, RuleScoreKey
 from gameservices.projection.periods import PeriodBoards
 from gameservices.services import rule_set as rule_set_service
@@ -64,9 +66,10 @@ class PartnerState(PeriodBoards):
         # The closed periods of recurring leaderboards, oldest first, and their timelines (built when asked for).
         self._period_closes: dict[str, list[ClosedPeriod]] = {}
         self._timelines: dict[str, Timeline | None] = {}
-        # Writers of the partner take turns; readers only wait while a writer applies its changes.
+        # Writers of the partner take turns (`write_lock`); readers share `lock`, and only wait while something
+        # changes the state (holding it exclusively).
         self.write_lock = threading.Lock()
-        self.read_lock = threading.RLock()
+        self.lock = SharedLock()
         # Write calls waiting to be committed together (`LiveState.grouped`).
         self.commits = GroupCommit()
 
@@ -228,12 +231,22 @@ class PartnerState(PeriodBoards):
         (newest) `events` entry they come from, when the derived tables may not hold them yet; then `ledgers`,
         the ledger deltas by the (first, last) seqs of the entries they come from, are kept for the checkpoint
         too."""
-        with self.read_lock:
+        with self.lock.exclusive():
             if entry is not None:
                 self._pending.record(entry, changed, self._buckets, standings, ledgers, at)
             self.store_buckets(changed)
             for (object_id, user_id), standing in standings.items():
                 self.board(object_id).put(user_id, standing)
+
+    def set_hidden(self, changed: Iterable[tuple[str, str, UserStanding]]) -> None:
+        """Hide or show users (a change of their profile or of a policy decided it, and committed): each (game
+        object id, user id, standing as the tables hold it) keeps the score the state holds, if any, and takes
+        the given standing's hidden flag."""
+        with self.lock.exclusive():
+            for object_id, user_id, stored in changed:
+                board = self.board(object_id)
+                known = board.standing(user_id) or stored
+                board.put(user_id, UserStanding(known.score, known.reached_at, stored.hidden))
 
     def kept_durations(self, events: list[NormalizedEvent]) -> dict[str, float]:
         """The kept durations of the entries of events without one, when some rule's cap may need them (a copy:
@@ -260,7 +273,7 @@ class PartnerState(PeriodBoards):
 
     def note_durations(self, events: list[NormalizedEvent]) -> None:
         """Keep the durations these (applied) events record for their entries."""
-        with self.read_lock:
+        with self.lock.exclusive():
             for event in events:
                 duration = seen_duration(event.fields)
                 if duration is not None and (key := entry_key(event.fields)) is not None:
@@ -269,7 +282,7 @@ class PartnerState(PeriodBoards):
     def advance(self, seq: int, state_version: int) -> None:
         """Mark the state as reflecting log entry `seq`, written by this process and applied in place; a
         state that did not reflect the entry before it stays behind (it catches up on its next read)."""
-        with self.read_lock:
+        with self.lock.exclusive():
             if self._log_seq == seq - 1:
                 self._log_seq = seq
             self._state_version = max(self._state_version, state_version)
@@ -277,7 +290,7 @@ class PartnerState(PeriodBoards):
     def mark_stale(self) -> None:
         """Forget which log entry the state reflects: the next read loads the partner again (after a change
         applied in a way catch-up cannot follow, such as a large import's private state)."""
-        with self.read_lock:
+        with self.lock.exclusive():
             self._state_version = -1
 
     def defer_tables(self) -> None:
@@ -286,7 +299,8 @@ class PartnerState(PeriodBoards):
         self._defers_tables = True
 
     def checkpoint_rows(self, after: int) -> CheckpointRows:
-        """What tables at checkpoint `after` lack of this state (as of its `log_seq`). Call with the read lock held."""
+        """What tables at checkpoint `after` lack of this state (as of its `log_seq`). Call with the lock held
+        (shared will do)."""
         boards = self._boards
 
         def standing_of(board: str, user_id: str) -> tuple[float, float, bool] | None:
@@ -298,7 +312,7 @@ class PartnerState(PeriodBoards):
 
     def written_through(self, seq: int) -> None:
         """The derived tables now reflect the log up to `seq` (a checkpoint committed)."""
-        with self.read_lock:
+        with self.lock.exclusive():
             self._pending.written_through(seq)
 
     def make_private(self) -> None:
@@ -392,7 +406,7 @@ class PartnerState(PeriodBoards):
 
     def invalidate(self) -> None:
         """Forget everything: the next read loads the partner again."""
-        with self.read_lock:
+        with self.lock.exclusive():
             self._state_version = self._rules_version = self._log_seq = -1
             self._rule_set = None
             self._pending = Pending()
@@ -412,14 +426,15 @@ class PartnerState(PeriodBoards):
 
     def page(self, key: tuple[object, ...]) -> bytes | None:
         """A polled read's answer rendered for this state as it is now (None: not rendered yet, or since
-        rendered for an older state). Call with the read lock held."""
+        rendered for an older state). Call with the lock held (shared will do)."""
         if self._pages_version != (self._state_version, self._rules_version):
             return None
         return self._pages.get(key)
 
     def keep_page(self, key: tuple[object, ...], page: bytes) -> None:
         """Keep a polled read's answer rendered for this state as it is now (at most MAX_PAGES of them; older
-        states' answers are dropped). Call with the read lock held."""
+        states' answers are dropped). Call with the lock held: readers sharing it may keep pages at once, all
+        rendered for this same state."""
         version = (self._state_version, self._rules_version)
         if self._pages_version != version:
             self._pages, self._pages_version = {}, version

@@ -206,7 +206,7 @@ def _persist(
     def apply() -> None:
         # One hold of the state's lock: a catch-up (a request, or the wake-up listener) sees the state either
         # before this entry or after it, never with its effects but without its seq (it would apply it twice).
-        with state.read_lock:
+        with state.lock.exclusive():
             if state.log_seq != appended.seq - 1:
                 # A catch-up woken by the commit applied this entry first (and maybe later ones of other
                 # processes: these changes would set their keys back), or the state was dropped meanwhile.

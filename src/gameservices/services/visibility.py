@@ -93,11 +93,11 @@ def _save(conn: Connection, state: PartnerState, partner_id: int, changed: list[
     appended = _log(conn, partner_id, changed)
 
     def apply() -> None:
-        with state.read_lock:
-            for row in changed:
-                board = state.board(row.game_object_id)
-                standing = board.standing(row.user_id) or UserStanding(row.score, row.reached_at, row.hidden)
-                board.put(row.user_id, replace(standing, hidden=row.hidden))
+        with state.lock.exclusive():
+            state.set_hidden(
+                (row.game_object_id, row.user_id, UserStanding(row.score, row.reached_at, row.hidden))
+                for row in changed
+            )
             # In the same hold of the lock: see services/event.py.
             state.advance(appended.seq, appended.state_version)
 

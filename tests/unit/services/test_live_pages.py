@@ -37,7 +37,7 @@ def test_a_writer_applying_changes_means_no_answer_rather_than_a_wait() -> None:
     held, release = threading.Event(), threading.Event()
 
     def writer() -> None:
-        with live.partner(7).read_lock:
+        with live.partner(7).lock.exclusive():
             held.set()
             release.wait(10)
 
