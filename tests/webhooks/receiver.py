@@ -1,6 +1,6 @@
 """A webhook receiver on 127.0.0.1 for the tests: answers each request with the next scripted status and headers
-(200 once the script is used up), can hold requests open or take its time, counts the requests it handles at
-once, and keeps every request it got."""
+(200 once the script is used up), can hold requests open, take its time or trickle its answer a byte at a time,
+counts the requests it handles at once, and keeps every request it got."""
 
 import threading
 import time
@@ -33,6 +33,7 @@ class Receiver:
         self.requests: list[Received] = []
         self.script: list[tuple[int, dict[str, str]]] = []
         self.delay = 0.0  # seconds each answer takes
+        self.trickle = 0.0  # seconds between the bytes of the answer's status line and headers (0: at once)
         self.busy = 0  # requests being handled now
         self.most_busy = 0  # the most handled at once
         self.hold = threading.Event()  # set: requests wait until it is cleared (or the test ends)
@@ -77,6 +78,9 @@ class Receiver:
                     receiver.held.set()
                     time.sleep(0.05)
                 receiver._done()
+                if receiver.trickle:
+                    self._trickle(status)
+                    return
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", receiver.location)
@@ -85,6 +89,16 @@ class Receiver:
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
+
+            def _trickle(self, status: int) -> None:
+                head = f"HTTP/1.1 {status} OK\r\nX-Slow: {'.' * 200}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                try:
+                    for byte in head.encode():
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(receiver.trickle)
+                except OSError:  # the sender gave up
+                    pass
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

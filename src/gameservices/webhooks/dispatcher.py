@@ -98,8 +98,9 @@ class Dispatcher:
         self._wake.set()
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop claiming; attempts under way finish and are recorded, within `timeout` seconds in all: an attempt
-        still sending then (a receiver trickling its answer) is left to its lease and sent again once it ends."""
+        """Stop claiming; attempts under way finish and are recorded, within `timeout` seconds in all (each
+        attempt ends within the sender's timeout): one still sending then is left to its lease and sent again
+        once the lease ends."""
         deadline = time.monotonic() + timeout
         if self._listener is not None:
             self._listener.stop()

@@ -1,14 +1,23 @@
-"""Sending one signed attempt over HTTP: to the checked address only, no redirects, a 10-second timeout, at most
-256 KB of the answer read."""
+"""Sending one signed attempt over HTTP: to the checked address only, no redirects, 10 seconds in all (connecting,
+sending, the answer's headers and as much of its body as is read), at most 256 KB of the answer read.
+
+httpx's timeouts bound each network operation, so a receiver answering a byte at a time could hold an attempt
+for as long as it liked. The client's connections therefore come from a network backend whose every operation
+gets no more than what is left of its attempt's 10 seconds (`_Deadline`): the attempt ends by its deadline,
+whatever the receiver does."""
 
 import email.utils
 import functools
 import http.cookiejar
+import ssl
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpcore
 import httpx
 
 from gameservices.storage.webhook_deliveries import Attempt
@@ -57,7 +66,11 @@ class Sender:
         # No cookies are kept: one receiver's cookie must not travel with another webhook's messages.
         no_cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._client = httpx.Client(
-            timeout=timeout, limits=limits, trust_env=False, follow_redirects=False, cookies=no_cookies
+            timeout=timeout,
+            trust_env=False,
+            follow_redirects=False,
+            cookies=no_cookies,
+            transport=_DeadlineTransport(limits),
         )
         self._timeouts = self._client.timeout.as_dict()
 
@@ -78,13 +91,14 @@ class Sender:
             request = self._request(attempt)
         except TargetRefused as error:
             return Sent(None, f"refused: {error}")
-        started = time.monotonic()
+        deadline = time.monotonic() + self._timeout
         try:
-            response = self._client.send(request, stream=True)
-            try:
-                _read_limited(response, started + self._timeout)
-            finally:
-                response.close()
+            with _deadline.until(deadline):
+                response = self._client.send(request, stream=True)
+                try:
+                    _read_limited(response, deadline)
+                finally:
+                    response.close()
         except httpx.TimeoutException:
             return Sent(None, f"timed out after {self._timeout:g} s")
         except httpx.HTTPError as error:
@@ -144,6 +158,97 @@ def _read_limited(response: httpx.Response, deadline: float) -> None:
         size += len(chunk)
         if size > MAX_BODY_BYTES or time.monotonic() > deadline:
             return  # the rest is not needed: closing the response drops the connection
+
+
+class _Deadline(threading.local):
+    """The deadline of the attempt the calling thread is sending (monotonic seconds; None: not sending one)."""
+
+    at: float | None = None
+
+    @contextmanager
+    def until(self, deadline: float) -> Iterator[None]:
+        self.at = deadline
+        try:
+            yield
+        finally:
+            self.at = None
+
+    def bound(self, timeout: float | None) -> float | None:
+        """A network operation's timeout, cut to what is left before the deadline (never 0, which would mean
+        not waiting at all rather than timing out at once)."""
+        if self.at is None:
+            return timeout
+        left = max(self.at - time.monotonic(), 0.001)
+        return left if timeout is None else min(timeout, left)
+
+
+_deadline = _Deadline()
+
+
+class _BoundedStream(httpcore.NetworkStream):
+    """A connection whose every operation ends by the deadline of the attempt using it."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _deadline.bound(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _deadline.bound(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _BoundedStream(self._stream.start_tls(ssl_context, server_hostname, _deadline.bound(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _BoundedBackend(httpcore.NetworkBackend):
+    """httpcore's own network backend, its connections bounded by their attempts' deadlines."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _deadline.bound(timeout)
+        return _BoundedStream(self._backend.connect_tcp(host, port, bounded, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _deadline.bound(timeout)
+        return _BoundedStream(self._backend.connect_unix_socket(path, bounded, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport (its request and exception mapping) over a pool of bounded connections."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        super().__init__(trust_env=False, limits=limits)
+        self._pool.close()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_BoundedBackend(),
+        )
 
 
 def _shortened(text: str) -> str:
