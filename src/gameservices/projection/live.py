@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from gameservices.projection import checkpoint
-from gameservices.projection.loading import behind, refresh, stale
+from gameservices.projection.loading import behind, refresh
 from gameservices.projection.state import PartnerState
 from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
@@ -111,12 +111,14 @@ class LiveState:
 
     @contextmanager
     def reading(self, conn: Connection, partner_id: int) -> Iterator[PartnerState]:
-        """The partner's fresh state, held steady while the block reads it (other readers read at once; a
-        state to bring up to the database is brought there and read under an exclusive hold)."""
+        """The partner's state, at least as fresh as the versions the transaction of `conn` reads, held steady
+        while the block reads it: other readers read at once; a state behind is brought up to the database and
+        read under an exclusive hold."""
         state = self.partner(partner_id)
         versions = partner_repository.read_versions(conn, partner_id)
         with state.lock.shared():
-            if not stale(state, versions):
+            # (A state past those versions was moved on by a writer since the transaction began: it has them.)
+            if not behind(state, versions):
                 yield state
                 return
         with state.lock.exclusive():

@@ -13,7 +13,7 @@ from gameservices.storage import periods as period_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection, on_rollback
 
-__all__ = ["behind", "load_boards", "refresh", "stale"]
+__all__ = ["behind", "load_boards", "refresh"]
 
 
 def behind(state: PartnerState, versions: tuple[int, int]) -> bool:
@@ -23,7 +23,7 @@ def behind(state: PartnerState, versions: tuple[int, int]) -> bool:
     return state.rule_set is None or versions[0] > state.state_version or versions[1] > state.rules_version
 
 
-def stale(state: PartnerState, versions: tuple[int, int]) -> bool:
+def _stale(state: PartnerState, versions: tuple[int, int]) -> bool:
     """Whether `refresh` has anything to do for these versions (read in the caller's transaction)."""
     return state.rule_set is None or versions != (state.state_version, state.rules_version)
 
@@ -32,12 +32,12 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
     """Bring the state up to the database's: apply the log entries it lacks when it can, else reload what the
     versions say has changed. `versions` must have been read in the transaction of `conn`. Holds the state's
     lock exclusively while it changes the state (the caller may hold it so already, never shared)."""
-    if not stale(state, versions):
+    if not _stale(state, versions):
         return
     # Loaded within a write transaction, the state holds its changes: forget it if they are rolled back.
     on_rollback(conn, state.invalidate)
     with state.lock.exclusive():
-        if stale(state, versions):  # (another thread may have brought it up while this one waited)
+        if _stale(state, versions):  # (another thread may have brought it up while this one waited)
             _bring_up(conn, state, partner_id, versions)
 
 
