@@ -1,5 +1,6 @@
 """Replaying a partner's whole event log from empty gives exactly the state its tables hold (every bucket, every
-score, rank and hidden flag, every badge achieved and when), for random streams of events mixed with rule
+score, rank and hidden flag, every badge achieved and when, every user certificate with its status, credits and
+times), for random streams of events mixed with rule
 changes, game object changes, profile changes, CSV imports, manual score changes, clears and rebuilds; and a
 second process that follows the log entry by entry ends in the same state."""
 
@@ -19,7 +20,7 @@ from gameservices.storage import checkpoints, event_log
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
 from tests.api.v3_client import V3
-from tests.conftest import Api
+from tests.conftest import POLL_RULE, Api
 
 USERS = ["ann", "bob", "cid", "dan"]
 IN_WINDOW = {"eventTime": "2025-06-02T10:00:00Z", "virtualEventId": guide.VIRTUAL_EVENT_ID}
@@ -51,6 +52,12 @@ operation = st.one_of(
     st.tuples(st.just("badgeRuleStatus"), st.sampled_from(["enabled", "disabled"])),
     st.tuples(st.just("clearBadge"), st.none()),
     st.tuples(st.just("rebuildBadge"), st.booleans()),
+    # The certificate: its rule's points changed, its scores cleared, recomputed from the log.
+    st.tuples(st.just("certificatePoints"), st.integers(1, 15)),
+    st.tuples(st.just("clearCertificate"), st.none()),
+    st.tuples(st.just("rebuildCertificate"), st.booleans()),
+    st.tuples(st.just("setCertificateScore"), st.tuples(st.sampled_from(USERS), st.integers(0, 40))),
+    st.tuples(st.just("deleteCertificateScore"), st.sampled_from(USERS)),
 )
 
 
@@ -62,6 +69,8 @@ class Ids(NamedTuple):
     badge: str
     polls: str  # the badge's rule counting unique polls
     watch: str  # the badge's rule summing play time
+    certificate: str  # certified at 20 credits
+    course: str  # the certificate's rule: points per unique poll
 
 
 def _policy(hidden_domain_policy: str) -> dict[str, Any]:
@@ -78,22 +87,7 @@ def _setup(api: Api) -> Ids:
         "leaderboard/create",
         {**guide.leaderboard_4_2(), "status": "enabled", "participationPolicy": _policy("do_not_display")},
     )["id"]
-    rule = api.ok(
-        "rule/create",
-        {
-            "name": "Polls",
-            "gameObjectType": "leaderboard",
-            "gameObjectId": board,
-            "mode": "distribute_points",
-            "conditions": [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}],
-            "type": "countUnique",
-            "metric": "pollId",
-            "groupBy": "kuserId",
-            "goal": "1",
-            "points": "10",
-            "maxPoints": "unlimited",
-        },
-    )["id"]
+    rule = api.ok("rule/create", {**POLL_RULE, "gameObjectType": "leaderboard", "gameObjectId": board})["id"]
     api.ok(
         "rule/create",
         {
@@ -143,7 +137,14 @@ def _setup(api: Api) -> Ids:
         },
     )
     polls, watch = (item["id"] for item in badge["rules"])
-    return Ids(board, str(rule), str(badge["id"]), str(polls), str(watch))
+    certificate = api.ok(
+        "certificate/create",
+        {**guide.certificate_8_2(), "status": "enabled", "certifiedCreditsThreshold": 20},
+    )["id"]
+    course = api.ok(
+        "rule/create", {**POLL_RULE, "gameObjectType": "certificate", "gameObjectId": certificate}
+    )["id"]
+    return Ids(board, str(rule), str(badge["id"]), str(polls), str(watch), str(certificate), str(course))
 
 
 def _run(api: Api, v3: V3, ids: Ids, step: int, op: tuple[str, Any]) -> None:
@@ -206,6 +207,20 @@ def _run(api: Api, v3: V3, ids: Ids, step: int, op: tuple[str, Any]) -> None:
         api.ok("userScore/clear", {"gameObjectId": ids.badge})
     elif name == "rebuildBadge":
         api.ok("badge/rebuild", {"id": ids.badge, "revokeUnearned": value})
+    elif name == "certificatePoints":
+        api.ok("rule/update", {"id": ids.course, "points": str(value)})
+    elif name == "clearCertificate":
+        api.ok("userScore/clear", {"gameObjectId": ids.certificate})
+    elif name == "rebuildCertificate":
+        api.ok("certificate/rebuild", {"id": ids.certificate, "revokeUnearned": value})
+    elif name == "setCertificateScore":
+        user, score = value
+        target = {"gameObjectId": ids.certificate, "gameObjectType": "certificate", "userId": user}
+        answer = v3.call("game_userscore", "update", {**target, "score": score})
+        assert answer.get("objectType") != "KalturaAPIException", answer
+    elif name == "deleteCertificateScore":
+        target = {"gameObjectId": ids.certificate, "gameObjectType": "certificate", "userId": value}
+        v3.call("game_userscore", "delete", target)
     else:
         api.ok("userScore/clear", {"gameObjectId": board})
 
@@ -255,6 +270,24 @@ def _run(api: Api, v3: V3, ids: Ids, step: int, op: tuple[str, Any]) -> None:
         ("events", [{"eventType": "pollAnswered", "userId": "dan", "pollId": "p3", "playTime": 0}]),
     ]
 )
+@example(
+    operations=[
+        ("events", [{"eventType": "pollAnswered", "userId": "bob", "pollId": "p1", "playTime": 0}]),
+        ("clearCertificate", None),
+        ("events", [{"eventType": "pollAnswered", "userId": "ann", "pollId": "p1", "playTime": 0}]),
+        ("certificatePoints", 5),
+        ("events", [{"eventType": "pollAnswered", "userId": "ann", "pollId": "p2", "playTime": 0}]),
+        ("checkpoint", "writer"),
+        ("events", [{"eventType": "pollAnswered", "userId": "ann", "pollId": "p3", "playTime": 0}]),
+        ("rebuildCertificate", False),  # ann: 15 credits recomputed, certified still
+        ("events", [{"eventType": "pollAnswered", "userId": "bob", "pollId": "p1", "playTime": 0}]),
+        ("rebuildCertificate", True),  # ann's certificate revoked; bob's 5 credits carried by the entry
+        ("certificatePoints", 15),
+        ("setCertificateScore", ("bob", 12)),  # booked as 7 "manual" points
+        ("events", [{"eventType": "pollAnswered", "userId": "bob", "pollId": "p2", "playTime": 0}]),
+        ("deleteCertificateScore", "ann"),
+    ]
+)
 def test_replaying_the_log_from_empty_equals_the_stored_and_the_followed_state(
     app_client: TestClient, engine: Engine, settings: Any, new_partner: Any, operations: list[Any]
 ) -> None:
@@ -278,6 +311,7 @@ def test_replaying_the_log_from_empty_equals_the_stored_and_the_followed_state(
     with read_transaction(engine) as conn:
         verdict = verify(conn, partner.id)
     assert verdict.same, verdict.differences
+    assert verdict.unverified == []  # every rebuild entry carries what it wrote
     with read_transaction(engine) as conn, LiveState().reading(conn, partner.id) as stored:
         assert followed == snapshot(stored)
     # Written up to the log, the tables alone hold that state.

@@ -5,16 +5,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from gameservices.api.app import create_app
+from gameservices.projection import entries
 from gameservices.projection import loading as live_module
 from gameservices.projection import simulate as simulate_module
 from gameservices.projection.replay import verify
 from gameservices.services import user_score as user_score_service
 from gameservices.storage import scores as score_repository
-from gameservices.storage.database import read_transaction
-from gameservices.storage.schema import metadata, partners
+from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.storage.event_log import decode_body, encode_body
+from gameservices.storage.schema import event_log, metadata, partners
 from tests.api import guide_bodies as guide
 from tests.api.test_achievements import badge_rows, certificate_rows, certificate_with_rule, view
 from tests.conftest import Api
@@ -280,7 +282,42 @@ def test_certificate_and_lead_scoring_rebuild(api: Api, partner: Any, engine: En
         assert api.call(f"{controller}/rebuild", {"id": "nope"})[0] == 404
     assert api.call("leaderboard/rebuild", {"id": certificate})[0] == 404  # the id of another kind
     with read_transaction(engine) as conn:
-        assert verify(conn, partner.id).same
+        verdict = verify(conn, partner.id)
+    assert verdict.same, verdict.differences
+    assert (verdict.certificates, verdict.unverified) == (2, [])  # ann's and ben's, recomputed by the replay
+
+
+def test_a_rebuild_entry_not_carrying_its_certificates_leaves_them_unverified(
+    api: Api, partner: Any, engine: Engine
+) -> None:
+    rule = {**guide.certificate_rule_8_4("x"), "points": "1"}
+    rule.pop("gameObjectId"), rule.pop("gameObjectType")
+    certificate, _ = certificate_with_rule(api, "once", 3, rule, "credits,{rule}\n10.0,1\n11.5,2")
+    api.ok("event/send", {"events": [view("ann", "m1", 70, 1)]})
+    api.ok("certificate/rebuild", {"id": certificate})
+    # As entries written before rebuilds carried what they wrote: the replay cannot know the certificate.
+    with write_transaction(engine) as conn:
+        seq, body = conn.execute(
+            select(event_log.c.seq, event_log.c.body).where(
+                event_log.c.partner_id == partner.id, event_log.c.kind == entries.GAME_OBJECT_REBUILD
+            )
+        ).one()
+        details = decode_body(bytes(body))
+        del details["certificates"], details["ledger"]
+        conn.execute(
+            update(event_log)
+            .where(event_log.c.partner_id == partner.id, event_log.c.seq == seq)
+            .values(body=encode_body(details))
+        )
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+    assert verdict.same and (verdict.certificates, verdict.unverified) == (0, [certificate])
+    # Cleared, it is known again: nothing left, and what follows is decided by the replay.
+    api.ok("userScore/clear", {"gameObjectId": certificate})
+    api.ok("event/send", {"events": [view("ann", "m2", 70, 3)]})
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+    assert verdict.same and (verdict.certificates, verdict.unverified) == (1, [])
 
 
 def test_rebuild_keeps_scores_set_by_hand_in_the_ledger(api: Api, partner: Any, engine: Engine) -> None:

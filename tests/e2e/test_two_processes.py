@@ -111,6 +111,7 @@ def test_two_processes_agree_with_one(fresh_database_url: str, tmp_path: Path) -
     assert verified.returncode == 0, verified.stdout + verified.stderr
     lines = [json.loads(line) for line in verified.stdout.splitlines()]
     assert [line["same"] for line in lines] == [True] and lines[0]["entries"] > 40
+    assert (lines[0]["certificates"], lines[0]["unverifiedCertificates"]) == (0, [])
 
 
 def test_serve_with_two_workers(fresh_database_url: str, tmp_path: Path) -> None:

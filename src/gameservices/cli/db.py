@@ -74,6 +74,8 @@ def db_replay(
                         "buckets": verdict.buckets,
                         "standings": verdict.standings,
                         "badges": verdict.badges,
+                        "certificates": verdict.certificates,
+                        "unverifiedCertificates": verdict.unverified,
                         "same": verdict.same,
                         "differences": verdict.differences,
                     }

@@ -6,6 +6,9 @@ from typing import NamedTuple
 
 from gameservices.domain.buckets import Bucket, BucketKey
 
+# The ledger's rule id of scores set by hand (API v3 `update`): the difference from the total is booked under it.
+MANUAL_RULE_ID = "manual"
+
 
 class Award(NamedTuple):
     """Points one event earned a user from one rule; negative only for external and override rules.

@@ -8,12 +8,11 @@ cost every follower a whole replay), and the result cannot depend on anything bu
 
 from typing import Any
 
-from gameservices.domain.awards import Evaluation, rule_scores
+from gameservices.domain.awards import MANUAL_RULE_ID, Evaluation, rule_scores
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection.simulate import ObjectReplay
 from gameservices.projection.state import PartnerState
 
-MANUAL_RULE_ID = "manual"  # the ledger's rule id of scores set by hand (`services.user_score`)
 Ledger = dict[tuple[str, str, str], float]
 
 

@@ -5,12 +5,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gameservices.domain.awards import Evaluation
 from gameservices.domain.batch import ProfileLookup
 from gameservices.domain.events import NormalizedEvent
 from gameservices.domain.policies import UserFacts
 from gameservices.projection import entries
 from gameservices.projection.apply import Applier
 from gameservices.projection.badges import Achieved, ReplayedBadges
+from gameservices.projection.certificates import Certificates, ReplayedCertificates, issued
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
 from gameservices.services.profiles_lookup import facts_of
@@ -52,16 +54,34 @@ ReplayedProfiles = _ReplayedProfiles
 
 def replay(conn: Connection, partner_id: int) -> PartnerState:
     """A projection built from the partner's whole log alone; raise NotReplayable when its start is gone."""
-    return replay_with_badges(conn, partner_id)[0]
+    return replay_with_achievements(conn, partner_id).state
 
 
-def replay_with_badges(conn: Connection, partner_id: int) -> tuple[PartnerState, Achieved]:
-    """`replay`, and the badges the log says were achieved (`projection.badges`)."""
+@dataclass
+class Replayed:
+    """A replay's projection, with the achievements the log says were recorded: badges achieved, and user
+    certificates (but those of `unknown_certificates`, rebuilt by entries that do not carry the result)."""
+
+    state: PartnerState
+    badges: Achieved
+    certificates: Certificates
+    unknown_certificates: set[str]
+
+
+def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
+    """`replay`, and the badges and certificates it decides at the points the writer did
+    (`projection.badges`, `projection.certificates`)."""
     state = PartnerState()
     state.make_private()
     badges = ReplayedBadges(state)
+    certificates = ReplayedCertificates(state)
     applier = Applier(state, _ReplayedProfiles())
-    applier.observe = badges.observe
+
+    def observe(events: list[NormalizedEvent], evaluation: Evaluation) -> None:
+        badges.observe(events, evaluation)
+        certificates.observe(events, evaluation)
+
+    applier.observe = observe
     seq = 0
     while found := event_log.entries_after(conn, partner_id, seq, limit=READ_CHUNK):
         if seq == 0 and found[0].seq != 1:
@@ -72,12 +92,14 @@ def replay_with_badges(conn: Connection, partner_id: int) -> tuple[PartnerState,
                 continue
             details = event_log.decode_body(entry.body)
             badge_id = badges.before(entry.kind, details)
+            certificates.before(entry.kind, details)
             applier.apply_details(entry.kind, details)
             badges.after(entry.kind, details, badge_id)
+            certificates.after(entry.kind, details)
         seq = found[-1].seq
     applier.finish()
     state.reached(seq)
-    return state, badges.achieved
+    return Replayed(state, badges.achieved, certificates.certificates, set(certificates.unknown))
 
 
 @dataclass
@@ -89,6 +111,9 @@ class Verdict:
     buckets: int
     standings: int
     badges: int = 0
+    certificates: int = 0
+    # Certificates whose user certificates were not compared (rebuilt by an entry not carrying them).
+    unverified: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
 
     @property
@@ -98,20 +123,31 @@ class Verdict:
 
 
 def verify(conn: Connection, partner_id: int) -> Verdict:
-    """Replay the partner's log and compare every bucket and standing with the state loaded from the tables, and
-    every badge achieved with those recorded."""
-    replayed, badges = replay_with_badges(conn, partner_id)
+    """Replay the partner's log and compare every bucket and standing with the state loaded from the tables,
+    every badge achieved with those recorded, and every user certificate with those stored."""
+    replayed = replay_with_achievements(conn, partner_id)
     with LiveState().reading(conn, partner_id) as stored:
         expected_buckets, expected_standings = snapshot(stored)
     expected_badges = achievement_repository.all_badges(conn, partner_id)
-    buckets, standings = snapshot(replayed)
+    unverified = replayed.unknown_certificates
+    expected_certificates = {
+        key: found for key, found in stored_certificates(conn, partner_id).items() if key[0] not in unverified
+    }
+    buckets, standings = snapshot(replayed.state)
     verdict = Verdict(
-        partner_id, replayed.log_seq, len(expected_buckets), len(expected_standings), len(expected_badges)
+        partner_id,
+        replayed.state.log_seq,
+        len(expected_buckets),
+        len(expected_standings),
+        len(expected_badges),
+        len(expected_certificates),
+        sorted(unverified),
     )
     compared: list[tuple[str, Mapping[Any, object], Mapping[Any, object]]] = [
         ("bucket", buckets, expected_buckets),
         ("standing", standings, expected_standings),
-        ("badge", badges, expected_badges),
+        ("badge", replayed.badges, expected_badges),
+        ("certificate", replayed.certificates, expected_certificates),
     ]
     for name, mine, theirs in compared:
         for key in sorted(set(mine) | set(theirs), key=repr):
@@ -120,6 +156,14 @@ def verify(conn: Connection, partner_id: int) -> Verdict:
                     f"{name} {key!r}: replayed {mine.get(key)!r}, stored {theirs.get(key)!r}"
                 )
     return verdict
+
+
+def stored_certificates(conn: Connection, partner_id: int) -> Certificates:
+    """Every user certificate of the partner's certificates, comparable."""
+    return {
+        (record.certificate_id, record.user_id, record.entry_id): issued(record)
+        for record in achievement_repository.all_certificates(conn, partner_id)
+    }
 
 
 Snapshot = tuple[dict[object, object], dict[object, object]]

@@ -1,7 +1,7 @@
 """Badges achieved and certificates earned, decided as events are applied and recorded once, so that later rule
 changes never take an achievement back."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gameservices.domain.awards import Award, Evaluation
@@ -151,18 +151,43 @@ def _record_certificates(
     changes: Changes,
 ) -> None:
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=certificate.id)
-    entry_positions = _entry_positions(rules)
-    per_entry = certificate.data.get("certificateEligibility") == "perEntry"
     existing = {
         (record.user_id, record.entry_id): record
         for record in repository.certificates_of(conn, partner_id, certificate.id)
     }
+
+    def ledger(user_id: str) -> Mapping[str, float]:
+        return score_repository.rule_scores_of_user(conn, partner_id, certificate.id, user_id)
+
+    records = decide_certificates(certificate, rules, existing, awards, view, ledger)
+    repository.save_certificates(conn, partner_id, records)
+    for record in records:
+        before = existing.get((record.user_id, record.entry_id))
+        if record.status == CERTIFIED and (before is None or before.status != CERTIFIED):
+            changes.add(CERTIFICATE_ISSUED, _issued(record))
+
+
+def decide_certificates(
+    certificate: GameObjectRecord,
+    rules: Iterable[RuleRecord],
+    existing: Mapping[tuple[str, str], CertificateRecord],
+    awards: Mapping[str, list[Award]],
+    view: UserBuckets,
+    ledger: Callable[[str], Mapping[str, float]],
+) -> list[CertificateRecord]:
+    """The user certificates a batch's awards on a certificate leave (each user's, or each user's per entry),
+    from the records before it (`existing`, by user and entry), the buckets after it and the users' ledger on
+    the certificate after it (rule id -> points). A replay of the log (`projection.certificates`) decides with
+    this same function."""
+    rules = list(rules)
+    entry_positions = _entry_positions(rules)
+    per_entry = certificate.data.get("certificateEligibility") == "perEntry"
     records = []
     for user_id, user_awards in awards.items():
         if per_entry:
             scores = _entry_scores(view.of(user_id, [rule.id for rule in rules]), entry_positions)
         else:
-            scores = {"": score_repository.rule_scores_of_user(conn, partner_id, certificate.id, user_id)}
+            scores = {"": dict(ledger(user_id))}
         crossed = _certification_times(
             certificate, scores, user_awards, entry_positions if per_entry else None
         )
@@ -174,11 +199,7 @@ def _record_certificates(
             records.append(
                 _certificate(certificate, user_id, entry_id, rule_scores, before, crossed, last_time)
             )
-    repository.save_certificates(conn, partner_id, records)
-    for record in records:
-        before = existing.get((record.user_id, record.entry_id))
-        if record.status == CERTIFIED and (before is None or before.status != CERTIFIED):
-            changes.add(CERTIFICATE_ISSUED, _issued(record))
+    return records
 
 
 def _issued(record: CertificateRecord) -> dict[str, object]:

@@ -5,11 +5,10 @@ changed them: only its rules are evaluated)."""
 from dataclasses import dataclass
 from typing import Any
 
-from gameservices.domain.awards import Evaluation
+from gameservices.domain.awards import MANUAL_RULE_ID, Evaluation
 from gameservices.domain.events import NormalizedEvent
 from gameservices.domain.timefmt import format_ms
 from gameservices.errors import InvalidInput
-from gameservices.projection.rebuild import MANUAL_RULE_ID
 from gameservices.projection.simulate import ObjectReplay, TooLarge
 from gameservices.services.user_score import number
 from gameservices.storage.database import Connection

@@ -6,6 +6,7 @@ from typing import Any
 
 from gameservices.domain.periods import board_key
 from gameservices.errors import InvalidInput
+from gameservices.projection import certificates
 from gameservices.projection import entries as log_entries
 from gameservices.projection.board import Board
 from gameservices.projection.live import LiveState
@@ -56,6 +57,10 @@ def rebuild(
     after = replayed.boards.get(record.id) or Board()
     _write(conn, partner_id, record, recomputed, after, revoke_unearned)
     details = entry_details(replayed, record.id)
+    if record.object_type == "certificate":
+        # What a replay cannot recompute from the entry alone (`projection.certificates`).
+        written = achievement_repository.certificates_of(conn, partner_id, record.id)
+        details.update(certificates.rebuild_details(recomputed.ledger, written))
     if revoke_unearned:
         # A replay then drops the object's achievements before deciding them again, as `_write` did.
         details["revokeUnearned"] = True

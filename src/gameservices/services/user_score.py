@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from gameservices.domain.awards import MANUAL_RULE_ID
 from gameservices.domain.rules import progress_as_shown
 from gameservices.domain.segments import segment_of
 from gameservices.domain.timefmt import now_ms
@@ -229,9 +230,6 @@ def clear(conn: Connection, *, partner_id: int, record: GameObjectRecord) -> dic
     achievement_repository.delete_achievements_of(conn, partner_id, record.id)
     event_log.record(conn, partner_id, log_entries.SCORES_CLEARED, {"gameObjectId": record.id}, state=True)
     return {"gameObjectId": record.id, "cleared": True}
-
-
-MANUAL_RULE_ID = "manual"
 
 
 def set_score(

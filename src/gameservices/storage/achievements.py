@@ -63,6 +63,12 @@ def certificates_of(conn: Connection, partner_id: int, certificate_id: str) -> l
     return [_certificate(row._mapping) for row in conn.execute(statement)]
 
 
+def all_certificates(conn: Connection, partner_id: int) -> list[CertificateRecord]:
+    """Every user certificate of the partner."""
+    rows = conn.execute(select(user_certificates).where(user_certificates.c.partner_id == partner_id))
+    return [_certificate(row) for row in rows.mappings()]
+
+
 def certificate_by_id(conn: Connection, partner_id: int, record_id: str) -> CertificateRecord | None:
     """One user certificate by its id."""
     row = conn.execute(
