@@ -15,7 +15,7 @@ from gameservices.rendering.background import BackgroundLoader
 from gameservices.services.session import Caller, require
 from gameservices.services.session import authenticate_request as authenticate
 from gameservices.settings import Settings
-from gameservices.storage.database import Connection, Engine, is_sqlite, read_transaction
+from gameservices.storage.database import Connection, Engine, is_sqlite, read_transaction, write_transaction
 
 _bearer = HTTPBearer(auto_error=False, description="An ADMIN KS (type 2)")
 
@@ -50,6 +50,14 @@ class Api:
         """A transaction that commits when the block ends without an error; the partner's writes take turns,
         so the in-memory state is updated in the order the database saw them."""
         with self.live.transaction(self.engine, self.partner_id) as (_, conn):
+            yield conn
+
+    @contextmanager
+    def write_aside(self) -> Iterator[Connection]:
+        """A transaction for writes that change nothing the event log or a partner's state holds (webhooks, their
+        deliveries, display links): it neither waits for the partner's writers nor locks the partner row, so an
+        administrator's change is not queued behind a flood of events."""
+        with write_transaction(self.engine) as conn:
             yield conn
 
     @contextmanager

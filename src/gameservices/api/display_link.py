@@ -23,7 +23,7 @@ def _base_url(request: Request) -> str:
 @router.post("/create", response_model=None, responses={200: {"model": ObjectResult}})
 def create(body: DisplayLinkCreate, api: WriteApi, request: Request) -> dict[str, Any]:
     """A new public link to a leaderboard's big screen."""
-    with api.write() as conn:
+    with api.write_aside() as conn:
         link = service.create(conn, partner_id=api.partner_id, fields=body.link_input(), now_ms=now_ms())
     return service.view(link, base_url=_base_url(request))
 
@@ -50,5 +50,5 @@ def list_(body: DisplayLinkList, api: ReadApi, request: Request) -> dict[str, An
 @router.post("/delete", response_model=None, responses={200: {"model": DeleteResult}})
 def delete(body: IdRequest, api: WriteApi) -> dict[str, Any]:
     """Revoke a link: its page answers 404 from now on."""
-    with api.write() as conn:
+    with api.write_aside() as conn:
         return service.delete(conn, partner_id=api.partner_id, link_id=body.id)

@@ -26,7 +26,7 @@ def _targets(request: Request) -> TargetPolicy:
 @router.post("/create", response_model=None, responses={200: {"model": ObjectResult}})
 def create(body: WebhookCreate, api: WriteApi, request: Request) -> dict[str, Any]:
     """A new webhook; the answer holds its signing secret (shown here and by rotateSecret only)."""
-    with api.write() as conn:
+    with api.write_aside() as conn:
         record = service.create(
             conn,
             partner_id=api.partner_id,
@@ -58,7 +58,7 @@ def list_(body: WebhookList, api: ReadApi) -> dict[str, Any]:
 @router.post("/update", response_model=None, responses={200: {"model": ObjectResult}})
 def update(body: WebhookUpdate, api: WriteApi, request: Request) -> dict[str, Any]:
     """Change a webhook's URL, filters, description or status."""
-    with api.write() as conn:
+    with api.write_aside() as conn:
         record = service.update(
             conn,
             partner_id=api.partner_id,
@@ -73,14 +73,14 @@ def update(body: WebhookUpdate, api: WriteApi, request: Request) -> dict[str, An
 @router.post("/delete", response_model=None, responses={200: {"model": DeleteResult}})
 def delete(body: IdRequest, api: WriteApi) -> dict[str, Any]:
     """Delete a webhook and its deliveries."""
-    with api.write() as conn:
+    with api.write_aside() as conn:
         return service.delete(conn, partner_id=api.partner_id, webhook_id=body.id)
 
 
 @router.post("/rotateSecret", response_model=None, responses={200: {"model": ObjectResult}})
 def rotate_secret(body: IdRequest, api: WriteApi) -> dict[str, Any]:
     """A new signing secret; the previous one also signs for 24 hours."""
-    with api.write() as conn:
+    with api.write_aside() as conn:
         record = service.rotate_secret(conn, partner_id=api.partner_id, webhook_id=body.id, now_ms=now_ms())
     return service.view(record, with_secret=True)
 
@@ -88,6 +88,6 @@ def rotate_secret(body: IdRequest, api: WriteApi) -> dict[str, Any]:
 @router.post("/test", response_model=None, responses={200: {"model": ObjectResult}})
 def test(body: IdRequest, api: WriteApi) -> dict[str, Any]:
     """Queue a ``webhook.test`` message to the webhook; the answer is its delivery."""
-    with api.write() as conn:
+    with api.write_aside() as conn:
         delivery = service.test(conn, partner_id=api.partner_id, webhook_id=body.id, now_ms=now_ms())
     return webhook_delivery.view(delivery)

@@ -35,6 +35,6 @@ def list_(body: WebhookDeliveryList, api: ReadApi) -> dict[str, Any]:
 @router.post("/retry", response_model=None, responses={200: {"model": ObjectResult}})
 def retry(body: IdRequest, api: WriteApi) -> dict[str, Any]:
     """Queue a failed delivery for another attempt now."""
-    with api.write() as conn:
+    with api.write_aside() as conn:
         record = service.retry(conn, partner_id=api.partner_id, delivery_id=body.id, now_ms=now_ms())
     return service.view(record)
