@@ -27,6 +27,6 @@ def display_link_list(request: Request, console: ReadConsole) -> Response:
 @router.post("/{link_id}/revoke")
 def display_link_revoke(link_id: str, console: WriteConsole) -> Response:
     """Revoke a link: its page answers 404 from now on."""
-    with console.write() as conn:
+    with console.write_aside() as conn:
         service.delete(conn, partner_id=console.partner_id, link_id=link_id)
     return RedirectResponse("/console/displayLinks", status_code=303)

@@ -75,7 +75,7 @@ def webhook_create(
         parsed = validated(WebhookCreate, body)
         assert isinstance(parsed, WebhookCreate)
         fields = parsed.webhook_input()
-        with console.write() as conn:
+        with console.write_aside() as conn:
             made = service.create(
                 conn, partner_id=console.partner_id, fields=fields, targets=targets, now_ms=now_ms()
             )
@@ -89,7 +89,7 @@ def webhook_create(
 @router.post("/{webhook_id}/rotate")
 def webhook_rotate(webhook_id: str, console: WriteConsole) -> Response:
     """A new secret (the API's ``webhook/rotateSecret``), shown once."""
-    with console.write() as conn:
+    with console.write_aside() as conn:
         made = service.rotate_secret(
             conn, partner_id=console.partner_id, webhook_id=webhook_id, now_ms=now_ms()
         )
@@ -101,7 +101,7 @@ def webhook_rotate(webhook_id: str, console: WriteConsole) -> Response:
 @router.post("/{webhook_id}/test")
 def webhook_test(webhook_id: str, console: WriteConsole) -> Response:
     """Queue a ``webhook.test`` message; the deliveries page shows how it went."""
-    with console.write() as conn:
+    with console.write_aside() as conn:
         service.test(conn, partner_id=console.partner_id, webhook_id=webhook_id, now_ms=now_ms())
     return RedirectResponse(f"/console/webhooks/deliveries?webhookId={webhook_id}", status_code=303)
 
@@ -115,7 +115,7 @@ def webhook_status(
 ) -> Response:
     """Enable or disable a webhook."""
     fields = service.WebhookInput(status=status)
-    with console.write() as conn:
+    with console.write_aside() as conn:
         service.update(
             conn,
             partner_id=console.partner_id,
@@ -130,7 +130,7 @@ def webhook_status(
 @router.post("/{webhook_id}/delete")
 def webhook_delete(webhook_id: str, console: WriteConsole) -> Response:
     """Delete a webhook and its deliveries."""
-    with console.write() as conn:
+    with console.write_aside() as conn:
         service.delete(conn, partner_id=console.partner_id, webhook_id=webhook_id)
     return RedirectResponse("/console/webhooks", status_code=303)
 
@@ -160,6 +160,6 @@ def delivery_list(console: ReadConsole, webhookId: str = "", status: str = "") -
 @router.post("/deliveries/{delivery_id}/retry")
 def delivery_retry(delivery_id: str, console: WriteConsole) -> Response:
     """Queue a failed delivery for another attempt now (the API's ``webhookDelivery/retry``)."""
-    with console.write() as conn:
+    with console.write_aside() as conn:
         webhook_delivery.retry(conn, partner_id=console.partner_id, delivery_id=delivery_id, now_ms=now_ms())
     return RedirectResponse("/console/webhooks/deliveries", status_code=303)
