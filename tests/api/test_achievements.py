@@ -3,6 +3,10 @@ with events, against values worked out by hand in each test."""
 
 from typing import Any
 
+from sqlalchemy import Engine
+
+from gameservices.projection.replay import verify
+from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
 from tests.conftest import Api
 
@@ -282,7 +286,7 @@ def test_guide_15_2_tiered_certificate(api: Api) -> None:
     assert [row["userId"] for row in certificate_rows(api, certificate, status="CERTIFIED")] == ["ann", "ben"]
 
 
-def test_guide_15_5_per_entry_cpe_credits(api: Api) -> None:
+def test_guide_15_5_per_entry_cpe_credits(api: Api, partner: Any, engine: Engine) -> None:
     rule = {
         "name": "CPE session watch time",
         "conditions": [
@@ -320,6 +324,9 @@ def test_guide_15_5_per_entry_cpe_credits(api: Api) -> None:
     assert [(row["credits"], row["status"], row["certificationDate"]) for row in s3] == [
         (1.5, "CERTIFIED", at(7))  # 59 s + 61 s = 2 points → 1.5 credits, certified by the second event
     ]
+    with read_transaction(engine) as conn:  # a replay of the log decides the same per-entry certificates
+        verdict = verify(conn, partner.id)
+    assert verdict.same and verdict.certificates == 3, verdict.differences
 
 
 def test_guide_15_3_lead_scoring_groups(api: Api) -> None:
