@@ -3,7 +3,7 @@ ranks come from, the entries' kept durations and the closed periods of its recur
 event log entry (`log_seq`).
 
 The state is changed only through its methods: a writer applying what it committed (`apply_scored`,
-`note_durations`, `set_standings`, `advance`), the projection applying log entries (`projection.apply`:
+`note_durations`, `set_hidden`, `advance`), the projection applying log entries (`projection.apply`:
 `put_rule`, `put_object`, `drop_board`…), a load (`projection.loading`), each holding the state's lock
 exclusively (`projection.locks`). Everything else reads it, through read-only views, while holding that lock
 shared (`LiveState.reading` / `viewing`): readers of one partner read at once."""
