@@ -159,10 +159,8 @@ def test_two_workers_run_each_due_transition_exactly_once(database_url: str, tmp
     assert {row.id for row in rows} == planned
     assert {row.status for row in rows} == {"done"} and all(row.executed_at for row in rows)
     assert [statuses[object_id] for object_id in object_ids] == ["disabled"] * 50 + ["enabled"] * 50
-    # And each run was logged by exactly one worker.
+    # And each run was logged by exactly one worker. Both read the same due list and try every transition on it;
+    # each try takes the partner's row lock first, so they take turns, and which of them runs a transition (and
+    # which then finds it done) is up to timing: one of them may well run them all.
     logged = [worker.ran() for worker in workers]
     assert Counter(logged[0] + logged[1]) == Counter(planned)
-    if not database_url.startswith("sqlite"):
-        # Rows locked by one worker are skipped by the other, so both take a share; on SQLite one writer at a
-        # time may well let one worker run them all.
-        assert all(logged), [len(ids) for ids in logged]
