@@ -4,6 +4,7 @@ the leaderboard's display links."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from gameservices.api.schemas.common import given_fields, present_fields
@@ -64,6 +65,11 @@ def leaderboard_list(console: ReadConsole) -> Response:
 async def leaderboard_create(request: Request, console: WriteConsole) -> Response:
     """Create a leaderboard from the form, validated by the API's own model; errors are shown in place."""
     form = {key: str(value) for key, value in (await request.form()).items() if key in FIELDS}
+    # The form is read on the event loop; the database work (which may wait for the partner's writers) is not.
+    return await run_in_threadpool(_create, console, form)
+
+
+def _create(console: Console, form: dict[str, str]) -> Response:
     try:
         body = validated(LeaderboardCreate, _fields(form))
         with console.write() as conn:
@@ -136,6 +142,10 @@ def leaderboard_detail(request: Request, object_id: str, console: ReadConsole) -
 async def leaderboard_update(request: Request, object_id: str, console: WriteConsole) -> Response:
     """Change the leaderboard's fields (the API's ``leaderboard/update``)."""
     form = {key: str(value) for key, value in (await request.form()).items() if key in FIELDS}
+    return await run_in_threadpool(_update, console, object_id, form, str(request.base_url))
+
+
+def _update(console: Console, object_id: str, form: dict[str, str], base_url: str) -> Response:
     try:
         body = validated(LeaderboardUpdate, {"id": object_id, **_fields(form)})
         with console.write() as conn:
@@ -145,7 +155,7 @@ async def leaderboard_update(request: Request, object_id: str, console: WriteCon
     except NotFound:
         raise  # an unknown leaderboard is a 404 page, not a form error
     except GameServicesError as error:
-        return _detail(console, object_id, base_url=str(request.base_url), form=form, error=problem(error))
+        return _detail(console, object_id, base_url=base_url, form=form, error=problem(error))
     return RedirectResponse(f"/console/leaderboards/{object_id}", status_code=303)
 
 
@@ -199,21 +209,25 @@ async def display_link_create(request: Request, object_id: str, console: WriteCo
     form = filled({key: str(value) for key, value in (await request.form()).items() if key != "csrf_token"})
     fields: dict[str, Any] = {"gameObjectId": object_id, **form}
     fields["anonymize"] = "anonymize" in form
+    return await run_in_threadpool(_create_link, console, object_id, fields, str(request.base_url))
+
+
+def _create_link(console: Console, object_id: str, fields: dict[str, Any], base_url: str) -> Response:
     try:
         body = validated(DisplayLinkCreate, fields)
         assert isinstance(body, DisplayLinkCreate)
-        with console.write() as conn:
+        with console.write_aside() as conn:
             display_service.create(
                 conn, partner_id=console.partner_id, fields=body.link_input(), now_ms=now_ms()
             )
     except GameServicesError as error:
-        return _detail(console, object_id, base_url=str(request.base_url), link_error=problem(error))
+        return _detail(console, object_id, base_url=base_url, link_error=problem(error))
     return RedirectResponse(f"/console/leaderboards/{object_id}", status_code=303)
 
 
 @router.post("/{object_id}/displayLinks/{link_id}/revoke")
 def display_link_revoke(object_id: str, link_id: str, console: WriteConsole) -> Response:
     """Revoke a display link (the API's ``displayLink/delete``)."""
-    with console.write() as conn:
+    with console.write_aside() as conn:
         display_service.delete(conn, partner_id=console.partner_id, link_id=link_id)
     return RedirectResponse(f"/console/leaderboards/{object_id}", status_code=303)

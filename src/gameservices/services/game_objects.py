@@ -157,7 +157,8 @@ def delete(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id
     record = get(conn, partner_id=partner_id, kind=kind, object_id=object_id)
     if kind.after_write is not None:
         kind.after_write(conn, record, None)
-    # Pending transitions first: the scheduler locks a transition before the partner, and so does this.
+    # The partner's row is locked already (`LiveState.transaction`), then its pending transitions, in the order the
+    # scheduler takes them too.
     schedule_repository.cancel_schedules_of(
         conn, partner_id=partner_id, game_object_id=object_id, now=now_ms()
     )
