@@ -75,6 +75,8 @@ class ReplayedCertificates:
                 points = users.setdefault(award.user_id, {})
                 points[award.rule_id] = points.get(award.rule_id, 0.0) + award.points
                 awarded.setdefault(award.game_object_id, {}).setdefault(award.user_id, []).append(award)
+        if not awarded:
+            return
         view = UserBuckets(self._state)
         for certificate_id, by_user in awarded.items():
             certificate = self._state.objects[certificate_id]

@@ -23,21 +23,17 @@ def behind(state: PartnerState, versions: tuple[int, int]) -> bool:
     return state.rule_set is None or versions[0] > state.state_version or versions[1] > state.rules_version
 
 
-def _stale(state: PartnerState, versions: tuple[int, int]) -> bool:
-    """Whether `refresh` has anything to do for these versions (read in the caller's transaction)."""
-    return state.rule_set is None or versions != (state.state_version, state.rules_version)
-
-
 def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
     """Bring the state up to the database's: apply the log entries it lacks when it can, else reload what the
-    versions say has changed. `versions` must have been read in the transaction of `conn`. Holds the state's
-    lock exclusively while it changes the state (the caller may hold it so already, never shared)."""
-    if not _stale(state, versions):
+    versions say has changed. `versions` must have been read in the transaction of `conn`; a state already at or
+    past them is left as it is. Holds the state's lock exclusively while it changes the state (the caller may hold
+    it so already, never shared)."""
+    if not behind(state, versions):
         return
     # Loaded within a write transaction, the state holds its changes: forget it if they are rolled back.
     on_rollback(conn, state.invalidate)
     with state.lock.exclusive():
-        if _stale(state, versions):  # (another thread may have brought it up while this one waited)
+        if behind(state, versions):  # (another thread may have brought it up while this one waited)
             _bring_up(conn, state, partner_id, versions)
 
 
