@@ -55,11 +55,15 @@ class _StoredProfiles:
 def catch_up(conn: Connection, state: "PartnerState", partner_id: int) -> bool:
     """Apply the entries after `state.log_seq`; False (nothing applied) when they are not to be applied in memory.
 
-    The caller holds the state's read lock and reads in one snapshot (or under the partner's row lock).
+    The caller holds the state's lock exclusively and reads in one snapshot (or under the partner's row lock). A
+    state whose next entries retention deleted (a process that followed nobody for months) is loaded instead.
     """
     found = event_log.entries_after(conn, partner_id, state.log_seq, limit=MAX_ENTRIES + 1)
     if not found:
-        return True
+        # Nothing after it: the state reflects the whole log, unless retention deleted what it lacks.
+        return event_log.last_seq(conn, partner_id) == state.log_seq
+    if found[0].seq != state.log_seq + 1:
+        return False  # retention deleted entries it lacks (the tables reflect them: it loads them)
     steps = _plan(found)
     if steps is None:
         return False
@@ -87,6 +91,9 @@ def apply_after_checkpoint(conn: Connection, state: "PartnerState", partner_id: 
     while True:
         found = event_log.entries_after(conn, partner_id, after, limit=CHUNK)
         for entry in found:
+            if entry.seq != after + 1:  # (retention keeps every entry after the checkpoint)
+                raise RuntimeError(f"entries {after + 1}-{entry.seq - 1} of partner {partner_id} are missing")
+            after = entry.seq
             if entry.kind != entries.EVENTS:
                 raise RuntimeError(
                     f"entry {entry.seq} ({entry.kind}) of partner {partner_id} lies after the checkpoint"
@@ -101,7 +108,6 @@ def apply_after_checkpoint(conn: Connection, state: "PartnerState", partner_id: 
         applied += len(found)
         if len(found) < CHUNK:
             break
-        after = found[-1].seq
     if steps:
         _apply(conn, state, partner_id, steps, together=True, group_size=LOAD_GROUP)
         state.reached(steps[-1][0])

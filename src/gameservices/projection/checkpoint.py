@@ -72,18 +72,10 @@ def flush(conn: Connection, state: PartnerState, partner_id: int) -> None:
     before = checkpoints.lock(conn, partner_id)
     seq = state.log_seq
     if before < seq:
-        try:
-            with state.lock.shared():
-                rows = state.checkpoint_rows(before)
-        except Straddled:
-            # Loaded again (the tables at `before`, which nobody moves while the row is locked, and the log
-            # after it), the state holds exactly what they lack.
-            state.invalidate()
-            refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
-            with state.lock.shared():
-                rows = state.checkpoint_rows(before)
+        rows = _rows_lacking(conn, state, partner_id, before)
         _write_rows(conn, partner_id, rows)
-        checkpoints.advance(conn, partner_id, seq)
+        checkpoints.advance(conn, partner_id, rows.seq)
+        seq = rows.seq
     checkpoints.note_tables_at(conn, partner_id, max(before, seq))
     after_commit(conn, lambda: state.written_through(seq))
 
@@ -100,23 +92,14 @@ def write_checkpoint(engine: Engine, state: PartnerState, partner_id: int) -> Wr
     state held nothing newer than the tables."""
     with write_transaction(engine) as conn:
         before = checkpoints.lock(conn, partner_id)
-        try:
-            with state.lock.shared():
-                seq = state.log_seq
-                rows = state.checkpoint_rows(before) if seq > before else None
-        except Straddled:
-            _log.info(
-                "partner %s: the checkpoint lies among entries loaded together; loading again", partner_id
-            )
-            state.invalidate()  # the next request loads it from the tables at their checkpoint
-            return None
-        if rows is None:
+        if state.log_seq <= before:
             after_commit(conn, lambda: state.written_through(before))
             return None
+        rows = _rows_lacking(conn, state, partner_id, before)
         _write_rows(conn, partner_id, rows)
-        checkpoints.advance(conn, partner_id, seq)
-        after_commit(conn, lambda: state.written_through(seq))
-    return Written(partner_id, before, seq, len(rows))
+        checkpoints.advance(conn, partner_id, rows.seq)
+        after_commit(conn, lambda: state.written_through(rows.seq))
+    return Written(partner_id, before, rows.seq, len(rows))
 
 
 def checkpoint_partner(engine: Engine, partner_id: int) -> Written | None:
@@ -137,6 +120,23 @@ def bring_up(engine: Engine, live: "LiveState", partner_id: int) -> None:
         pass
     if state.has_pending:
         write_checkpoint(engine, state, partner_id)
+
+
+def _rows_lacking(conn: Connection, state: PartnerState, partner_id: int, before: int) -> CheckpointRows:
+    """What the tables, at checkpoint `before` (which nobody moves while the caller holds the checkpoint row),
+    lack of the state, as of its seq (`rows.seq`). A state holding entries applied together on both sides of
+    `before` (a load's, when another process wrote a checkpoint among them) cannot tell what the tables lack: it
+    is loaded again right here, from those tables and the log after them, and then holds exactly that."""
+    try:
+        with state.lock.shared():
+            return state.checkpoint_rows(before)
+    except Straddled:
+        _log.info("partner %s: the checkpoint lies among entries loaded together; loading again", partner_id)
+    state.invalidate()
+    # (Not the partner row's lock: writers take it before the checkpoint row's, and `flush`'s caller holds it.)
+    refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
+    with state.lock.shared():
+        return state.checkpoint_rows(before)
 
 
 def _write_rows(conn: Connection, partner_id: int, rows: CheckpointRows) -> None:

@@ -281,11 +281,12 @@ class PartnerState(PeriodBoards):
 
     def advance(self, seq: int, state_version: int) -> None:
         """Mark the state as reflecting log entry `seq`, written by this process and applied in place; a
-        state that did not reflect the entry before it stays behind (it catches up on its next read)."""
+        state that did not reflect the entry before it stays behind, versions and all (it catches up on its next
+        read)."""
         with self.lock.exclusive():
             if self._log_seq == seq - 1:
                 self._log_seq = seq
-            self._state_version = max(self._state_version, state_version)
+                self._state_version = max(self._state_version, state_version)
 
     def mark_stale(self) -> None:
         """Forget which log entry the state reflects: the next read loads the partner again (after a change

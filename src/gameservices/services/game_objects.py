@@ -143,7 +143,9 @@ def update(
     repository.update_game_object(conn, updated)
     if kind.write_children is not None and children is not None:
         kind.write_children(conn, updated, children)
-    if kind.after_write is not None:  # before the partner row is locked (below), as the scheduler does
+    if (
+        kind.after_write is not None
+    ):  # (the partner row is locked already: the period closes lock it first too)
         kind.after_write(conn, record, updated)
     if "participationPolicy" in changes:
         visibility.refresh_object(conn, partner_id=partner_id, record=updated)

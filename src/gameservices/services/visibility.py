@@ -94,6 +94,10 @@ def _save(conn: Connection, state: PartnerState, partner_id: int, changed: list[
 
     def apply() -> None:
         with state.lock.exclusive():
+            if state.log_seq != appended.seq - 1:
+                # A catch-up woken by the commit applied this entry first (and maybe later ones that these flags
+                # would set back), or the state was dropped meanwhile: see services/event.py.
+                return
             state.set_hidden(
                 (row.game_object_id, row.user_id, UserStanding(row.score, row.reached_at, row.hidden))
                 for row in changed

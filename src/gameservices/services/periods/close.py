@@ -84,10 +84,10 @@ def close_scheduled(
     """Close a partner's due period ends, each at its own end; those that were not this call's to close (closed
     by another process meanwhile, or no longer fitting their leaderboard) are left out."""
     with live.writing(partner_id) as state, write_transaction(engine) as conn:
+        _lock(conn, state, partner_id)
         claimed = [end for end in ends if period_repository.claim_close(conn, end, due_by=now)]
         if not claimed:
             return []
-        _lock(conn, state, partner_id)
         closing = []
         for end in claimed:
             timeline = _fitting(conn, state, end)
@@ -101,13 +101,13 @@ def close_now(engine: Engine, live: LiveState, *, partner_id: int, game_object_i
     close first, at their own ends, each in its own transaction)."""
     for _ in range(MAX_OVERDUE + 1):
         with live.writing(partner_id) as state, write_transaction(engine) as conn:
+            _lock(conn, state, partner_id)
             pending = period_repository.pending_of(conn, partner_id, game_object_id)
             if not pending:
                 _no_period_to_close(conn, partner_id, game_object_id)
             end = pending[0]
             if not period_repository.claim_close(conn, end, due_by=None):
                 raise Conflict("the period is closing right now; try again")
-            _lock(conn, state, partner_id)
             timeline = _fitting(conn, state, end)
             if timeline is None:
                 raise Conflict("the leaderboard's periods changed; try again")
@@ -128,8 +128,8 @@ def _no_period_to_close(conn: Connection, partner_id: int, game_object_id: str) 
 
 
 def _lock(conn: Connection, state: PartnerState, partner_id: int) -> None:
-    # After the period ends' rows: the order every close takes. The state is then brought up to date, and the
-    # derived tables up to the state.
+    # Before the period ends' rows: the partner row first, as every write takes it (a leaderboard's update then
+    # moves its pending period ends). The state is then brought up to date, and the derived tables up to it.
     checkpoint.prepare_write(conn, state, partner_id)
 
 
