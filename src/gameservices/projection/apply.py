@@ -156,12 +156,15 @@ class Applier:
             self._profiles.changed(user_id, None if profile is None else ProfileRecord(**profile))
 
     def _visibility(self, details: dict[str, Any]) -> None:
-        # As the writer applied it: the user's standing stays, only whether it is displayed changes.
-        for object_id, user_id, score, reached_at, hidden in details["rows"]:
+        # As the writer applied it: the user's standing stays, only whether it is displayed changes. A user with no
+        # standing here has none to show or hide (a replay of one object's rules or of a time window, whose
+        # scores differ from the writer's: the row's score is not this replay's).
+        for object_id, user_id, _score, _reached_at, hidden in details["rows"]:
             board = self._state.board(object_id)
             known = board.standing(user_id)
-            standing = known or UserStanding(score, reached_at, hidden)
-            board.put(user_id, UserStanding(standing.score, standing.reached_at, hidden))
+            if known is None:
+                continue
+            board.put(user_id, UserStanding(known.score, known.reached_at, hidden))
 
     def _entry(self, details: dict[str, Any]) -> None:
         self._state.set_entry_duration(details["entryId"], details["duration"])

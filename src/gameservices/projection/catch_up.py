@@ -155,7 +155,9 @@ def _plan(
     if len(found) > MAX_ENTRIES:
         return None
     steps: list[tuple[int, str, bytes, list[NormalizedEvent] | None]] = []
-    named: set[str] = set()  # every text the events so far name: their users and any userIdOverride target
+    # Every text the events so far name: their users and any userIdOverride target (which credits an integer
+    # value as its text, too).
+    named: set[str] = set()
     total = 0
     for entry in found:
         if entry.kind == entries.EVENTS:
@@ -164,7 +166,11 @@ def _plan(
             if total > MAX_EVENTS:
                 return None
             for event in events:
-                named.update(value for value in event.fields.values() if isinstance(value, str))
+                named.update(
+                    str(value)
+                    for value in event.fields.values()
+                    if isinstance(value, str | int) and not isinstance(value, bool)
+                )
             steps.append((entry.seq, entry.kind, entry.body, events))
             continue
         if entry.kind == entries.PERIOD_CLOSE:  # its leaderboardPeriodEnd events name their users

@@ -97,6 +97,8 @@ def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
             badges.after(entry.kind, details, badge_id)
             certificates.after(entry.kind, details)
         seq = found[-1].seq
+    if seq == 0 and event_log.last_seq(conn, partner_id) > 0:
+        raise NotReplayable(f"the log of partner {partner_id} retains no entry")
     applier.finish()
     state.reached(seq)
     return Replayed(state, badges.achieved, certificates.certificates, set(certificates.unknown))

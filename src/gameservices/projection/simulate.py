@@ -95,6 +95,8 @@ class ObjectReplay:
                         return self._finish()
                     self._entry(entry)
                 seq = found[-1].seq
+            if seq == 0 and event_log.last_seq(conn, partner_id) > 0:
+                self.complete = False
             return self._finish()
 
     def _finish(self) -> PartnerState:
