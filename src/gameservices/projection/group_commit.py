@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from gameservices.storage.database import AfterCommitFailed
+
 __all__ = ["GroupCommit"]
 
 Call = TypeVar("Call")
@@ -40,7 +42,7 @@ class GroupCommit:
         """Run `call` together with the other waiting calls, holding `lock` (the writer turn); return its
         own result. `run` gets the calls in arrival order and returns one result per call, within one
         transaction that it commits before returning. A failing group is run again one call at a time, so a
-        bad call fails alone."""
+        bad call fails alone (but not one whose failure came after its commit: AfterCommitFailed)."""
         pending: _Pending[Call] = _Pending(call)
         group: list[_Pending[Call]] = []
         with self._turn:
@@ -74,8 +76,9 @@ def _run_group(group: list[_Pending[Call]], run: Callable[[list[Call]], Sequence
     try:
         results = run([pending.call for pending in group])
     except Exception as error:
-        if len(group) == 1:
-            group[0].error, group[0].done = error, True
+        if len(group) == 1 or isinstance(error, AfterCommitFailed):  # (committed: never written twice)
+            for pending in group:
+                pending.error, pending.done = error, True
             return
         for pending in group:
             _run_group([pending], run)

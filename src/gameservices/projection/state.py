@@ -232,11 +232,15 @@ class PartnerState(PeriodBoards):
         the ledger deltas by the (first, last) seqs of the entries they come from, are kept for the checkpoint
         too."""
         with self.lock.exclusive():
-            if entry is not None:
-                self._pending.record(entry, changed, self._buckets, standings, ledgers, at)
-            self.store_buckets(changed)
-            for (object_id, user_id), standing in standings.items():
-                self.board(object_id).put(user_id, standing)
+            try:
+                if entry is not None:
+                    self._pending.record(entry, changed, self._buckets, standings, ledgers, at)
+                self.store_buckets(changed)
+                for (object_id, user_id), standing in standings.items():
+                    self.board(object_id).put(user_id, standing)
+            except BaseException:
+                self.invalidate()  # half taken in: applying the entry again would count its half twice
+                raise
 
     def set_hidden(self, changed: Iterable[tuple[str, str, UserStanding]]) -> None:
         """Hide or show users (a change of their profile or of a policy decided it, and committed): each (game

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 # The connection and engine types, for the layers above that pass them along without importing SQLAlchemy.
 __all__ = [
+    "AfterCommitFailed",
     "Checkpointer",
     "Connection",
     "Engine",
@@ -121,10 +122,16 @@ def _begin_sqlite(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class AfterCommitFailed(Exception):
+    """The transaction committed, but an action registered to run after its commit failed (the others ran):
+    the write is done, and must not be made again."""
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """Open a transaction that may write; it commits when the block ends without an error, then runs the
-    actions registered with ``after_commit`` (never when it rolls back)."""
+    actions registered with ``after_commit`` (never when it rolls back): every one of them, and AfterCommitFailed
+    (from the first failure) when some failed."""
     actions: list[Callable[[], None]] = []
     undo: list[Callable[[], None]] = []
     try:
@@ -142,8 +149,15 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         for action in undo:
             action()
         raise
+    failed: Exception | None = None
     for action in actions:
-        action()
+        try:
+            action()
+        except Exception as error:  # (committed: the actions after it, such as wake-ups, still run)
+            _log.exception("an action after a commit failed")
+            failed = failed or error
+    if failed is not None:
+        raise AfterCommitFailed(f"committed, but an action after the commit failed: {failed}") from failed
 
 
 def _writer_turn(engine: Engine) -> AbstractContextManager[object]:
