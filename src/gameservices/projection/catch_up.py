@@ -62,8 +62,10 @@ def catch_up(conn: Connection, state: "PartnerState", partner_id: int) -> bool:
     if not found:
         # Nothing after it: the state reflects the whole log, unless retention deleted what it lacks.
         return event_log.last_seq(conn, partner_id) == state.log_seq
-    if found[0].seq != state.log_seq + 1:
-        return False  # retention deleted entries it lacks (the tables reflect them: it loads them)
+    if found[-1].seq - state.log_seq != len(found):  # (seqs only grow: no hole when they are as many as that)
+        # Retention deleted entries it lacks (the tables reflect them: it loads them); it deletes by age, and
+        # an entry may be appended a moment after a later-received one, so a hole may lie among kept entries.
+        return False
     steps = _plan(found)
     if steps is None:
         return False

@@ -11,7 +11,7 @@ from gameservices.storage import checkpoints, event_log
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import periods as period_repository
 from gameservices.storage import scores as score_repository
-from gameservices.storage.database import Connection, on_rollback
+from gameservices.storage.database import Connection, in_snapshot, on_rollback
 
 __all__ = ["behind", "load_boards", "refresh"]
 
@@ -48,6 +48,10 @@ def _bring_up(conn: Connection, state: PartnerState, partner_id: int, versions: 
         state.load_rule_set(conn, partner_id)
         state.set_versions(state.state_version, rules_version)
     if state_stale or state.log_seq < 0:
+        if not in_snapshot(conn):
+            # The tables and their checkpoint are read in several statements: keep other processes' checkpoints
+            # from moving them in between (the lock order of writers: the partner row, then this one).
+            checkpoints.lock(conn, partner_id)
         # A load creates millions of long-lived objects and no cycles: collector passes over them are waste.
         with collector_paused():
             state.load(

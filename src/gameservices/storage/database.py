@@ -173,6 +173,13 @@ def _writer_turn(engine: Engine) -> AbstractContextManager[object]:
     return turn
 
 
+def in_snapshot(connection: Connection) -> bool:
+    """Whether every statement of the connection's transaction reads one snapshot of the database: SQLite's
+    transactions and `read_transaction`s do; a PostgreSQL write transaction (READ COMMITTED) sees each commit of
+    others as it happens."""
+    return connection.dialect.name == "sqlite" or _AFTER_COMMIT not in connection.info
+
+
 def transaction_notes(connection: Connection) -> dict[str, Any]:
     """What the code of one write transaction notes for its later steps (gone when the transaction ends)."""
     notes = connection.info.get(_NOTES)
