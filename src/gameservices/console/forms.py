@@ -22,7 +22,8 @@ def json_object(text: str, field: str = "body") -> dict[str, Any]:
     """A JSON editor's text as an object; a text that is not one fails as the API fails a bad body."""
     try:
         value = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
+        # Nesting deeper than the parser's recursion limit is refused like any other text that does not parse.
         raise ValidationFailed("", "The request body is not valid JSON") from error
     if not isinstance(value, dict):
         raise ValidationFailed(field, "must be a JSON object")
