@@ -79,6 +79,8 @@ def test_sign_in_cookie_is_httponly_strict_and_scoped(browser: ConsoleClient, pa
         {"partnerId": "999999", "secret": "{secret}"},
         {"ks": "garbage"},
         {"partnerId": "abc", "secret": "x"},
+        # A digit to str.isdigit() that int() refuses.
+        {"partnerId": "\u00b2", "secret": "x"},
     ],
 )
 def test_a_failed_sign_in_says_nothing_about_which_part_was_wrong(

@@ -495,6 +495,49 @@ CONSOLE_READS = (
     "/console/schedules",
     "/console/webhooks",
     "/console/webhooks/deliveries?webhookId={webhook}",
+    "/console/certificates/issued/{record}.pdf",
+    "/console/widget",
+)
+# The create forms name the owner's ids where a form can name an id (a rule's game object, a certificate's
+# credits mapping, a webhook's game objects, an imported event's user): each must act on the intruder's data only.
+CONSOLE_CREATES = (
+    (
+        "/console/leaderboards",
+        {
+            "name": "{obj:leaderboard}",
+            "status": "enabled",
+            "startDate": "2020-01-01T00:00:00Z",
+            "endDate": "2040-01-01T00:00:00Z",
+            "virtualEventIds": "",
+        },
+    ),
+    ("/console/badges", {"body": json.dumps({**guide.badge_7_1(), "name": "{obj:badge}"})}),
+    (
+        "/console/certificates",
+        {"body": json.dumps({**guide.certificate_8_2(), "creditsMapping": "credits,{rule}\n1,1"})},
+    ),
+    (
+        "/console/leadScorings",
+        {"body": json.dumps({**guide.lead_scoring_9_3(), "name": "{obj:leadScoring}"})},
+    ),
+    (
+        "/console/rules",
+        {"body": json.dumps(guide.rule_6_7("{obj:leaderboard}")), "gameObjectId": "{obj:leaderboard}"},
+    ),
+    (
+        "/console/webhooks",
+        {
+            "url": "https://93.184.216.34/hook",
+            "eventTypes": "score.changed",
+            "gameObjectIds": "{obj:leaderboard}",
+            "description": "{webhook}",
+        },
+    ),
+    ("/console/widget", {"origins": "https://{obj:leaderboard}.example.org"}),
+    (
+        "/console/import",
+        {"csvFile": "userId,eventType,score,entryId\n{user},like,1,{entry}\n", "commit": "1"},
+    ),
 )
 CONSOLE_WRITES = (
     ("/console/leaderboards/{obj:leaderboard}/status", {"status": "disabled"}),
@@ -506,7 +549,11 @@ CONSOLE_WRITES = (
     ("/console/rules/{rule}/status", {"status": "disabled"}),
     ("/console/rules/{rule}", {"body": '{"name": "x"}'}),
     ("/console/badges/{obj:badge}/status", {"status": "disabled"}),
+    ("/console/badges/{obj:badge}", {"body": '{"name": "x"}'}),
+    ("/console/certificates/{obj:certificate}/status", {"status": "disabled"}),
     ("/console/certificates/{obj:certificate}", {"body": '{"name": "x"}'}),
+    ("/console/leadScorings/{obj:leadScoring}/status", {"status": "disabled"}),
+    ("/console/leadScorings/{obj:leadScoring}", {"body": '{"name": "x"}'}),
     ("/console/schedules/{schedule}/cancel", {}),
     ("/console/webhooks/{webhook}/test", {}),
     ("/console/webhooks/{webhook}/rotate", {}),
@@ -534,7 +581,9 @@ def _console_values(values: dict[str, str]) -> dict[str, str]:
         "rule": values["<rule:0>"],
         "schedule": values["<schedule:0>"],
         "link": values["<link:0>"],
+        "record": values["<record:0>"],
         "user": values["<user:0>"],
+        "entry": values["<entry:0>"],
         "webhook": values["<webhook:0>"],
         "delivery": values["<delivery:0>"],
     }
@@ -544,6 +593,15 @@ def _fill(template: str, values: dict[str, str]) -> str:
     for key, value in values.items():
         template = template.replace("{" + key + "}", value)
     return template
+
+
+def _console_post(client: ConsoleClient, path: str, form: dict[str, str], values: dict[str, str]) -> Any:
+    """POST a console form with its tokens filled in (a ``csvFile`` field is sent as an uploaded file)."""
+    filled = {key: _fill(value, values) for key, value in form.items()}
+    files = {}
+    if "csvFile" in filled:
+        files["csvFile"] = ("events.csv", filled.pop("csvFile").encode(), "text/csv")
+    return client.post(path, filled, files=files or None, follow_redirects=False)
 
 
 def test_console_and_widget_answer_an_intruder_like_unknown_ids(
@@ -562,12 +620,10 @@ def test_console_and_widget_answer_an_intruder_like_unknown_ids(
         mine, theirs = intruder.get(_fill(template, real)), twin.get(_fill(template, unknown))
         assert mine.status_code == theirs.status_code, template
         assert MARKER not in mine.text, template
-    for template, form in CONSOLE_WRITES:
-        filled = {key: _fill(value, real) for key, value in form.items()}
-        twin_form = {key: _fill(value, unknown) for key, value in form.items()}
-        mine = intruder.post(_fill(template, real), filled, follow_redirects=False)
-        theirs = twin.post(_fill(template, unknown), twin_form, follow_redirects=False)
-        assert mine.status_code == theirs.status_code, template
+    for template, form in CONSOLE_CREATES + CONSOLE_WRITES:
+        mine = _console_post(intruder, _fill(template, real), form, real)
+        theirs = _console_post(twin, _fill(template, unknown), form, unknown)
+        assert mine.status_code == theirs.status_code, (template, mine.text[:300], theirs.text[:300])
         assert MARKER not in mine.text, template
     widget_ks = new_partner("widget user").mint(type=0, user_id=real["user"])
     for object_id in (real["obj:leaderboard"], unknown["obj:leaderboard"]):
@@ -576,6 +632,35 @@ def test_console_and_widget_answer_an_intruder_like_unknown_ids(
         )
         assert answer.status_code == 404 and MARKER not in answer.text
     assert checksum(engine, owner.partner.id) == before
+
+
+CONSOLE_STREAMS = ("/console/events/stream", "/console/activity/stream")
+
+
+def _first_view(client: ConsoleClient, path: str) -> str:
+    """The first view a console stream sends (its ``data:`` lines up to the blank line ending the event)."""
+    shown: list[str] = []
+    with client.client.stream("GET", path) as stream:
+        assert stream.status_code == 200, path
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                shown.append(line)
+            elif not line and shown:
+                return "\n".join(shown)
+    raise AssertionError(f"{path} ended before its first view")
+
+
+def test_console_streams_show_an_intruder_nothing_of_another_partner(
+    app_client: Any, new_partner: Any, owner: Populated
+) -> None:
+    intruder = ConsoleClient(TestClient(app_client.app, raise_server_exceptions=False))
+    intruder.sign_in(new_partner("intruder"))
+    watcher = ConsoleClient(TestClient(app_client.app, raise_server_exceptions=False))
+    watcher.sign_in(owner.partner)
+    for path in CONSOLE_STREAMS:
+        assert owner.users[0] in _first_view(watcher, path), path  # the owner's events are there to leak
+        shown = _first_view(intruder, path)
+        assert MARKER not in shown and not any(user in shown for user in owner.users), (path, shown[:500])
 
 
 def _streamed(engine: Engine, settings: Settings, ks: str, params: dict[str, str]) -> str:

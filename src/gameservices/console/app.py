@@ -26,27 +26,31 @@ from gameservices.console.pages import STATIC_DIR, page
 DOCS_CSP_STYLE = "style-src 'self' 'unsafe-inline'"
 
 
+# The front end's routers, in the order their routes are matched.
+ROUTERS = (
+    signin.router,
+    display.console_router,
+    leaderboard.router,
+    rule.router,
+    certificate.router,
+    *game_object.ROUTERS,
+    display_link.router,
+    scheduled_game_object.router,
+    user.router,
+    event_import.router,
+    events.router,
+    report.router,
+    webhook.router,
+    widget.console_router,
+    display.router,
+    widget.router,
+)
+
+
 def install(app: FastAPI, *, api_prefix: str) -> None:
     """Mount the front end on an API application (after the API's own routes, which are matched first)."""
     app.state.display_hub = DisplayHub(app.state.engine, app.state.live)
-    for router in (
-        signin.router,
-        display.console_router,
-        leaderboard.router,
-        rule.router,
-        certificate.router,
-        *game_object.ROUTERS,
-        display_link.router,
-        scheduled_game_object.router,
-        user.router,
-        event_import.router,
-        events.router,
-        report.router,
-        webhook.router,
-        widget.console_router,
-        display.router,
-        widget.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     openapi_url = f"{api_prefix}/openapi.json"

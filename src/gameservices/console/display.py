@@ -15,6 +15,7 @@ from gameservices.console.display_hub import GONE, DisplayHub
 from gameservices.console.leaderboard import live_screen
 from gameservices.console.live_views import LiveView
 from gameservices.console.pages import page
+from gameservices.console.request_text import refuse_unstorable_text
 from gameservices.console.session import ConsoleRoute, ReadConsole, signed_in
 from gameservices.domain.timefmt import now_ms
 from gameservices.errors import NotFound
@@ -24,7 +25,7 @@ from gameservices.services.display_link import Screen
 from gameservices.services.leaderboard import LEADERBOARD
 from gameservices.storage.database import read_transaction
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_unstorable_text)])
 # How often an open console stream checks that its session still stands (before sending a change).
 SESSION_CHECK_SECONDS = 10.0
 console_router = APIRouter(prefix="/console/leaderboards", route_class=ConsoleRoute, include_in_schema=False)

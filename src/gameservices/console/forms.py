@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from gameservices.api.errors import from_validation_error
+from gameservices.api.text_check import unstorable_text_error
 from gameservices.errors import GameServicesError, ValidationFailed
 
 
@@ -19,10 +20,15 @@ def validated(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
 
 
 def json_object(text: str, field: str = "body") -> dict[str, Any]:
-    """A JSON editor's text as an object; a text that is not one fails as the API fails a bad body."""
+    """A JSON editor's text as an object; a text that is not one, or whose strings hold text no database can
+    store (``\\u0000``), fails as the API fails such a body."""
+    unstorable = unstorable_text_error(text.encode("utf-8", "surrogatepass"))
+    if unstorable is not None:
+        raise unstorable
     try:
         value = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
+        # Nesting deeper than the parser's recursion limit is refused like any other text that does not parse.
         raise ValidationFailed("", "The request body is not valid JSON") from error
     if not isinstance(value, dict):
         raise ValidationFailed(field, "must be a JSON object")

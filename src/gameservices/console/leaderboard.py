@@ -81,7 +81,7 @@ def _create(console: Console, form: dict[str, str]) -> Response:
     return RedirectResponse(f"/console/leaderboards/{record.id}", status_code=303)
 
 
-def _detail(console: Console, object_id: str, **more: Any) -> Response:
+def _detail(console: Console, object_id: str, *, base_url: str, **more: Any) -> Response:
     with console.read() as conn:
         record = game_objects.get(conn, partner_id=console.partner_id, kind=LEADERBOARD, object_id=object_id)
         board = game_objects.view(conn, record, LEADERBOARD)
@@ -103,7 +103,7 @@ def _detail(console: Console, object_id: str, **more: Any) -> Response:
         "leaderboard": board,
         "standings": top,
         "teams": teams,
-        "links": [display_service.view(link, base_url=more.pop("base_url")) for link in links],
+        "links": [display_service.view(link, base_url=base_url) for link in links],
         "form": more.pop("form", None) or _form_of(board),
         "error": None,
         **more,

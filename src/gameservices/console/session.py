@@ -14,6 +14,7 @@ from gameservices import errors
 from gameservices.api.deps import Api
 from gameservices.api.errors import from_validation_error, status_of
 from gameservices.console.pages import page
+from gameservices.console.request_text import refuse_unstorable_text
 from gameservices.services import console_session
 from gameservices.services.session import authenticate_request, require
 from gameservices.storage.console_sessions import ConsoleSessionRecord
@@ -100,13 +101,15 @@ FormConsole = Annotated[Console, Depends(form_sender)]
 
 
 class ConsoleRoute(APIRoute):
-    """A console route: no session sends the browser to sign in; a refused action is an HTML error page."""
+    """A console route: text no database can store is refused before the handler runs (`request_text`); no
+    session sends the browser to sign in; a refused action is an HTML error page."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
             try:
+                await refuse_unstorable_text(request)
                 return await original(request)
             except SignInRequired:
                 return _to_sign_in(request)

@@ -1,5 +1,6 @@
 """Console sign-in, sign-out and the dashboard."""
 
+import re
 import time
 from typing import Annotated, Any
 
@@ -21,7 +22,8 @@ from gameservices.services.leaderboard import LEADERBOARD
 from gameservices.storage.database import write_transaction
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
-MAX_PARTNER_ID_TEXT = 10
+# ASCII digits only: str.isdigit() also takes digits int() refuses (a superscript two).
+PARTNER_ID = re.compile(r"[0-9]{1,10}")
 
 
 def context(console: Console, title: str, **more: Any) -> dict[str, Any]:
@@ -61,7 +63,7 @@ def sign_in(
                 signed = console_session.sign_in_with_ks(conn, ks=ks.strip(), client_ip=client_ip)
             else:
                 number = partner_id.strip()
-                if not number.isdigit() or len(number) > MAX_PARTNER_ID_TEXT or not secret:
+                if not PARTNER_ID.fullmatch(number) or not secret:
                     raise AuthenticationFailed(console_session.SIGN_IN_FAILED)
                 signed = console_session.sign_in_with_secret(conn, partner_id=int(number), secret=secret)
     except GameServicesError:

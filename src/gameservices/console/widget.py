@@ -4,7 +4,7 @@ Authorization header to ``/widget/rank/data``. Only the origins the partner allo
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -12,13 +12,14 @@ from gameservices.api.deps import ks_of
 from gameservices.api.errors import status_of
 from gameservices.console.forms import problem
 from gameservices.console.pages import page
+from gameservices.console.request_text import refuse_unstorable_text
 from gameservices.console.session import ConsoleRoute, ReadConsole, WriteConsole
 from gameservices.console.signin import context
 from gameservices.errors import GameServicesError
 from gameservices.services import widget as service
 from gameservices.storage.database import read_transaction
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_unstorable_text)])
 console_router = APIRouter(prefix="/console/widget", route_class=ConsoleRoute, include_in_schema=False)
 GameObjectId = Annotated[str, Query(alias="gameObjectId", max_length=64)]
 
