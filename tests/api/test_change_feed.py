@@ -4,6 +4,7 @@ shows before and after the write (DESIGN.md section 9, "Change feed")."""
 import random
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
 from gameservices import feed
@@ -96,6 +97,27 @@ def test_ids_number_changes_within_their_entry_and_resume_exactly(
     assert len(only_u9) == 6 and none == []
     assert [change.id for change in page.changes] == [change.id for change in everything[:2]]
     assert page.position == everything[1].position
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("7-0", (7, 0)),
+        (" 12-3 ", (12, 3)),
+        ("7", None),
+        ("7-", None),
+        ("-3", None),
+        ("7-3-1", None),
+        ("7--3", None),
+        ("+7-3", None),
+        ("\u00b2-0", None),  # superscript two: str.isdigit() says yes, int() refuses it
+        ("0-\u00b2", None),
+        ("\u0663-0", None),  # Arabic-Indic three: int() would read it; ids are ASCII digits
+        ("1" * 19 + "-0", None),
+    ],
+)
+def test_parse_id_reads_change_ids_only(text: str, position: feed.Position | None) -> None:
+    assert feed.parse_id(text) == position
 
 
 def test_badges_certificates_and_status_changes(api: Api, partner: Any, engine: Engine) -> None:

@@ -305,6 +305,16 @@ def test_refused_requests(
     assert (answer[0], answer[1]["code"], answer[1]["args"].get("PARAM_NAME")) == (status, code, param)
 
 
+@pytest.mark.parametrize("event_time", ["yesterday", "\u00b2", "1748772000\u00b2", "--5"])
+def test_an_event_time_that_is_no_time_refuses_the_file_naming_the_cell(
+    csv_api: Api, event_time: str
+) -> None:
+    # "\u00b2" (superscript two) passes str.isdigit() but not float(): once a 500.
+    status, body = upload(csv_api, f"userId,score,eventType,eventTime\nada,5,boothVisit,{event_time}\n")
+    assert (status, body["code"]) == (400, "INVALID_CSV"), body
+    assert [(error["line"], error["column"]) for error in body["errors"]] == [(2, "eventTime")]
+
+
 def test_upload_without_a_file_or_a_ks(csv_api: Api) -> None:
     response = csv_api.client.post(
         f"/api/v1/{UPLOAD}", data={"eventAction": "delta"}, headers={"Authorization": f"Bearer {csv_api.ks}"}

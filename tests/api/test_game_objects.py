@@ -238,6 +238,13 @@ def test_bad_values_are_named(api: Api, field: str, value: Any) -> None:
     assert status == 400 and error["code"] == "VALIDATION_ERROR" and error["args"]["PARAM_NAME"] == field
 
 
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "--5"])
+def test_a_time_of_non_ascii_digits_is_refused_as_no_time(api: Api, value: str) -> None:
+    status, error = api.call("leaderboard/create", {**guide.leaderboard_4_2(), "startDate": value})
+    assert (status, error["args"]["PARAM_NAME"]) == (400, "startDate")
+    assert "not an ISO 8601 time" in error["message"], error["message"]
+
+
 def test_end_before_start_is_refused(api: Api) -> None:
     body = {**guide.leaderboard_4_2(), "startDate": "2025-06-03T00:00:00Z", "endDate": "2025-06-01T00:00:00Z"}
     status, error = api.call("leaderboard/create", body)

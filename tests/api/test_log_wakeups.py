@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from gameservices.api.app import create_app
 from gameservices.storage import event_log
 from gameservices.storage.database import is_sqlite, read_transaction
 from gameservices.storage.doorbells import Doorbells, folder_for
-from gameservices.storage.log_wakeups import LogListener, LogPoller
+from gameservices.storage.log_wakeups import CHANNEL, LogListener, LogPoller
 from tests.api import guide_bodies as guide
 from tests.conftest import Api
 
@@ -46,6 +46,24 @@ def test_a_write_wakes_the_other_process(api: Api, partner: Any, engine: Engine,
             assert live.partner(partner.id).objects[board].name == "Woken"
         finally:
             listener.stop()
+
+
+def test_a_wake_up_that_names_no_partner_is_skipped_not_the_ones_with_it(engine: Engine) -> None:
+    if is_sqlite(engine):
+        pytest.skip("SQLite has no wake-ups")
+    woken: list[set[int]] = []
+    listener = LogListener(engine, woken.append).start()
+    try:
+        time.sleep(0.3)  # listening
+        with engine.begin() as conn:  # delivered together, at commit: one batch for the listener
+            for payload in ["\u00b2", "12\u00b2", "0", "99999999999", "nobody", "42"]:
+                conn.execute(
+                    text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+                )
+        _wait_until(lambda: bool(woken))
+        assert woken == [{42}]
+    finally:
+        listener.stop()
 
 
 def test_a_write_is_noticed_by_the_other_process_polling_sqlite(

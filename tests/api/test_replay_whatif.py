@@ -174,6 +174,16 @@ def test_invalid_candidates_are_refused_like_rule_create(api: Api) -> None:
     assert api.call("rule/simulate", {"gameObjectId": board, "fromTime": "yesterday"})[0] == 400
 
 
+@pytest.mark.parametrize("field", ["fromTime", "toTime"])
+@pytest.mark.parametrize("value", ["\u00b2", "1748772000\u00b2", "--5"])
+def test_a_window_time_that_is_no_time_is_a_400_naming_the_field(api: Api, field: str, value: str) -> None:
+    # "\u00b2" (superscript two) passes str.isdigit() but not float(): once a 500.
+    board, _ = make_board(api)
+    status, body = api.call("rule/simulate", {"gameObjectId": board, field: value})
+    assert status == 400, body
+    assert body["args"]["PARAM_NAME"] == field and "ISO 8601" in body["message"]
+
+
 def test_a_replay_past_its_bound_is_refused_naming_the_limit(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

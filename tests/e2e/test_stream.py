@@ -145,6 +145,7 @@ def test_filters_refusals_and_tenancy(
         for params, headers, status in [
             ({"types": "score.changed,nonsense"}, {}, 400),
             ({}, {"Last-Event-ID": "not-an-id"}, 400),
+            ({}, {"Last-Event-ID": b"\xb2-0"}, 400),  # superscript two (latin-1): isdigit() but not int()
         ]:
             answer = httpx.get(
                 f"{base}/api/v1/stream",

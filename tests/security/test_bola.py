@@ -11,7 +11,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
+from gameservices.api.schemas.report import ReportType
 from gameservices.auth.ks import peek_partner_id
+from gameservices.services.reports.formats import MEDIA_TYPES
 from gameservices.settings import Settings
 from tests.api import guide_bodies as guide
 from tests.api.beacons import send_beacon
@@ -45,6 +47,9 @@ DELIVERIES = ("<delivery:0>",)
 OWNER_PARTNER = "<partner:owner>"
 NOBODYS_PARTNER = "2000000000"
 SELF = "<partner:self>"
+# The sender's own admin secret, and a spare KS of the sender's (``session.end`` ends it, not the one in use).
+OWN_SECRET = "<secret:self>"
+SPARE_KS = "<ks:spare>"
 _SERVER_ID = re.compile(r"\b[0-9a-f]{24}\b")
 _SHARE_URL = re.compile(r"/display/[A-Za-z0-9_-]+")
 _TIME_KEYS = {
@@ -129,6 +134,9 @@ entries = st.sampled_from(ENTRIES)
 kinds = st.sampled_from(KINDS)
 pagers = st.fixed_dictionaries({"pageSize": st.integers(1, 50), "pageIndex": st.integers(1, 3)})
 periods = st.sampled_from(["current", "previous", "all", 0, 1])  # A's leaderboard has daily periods
+REPORT_TYPES = get_args(ReportType)
+# Answers that are files, compared by type and length: a certificate's PDF, a report's CSV or XLSX.
+FILE_TYPES = ("application/pdf", "text/csv", MEDIA_TYPES["xlsx"])
 
 
 def _v1(action: str, body: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Template]:
@@ -226,7 +234,8 @@ def profile_requests() -> st.SearchStrategy[Template]:
 
 
 def profile_uploads() -> st.SearchStrategy[Template]:
-    """``userProfile/importFromCSV`` files naming A's users (B's import upserts B's profiles only)."""
+    """``userProfile/importFromCSV`` (and its ``importFromCsv`` spelling) files naming A's users (B's import
+    upserts B's profiles only)."""
     rows = st.lists(st.tuples(users, words, words), min_size=1, max_size=3).map(
         lambda made: (
             "userId,fullName,groups,company\n"
@@ -234,7 +243,8 @@ def profile_uploads() -> st.SearchStrategy[Template]:
         )
     )
     upload = st.fixed_dictionaries({"csvFile": rows}, optional={"dryRun": st.sampled_from(["true", "false"])})
-    return upload.map(lambda made: ("upload", "userProfile/importFromCSV", made))
+    paths = st.sampled_from(["userProfile/importFromCSV", "userProfile/importFromCsv"])
+    return st.tuples(paths, upload).map(lambda made: ("upload", made[0], made[1]))
 
 
 def score_requests() -> st.SearchStrategy[Template]:
@@ -272,6 +282,17 @@ def score_requests() -> st.SearchStrategy[Template]:
             "userLeadScoring/list",
             st.fixed_dictionaries(listed, optional={"userIdEqual": users}),
         ),
+        _v1(
+            "report/generate",
+            st.fixed_dictionaries(
+                {"gameObjectId": objects, "reportType": st.sampled_from(REPORT_TYPES)},
+                optional={
+                    "gameObjectType": kinds,
+                    "format": st.sampled_from(["csv", "xlsx", "json"]),
+                    "summary": st.booleans(),
+                },
+            ),
+        ),
     )
 
 
@@ -286,11 +307,31 @@ def event_requests() -> st.SearchStrategy[Template]:
         },
         optional={"eventId": words},
     )
-    return _v1("event/send", st.fixed_dictionaries({"events": st.lists(event, min_size=1, max_size=3)}))
+    return st.one_of(
+        _v1("event/send", st.fixed_dictionaries({"events": st.lists(event, min_size=1, max_size=3)})),
+        event_uploads(),
+    )
+
+
+def event_uploads() -> st.SearchStrategy[Template]:
+    """``event/sendExternalEventsFromCSV`` (and its ``...FromCsv`` spelling) files naming A's users and entries."""
+    rows = st.lists(st.tuples(users, st.integers(0, 50), entries, words), min_size=1, max_size=3).map(
+        lambda made: (
+            "userId,score,eventType,entryId,eventId\n"
+            + "".join(f"{user},{score},boothVisit,{entry},{key}\n" for user, score, entry, key in made)
+        )
+    )
+    upload = st.fixed_dictionaries(
+        {"csvFile": rows, "eventAction": st.sampled_from(["delta", "upsert"])},
+        optional={"dryRun": st.sampled_from(["true", "false"])},
+    )
+    paths = st.sampled_from(["event/sendExternalEventsFromCSV", "event/sendExternalEventsFromCsv"])
+    return st.tuples(paths, upload).map(lambda made: ("upload", made[0], made[1]))
 
 
 def v3_requests() -> st.SearchStrategy[Template]:
-    """API v3 ``game_userscore`` list, update and delete on A's leaderboard and users."""
+    """API v3 ``game_userscore`` (and ``leaderboard_userscore``) list, update and delete on A's leaderboard and
+    users; ``session.start`` for A's partner id with the sender's own secret, ``session.end`` naming A's."""
     lists = st.fixed_dictionaries(
         {"filter[gameObjectId]": objects, "filter[gameObjectType]": st.just("1")},
         optional={"filter[userIdEqual]": users},
@@ -304,12 +345,24 @@ def v3_requests() -> st.SearchStrategy[Template]:
         }
     )
     delete = st.fixed_dictionaries({"gameObjectId": objects, "gameObjectType": st.just("1"), "userId": users})
-    return st.one_of(
-        lists.map(lambda made: ("v3", "game_userscore/list", made)),
-        update.map(lambda made: ("v3", "game_userscore/update", made)),
-        delete.map(lambda made: ("v3", "game_userscore/delete", made)),
-        lists.map(lambda made: ("v3", "leaderboard_userscore/list", made)),
+    start = st.fixed_dictionaries(
+        {"partnerId": st.just(OWNER_PARTNER), "secret": st.sampled_from([OWN_SECRET, "wrong"])},
+        optional={"userId": users, "type": st.sampled_from(["0", "2"]), "privileges": st.just("setrole:1")},
     )
+    end = st.fixed_dictionaries({"ks": st.just(SPARE_KS)}, optional={"partnerId": st.just(OWNER_PARTNER)})
+    return st.one_of(
+        *(
+            _v3(f"{service}/{name}", strategy)
+            for service in ("game_userscore", "leaderboard_userscore")
+            for name, strategy in (("list", lists), ("update", update), ("delete", delete))
+        ),
+        _v3("session/start", start),
+        _v3("session/end", end),
+    )
+
+
+def _v3(action: str, params: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Template]:
+    return params.map(lambda made: ("v3", action, made))
 
 
 def entry_requests() -> st.SearchStrategy[Template]:
@@ -433,9 +486,20 @@ def send(client: Any, ks: str, template: Template) -> tuple[int, Any]:
         service, action = path.split("/")
         form = {"format": "1", "ks": ks, **body}
         response = client.post(f"/api_v3/service/{service}/action/{action}", data=form)
-    if response.headers.get("content-type", "").startswith("application/pdf"):
-        return response.status_code, {"pdf": len(response.content)}
+    content_type = response.headers.get("content-type", "")
+    if content_type.startswith(FILE_TYPES):
+        return response.status_code, {content_type: len(response.content)}
     return response.status_code, response.json()
+
+
+def _own(sender: Partner) -> dict[str, str]:
+    """The sender's own values of the tokens that stand for them."""
+    return {OWN_SECRET: sender.secret, SPARE_KS: sender.mint()}
+
+
+def _partner_named(answer: Any, partner_id: str) -> Any:
+    """A ``session.start`` answer with the partner id it names put back as its token."""
+    return json.loads(json.dumps(answer).replace(partner_id, OWNER_PARTNER))
 
 
 @pytest.mark.parametrize("group", sorted(GROUPS))
@@ -458,11 +522,14 @@ def test_intruder_gets_what_unknown_ids_get(
     @given(template=GROUPS[group]())
     def exchange(template: Template) -> None:
         kind, path, body = template
-        mine = {**real, OWNER_PARTNER: str(owner.partner.id)}
+        mine = {**real, OWNER_PARTNER: str(owner.partner.id), **_own(intruder)}
         status, answer = send(app_client, intruder.ks, (kind, path, render(body, mine)))
-        nobodys = {**unknown, OWNER_PARTNER: NOBODYS_PARTNER}
+        nobodys = {**unknown, OWNER_PARTNER: NOBODYS_PARTNER, **_own(twin)}
         twin_status, twin_answer = send(app_client, twin.ks, (kind, path, render(body, nobodys)))
         sent.append(path)
+        if path == "session/start":  # its error names the partner asked for: A, or nobody
+            answer = _partner_named(answer, str(owner.partner.id))
+            twin_answer = _partner_named(twin_answer, NOBODYS_PARTNER)
         assert MARKER not in json.dumps(answer), (path, answer)
         assert status == twin_status and normalise(answer, real) == normalise(twin_answer, unknown), (
             template,

@@ -1,6 +1,7 @@
 """Schema fuzzing (OWASP API8, security misconfiguration; API4): schemathesis generates bodies for every operation
-of the served OpenAPI document and runs every check — no server error, every answer matches its documented
-schema and status, and a request without a KS is always 401, never a validation error."""
+of the served OpenAPI document (and for the spellings it answers without documenting them, as their documented
+twins) and runs every check — no server error, every answer matches its documented schema and status, and a
+request without a KS is always 401, never a validation error. API v3's parameters: tests/security/test_v3_fuzz.py."""
 
 import json
 from typing import Any
@@ -27,6 +28,11 @@ BUSINESS_RULES = [positive_data_acceptance]
 EXAMPLES = 100
 # Public routes of verifiable certificates (no KS: a credential's unguessable id is the capability).
 PUBLIC_PATHS = ("/credentials/", "/verify/", "/status/", "/issuers/")
+# Spellings the API answers but does not document (the Kaltura clients send both): fuzzed as their documented twin.
+UNDOCUMENTED_SPELLINGS = {
+    "POST /api/v1/userProfile/importFromCSV": "/api/v1/userProfile/importFromCsv",
+    "POST /api/v1/event/sendExternalEventsFromCSV": "/api/v1/event/sendExternalEventsFromCsv",
+}
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +120,35 @@ def test_every_operation_answers_as_documented(api_schema: Any, fuzz_partner: Pa
     ):
         assert counts[f"POST /api/v1/{replayed}"] > 0
     assert counts["GET /api/v1/stream"] > 0
+
+
+def _sent_to(path: str, operation: Any) -> Any:
+    """The operation's generated cases, sent to another path."""
+
+    def moved(case: Any) -> Any:
+        case.path = path
+        return case
+
+    return operation.as_strategy().map(moved)
+
+
+def test_undocumented_spellings_answer_as_documented(api_schema: Any, fuzz_partner: Partner) -> None:
+    headers = {"Authorization": f"Bearer {fuzz_partner.ks}"}
+    operations = {operation.label: operation for operation in _operations(api_schema)}
+
+    def as_documented(case: Any) -> None:
+        case.call_and_validate(headers=headers, excluded_checks=BUSINESS_RULES)
+
+    def anonymous(case: Any) -> None:
+        if case.headers:
+            case.headers.pop("Authorization", None)
+        response = case.call()
+        assert (response.status_code, response.json()["code"]) == (401, "MISSING_KS"), response.text[:300]
+
+    for label, path in UNDOCUMENTED_SPELLINGS.items():
+        assert path not in {operation.path for operation in operations.values()}  # else fuzzed already
+        assert _fuzz_with(_sent_to(path, operations[label]), EXAMPLES, as_documented) > 0
+        assert _fuzz_with(_sent_to(path, operations[label]), 20, anonymous) > 0
 
 
 def test_missing_ks_is_always_401(api_schema: Any) -> None:

@@ -79,6 +79,8 @@ def test_a_503_with_an_http_date_is_honoured_too(
         (429, "1", SCHEDULE_MS[0]),  # sooner than the schedule: the schedule wins
         (429, str(365 * 86_400), MAX_RETRY_AFTER_MS),  # a year: at most 10 hours
         (429, "soon", SCHEDULE_MS[0]),  # not a delay: ignored
+        (429, "12\u00b2", SCHEDULE_MS[0]),  # superscript two: str.isdigit() but not int(); ignored too
+        (503, "\u00b2", SCHEDULE_MS[0]),
         (500, "120", SCHEDULE_MS[0]),  # only 429 and 503 are asked about
     ],
 )
@@ -95,7 +97,9 @@ def test_retry_after_is_bounded_and_only_read_on_429_and_503(
     queued = hook_api.ok("webhook/test", {"id": _hook(hook_api, receiver)["id"]})
     receiver.answer(status, headers={"Retry-After": header})
     assert one_at_a_time.run_once() == 1
-    assert _stored(own_engine, queued).next_attempt_at == clock() + delay_ms
+    stored = _stored(own_engine, queued)
+    assert stored.next_attempt_at == clock() + delay_ms
+    assert (stored.last_status_code, stored.last_error) == (status, f"answered HTTP {status}")
 
 
 def test_410_gone_disables_the_webhook_at_once(

@@ -1,7 +1,7 @@
 """What every command shares: JSON on stdout, errors on stderr with exit code 1."""
 
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import orjson
 import typer
@@ -29,6 +29,12 @@ def fail_with_problems(error: InvalidCsv) -> NoReturn:
         column = f", column {problem.column}" if problem.column else ""
         sys.stderr.write(f"line {problem.line}{column}: {problem.message}\n")
     fail(error)
+
+
+def partner_id_option(help_text: str) -> Any:
+    """A ``--partner-id`` option that takes only an id a partner can have (1 to 2**31 - 1, the column's range):
+    any other is a usage error (exit code 2) before the database is asked."""
+    return typer.Option(help=help_text, min=1, max=partner_repository.MAX_PARTNER_ID)
 
 
 def check_partner(engine: Engine, partner_id: int) -> None:

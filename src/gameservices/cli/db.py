@@ -7,13 +7,13 @@ from typing import Annotated
 import orjson
 import typer
 
-from gameservices.cli.common import check_partner, fail
+from gameservices.cli.common import check_partner, fail, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.projection.checkpoint import checkpoint_partner
 from gameservices.projection.replay import NotReplayable, replay, verify
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
-from gameservices.storage.database import Connection, open_engine, read_transaction
+from gameservices.storage.database import Engine, open_engine, read_transaction
 from gameservices.storage.migrate import upgrade
 
 db_app = typer.Typer(help="Database schema and event log.", no_args_is_help=True)
@@ -28,20 +28,13 @@ def db_upgrade() -> None:
 @db_app.command("checkpoint")
 def db_checkpoint(
     partner_id: Annotated[
-        int | None, typer.Option(help="Only this partner (default: every partner).")
+        int | None, partner_id_option("Only this partner (default: every partner).")
     ] = None,
 ) -> None:
     """Write the derived tables up to each partner's newest log entry (a running `serve` does it on its own every
     GAMESERVICES_CHECKPOINT_INTERVAL_MS); print one JSON line per partner: the seqs before and after."""
     engine = open_engine(Settings().database_url)
-    if partner_id is not None:
-        try:
-            check_partner(engine, partner_id)
-        except GameServicesError as error:
-            fail(error)
-    with read_transaction(engine) as conn:
-        partner_ids = _chosen(conn, partner_id)
-    for one in partner_ids:
+    for one in _chosen(engine, partner_id):
         written = checkpoint_partner(engine, one)
         line: dict[str, object] = {"partnerId": one, "written": written is not None}
         if written is not None:
@@ -52,7 +45,7 @@ def db_checkpoint(
 @db_app.command("replay")
 def db_replay(
     partner_id: Annotated[
-        int | None, typer.Option(help="Only this partner (default: every partner).")
+        int | None, partner_id_option("Only this partner (default: every partner).")
     ] = None,
     verify_tables: Annotated[
         bool,
@@ -61,9 +54,10 @@ def db_replay(
 ) -> None:
     """Replay the event log from its first entry; print one JSON line per partner."""
     engine = open_engine(Settings().database_url)
+    partner_ids = _chosen(engine, partner_id)
     failed = False
     with read_transaction(engine) as conn:
-        for one in _chosen(conn, partner_id):
+        for one in partner_ids:
             try:
                 if verify_tables:
                     verdict = verify(conn, one)
@@ -90,8 +84,13 @@ def db_replay(
         raise typer.Exit(code=1)
 
 
-def _chosen(conn: Connection, partner_id: int | None) -> list[int]:
-    """The one partner asked for, or every partner."""
+def _chosen(engine: Engine, partner_id: int | None) -> list[int]:
+    """The one partner asked for (the command ends with an error when it does not exist), or every partner."""
     if partner_id is not None:
+        try:
+            check_partner(engine, partner_id)
+        except GameServicesError as error:
+            fail(error)
         return [partner_id]
-    return [int(partner["partnerId"]) for partner in partner_service.list_partners(conn)]
+    with read_transaction(engine) as conn:
+        return [int(partner["partnerId"]) for partner in partner_service.list_partners(conn)]

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gameservices.cli.common import check_partner, fail, fail_with_problems
+from gameservices.cli.common import check_partner, fail, fail_with_problems, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
 from gameservices.services import csv_import
@@ -23,7 +23,7 @@ def import_events(
     file: Annotated[
         Path, typer.Argument(help="The CSV file (long or wide layout).", exists=True, dir_okay=False)
     ],
-    partner_id: Annotated[int, typer.Option(help="The partner whose game objects score the events.")],
+    partner_id: Annotated[int, partner_id_option("The partner whose game objects score the events.")],
     action: Annotated[str, typer.Option(help="delta (add to scores) or upsert (replace the rule's score).")],
 ) -> None:
     """Apply external events from a CSV file: the whole file, or nothing when any row is bad."""

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
-from gameservices.cli.common import fail
+from gameservices.cli.common import fail, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
@@ -14,7 +14,7 @@ from gameservices.storage.database import open_engine, write_transaction
 
 
 def ks(
-    partner_id: Annotated[int, typer.Option(help="The partner.")],
+    partner_id: Annotated[int, partner_id_option("The partner.")],
     user_id: Annotated[str, typer.Option(help="User id carried by the KS.")] = "",
     ks_type: Annotated[str, typer.Option("--type", help="admin or user.")] = "admin",
     expiry: Annotated[int, typer.Option(help="Seconds of validity.")] = 86400,

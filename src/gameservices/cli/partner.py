@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from gameservices.cli.common import fail, print_json
+from gameservices.cli.common import fail, partner_id_option, print_json
 from gameservices.errors import GameServicesError
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
@@ -18,7 +18,7 @@ partner_app = typer.Typer(help="Partners (tenants) and their roles.", no_args_is
 def partner_create(
     name: Annotated[str, typer.Option(help="The partner's name.")],
     partner_id: Annotated[
-        int | None, typer.Option(help="Partner id to use (default: the next free one).")
+        int | None, partner_id_option("Partner id to use (default: the next free one).")
     ] = None,
 ) -> None:
     """Create a partner; prints its partnerId, admin secret and a ready admin KS as JSON."""
@@ -44,20 +44,20 @@ def partner_list() -> None:
 
 
 @partner_app.command("disable")
-def partner_disable(partner_id: Annotated[int, typer.Option(help="The partner to disable.")]) -> None:
+def partner_disable(partner_id: Annotated[int, partner_id_option("The partner to disable.")]) -> None:
     """Disable a partner: its KSs are refused."""
     _set_enabled(partner_id, enabled=False)
 
 
 @partner_app.command("enable")
-def partner_enable(partner_id: Annotated[int, typer.Option(help="The partner to enable.")]) -> None:
+def partner_enable(partner_id: Annotated[int, partner_id_option("The partner to enable.")]) -> None:
     """Enable a disabled partner again."""
     _set_enabled(partner_id, enabled=True)
 
 
 @partner_app.command("set-game-services")
 def partner_set_game_services(
-    partner_id: Annotated[int, typer.Option(help="The partner.")],
+    partner_id: Annotated[int, partner_id_option("The partner.")],
     enabled: Annotated[
         bool, typer.Option("--enabled/--disabled", help="Turn the partner's game services on or off.")
     ],
@@ -73,7 +73,7 @@ def partner_set_game_services(
 
 @partner_app.command("set-role")
 def partner_set_role(
-    partner_id: Annotated[int, typer.Option(help="The partner.")],
+    partner_id: Annotated[int, partner_id_option("The partner.")],
     role_id: Annotated[str, typer.Option(help="Role id, as used in setrole:<roleId>.")],
     permissions: Annotated[str, typer.Option(help="Comma-separated: GAME_BASE, GAME_MANAGE.")] = "",
     name: Annotated[str, typer.Option(help="Role name.")] = "",

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gameservices.cli.common import check_partner, fail, fail_with_problems
+from gameservices.cli.common import check_partner, fail, fail_with_problems, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
 from gameservices.services import csv_import, user_profile_csv
@@ -32,7 +32,7 @@ def import_profiles(
             dir_okay=False,
         ),
     ],
-    partner_id: Annotated[int, typer.Option(help="The partner whose users these are.")],
+    partner_id: Annotated[int, partner_id_option("The partner whose users these are.")],
     dry_run: Annotated[bool, typer.Option(help="Only validate the file; nothing is written.")] = False,
 ) -> None:
     """Create or update user profiles from a CSV file: the whole file, or nothing when any row is bad."""

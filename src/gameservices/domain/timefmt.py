@@ -4,11 +4,14 @@ Inside the service every time is an integer count of milliseconds since the Unix
 """
 
 import math
+import re
 from datetime import UTC, datetime
 
 # Years outside this range cannot be formatted back and are refused on input.
 _MIN_MS = int(datetime(1970, 1, 1, tzinfo=UTC).timestamp() * 1000)
 _MAX_MS = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp() * 1000)
+# Epoch seconds as text: ASCII digits only (str.isdigit() also takes "²", which float() refuses, and "٣").
+_EPOCH_SECONDS = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
 class TimeFormatError(ValueError):
@@ -46,7 +49,7 @@ def parse_time(value: object) -> int:
 def _parse_iso(text: str) -> int:
     if not text or len(text) > 64:
         raise TimeFormatError("expected an ISO 8601 time")
-    if text.lstrip("-").replace(".", "", 1).isdigit():
+    if _EPOCH_SECONDS.fullmatch(text):
         return parse_time(float(text))
     try:
         moment = datetime.fromisoformat(text)

@@ -72,9 +72,14 @@ def change_id(seq: int, index: int) -> str:
 def parse_id(text: str) -> Position | None:
     """The position a change id names (None when the text is not a change id)."""
     seq, dash, index = text.strip().partition("-")
-    if not dash or not seq.isdigit() or not index.isdigit() or len(seq) > 18 or len(index) > 9:
+    if not dash or not _is_number(seq, 18) or not _is_number(index, 9):
         return None
     return int(seq), int(index)
+
+
+def _is_number(text: str, max_digits: int) -> bool:
+    # ASCII digits only: str.isdigit() alone also takes "²", which int() refuses.
+    return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()
 
 
 def decode(seq: int, at_ms: int, encoded: bytes) -> list[Change]:

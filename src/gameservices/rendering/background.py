@@ -268,7 +268,8 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 def _read_limited(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    # ASCII digits only: str.isdigit() alone also takes "²", which int() refuses (h11 refuses it today, too).
+    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
     chunks: list[bytes] = []
     size = 0

@@ -16,7 +16,7 @@ import psycopg
 from sqlalchemy import Connection, Engine, text
 
 from gameservices.storage.database import after_commit
-from gameservices.storage.partners import log_seqs
+from gameservices.storage.partners import MAX_PARTNER_ID, log_seqs
 
 _log = logging.getLogger(__name__)
 CHANNEL = "gameservices_log"
@@ -161,4 +161,13 @@ class LogPoller:
 
 
 def _partners(wakeups: Iterable[psycopg.Notify]) -> set[int]:
-    return {int(wakeup.payload) for wakeup in wakeups if wakeup.payload.isdigit()}
+    return {partner_id for wakeup in wakeups if (partner_id := _partner_id(wakeup.payload)) is not None}
+
+
+def _partner_id(payload: str) -> int | None:
+    """The partner a wake-up names; None for any other payload (every client of the database can notify)."""
+    # ASCII digits only: str.isdigit() alone also takes "²", which int() refuses.
+    if not (payload.isascii() and payload.isdigit() and len(payload) <= 10):
+        return None
+    partner_id = int(payload)
+    return partner_id if 1 <= partner_id <= MAX_PARTNER_ID else None

@@ -138,11 +138,11 @@ def _pinned(url: httpx.URL, address: str) -> tuple[httpx.URL, str]:
 def retry_after(response: httpx.Response, now: float) -> float | None:
     """How many seconds a 429 or 503 answer asks to be left alone: its ``Retry-After`` header, as seconds or as
     an HTTP date (``now`` is the epoch seconds it is compared with); None without one or with one that does not
-    parse."""
+    parse (a malformed header is taken as absent)."""
     value = response.headers.get("retry-after", "").strip()
     if response.status_code not in RETRY_AFTER_STATUSES or not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not isdigit() alone: "²" is a digit int() refuses
         return float(int(value[:9]))
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,6 +33,7 @@ from gameservices.rendering.background import (
     BackgroundLoader,
     FetchPolicy,
     IpAddress,
+    _read_limited,
     is_public_address,
     resolve_host,
     to_background,
@@ -470,6 +472,17 @@ def test_a_declared_length_over_the_limit_is_refused_unread(server: ImageServer)
         failure(lambda: open_loader(max_bytes=len(PNG) - 1).load(server.url("/big.png"))).reason
         == "too_large"
     )
+
+
+@pytest.mark.parametrize("declared", [b"\xb2", b"12\xb2", b"", b"lots"])
+def test_a_declared_length_that_is_no_number_is_not_trusted(declared: bytes) -> None:
+    # h11 refuses such a header before it gets here; the reader does not lean on that ("\xb2": superscript two,
+    # which str.isdigit() takes and int() refuses).
+    def answer() -> httpx.Response:
+        return httpx.Response(200, headers=[(b"Content-Length", declared)], stream=httpx.ByteStream(PNG))
+
+    assert _read_limited(answer(), len(PNG), time.monotonic() + 5) == PNG
+    assert failure(lambda: _read_limited(answer(), len(PNG) - 1, time.monotonic() + 5)).reason == "too_large"
 
 
 def test_an_endless_answer_is_cut_at_the_limit(server: ImageServer) -> None:

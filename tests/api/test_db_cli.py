@@ -1,0 +1,94 @@
+"""``gameservices db`` and every command naming a partner: a partner that does not exist, or an id no partner can
+have (0, negative, past the column's 2**31 - 1), is the command line's plain error and exit code, never a
+traceback, and never a success line."""
+
+from pathlib import Path
+
+import pytest
+import typer.main
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from gameservices.cli import app
+from gameservices.storage.partners import MAX_PARTNER_ID
+from tests.conftest import Partner
+
+UNKNOWN = "999999999"
+OUT_OF_RANGE = ["0", "-1", str(MAX_PARTNER_ID + 1), str(2**64)]
+
+
+@pytest.fixture
+def cli(database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("GAMESERVICES_DATABASE_URL", database_url)
+    return CliRunner()
+
+
+def _commands_naming_a_partner() -> list[tuple[str, ...]]:
+    """Every command of the CLI with a ``--partner-id`` option."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(command: object, path: tuple[str, ...]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, (*path, name))
+        if any(param.name == "partner_id" for param in getattr(command, "params", [])):
+            found.append(path)
+
+    walk(typer.main.get_command(app), ())
+    return sorted(found)
+
+
+def _arguments(command: tuple[str, ...], folder: Path) -> list[str]:
+    """What else the command needs, so that only the partner id can be wrong."""
+    csv = folder / "rows.csv"
+    csv.write_text("userId,score,eventType\nada,1,boothVisit\n")
+    others: dict[tuple[str, ...], list[str]] = {
+        ("import-events",): [str(csv), "--action", "delta"],
+        ("partner", "create"): ["--name", "Bounded"],
+        ("partner", "set-game-services"): ["--disabled"],
+        ("partner", "set-role"): ["--role-id", "viewer"],
+        ("user-profile", "import"): [str(csv)],
+    }
+    return [*command, *others.get(command, [])]
+
+
+@pytest.mark.parametrize("verify", [[], ["--verify"]])
+def test_replay_of_an_unknown_partner_is_an_error(cli: CliRunner, verify: list[str]) -> None:
+    result = cli.invoke(app, ["db", "replay", "--partner-id", UNKNOWN, *verify])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == f"error: Partner [{UNKNOWN}] does not exist\n"
+
+
+@pytest.mark.parametrize("command", [["checkpoint"], ["replay"], ["replay", "--verify"]])
+def test_db_commands_of_a_known_partner_answer_for_it_alone(
+    cli: CliRunner, partner: Partner, command: list[str]
+) -> None:
+    result = cli.invoke(app, ["db", *command, "--partner-id", str(partner.id)])
+    assert result.exit_code == 0, result.output
+    assert [line.split(",")[0] for line in result.stdout.splitlines()] == [f'{{"partnerId":{partner.id}']
+
+
+def test_every_command_naming_a_partner_is_checked_here() -> None:
+    assert _commands_naming_a_partner() == [
+        ("db", "checkpoint"),
+        ("db", "replay"),
+        ("import-events",),
+        ("ks",),
+        ("partner", "create"),
+        ("partner", "disable"),
+        ("partner", "enable"),
+        ("partner", "set-game-services"),
+        ("partner", "set-role"),
+        ("user-profile", "import"),
+    ]
+
+
+@pytest.mark.parametrize("partner_id", OUT_OF_RANGE)
+@pytest.mark.parametrize("command", _commands_naming_a_partner())
+def test_an_id_no_partner_can_have_is_a_usage_error(
+    cli: CliRunner, tmp_path: Path, command: tuple[str, ...], partner_id: str
+) -> None:
+    result = cli.invoke(app, [*_arguments(command, tmp_path), "--partner-id", partner_id])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "Invalid value for '--partner-id'" in result.stderr
