@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -397,3 +398,30 @@ def test_events_moving_a_duration_a_cap_reads_write_the_tables_at_once(
     live = snapshot(app_client.app.state.live.partner(partner.id))  # type: ignore[attr-defined]
     with read_transaction(engine) as conn, LiveState().reading(conn, partner.id) as loaded:
         assert snapshot(loaded) == live
+
+
+def test_the_checkpoint_thread_outlives_a_failing_round(
+    app_client: TestClient, engine: Engine, partner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = Api(app_client, partner.ks)
+    _board(api)
+    live = app_client.app.state.live  # type: ignore[attr-defined]
+    real = live.pending_states
+    failures = [0]
+
+    def failing_first() -> Any:
+        if not failures[0]:
+            failures[0] += 1
+            raise RuntimeError("lost the states")
+        return real()
+
+    monkeypatch.setattr(live, "pending_states", failing_first)
+    thread = CheckpointThread(engine, live, interval=0.01).start()
+    try:
+        _polls(api, ("ann", "p1"))
+        deadline = time.monotonic() + 10
+        while _stored_scores(engine, partner.id) != {"ann": 10.0} and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        thread.stop()
+    assert failures[0] == 1 and _stored_scores(engine, partner.id) == {"ann": 10.0}

@@ -192,5 +192,12 @@ class CheckpointThread:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
+            self._run_once_logged()
+        self._run_once_logged()
+
+    def _run_once_logged(self) -> None:
+        # Whatever fails, the thread lives on to the next interval (and to the last checkpoint at its stop).
+        try:
             self.run_once()
-        self.run_once()
+        except Exception:
+            _log.exception("writing checkpoints failed; trying again at the next interval")
