@@ -1,15 +1,19 @@
 """The change feed: each committed entry's typed changes, read back in order by id, with the ranks a leaderboard
 shows before and after the write (DESIGN.md section 9, "Change feed")."""
 
+import asyncio
 import random
+import time
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from gameservices import feed
 from gameservices.feed import Change
-from gameservices.storage.database import read_transaction
+from gameservices.feed.hub import FeedHub, Filters
+from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.storage.schema import event_log
 from tests.api import guide_bodies as guide
 from tests.conftest import POLL_RULE, Api
 
@@ -191,3 +195,29 @@ def test_a_score_set_by_hand_is_announced(api: Api, partner: Any, engine: Engine
         "rank": 1,
         "previousRank": 2,
     }
+
+
+def test_a_stream_resuming_where_retention_left_nothing_waits(api: Api, partner: Any, engine: Engine) -> None:
+    board = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled"})["id"]
+    api.ok("rule/create", {**POLL_RULE, "gameObjectType": "leaderboard", "gameObjectId": board})
+    api.ok(
+        "event/send",
+        {"events": [{"eventType": "pollAnswered", "userId": "u", "pollId": "p", "eventTime": AT}]},
+    )
+    with write_transaction(engine) as conn:  # retention deleted every entry of the (now idle) partner
+        conn.execute(delete(event_log).where(event_log.c.partner_id == partner.id))
+
+    async def resume() -> tuple[int, Any]:
+        hub = FeedHub(engine, poll_seconds=0.25)
+        await hub.start(partner.id)
+        after, calls = (1, 0), 0  # a Last-Event-ID the client kept from before
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:  # as api/stream.py calls it until the stream ends
+            after = (await hub.next(partner.id, after, Filters(), timeout=0.5)).position
+            calls += 1
+        hub.stop(partner.id)
+        hub.close()
+        return calls, after
+
+    calls, after = asyncio.run(resume())
+    assert calls <= 3, f"{calls} empty pages in 1 s (stuck at {after}): it did not wait"

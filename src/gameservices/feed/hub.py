@@ -102,7 +102,11 @@ class FeedHub:
         deadline = asyncio.get_running_loop().time() + timeout
         while not self.closed:
             if after < followed.floor:
-                return await asyncio.to_thread(self._read, partner_id, after, filters)
+                page = await asyncio.to_thread(self._read, partner_id, after, filters)
+                if page.changes or page.position > after:
+                    return page
+                # Nothing is kept after it (retention deleted an idle partner's entries): go on from the floor.
+                after = followed.floor
             grown = followed.grown
             found = [
                 change for change in followed.buffer if change.position > after and filters.match(change)
