@@ -70,9 +70,9 @@ def create(
     return record
 
 
-def get(conn: Connection, *, partner_id: int, webhook_id: str) -> WebhookRecord:
-    """One of the partner's webhooks."""
-    record = repository.get_webhook(conn, partner_id=partner_id, webhook_id=webhook_id)
+def get(conn: Connection, *, partner_id: int, webhook_id: str, lock: bool = False) -> WebhookRecord:
+    """One of the partner's webhooks (`lock`: read to be changed, its row locked)."""
+    record = repository.get_webhook(conn, partner_id=partner_id, webhook_id=webhook_id, lock=lock)
     if record is None:
         raise ObjectNotFound(webhook_id, "Webhook")
     return record
@@ -101,7 +101,7 @@ def update(
     now_ms: int,
 ) -> WebhookRecord:
     """Change a webhook; enabling it again delivers only the changes made from then on."""
-    record = get(conn, partner_id=partner_id, webhook_id=webhook_id)
+    record = get(conn, partner_id=partner_id, webhook_id=webhook_id, lock=True)
     for required in ("url", "eventTypes", "status"):
         if required in fields.cleared:
             raise ValidationFailed(required, "may not be null")
@@ -132,7 +132,7 @@ def delete(conn: Connection, *, partner_id: int, webhook_id: str) -> dict[str, A
 
 def rotate_secret(conn: Connection, *, partner_id: int, webhook_id: str, now_ms: int) -> WebhookRecord:
     """A new secret; the one it replaces keeps signing for 24 hours (an older previous one stops now)."""
-    record = get(conn, partner_id=partner_id, webhook_id=webhook_id)
+    record = get(conn, partner_id=partner_id, webhook_id=webhook_id, lock=True)
     rotated = replace(
         record,
         secret=new_secret(),

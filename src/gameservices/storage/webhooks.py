@@ -38,11 +38,13 @@ def insert_webhook(conn: Connection, record: WebhookRecord) -> None:
     conn.execute(insert(webhooks).values(**asdict(record)))
 
 
-def get_webhook(conn: Connection, *, partner_id: int, webhook_id: str) -> WebhookRecord | None:
-    """A partner's webhook by id."""
-    row = conn.execute(
-        select(webhooks).where(webhooks.c.partner_id == partner_id, webhooks.c.id == webhook_id)
-    ).first()
+def get_webhook(
+    conn: Connection, *, partner_id: int, webhook_id: str, lock: bool = False
+) -> WebhookRecord | None:
+    """A partner's webhook by id (`lock`: its row locked until the transaction ends, for a change made from what
+    is read; SQLite's write transactions are serial anyway)."""
+    query = select(webhooks).where(webhooks.c.partner_id == partner_id, webhooks.c.id == webhook_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else _record(row)
 
 
@@ -65,11 +67,13 @@ def list_webhooks(
 
 
 def enabled_webhooks(conn: Connection, partner_id: int) -> list[WebhookRecord]:
-    """The partner's enabled webhooks, oldest first."""
+    """The partner's enabled webhooks, oldest first, their rows share-locked until the transaction ends (a delete
+    then waits for the deliveries made for them, and takes them along)."""
     rows = conn.execute(
         select(webhooks)
         .where(webhooks.c.partner_id == partner_id, webhooks.c.status == "enabled")
         .order_by(webhooks.c.created_at, webhooks.c.id)
+        .with_for_update(read=True)
     )
     return [_record(row) for row in rows]
 
@@ -104,6 +108,16 @@ def note_failure(conn: Connection, *, partner_id: int, webhook_id: str, now: int
         .values(failing_since=now)
     )
     return get_webhook(conn, partner_id=partner_id, webhook_id=webhook_id)
+
+
+def disable_webhook(conn: Connection, *, partner_id: int, webhook_id: str, reason: str, now: int) -> None:
+    """Disable an enabled webhook for a reason (its endpoint is gone, or failed too long); only those columns
+    change, so a change of its other fields made meanwhile stays."""
+    conn.execute(
+        update(webhooks)
+        .where(webhooks.c.partner_id == partner_id, webhooks.c.id == webhook_id, webhooks.c.status == "enabled")
+        .values(status="disabled", disabled_reason=reason, updated_at=now)
+    )
 
 
 # Built once: the dispatcher runs it after every batch of deliveries.

@@ -2,7 +2,6 @@
 health (five days of failures disable it)."""
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from gameservices.storage import webhook_deliveries as deliveries
 from gameservices.storage import webhooks
@@ -63,6 +62,6 @@ def _note_failure(conn: Connection, attempt: Attempt, sent: Sent, now: int) -> N
     if reason is None and failing_too_long(hook.failing_since, now):
         reason = DISABLED_REASON
     if reason is not None:
-        webhooks.update_webhook(
-            conn, replace(hook, status="disabled", disabled_reason=reason, updated_at=now)
+        webhooks.disable_webhook(
+            conn, partner_id=attempt.partner_id, webhook_id=attempt.webhook_id, reason=reason, now=now
         )
