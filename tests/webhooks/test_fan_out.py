@@ -5,12 +5,13 @@ import threading
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 
 from gameservices import feed
 from gameservices.services.partner import create_partner
+from gameservices.storage import webhooks
 from gameservices.storage.database import read_transaction, write_transaction
-from gameservices.storage.schema import webhook_deliveries
+from gameservices.storage.schema import event_log, webhook_deliveries
 from gameservices.webhooks import fanout
 from gameservices.webhooks.dispatcher import Dispatcher
 from tests.api import guide_bodies as guide
@@ -173,3 +174,18 @@ def test_an_entry_with_more_changes_than_a_pass_takes_is_delivered_whole(
     _answer(hook_api, *users)  # one entry, eight changes
     assert dispatcher.run_once() == 8
     assert sorted(message["data"]["userId"] for message in _messages(receiver, hook)) == users
+
+
+def test_a_cursor_behind_entries_retention_deleted_goes_on_to_the_head(
+    hook_api: Api, receiver: Receiver, own_engine: Engine
+) -> None:
+    _board(hook_api)
+    _hook(hook_api, receiver.url, ["score.changed"])
+    _answer(hook_api, "ann")
+    with write_transaction(own_engine) as conn:  # retention deleted them before any fan-out reached them
+        conn.execute(delete(event_log))  # (the database of this one partner)
+    with read_transaction(own_engine) as conn:
+        assert webhooks.lagging_partners(conn, limit=100, end=feed.END)
+    fanout.fan_out(own_engine, 0)
+    with read_transaction(own_engine) as conn:
+        assert webhooks.lagging_partners(conn, limit=100, end=feed.END) == []  # not taken up at every pass

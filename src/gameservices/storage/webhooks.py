@@ -115,7 +115,9 @@ def disable_webhook(conn: Connection, *, partner_id: int, webhook_id: str, reaso
     change, so a change of its other fields made meanwhile stays."""
     conn.execute(
         update(webhooks)
-        .where(webhooks.c.partner_id == partner_id, webhooks.c.id == webhook_id, webhooks.c.status == "enabled")
+        .where(
+            webhooks.c.partner_id == partner_id, webhooks.c.id == webhook_id, webhooks.c.status == "enabled"
+        )
         .values(status="disabled", disabled_reason=reason, updated_at=now)
     )
 

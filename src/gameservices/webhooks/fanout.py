@@ -42,12 +42,18 @@ def fan_out_partner(conn: Connection, partner_id: int, *, now: int) -> int:
     if cursor is None:
         return 0
     hooks = webhooks.enabled_webhooks(conn, partner_id)
+    head = feed.head(conn, partner_id)
     page = feed.scan(conn, partner_id, after=cursor, limit=CHANGES_PER_PASS)
     made = [
         delivery(hook, change, now=now) for change in page.changes for hook in hooks if matches(hook, change)
     ]
     deliveries.insert_deliveries(conn, made)
-    webhooks.move_cursor(conn, partner_id=partner_id, position=page.position, now=now)
+    position = page.position
+    if not page.changes and position <= cursor:
+        # Nothing is kept after the cursor up to the head read before the scan (retention deleted what it had not
+        # reached): the cursor goes on from there, instead of being found lagging at every pass.
+        position = max(cursor, head)
+    webhooks.move_cursor(conn, partner_id=partner_id, position=position, now=now)
     return len(page.changes)
 
 
