@@ -221,3 +221,20 @@ def test_a_stream_resuming_where_retention_left_nothing_waits(api: Api, partner:
 
     calls, after = asyncio.run(resume())
     assert calls <= 3, f"{calls} empty pages in 1 s (stuck at {after}): it did not wait"
+
+
+def test_a_stream_that_fails_to_open_is_not_counted(engine: Engine, partner: Any) -> None:
+    async def open_failing() -> int:
+        hub = FeedHub(engine, poll_seconds=0.25, max_streams=1)
+
+        def head_failing(partner_id: int) -> Any:
+            raise OSError("the database went away")
+
+        hub._head = head_failing  # type: ignore[method-assign]
+        with pytest.raises(OSError, match="went away"):
+            await hub.start(partner.id)
+        hub.admit()  # (the one stream it may serve is still free)
+        hub.close()
+        return hub._streams
+
+    assert asyncio.run(open_failing()) == 0

@@ -80,7 +80,11 @@ class FeedHub:
         self._streams += 1
         followed = self._followed.get(partner_id)
         if followed is None:
-            now = await asyncio.to_thread(self._head, partner_id)
+            try:
+                now = await asyncio.to_thread(self._head, partner_id)
+            except BaseException:  # (the database failed, or the client went away meanwhile): not opened
+                self._streams -= 1
+                raise
             followed = self._followed.setdefault(partner_id, _Followed(floor=now, seen=now))
         followed.streams += 1
         self._ensure_running()
