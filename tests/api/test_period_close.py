@@ -338,6 +338,23 @@ def test_api_v3_answers_and_sets_the_current_period(
     assert scores(api, board["id"]) == {"ann": 5, "bob": 4}
 
 
+def test_api_v3_delete_removes_a_user_with_no_score_in_the_current_period(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    v3 = V3(app_client, partner.ks)
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    api.ok("event/send", {"events": [act("ann", 5, now - 2 * DAY), act("bob", 1, now - 2 * DAY)]})
+    assert scores(api, board["id"]) == {}
+    params = {"gameObjectId": board["id"], "gameObjectType": "1", "userId": "ann"}
+    # Nothing in the current period: the answer is what she had all-time.
+    answer = v3.call("game_userscore", "delete", params)
+    assert [(item["rank"], item["userId"], item["score"]) for item in answer["objects"]] == [(1, "ann", 5)]
+    assert scores(api, board["id"], "all") == {"bob": 1}
+    assert scores(api, board["id"], board["currentPeriod"]["index"] - 2) == {"bob": 1}
+    assert v3.call("game_userscore", "delete", params)["code"] == "USER_ID_NOT_FOUND"
+
+
 def test_clone_has_periods_of_its_own_and_delete_drops_them(
     api: Api, partner: Partner, engine: Engine
 ) -> None:
