@@ -355,6 +355,25 @@ def test_api_v3_delete_removes_a_user_with_no_score_in_the_current_period(
     assert v3.call("game_userscore", "delete", params)["code"] == "USER_ID_NOT_FOUND"
 
 
+def test_api_v3_update_that_changes_nothing_leaves_the_current_period_alone(
+    api: Api, app_client: TestClient, partner: Partner, engine: Engine
+) -> None:
+    # A user who did nothing this period is not entered in it (ranked, rewarded at its close) by a set score.
+    v3 = V3(app_client, partner.ks)
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    api.ok("event/send", {"events": [act("ann", 5, now - 2 * DAY)]})
+    params = {"gameObjectId": board["id"], "gameObjectType": "1", "userId": "ann", "score": 5}
+    answer = v3.call("game_userscore", "update", params)
+    assert [(item["rank"], item["userId"], item["score"]) for item in answer["objects"]] == [(1, "ann", 5)]
+    assert scores(api, board["id"], "all") == {"ann": 5}
+    assert scores(api, board["id"]) == {}
+    assert api.ok("leaderboard/closePeriod", {"id": board["id"]})["top"] == []
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+        assert verdict.same, verdict.differences
+
+
 def test_clone_has_periods_of_its_own_and_delete_drops_them(
     api: Api, partner: Partner, engine: Engine
 ) -> None:

@@ -32,15 +32,17 @@ class PeriodBoards:
         self, game_object_id: str, user_id: str, delta: float, at: float
     ) -> tuple[str, UserStanding] | None:
         """A score set by hand at `at` (epoch seconds) on a recurring leaderboard: the board of the period it
-        counts in, and the user's standing there moved by `delta` (None when the game object has no periods)."""
+        counts in, and the user's standing there moved by `delta` (None when the game object has no periods, or
+        when nothing moves for a user not in that period: a set that changes nothing does not enter them)."""
         timeline = self.timeline(game_object_id)
         if timeline is None:
             return None
         key = board_key(game_object_id, timeline.assign(event_ms(at)))
         board = self._boards.get(key)
         known = board.standing(user_id) if board is not None else None
-        hidden = known.hidden if known is not None else False
-        return key, UserStanding((known.score if known else 0.0) + delta, at, hidden)
+        if known is None:
+            return None if delta == 0 else (key, UserStanding(delta, at, False))
+        return key, UserStanding(known.score + delta, at, known.hidden)
 
     def forget_period_boards(self, game_object_id: str, user_id: str | None = None) -> None:
         """Drop the period boards of a leaderboard (only one user's standings on them, when given)."""
