@@ -338,6 +338,66 @@ def test_api_v3_answers_and_sets_the_current_period(
     assert scores(api, board["id"]) == {"ann": 5, "bob": 4}
 
 
+def test_api_v3_delete_removes_a_user_with_no_score_in_the_current_period(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    v3 = V3(app_client, partner.ks)
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    api.ok("event/send", {"events": [act("ann", 5, now - 2 * DAY), act("bob", 1, now - 2 * DAY)]})
+    assert scores(api, board["id"]) == {}
+    params = {"gameObjectId": board["id"], "gameObjectType": "1", "userId": "ann"}
+    # Nothing in the current period: the answer is what she had all-time.
+    answer = v3.call("game_userscore", "delete", params)
+    assert [(item["rank"], item["userId"], item["score"]) for item in answer["objects"]] == [(1, "ann", 5)]
+    assert scores(api, board["id"], "all") == {"bob": 1}
+    assert scores(api, board["id"], board["currentPeriod"]["index"] - 2) == {"bob": 1}
+    assert v3.call("game_userscore", "delete", params)["code"] == "USER_ID_NOT_FOUND"
+
+
+def test_api_v3_update_that_changes_nothing_leaves_the_current_period_alone(
+    api: Api, app_client: TestClient, partner: Partner, engine: Engine
+) -> None:
+    # A user who did nothing this period is not entered in it (ranked, rewarded at its close) by a set score.
+    v3 = V3(app_client, partner.ks)
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    api.ok("event/send", {"events": [act("ann", 5, now - 2 * DAY)]})
+    params = {"gameObjectId": board["id"], "gameObjectType": "1", "userId": "ann", "score": 5}
+    answer = v3.call("game_userscore", "update", params)
+    assert [(item["rank"], item["userId"], item["score"]) for item in answer["objects"]] == [(1, "ann", 5)]
+    assert scores(api, board["id"], "all") == {"ann": 5}
+    assert scores(api, board["id"]) == {}
+    assert api.ok("leaderboard/closePeriod", {"id": board["id"]})["top"] == []
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+        assert verdict.same, verdict.differences
+
+
+def test_api_v3_update_keeps_a_hidden_user_hidden_in_the_current_period(
+    api: Api, app_client: TestClient, partner: Partner, engine: Engine
+) -> None:
+    v3 = V3(app_client, partner.ks)
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    policy = {
+        "userDefaultPolicy": "display",
+        "policies": [{"policy": "do_not_display", "matchCriteria": "byEmailDomain", "values": ["hide.com"]}],
+    }
+    api.ok("leaderboard/update", {"id": board["id"], "participationPolicy": policy})
+    api.ok("userProfile/upsert", {"userId": "ann", "email": "ann@hide.com"})
+    api.ok("event/send", {"events": [act("ann", 5, now - 2 * DAY), act("bob", 1, now)]})
+    params = {"gameObjectId": board["id"], "gameObjectType": "1", "userId": "ann", "score": 9}
+    v3.call("game_userscore", "update", params)
+    assert scores(api, board["id"], "all") == {"bob": 1}
+    assert scores(api, board["id"]) == {"bob": 1}
+    top = api.ok("leaderboard/closePeriod", {"id": board["id"]})["top"]
+    assert [item["userId"] for item in top] == ["bob"]
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+        assert verdict.same, verdict.differences
+
+
 def test_clone_has_periods_of_its_own_and_delete_drops_them(
     api: Api, partner: Partner, engine: Engine
 ) -> None:

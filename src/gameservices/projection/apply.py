@@ -140,7 +140,7 @@ class Applier:
         known = board.standing(user_id)
         hidden = known.hidden if known is not None else False
         delta = details["score"] - (known.score if known is not None else 0.0)
-        moved = self._state.period_standing_after(object_id, user_id, delta, details["at"])
+        moved = self._state.period_standing_after(object_id, user_id, delta, details["at"], hidden)
         board.put(user_id, UserStanding(details["score"], details["at"], hidden))
         if moved is not None:
             self._state.board(moved[0]).put(user_id, moved[1])

@@ -29,18 +29,22 @@ class PeriodBoards:
             return found
 
     def period_standing_after(
-        self, game_object_id: str, user_id: str, delta: float, at: float
+        self, game_object_id: str, user_id: str, delta: float, at: float, hidden: bool
     ) -> tuple[str, UserStanding] | None:
         """A score set by hand at `at` (epoch seconds) on a recurring leaderboard: the board of the period it
-        counts in, and the user's standing there moved by `delta` (None when the game object has no periods)."""
+        counts in, and the user's standing there moved by `delta` (None when the game object has no periods, or
+        when nothing moves for a user not in that period: a set that changes nothing does not enter them). A
+        user new to the period is `hidden` there as on the all-time board (both follow the leaderboard's
+        policy)."""
         timeline = self.timeline(game_object_id)
         if timeline is None:
             return None
         key = board_key(game_object_id, timeline.assign(event_ms(at)))
         board = self._boards.get(key)
         known = board.standing(user_id) if board is not None else None
-        hidden = known.hidden if known is not None else False
-        return key, UserStanding((known.score if known else 0.0) + delta, at, hidden)
+        if known is None:
+            return None if delta == 0 else (key, UserStanding(delta, at, hidden))
+        return key, UserStanding(known.score + delta, at, known.hidden)
 
     def forget_period_boards(self, game_object_id: str, user_id: str | None = None) -> None:
         """Drop the period boards of a leaderboard (only one user's standings on them, when given)."""

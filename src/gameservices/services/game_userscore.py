@@ -103,15 +103,16 @@ def delete_score(
 def standing(
     conn: Connection, *, live: LiveState, partner_id: int, game_object_id: str, user_id: str
 ) -> dict[str, Any] | None:
-    """A user's ``KalturaUserScoreProperties`` (rank null when their policy hides them), or None; on a recurring
-    leaderboard, in the current period."""
+    """A user's ``KalturaUserScoreProperties`` (rank null when their policy hides them), or None when they have
+    no score; on a recurring leaderboard, in the current period, or all-time when they have none in it."""
     with live.reading(conn, partner_id) as state:
-        key, _ = periods.board_of(state.timeline(game_object_id), game_object_id, None, now_ms())
-        board = state.boards.get(key)
-        found = board.standing(user_id) if board is not None else None
-        if board is None or found is None:
-            return None
-        return _properties(user_id, found.score, board.index.rank(user_id))
+        current, _ = periods.board_of(state.timeline(game_object_id), game_object_id, None, now_ms())
+        for key in (current, game_object_id):
+            board = state.boards.get(key)
+            found = board.standing(user_id) if board is not None else None
+            if board is not None and found is not None:
+                return _properties(user_id, found.score, board.index.rank(user_id))
+        return None
 
 
 def response(objects: list[dict[str, Any]], window: dict[str, Any] | None) -> dict[str, Any]:

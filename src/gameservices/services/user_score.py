@@ -251,7 +251,7 @@ def set_score(
         score_changes(state, {(record.id, user_id): UserStanding(score, now, hidden)}, changes)
         rows = [UserScoreRow(record.id, user_id, score, now, hidden)]
         # A recurring leaderboard's current period moves by as much (the periods still add up to the total).
-        moved = state.period_standing_after(record.id, user_id, score - current, now)
+        moved = state.period_standing_after(record.id, user_id, score - current, now, hidden)
         if moved is not None:
             rows.append(UserScoreRow(moved[0], user_id, moved[1].score, now, moved[1].hidden))
     score_repository.add_rule_scores(
