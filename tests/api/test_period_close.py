@@ -415,3 +415,33 @@ def test_clone_has_periods_of_its_own_and_delete_drops_them(
     with read_transaction(engine) as conn:
         assert period_repository.pending_of(conn, partner.id, copy["id"]) == []
         assert verify(conn, partner.id).same
+
+
+def test_api_v3_update_of_a_user_new_to_the_board_follows_its_policy(
+    api: Api, app_client: TestClient, partner: Partner, engine: Engine
+) -> None:
+    v3 = V3(app_client, partner.ks)
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    policy = {
+        "userDefaultPolicy": "display",
+        "policies": [{"policy": "do_not_display", "matchCriteria": "byEmailDomain", "values": ["hide.com"]}],
+    }
+    api.ok("leaderboard/update", {"id": board["id"], "participationPolicy": policy})
+    api.ok("userProfile/upsert", {"userId": "ann", "email": "ann@hide.com"})  # ann never scored here
+    api.ok("event/send", {"events": [act("bob", 1, now)]})
+    v3.call(
+        "game_userscore",
+        "update",
+        {**{"gameObjectId": board["id"], "gameObjectType": "1"}, "userId": "ann", "score": 9},
+    )
+    assert scores(api, board["id"], "all") == {
+        "bob": 1
+    }  # hidden, as an award of the rules would have left her
+    assert scores(api, board["id"]) == {"bob": 1}
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+        assert verdict.same, verdict.differences
+    with read_transaction(engine) as conn, LiveState().reading(conn, partner.id) as state:
+        standing = state.boards[board["id"]].standing("ann")
+        assert standing is not None and standing.hidden and standing.score == 9

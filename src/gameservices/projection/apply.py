@@ -138,7 +138,8 @@ class Applier:
         object_id, user_id = details["gameObjectId"], details["userId"]
         board = self._state.board(object_id)
         known = board.standing(user_id)
-        hidden = known.hidden if known is not None else False
+        # (A user new to the object: as its policy decided then; entries written before that was logged: shown.)
+        hidden = known.hidden if known is not None else bool(details.get("hidden", False))
         delta = details["score"] - (known.score if known is not None else 0.0)
         moved = self._state.period_standing_after(object_id, user_id, delta, details["at"], hidden)
         board.put(user_id, UserStanding(details["score"], details["at"], hidden))

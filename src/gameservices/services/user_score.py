@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from gameservices.domain.awards import MANUAL_RULE_ID
+from gameservices.domain.policies import Participation
 from gameservices.domain.rules import progress_as_shown
 from gameservices.domain.segments import segment_of
 from gameservices.domain.timefmt import now_ms
@@ -21,6 +22,8 @@ from gameservices.ranking import RankedEntry
 from gameservices.services import user_profile as profile_service
 from gameservices.services.periods import progress as period_progress
 from gameservices.services.periods import recurrence as periods
+from gameservices.services.profiles_lookup import facts_of
+from gameservices.services.rule_set import policy_of
 from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import event_log
@@ -247,7 +250,10 @@ def set_score(
     changes = Changes()
     with live.reading(conn, partner_id) as state:
         standing = _board(state, record.id).standing(user_id)
-        current, hidden = (standing.score, standing.hidden) if standing is not None else (0.0, False)
+        if standing is not None:
+            current, hidden = standing.score, standing.hidden
+        else:  # a user new to the object is shown or hidden as the object's policy decides for their profile
+            current, hidden = 0.0, _hidden_by_policy(conn, partner_id, record, user_id)
         score_changes(state, {(record.id, user_id): UserStanding(score, now, hidden)}, changes)
         rows = [UserScoreRow(record.id, user_id, score, now, hidden)]
         # A recurring leaderboard's current period moves by as much (the periods still add up to the total).
@@ -258,9 +264,15 @@ def set_score(
         conn, partner_id, {(record.id, MANUAL_RULE_ID, user_id): score - current}, now
     )
     score_repository.save_user_scores(conn, partner_id, rows)
-    details = {"gameObjectId": record.id, "userId": user_id, "score": score, "at": now}
+    details = {"gameObjectId": record.id, "userId": user_id, "score": score, "at": now, "hidden": hidden}
     event_log.record(conn, partner_id, log_entries.SCORE_SET, details, state=True, changes=changes.encoded())
     return _entry(record.id, user_id, score, None)
+
+
+def _hidden_by_policy(conn: Connection, partner_id: int, record: GameObjectRecord, user_id: str) -> bool:
+    profile = profile_repository.get_profiles(conn, partner_id=partner_id, user_ids=[user_id]).get(user_id)
+    facts = None if profile is None else facts_of(profile)
+    return policy_of(record).decide(facts) is Participation.DO_NOT_DISPLAY
 
 
 def delete_score(
