@@ -1,6 +1,7 @@
 """The certificate PDF's verification QR code, read back with zbarimg from the page rendered by pdftoppm."""
 
 import io
+import json
 import shutil
 import subprocess
 import threading
@@ -140,3 +141,47 @@ def test_verification_false_leaves_the_qr_code_off(pdf_api: Api, background_url:
     report = _certified(pdf_api, background_url, [], verification=False)
     assert _codes(pdf_api, report["id"], tmp_path) == []
     assert report["verifyUrl"]  # the credential itself is still issued
+
+
+def test_the_pdf_states_the_same_credits_as_the_credential_its_qr_code_verifies(
+    pdf_api: Api, background_url: str
+) -> None:
+    api = pdf_api
+    body = guide.certificate_8_2() | {"status": "enabled"}
+    body["outputFileConfiguration"]["outputFileElements"][0] = {"url": background_url}
+    certificate = api.ok("certificate/create", body)["id"]
+    rule = api.ok("rule/create", guide.certificate_rule_8_4(certificate))["id"]
+    api.ok("certificate/update", {"id": certificate, "creditsMapping": f"credits,{rule}\n10.0,1\n11.5,2"})
+    api.ok("userProfile/create", {"userId": "pdfuser", "fullName": "Pat Doe"})
+
+    def view(play_time: int, at: str) -> None:
+        event = {
+            "eventType": "viewPeriod",
+            "userId": "pdfuser",
+            "entryId": "m1",
+            "playTime": play_time,
+            "eventTime": at,
+        }
+        api.ok("event/send", {"events": [event]})
+
+    view(60, "2025-06-02T10:00:00Z")  # 1 point: 10 credits, certified
+    [report] = api.ok("userCertificateReport/list", {"gameObjectId": certificate})["objects"]
+    assert report["status"] == "CERTIFIED", report
+    credential = api.client.get(report["credentialUrl"].removeprefix("https://certs.example.test")).json()
+    assert credential["credentialSubject"]["creditsEarned"] == 10
+
+    view(70, "2025-06-02T11:00:00Z")  # 2 points: 11.5 credits
+    [report] = api.ok("userCertificateReport/list", {"gameObjectId": certificate})["objects"]
+    assert report["credits"] == 11.5
+
+    response = api.client.post(
+        "/api/v1/userCertificateReport/serveCertificate",
+        json={"id": report["id"]},
+        headers={"Authorization": f"Bearer {api.ks}"},
+    )
+    assert response.status_code == 200, response.text
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    page = api.client.get(report["verifyUrl"].removeprefix("https://certs.example.test")).text
+    # The PDF's QR code leads to a page (and credential) saying 10 credits; the PDF must say the same.
+    assert "10" in page
+    assert "11.5" not in text and "10" in text, (text, json.dumps(credential["credentialSubject"]))

@@ -23,6 +23,7 @@ from gameservices.storage.database import read_transaction
 
 _PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _NUMBER = re.compile(r"^[1-9][0-9]{0,9}$")
+_MAX_ID = 2**31 - 1  # (the id columns' range)
 _JSON_LD = "application/ld+json"
 _HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
@@ -119,7 +120,7 @@ def verify(public_id: str, request: Request, config: Public) -> HTMLResponse:
 def status(partner_id: str, list_id: str, request: Request, config: Public) -> Response:
     """A partner's signed BitstringStatusListCredential."""
     document = None
-    if _NUMBER.match(partner_id) and _NUMBER.match(list_id):
+    if _is_id(partner_id) and _is_id(list_id):
         with read_transaction(request.app.state.engine) as conn:
             document = pages.status_list_document(conn, config, int(partner_id), int(list_id))
     if document is None:
@@ -131,7 +132,7 @@ def status(partner_id: str, list_id: str, request: Request, config: Public) -> R
 def issuer(partner_id: str, request: Request, config: Public) -> Response:
     """The issuer profile with its public key (a Multikey verification method)."""
     document = None
-    if _NUMBER.match(partner_id):
+    if _is_id(partner_id):
         with read_transaction(request.app.state.engine) as conn:
             document = pages.issuer_document(conn, config, int(partner_id))
     if document is None:
@@ -145,3 +146,8 @@ def _address_key(request: Request) -> int:
         return int(ipaddress.ip_address(host))
     except ValueError:
         return 0
+
+
+def _is_id(text: str) -> bool:
+    """Whether the text is a number a partner or status list id can be (any other names nothing: 404)."""
+    return _NUMBER.match(text) is not None and int(text) <= _MAX_ID

@@ -74,4 +74,6 @@ def with_verify_url(api: Api, document: CertificateDocument, record_id: str) -> 
         return document
     with write_transaction(api.engine) as conn:
         credential = service.ensure_one(conn, config, api.partner_id, record_id)
-    return replace(document, verify_url=config.verify_url(credential.public_id))
+    # The PDF states what the credential its QR code verifies states (signed once, when first issued).
+    values = service.issued_values(credential, document.values)
+    return replace(document, verify_url=config.verify_url(credential.public_id), values=values)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from gameservices.credentials import keys, proof
 from gameservices.credentials.badge import Summary, summary
-from gameservices.credentials.jsonld import UnknownContext
+from gameservices.credentials.jsonld import OB_V3, VC_V2, UnknownContext
 from gameservices.credentials.multibase import MultibaseError
 from gameservices.credentials.status_list import StatusListError, revoked_in
 
@@ -60,6 +60,9 @@ def verify_credential(
 
 
 def _proof_problem(document: Mapping[str, Any], public_key_multibase: str) -> str | None:
+    context_problem = _context_problem(document)
+    if context_problem:
+        return context_problem
     try:
         found = proof.proof_of(document)
         issuer = document.get("issuer")
@@ -71,3 +74,24 @@ def _proof_problem(document: Mapping[str, Any], public_key_multibase: str) -> st
     except (proof.ProofError, MultibaseError, UnknownContext, ValueError) as error:
         return str(error)
     return None
+
+
+# The contexts the issuer signs with, exactly: a document that brings its own (an inline context can alias a
+# signed term so that the JSON says other than what was signed, with the same RDF and signature) is refused.
+_SIGNED_CONTEXTS = ([VC_V2, OB_V3], [VC_V2])
+
+
+def _context_problem(document: Mapping[str, Any]) -> str | None:
+    if document.get("@context") not in _SIGNED_CONTEXTS:
+        return "the document's @context is not the issuer's (exactly the bundled contexts it signs with)"
+    if _nested_context(document, top=True):
+        return "the document carries a @context of its own inside it"
+    return None
+
+
+def _nested_context(value: Any, *, top: bool = False) -> bool:
+    if isinstance(value, dict):
+        return any((key == "@context" and not top) or _nested_context(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_nested_context(item) for item in value)
+    return False

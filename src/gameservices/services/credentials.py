@@ -5,7 +5,8 @@ import json
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gameservices.credentials import badge, keys, proof
 from gameservices.credentials.status_list import LIST_SIZE
 from gameservices.errors import Conflict
+from gameservices.rendering.pdf import CertificateValues
 from gameservices.services.achievements import CERTIFIED
 from gameservices.services.reports.user_certificates import get as get_report
 from gameservices.storage import achievements as certificate_repository
@@ -150,6 +152,22 @@ def ensure_one(
     if record.status != CERTIFIED or record.certified_at is None:
         raise Conflict("The user is not certified yet", code="NOT_CERTIFIED", args={"ID": record_id})
     return ensure(conn, config, partner_id, [record])[record.id]
+
+
+def issued_values(credential: CredentialRecord, values: CertificateValues) -> CertificateValues:
+    """A certificate PDF's values as the credential states them: its holder's name, credits and date (the
+    credential is frozen when first issued; the live certificate and profile may have moved on since)."""
+    document = json.loads(credential.document)
+    subject = document.get("credentialSubject") or {}
+    credits = subject.get("creditsEarned")
+    holder = badge.summary(document).holder_name
+    issued_on = str(document.get("validFrom") or "")[:10]
+    return replace(
+        values,
+        user_full_name=holder or values.user_full_name,
+        credits=float(credits) if isinstance(credits, int | float) else values.credits,
+        certification_date=date.fromisoformat(issued_on) if issued_on else values.certification_date,
+    )
 
 
 def set_revoked(
