@@ -621,3 +621,23 @@ def test_a_large_report_is_written_a_thousand_rows_at_a_time(
     assert [piece.count(b"\r\n") for piece in pieces] == [1_001, 1_000, 500]  # the header goes with the first
     rows = list(csv.reader(io.StringIO(b"".join(pieces).decode())))
     assert rows[1] == ["1", "1", "user0000", "", "", "1"] and rows[-1][:3] == ["2500", "1", "user2499"]
+
+
+def test_a_rule_named_as_a_fixed_column_keeps_both(report_api: Api) -> None:
+    board = report_api.ok(
+        "leaderboard/create", {"name": "Board", "status": "enabled", "virtualEventIds": [], **OPEN_WINDOW}
+    )["id"]
+    add_rules(
+        report_api,
+        "leaderboard",
+        board,
+        rule("score", "pollAnswered", points="5"),
+        rule("Chat", "comment", points="7"),
+    )
+    report_api.ok("event/send", {"events": [event("pollAnswered", "ada", 1), event("comment", "ada", 2)]})
+    response = generate(report_api, {"reportType": "userScore", "gameObjectId": board, "format": "json"})
+    assert response.status_code == 200, response.text
+    document = json.loads(response.content)
+    columns, row = document["columns"], document["objects"][0]
+    assert row["score"] == 12, row  # the user's total; the rule named "score" is a column of its own
+    assert len(set(columns)) == len(columns) and any(name.startswith("score (") for name in columns), columns

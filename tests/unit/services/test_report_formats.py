@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gameservices.services.reports import formats
 from gameservices.services.reports.formats import (
     FORMULA_STARTS,
     Table,
@@ -116,3 +117,13 @@ def test_each_chunk_of_rows_is_sent_as_it_is_written() -> None:
         "columns": ["name", "value"],
         "objects": [],
     }
+
+
+def test_xlsx_rows_past_a_sheet_go_on_to_the_next_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(formats, "XLSX_MAX_ROWS", 4)  # (a real sheet holds 1,048,576 rows)
+    rows = [[f"user{n}", n] for n in range(7)]
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(xlsx_bytes(table(rows), sheet_name="report"))))
+    assert workbook.sheetnames == ["report", "report (2)", "report (3)"]
+    read = [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in workbook.worksheets]
+    assert all(sheet[0] == ["name", "value"] for sheet in read)
+    assert [row for sheet in read for row in sheet[1:]] == rows  # every row, once, in order

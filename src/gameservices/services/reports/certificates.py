@@ -65,7 +65,8 @@ def certificate(conn: Connection, *, partner_id: int, record: GameObjectRecord, 
         return [row]
 
     columns = (["id"] if full else []) + PEOPLE + (["entryId", "entryName"] if with_entries else [])
-    columns += ["status", "credits", "certificationDate", *(rule_columns(rules) if full else [])]
+    columns += ["status", "credits", "certificationDate"]
+    columns += rule_columns(rules, columns) if full else []
     return Table(columns, chunked(conn, partner_id, listed, rows_of))
 
 

@@ -33,6 +33,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _FORMULA_AFTER_BREAK = tuple("\n" + start for start in FORMULA_STARTS)
 # XLSX cells hold at most this many characters.
 MAX_XLSX_TEXT = 32_767
+# Rows of a worksheet (its header among them): an xlsx file cannot hold more in one sheet.
+XLSX_MAX_ROWS = 1_048_576
 
 
 @dataclass(frozen=True)
@@ -239,13 +241,25 @@ def _write_workbook(table: Table, sheet_name: str, file: IO[bytes]) -> None:
     workbook = xlsxwriter.Workbook(
         file, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
-    sheet = workbook.add_worksheet(sheet_name[:31])
     bold = workbook.add_format({"bold": True})
-    for column, name in enumerate(table.columns):
-        sheet.write_string(0, column, _xlsx_text(name), bold)
+    sheets = 0
+
+    def new_sheet() -> Any:
+        nonlocal sheets
+        sheets += 1
+        # More rows than a worksheet holds go on to the next one ("Name (2)", ...), under the same header.
+        suffix = "" if sheets == 1 else f" ({sheets})"
+        sheet = workbook.add_worksheet(sheet_name[: 31 - len(suffix)] + suffix)
+        for column, name in enumerate(table.columns):
+            sheet.write_string(0, column, _xlsx_text(name), bold)
+        return sheet
+
+    sheet = new_sheet()
     row_number = 1
     for chunk in table.chunks:
         for row in _rows(chunk):
+            if row_number == XLSX_MAX_ROWS:
+                sheet, row_number = new_sheet(), 1
             for column, cell in enumerate(row):
                 _write_cell(sheet, row_number, column, cell)
             row_number += 1

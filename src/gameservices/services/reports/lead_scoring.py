@@ -84,7 +84,9 @@ def detailed(conn: Connection, *, live: LiveState, partner_id: int, record: Game
             yield rows
 
     # User ID, User Name, Email, S-Group and P-Group are the only text.
-    return Table([*DETAIL_COLUMNS, *rule_columns(rules)], chunks(), text_columns=(2, 3, 4, 5, 7))
+    return Table(
+        [*DETAIL_COLUMNS, *rule_columns(rules, DETAIL_COLUMNS)], chunks(), text_columns=(2, 3, 4, 5, 7)
+    )
 
 
 def summary(conn: Connection, *, live: LiveState, partner_id: int, record: GameObjectRecord) -> Table:

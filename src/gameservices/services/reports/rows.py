@@ -38,11 +38,12 @@ NO_PROFILE = (None, None, None)
 """A `people_of_object` row for a user without a profile."""
 
 
-def rule_columns(rules: Sequence[RuleRecord]) -> list[str]:
-    """One column per rule, named after the rule (its id added when two rules share a name)."""
+def rule_columns(rules: Sequence[RuleRecord], fixed: Sequence[str] = ()) -> list[str]:
+    """One column per rule, named after the rule (its id added when two rules share a name, or when it is the
+    name of one of the report's `fixed` columns: a JSON report's objects would keep only one of the two)."""
     names = [rule.name for rule in rules]
     return [
-        name if names.count(name) == 1 else f"{name} ({rule.id})"
+        name if names.count(name) == 1 and name not in fixed else f"{name} ({rule.id})"
         for name, rule in zip(names, rules, strict=True)
     ]
 
@@ -190,7 +191,8 @@ def user_score(
                 )
             yield columns
 
-    return Table(["rank", "score", *PEOPLE, *rule_columns(rules)], chunks(), text_columns=(2, 3, 4))
+    fixed = ["rank", "score", *PEOPLE]
+    return Table([*fixed, *rule_columns(rules, fixed)], chunks(), text_columns=(2, 3, 4))
 
 
 def badge(conn: Connection, *, partner_id: int, record: GameObjectRecord, per_rule: bool) -> Table:
@@ -211,8 +213,9 @@ def badge(conn: Connection, *, partner_id: int, record: GameObjectRecord, per_ru
             for rule in item["rulesData"]
         ]
 
-    tail = ["ruleId", "ruleName", "progress", "completed"] if per_rule else rule_columns(rules)
-    columns = [*PEOPLE, "status", "achievedTimestamp", *tail]
+    head = [*PEOPLE, "status", "achievedTimestamp"]
+    tail = ["ruleId", "ruleName", "progress", "completed"] if per_rule else rule_columns(rules, head)
+    columns = [*head, *tail]
     return Table(columns, chunked(conn, partner_id, listed, rows_of))
 
 
