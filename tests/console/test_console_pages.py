@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, update
 
+from gameservices.console import report as console_report
 from gameservices.services.partner import define_role
 from gameservices.storage.database import write_transaction
 from gameservices.storage.schema import console_sessions
@@ -324,3 +325,13 @@ def test_a_sign_in_posted_from_another_site_is_refused(browser: ConsoleClient, p
     assert refused.status_code == 403 and "set-cookie" not in refused.headers
     same = browser.client.post("/console/signin", data=form, headers={"Origin": "http://testserver"})
     assert same.status_code == 200
+
+
+def test_the_report_form_offers_every_game_object(
+    api: Api, console: ConsoleClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console_report, "PAGE_SIZE", 50)  # (pages of 500 in use): three pages here
+    body = {**guide.leaderboard_4_2(), "status": "enabled"}
+    ids = [api.ok("leaderboard/create", {**body, "name": f"Board {n}"})["id"] for n in range(101)]
+    page = console.get("/console/reports").text
+    assert [object_id for object_id in ids if f'value="{object_id}"' not in page] == []

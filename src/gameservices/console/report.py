@@ -12,7 +12,7 @@ from gameservices.console.forms import filled, validated
 from gameservices.console.pages import page
 from gameservices.console.session import ConsoleRoute, ReadConsole
 from gameservices.console.signin import context
-from gameservices.domain.listing import ListQuery
+from gameservices.domain.listing import MAX_PAGE_SIZE, ListQuery
 from gameservices.services import game_objects
 from gameservices.services.badge import BADGE
 from gameservices.services.certificate import CERTIFICATE
@@ -23,6 +23,7 @@ from gameservices.services.user_score import game_object
 
 router = APIRouter(prefix="/console/reports", route_class=ConsoleRoute, include_in_schema=False)
 KINDS = (LEADERBOARD, BADGE, CERTIFICATE, LEAD_SCORING)
+PAGE_SIZE = MAX_PAGE_SIZE
 
 
 @router.get("")
@@ -31,10 +32,16 @@ def report_form(console: ReadConsole) -> Response:
     objects: list[dict[str, Any]] = []
     with console.read() as conn:
         for kind in KINDS:
-            _, records = game_objects.list_page(
-                conn, partner_id=console.partner_id, kind=kind, query=ListQuery(page_size=100)
-            )
-            objects += [{"id": record.id, "name": record.name, "type": kind.entity} for record in records]
+            page_index = 1
+            while True:  # every object of the kind (the form lists them all), a page at a time
+                query = ListQuery(page_size=PAGE_SIZE, page_index=page_index)
+                _, records = game_objects.list_page(
+                    conn, partner_id=console.partner_id, kind=kind, query=query
+                )
+                objects += [{"id": record.id, "name": record.name, "type": kind.entity} for record in records]
+                if len(records) < PAGE_SIZE:
+                    break
+                page_index += 1
     more = {"objects": objects, "report_types": get_args(ReportType)}
     return page("console/report.html", context(console, "Reports", **more))
 
