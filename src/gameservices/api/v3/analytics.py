@@ -24,6 +24,8 @@ from gameservices.services import analytics as service
 SERVICE = "analytics"
 ACTION = "trackevent"
 _PATH = "/api_v3/service/analytics/action/trackevent"
+# (The same path after index.php, as the router takes it too.)
+_INDEX_PATH = "/api_v3/index.php/service/analytics/action/trackevent"
 _INDEX_PATHS = ("/api_v3", "/api_v3/", "/api_v3/index.php")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -42,7 +44,7 @@ def names_track_event(params: dict[str, Any]) -> bool:
 def is_beacon(scope: Scope) -> bool:
     """Whether a request is a beacon, from its path and query string alone (before its body is read)."""
     path = str(scope.get("path", "")).lower()
-    if path.startswith(_PATH):
+    if path.startswith((_PATH, _INDEX_PATH)):
         return True
     if path not in _INDEX_PATHS:
         return False
