@@ -3,6 +3,7 @@ place, authorisation exactly as the API's, and tenancy."""
 
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, update
 
 from gameservices.console import report as console_report
 from gameservices.services.partner import define_role
+from gameservices.services.reports import generate as report_service
 from gameservices.storage.database import write_transaction
 from gameservices.storage.schema import console_sessions
 from tests.api import guide_bodies as guide
@@ -335,3 +337,17 @@ def test_the_report_form_offers_every_game_object(
     ids = [api.ok("leaderboard/create", {**body, "name": f"Board {n}"})["id"] for n in range(101)]
     page = console.get("/console/reports").text
     assert [object_id for object_id in ids if f'value="{object_id}"' not in page] == []
+
+
+def test_a_report_that_fails_midway_is_an_error_not_a_short_file(
+    console: ConsoleClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    object_id = _leaderboard(console)
+
+    def failing(conn: Any, *, live: Any, report: Any) -> Iterator[bytes]:
+        yield b"rank,score\n"
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(report_service, "render", failing)
+    response = console.get(f"/console/reports/download?gameObjectId={object_id}&reportType=userScore")
+    assert response.status_code == 500 and "attachment" not in response.headers.get("content-disposition", "")

@@ -49,13 +49,22 @@ def generate(body: ReportGenerate, api: ReadApi) -> StreamingResponse:
             day=datetime.now(UTC).date(),
             period=body.period,
         )
-        file, size = _spooled(service.render(conn, live=api.live, report=report))
+        return file_response(report, service.render(conn, live=api.live, report=report))
+
+
+def file_response(
+    report: service.Report, pieces: Iterator[bytes], headers: dict[str, str] | None = None
+) -> StreamingResponse:
+    """The report's file, written whole from `pieces` first (call it while their transaction is open), then
+    streamed with its length: an error while writing is answered as an error, never as a short file."""
+    file, size = _spooled(pieces)
     return StreamingResponse(
         _pieces(file),
         media_type=report.media_type,
         headers={
             "Content-Disposition": f'attachment; filename="{report.file_name}"',
             "Content-Length": str(size),
+            **(headers or {}),
         },
     )
 

@@ -1,12 +1,12 @@
 """The console's report screen: the API's ``report/generate`` files, generated and downloaded."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Query
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
+from gameservices.api.report import file_response
 from gameservices.api.schemas.report import ReportGenerate, ReportType
 from gameservices.console.forms import filled, validated
 from gameservices.console.pages import page
@@ -71,15 +71,7 @@ def report_download(
         day=datetime.now(UTC).date(),
     )
 
-    def content() -> Iterator[bytes]:
-        with console.read_tables() as conn:
-            yield from service.render(conn, live=console.live, report=report)
-
-    return StreamingResponse(
-        content(),
-        media_type=report.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{report.file_name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    # Written whole before the answer starts, as the API does: an error is an error page, not a short file.
+    with console.read_tables() as conn:
+        pieces = service.render(conn, live=console.live, report=report)
+        return file_response(report, pieces, {"Cache-Control": "no-store"})
