@@ -129,6 +129,18 @@ def test_play_time_is_capped_and_never_negative(api: Api, app_client: TestClient
     assert progress(api, board, "kim")["views"] == 4
 
 
+def test_a_reset_whose_first_sum_is_not_lower_still_counts(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    board = program(api)
+    # 10 s watched, a pause over 30 s (the player starts eventIndex again at 1 and playTimeSum at 0), 10.07 s more:
+    # the first VIEW after the reset (index 2, after a RESUME at 1) carries 10.07, above the last sum.
+    for index, play_time_sum in ((4, 0.05), (5, 10.05), (2, 10.07)):
+        response = send_beacon(app_client, view_beacon(partner.id, "ada", "e1", "s1", index, play_time_sum))
+        assert response.status_code == 200
+    assert progress(api, board, "ada")["watch"] == 20.12  # 0.05 + 10.0 + 10.07 (not + 0.02)
+
+
 def test_sessions_are_kept_apart_per_user_entry_and_session(
     api: Api, app_client: TestClient, partner: Partner
 ) -> None:

@@ -27,7 +27,7 @@ from gameservices.storage.schema import metadata, user_scores
 from gameservices.storage.upsert import upsert
 from tests.conftest import DATABASES, POSTGRES_URL, postgres_database
 
-HEAD = "0017"
+HEAD = "0018"
 
 
 def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
@@ -335,3 +335,22 @@ def test_revision_0017_keeps_the_log_and_its_key(fresh_engine: Engine) -> None:
         assert _without_rowid(fresh_engine)["event_log"]
     with read_transaction(fresh_engine) as conn:
         assert len(conn.execute(select(log)).all()) == len(entries)
+
+
+def test_revision_0018_keeps_the_sessions_without_an_index(fresh_engine: Engine) -> None:
+    _migrate(fresh_engine, "0017")
+    sessions = metadata.tables["player_sessions"]
+    row = {
+        "partner_id": 7,
+        "user_id": "ada",
+        "entry_id": "e1",
+        "session_id": "s1",
+        "play_time_sum": 10.05,
+        "updated_at": 1.0,
+    }
+    with write_transaction(fresh_engine) as conn:
+        conn.execute(insert(sessions), row)
+    _migrate(fresh_engine, "0018")
+    with read_transaction(fresh_engine) as conn:
+        kept = conn.execute(select(sessions)).mappings().one()
+    assert dict(kept) == {**row, "event_index": None}  # (an index kept from now on: not compared before)

@@ -95,13 +95,21 @@ def read_beacon(params: dict[str, Any]) -> Beacon | None:
     )
 
 
-def play_time(previous_sum: float | None, play_time_sum: float) -> float:
+def play_time(
+    previous_sum: float | None,
+    play_time_sum: float,
+    previous_index: int | None = None,
+    event_index: int | None = None,
+) -> float:
     """The play time a VIEW beacon adds: the increase of the session's playTimeSum, at most 30 s.
 
-    A sum below the previous one is the player's counter reset after idling (30 s without a VIEW): the new sum
-    is all new play time. The first VIEW of a session brings its whole sum.
+    A sum below the previous one, or an eventIndex below the previous VIEW's, is the player's reset after idling
+    (30 s without a VIEW: it restarts both): the new sum is all new play time (the first sum after a reset is not
+    always below the last one, a pause soon after a VIEW, while the index starts again at 1). The first VIEW of a
+    session brings its whole sum.
     """
-    if previous_sum is None or play_time_sum < previous_sum:
+    index_went_down = previous_index is not None and event_index is not None and event_index < previous_index
+    if previous_sum is None or play_time_sum < previous_sum or index_went_down:
         increase = play_time_sum
     else:
         increase = play_time_sum - previous_sum

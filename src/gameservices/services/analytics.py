@@ -23,7 +23,7 @@ from gameservices.storage import partners as partner_repository
 from gameservices.storage import player_sessions as session_repository
 from gameservices.storage import processed_events as processed_repository
 from gameservices.storage.database import Connection, Engine, write_transaction
-from gameservices.storage.player_sessions import SessionKey
+from gameservices.storage.player_sessions import LastView, SessionKey
 from gameservices.storage.sessions import ks_hash
 
 # A viewing session no VIEW has reported for this long has been reset by the player long ago (it resets after
@@ -80,8 +80,8 @@ def write_beacons(
         converted = conversion.event_of(item)
         calls.append(([converted] if converted is not None else [], item.received_at))
     results = event_service.send_calls(conn, state=state, partner_id=partner_id, calls=calls)
-    session_repository.save_sums(
-        conn, partner_id=partner_id, sums=conversion.changed_sums, now=max(v.received_at for v in viewed)
+    session_repository.save_views(
+        conn, partner_id=partner_id, views=conversion.changed_views, now=max(v.received_at for v in viewed)
     )
     return [
         len(events) > 0 and result.accepted > 0 for (events, _), result in zip(calls, results, strict=True)
@@ -94,9 +94,9 @@ class _Conversion:
     the partner's entry settings."""
 
     known_ids: set[str]
-    sums: dict[SessionKey, float]
+    views: dict[SessionKey, LastView]
     facts: dict[str, tuple[list[str] | None, str | None]]
-    changed_sums: dict[SessionKey, float] = field(default_factory=dict)
+    changed_views: dict[SessionKey, LastView] = field(default_factory=dict)
 
     @classmethod
     def start(cls, conn: Connection, partner_id: int, viewed: Sequence[Viewed]) -> "_Conversion":
@@ -104,7 +104,7 @@ class _Conversion:
         views = [_session_key(item) for item in viewed if item.beacon.event_type == VIEW]
         return cls(
             known_ids=processed_repository.known_event_ids(conn, partner_id, ids),
-            sums=session_repository.last_sums(conn, partner_id=partner_id, keys=views),
+            views=session_repository.last_views(conn, partner_id=partner_id, keys=views),
             facts=entry_repository.entry_facts(
                 conn, partner_id=partner_id, entry_ids=[item.beacon.entry_id for item in viewed]
             ),
@@ -119,8 +119,10 @@ class _Conversion:
         added = None
         if beacon.event_type == VIEW and beacon.play_time_sum is not None:
             key = _session_key(item)
-            added = play_time(self.sums.get(key), beacon.play_time_sum)
-            self.sums[key] = self.changed_sums[key] = beacon.play_time_sum
+            previous_sum, previous_index = self.views.get(key, (None, None))
+            index = beacon.event_index or None  # (a beacon without one: not compared)
+            added = play_time(previous_sum, beacon.play_time_sum, previous_index, index)
+            self.views[key] = self.changed_views[key] = (beacon.play_time_sum, index)
         event = rule_event(beacon, item.user_id, play_time_added=added)
         if event is not None:
             categories, virtual_event_id = self.facts.get(beacon.entry_id, (None, None))

@@ -1,5 +1,6 @@
-"""Repository of the player's viewing sessions: the last ``playTimeSum`` of each, per (partner, user, entry,
-sessionId), so that the play time a VIEW beacon adds is the same whichever process receives it."""
+"""Repository of the player's viewing sessions: the last VIEW's ``playTimeSum`` and ``eventIndex`` of each, per
+(partner, user, entry, sessionId), so that the play time a VIEW beacon adds is the same whichever process receives
+it."""
 
 from collections.abc import Iterable, Mapping
 
@@ -10,6 +11,8 @@ from gameservices.storage.upsert import upsert
 
 # (user id, entry id, session id)
 SessionKey = tuple[str, str, str]
+# A session's last VIEW: (playTimeSum, eventIndex or None when kept before the index was).
+LastView = tuple[float, int | None]
 _CHUNK = 300
 
 
@@ -21,23 +24,27 @@ def lock_sessions(conn: Connection, *, partner_id: int) -> None:
         conn.execute(select(partners.c.id).where(partners.c.id == partner_id).with_for_update())
 
 
-def last_sums(conn: Connection, *, partner_id: int, keys: Iterable[SessionKey]) -> dict[SessionKey, float]:
-    """The last playTimeSum of each of these sessions that the partner's beacons have reported."""
+def last_views(
+    conn: Connection, *, partner_id: int, keys: Iterable[SessionKey]
+) -> dict[SessionKey, LastView]:
+    """The last VIEW (playTimeSum, eventIndex) of each of these sessions that the partner's beacons reported."""
     wanted = sorted(set(keys))
-    found: dict[SessionKey, float] = {}
+    found: dict[SessionKey, LastView] = {}
     columns = (player_sessions.c.user_id, player_sessions.c.entry_id, player_sessions.c.session_id)
     for start in range(0, len(wanted), _CHUNK):
-        statement = select(*columns, player_sessions.c.play_time_sum).where(
+        statement = select(*columns, player_sessions.c.play_time_sum, player_sessions.c.event_index).where(
             (player_sessions.c.partner_id == partner_id)
             & tuple_(*columns).in_(wanted[start : start + _CHUNK])
         )
-        for user_id, entry_id, session_id, play_time_sum in conn.execute(statement):
-            found[(user_id, entry_id, session_id)] = play_time_sum
+        for user_id, entry_id, session_id, play_time_sum, event_index in conn.execute(statement):
+            found[(user_id, entry_id, session_id)] = (play_time_sum, event_index)
     return found
 
 
-def save_sums(conn: Connection, *, partner_id: int, sums: Mapping[SessionKey, float], now: float) -> None:
-    """Remember the last playTimeSum of these sessions."""
+def save_views(
+    conn: Connection, *, partner_id: int, views: Mapping[SessionKey, LastView], now: float
+) -> None:
+    """Remember the last VIEW (playTimeSum, eventIndex) of these sessions."""
     rows = [
         {
             "partner_id": partner_id,
@@ -45,16 +52,21 @@ def save_sums(conn: Connection, *, partner_id: int, sums: Mapping[SessionKey, fl
             "entry_id": entry_id,
             "session_id": session_id,
             "play_time_sum": play_time_sum,
+            "event_index": event_index,
             "updated_at": now,
         }
-        for (user_id, entry_id, session_id), play_time_sum in sums.items()
+        for (user_id, entry_id, session_id), (play_time_sum, event_index) in views.items()
     ]
     upsert(
         conn,
         player_sessions,
         rows,
         keys=("partner_id", "user_id", "entry_id", "session_id"),
-        set_=lambda new: {"play_time_sum": new.play_time_sum, "updated_at": new.updated_at},
+        set_=lambda new: {
+            "play_time_sum": new.play_time_sum,
+            "event_index": new.event_index,
+            "updated_at": new.updated_at,
+        },
     )
 
 

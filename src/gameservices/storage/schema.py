@@ -230,6 +230,8 @@ player_sessions = Table(
     Column("entry_id", String(256), primary_key=True),
     Column("session_id", String(256), primary_key=True),
     Column("play_time_sum", Float, nullable=False),
+    # The eventIndex of that VIEW (None: kept before revision 0018): an index going down is a reset too.
+    Column("event_index", Integer, nullable=True),
     # Receipt time of the last VIEW beacon, epoch seconds: idle sessions are forgotten after a while.
     Column("updated_at", Float, nullable=False),
     Index("ix_player_sessions_updated", "updated_at"),

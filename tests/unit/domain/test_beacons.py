@@ -125,3 +125,11 @@ def test_optional_parts_that_are_garbage_are_left_out() -> None:
     assert beacon is not None
     assert (beacon.position, beacon.user_id, beacon.event_index, beacon.ks) == (None, None, 0, None)
     assert read_beacon({**VIEW, "partnerId": 100, "eventType": 99, "playTimeSum": 20}) is not None
+
+
+@pytest.mark.parametrize(
+    ("previous_index", "index", "added"),
+    [(5, 2, 10.07), (5, 6, 0.02), (None, 2, 0.02), (5, None, 0.02)],
+)
+def test_an_index_going_down_is_a_reset(previous_index: int | None, index: int | None, added: float) -> None:
+    assert play_time(10.05, 10.07, previous_index, index) == pytest.approx(added)
