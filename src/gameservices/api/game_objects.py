@@ -13,10 +13,10 @@ from gameservices.api.replay import add_rebuild_route
 from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.common import (
     MAX_NAME,
-    Id,
     IdRequest,
     ListFilter,
     ListRequest,
+    VirtualEventIds,
     given_fields,
     present_fields,
 )
@@ -31,7 +31,8 @@ Precheck = Callable[[Api, dict[str, Any]], None]
 class GameObjectFilter(ListFilter):
     """A game-object list's filters: the standard ones, the virtual events and (certificates) the external id."""
 
-    virtualEventIdIn: list[Id] | str | None = Field(None)
+    # The ids as the entities hold them (int or str, like `virtualEventIds`), or a comma-separated text.
+    virtualEventIdIn: VirtualEventIds | str | None = Field(None)
     externalIdEqual: Annotated[str, StringConstraints(max_length=MAX_NAME)] | None = None
 
 

@@ -42,8 +42,10 @@ class PeriodBoards:
         key = board_key(game_object_id, timeline.assign(event_ms(at)))
         board = self._boards.get(key)
         known = board.standing(user_id) if board is not None else None
+        if delta == 0:  # (nothing moves: a user not in the period stays out, one in it keeps their place)
+            return None
         if known is None:
-            return None if delta == 0 else (key, UserStanding(delta, at, hidden))
+            return key, UserStanding(delta, at, hidden)
         return key, UserStanding(known.score + delta, at, known.hidden)
 
     def forget_period_boards(self, game_object_id: str, user_id: str | None = None) -> None:

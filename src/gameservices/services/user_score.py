@@ -252,7 +252,9 @@ def set_score(
         standing = _board(state, record.id).standing(user_id)
         if standing is not None:
             current, hidden = standing.score, standing.hidden
-        else:  # a user new to the object is shown or hidden as the object's policy decides for their profile
+            if score == current:  # nothing moves: the user keeps their place among those tied with them
+                now = standing.reached_at
+        else:  # a user new to the object takes part as the object's policy decides for their profile
             current, hidden = 0.0, _hidden_by_policy(conn, partner_id, record, user_id)
         score_changes(state, {(record.id, user_id): UserStanding(score, now, hidden)}, changes)
         rows = [UserScoreRow(record.id, user_id, score, now, hidden)]
@@ -270,9 +272,15 @@ def set_score(
 
 
 def _hidden_by_policy(conn: Connection, partner_id: int, record: GameObjectRecord, user_id: str) -> bool:
+    """Whether the object's policy hides the user (ValidationFailed when it collects no data of them at all)."""
     profile = profile_repository.get_profiles(conn, partner_id=partner_id, user_ids=[user_id]).get(user_id)
     facts = None if profile is None else facts_of(profile)
-    return policy_of(record).decide(facts) is Participation.DO_NOT_DISPLAY
+    participation = policy_of(record).decide(facts)
+    if participation is Participation.DO_NOT_SAVE:
+        raise ValidationFailed(
+            "userId", "the game object's participation policy collects no data of this user"
+        )
+    return participation is Participation.DO_NOT_DISPLAY
 
 
 def delete_score(
@@ -396,7 +404,9 @@ def _segments(conn: Connection, partner_id: int, user_ids: list[str], paths: lis
 def _page_with_hidden(object_id: str, board: Board, offset: int, limit: int) -> dict[str, Any]:
     ordered = sorted(board.standings(), key=lambda item: (-item[1].score, item[1].reached_at, item[0]))
     objects = []
-    for rank, (user_id, standing) in enumerate(ordered[offset : offset + limit], start=offset + 1):
+    for user_id, standing in ordered[offset : offset + limit]:
+        # A displayed user's rank among the displayed (hidden users are in no one's rank); a hidden one has none.
+        rank = None if standing.hidden else board.index.rank(user_id)
         entry = _entry(object_id, user_id, standing.score, rank)
         entry["hidden"] = standing.hidden
         objects.append(entry)
