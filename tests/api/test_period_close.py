@@ -379,12 +379,7 @@ def test_api_v3_update_keeps_a_hidden_user_hidden_in_the_current_period(
 ) -> None:
     v3 = V3(app_client, partner.ks)
     now = int(time.time() * 1000)
-    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
-    policy = {
-        "userDefaultPolicy": "display",
-        "policies": [{"policy": "do_not_display", "matchCriteria": "byEmailDomain", "values": ["hide.com"]}],
-    }
-    api.ok("leaderboard/update", {"id": board["id"], "participationPolicy": policy})
+    board = _board_hiding_hide_com(api, now)
     api.ok("userProfile/upsert", {"userId": "ann", "email": "ann@hide.com"})
     api.ok("event/send", {"events": [act("ann", 5, now - 2 * DAY), act("bob", 1, now)]})
     params = {"gameObjectId": board["id"], "gameObjectType": "1", "userId": "ann", "score": 9}
@@ -422,12 +417,7 @@ def test_api_v3_update_of_a_user_new_to_the_board_follows_its_policy(
 ) -> None:
     v3 = V3(app_client, partner.ks)
     now = int(time.time() * 1000)
-    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
-    policy = {
-        "userDefaultPolicy": "display",
-        "policies": [{"policy": "do_not_display", "matchCriteria": "byEmailDomain", "values": ["hide.com"]}],
-    }
-    api.ok("leaderboard/update", {"id": board["id"], "participationPolicy": policy})
+    board = _board_hiding_hide_com(api, now)
     api.ok("userProfile/upsert", {"userId": "ann", "email": "ann@hide.com"})  # ann never scored here
     api.ok("event/send", {"events": [act("bob", 1, now)]})
     v3.call(
@@ -445,3 +435,14 @@ def test_api_v3_update_of_a_user_new_to_the_board_follows_its_policy(
     with read_transaction(engine) as conn, LiveState().reading(conn, partner.id) as state:
         standing = state.boards[board["id"]].standing("ann")
         assert standing is not None and standing.hidden and standing.score == 9
+
+
+def _board_hiding_hide_com(api: Api, now: int) -> dict[str, Any]:
+    """A daily leaderboard whose policy hides users with an e-mail at hide.com."""
+    board: dict[str, Any] = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    policy = {
+        "userDefaultPolicy": "display",
+        "policies": [{"policy": "do_not_display", "matchCriteria": "byEmailDomain", "values": ["hide.com"]}],
+    }
+    api.ok("leaderboard/update", {"id": board["id"], "participationPolicy": policy})
+    return board
