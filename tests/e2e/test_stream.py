@@ -229,3 +229,14 @@ def _cli(url: str, folder: Path, *args: str) -> subprocess.CompletedProcess[str]
         text=True,
         check=True,
     )
+
+
+def test_an_id_past_the_newest_change_resumes_at_it(served: tuple[str, dict[str, Any]]) -> None:
+    base, demo = served
+    with _api(base, demo["ks"]) as client:
+        board = _setup(client)
+        # (an id of a database started afresh, or of another deployment)
+        ahead = Listener(base, demo["ks"], {"gameObjectId": board}, last_event_id="999999999-0").start()
+        _ok(client, "/event/send", {"events": [_poll("u1", 1)]})
+        ahead.wait_for(1, timeout=5)
+        assert ahead.received[0][3]["userId"] == "u1"

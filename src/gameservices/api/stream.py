@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
 
 from gameservices.api.deps import ReadApi
 from gameservices.api.responses import ErrorStatuses
 from gameservices.errors import ValidationFailed
 from gameservices.feed import TYPES, Position, parse_id
 from gameservices.feed.hub import FeedHub, Filters
+from gameservices.feed.reading import head_of
 
 # Errors are answered as JSON before the stream starts (the route's own media type is the stream's).
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -69,6 +71,11 @@ async def stream(
     newest = await hub.start(partner_id)
     after = subscription.after if subscription.after is not None else newest
     try:
+        if after > newest:
+            # An id past the newest change (a database started afresh, another deployment's id) resumes at the
+            # newest change rather than waiting, silent, until the log passes it. (Compared with the database's
+            # head: the hub's newest may trail it by a poll, and an id between the two is one the reader has seen.)
+            after = min(after, await run_in_threadpool(head_of, request.app.state.engine, partner_id))
         while not hub.closed:
             page = await hub.next(partner_id, after, subscription.filters, timeout=_WAIT_SECONDS)
             for change in page.changes:
