@@ -39,4 +39,22 @@ def test_sigkill_during_checkpoints_loses_and_repeats_nothing(
     assert crashed.figures.kills == 5
     assert crashed.fingerprint["processed_events"][0] == 12_000
     assert_same_state(reference, crashed)
+    # (Whether a kill finds entries after the last checkpoint here is timing: [0, 0, 1, 0, 1] one run, all 0s
+    # another. The next test makes sure of them.)
+
+
+def test_sigkill_with_entries_after_the_checkpoint_loses_and_repeats_nothing(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # No checkpoint within the run (one a minute, the longest interval): every restart after the first commit
+    # loads the tables at their checkpoint and applies all the entries after it.
+    reference, crashed = sqlite_run(
+        tmp_path, batches=12, kills=5, seed=19, env={"GAMESERVICES_CHECKPOINT_INTERVAL_MS": "60000"}
+    )
+    request.node.user_properties.append(
+        (FIGURES, summary("SQLite, no checkpoint within the run", reference, crashed))
+    )
+    assert crashed.figures.kills == 5
+    assert crashed.fingerprint["processed_events"][0] == 12_000
+    assert_same_state(reference, crashed)
     assert any(behind > 0 for behind in crashed.figures.behind_checkpoint), crashed.figures.behind_checkpoint
