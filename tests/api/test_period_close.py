@@ -446,3 +446,20 @@ def _board_hiding_hide_com(api: Api, now: int) -> dict[str, Any]:
     }
     api.ok("leaderboard/update", {"id": board["id"], "participationPolicy": policy})
     return board
+
+
+def test_an_end_date_moved_before_the_current_period_drops_its_close(
+    api: Api, partner: Partner, engine: Engine
+) -> None:
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    with read_transaction(engine) as conn:
+        assert len(period_repository.pending_of(conn, partner.id, board["id"])) == 1
+    api.ok("leaderboard/update", {"id": board["id"], "endDate": format_ms(now - 2 * DAY)})
+    with read_transaction(
+        engine
+    ) as conn:  # the current period starts after the new end date: it never closes
+        assert period_repository.pending_of(conn, partner.id, board["id"]) == []
+    api.ok("leaderboard/update", {"id": board["id"], "endDate": format_ms(now + 365 * DAY)})
+    with read_transaction(engine) as conn:  # moved out again: the next period end is due again
+        assert len(period_repository.pending_of(conn, partner.id, board["id"])) == 1

@@ -208,6 +208,19 @@ def set_grace(conn: Connection, partner_id: int, game_object_id: str, grace_ms: 
     )
 
 
+def forget_ends_starting_after(conn: Connection, partner_id: int, game_object_id: str, moment: int) -> None:
+    """Drop a leaderboard's pending period ends of periods that start after `moment` (its end date moved before
+    them)."""
+    conn.execute(
+        delete(periods).where(
+            (periods.c.partner_id == partner_id)
+            & (periods.c.game_object_id == game_object_id)
+            & (periods.c.status == PENDING)
+            & (periods.c.starts_at > moment)
+        )
+    )
+
+
 def forget_period_end(conn: Connection, end: PeriodEnd) -> None:
     """Drop a pending period end that no longer fits its leaderboard."""
     conn.execute(

@@ -74,6 +74,11 @@ def after_write(conn: Connection, before: GameObjectRecord | None, after: GameOb
     timeline = timeline_of(after.data, after.created_at, closes)
     assert timeline is not None
     period_repository.set_grace(conn, partner_id, object_id, timeline.recurrence.grace_seconds * 1000)
+    end_date = after.data.get("endDate")
+    if isinstance(
+        end_date, int
+    ):  # an end date moved earlier: no period starting after it closes (none is written)
+        period_repository.forget_ends_starting_after(conn, partner_id, object_id, end_date)
     schedule(conn, after, timeline, timeline.next_to_close())
 
 
