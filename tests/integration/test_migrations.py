@@ -27,7 +27,7 @@ from gameservices.storage.schema import metadata, user_scores
 from gameservices.storage.upsert import upsert
 from tests.conftest import DATABASES, POSTGRES_URL, postgres_database
 
-HEAD = "0018"
+HEAD = "0019"
 
 
 def test_migrated_schema_matches_the_tables(engine: Engine) -> None:

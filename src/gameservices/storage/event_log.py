@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 
 from gameservices.domain.timefmt import now_ms
 from gameservices.storage import checkpoints, log_wakeups
@@ -179,21 +179,33 @@ def count_entries(conn: Connection, partner_id: int) -> int:
     )
 
 
-def delete_older_than(conn: Connection, created_before_ms: int, *, limit: int) -> int:
-    """Delete at most `limit` entries (of any partner) appended before a time; how many. Only entries the derived
-    tables reflect go (at or before their checkpoint): a later one is still needed to load the partner."""
+def deletable_before(created_before_ms: int, *, limit: int) -> Select[int, int]:
+    """The query for at most `limit` entries (of any partner, as (partner_id, seq)) appended before a time that
+    retention may delete, oldest first: only entries the derived tables reflect (at or before their checkpoint),
+    since a later one is still needed to load the partner. It reads the `created_at` index, not the log."""
     checkpoint = (
         select(log_checkpoints.c.seq)
         .where(log_checkpoints.c.partner_id == event_log.c.partner_id)
         .scalar_subquery()
     )
-    oldest = (
+    return (
         select(event_log.c.partner_id, event_log.c.seq)
         .where(event_log.c.created_at < created_before_ms, event_log.c.seq <= func.coalesce(checkpoint, 0))
         .order_by(event_log.c.created_at)
         .limit(limit)
     )
-    doomed = conn.execute(oldest).all()
-    for partner_id, seq in doomed:
-        conn.execute(delete(event_log).where(event_log.c.partner_id == partner_id, event_log.c.seq == seq))
+
+
+def delete_older_than(conn: Connection, created_before_ms: int, *, limit: int) -> int:
+    """Delete at most `limit` entries (of any partner) appended before a time, in one statement; how many. Only
+    entries the derived tables reflect go (see ``deletable_before``)."""
+    doomed = conn.execute(deletable_before(created_before_ms, limit=limit)).all()
+    if doomed:
+        conn.execute(
+            delete(event_log).where(
+                event_log.c.partner_id == bindparam("doomed_partner"),
+                event_log.c.seq == bindparam("doomed_seq"),
+            ),
+            [{"doomed_partner": partner_id, "doomed_seq": seq} for partner_id, seq in doomed],
+        )
     return len(doomed)

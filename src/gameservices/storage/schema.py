@@ -49,6 +49,8 @@ event_log = Table(
     Column("body", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("changes", LargeBinary, nullable=True),
+    # The retention job finds entries by age (revision 0019).
+    Index("ix_event_log_created", "created_at"),
 )
 
 # The log seq the derived tables (buckets, the ledger, users' totals and per-period totals) reflect, per partner:
