@@ -1,8 +1,11 @@
 """``gameservices serve`` listens where the settings say unless the command line says otherwise."""
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -48,3 +51,53 @@ def test_serve_listens_on_the_configured_port(tmp_path: Path, option_wins: bool)
         serving.wait_until_up(base, tmp_path / "serve.log", process=process)
     finally:
         serving.stop(process)
+
+
+def _workers_of(parent: "subprocess.Popen[bytes]") -> set[int]:
+    """The worker processes of `serve --workers N` (not multiprocessing's resource tracker)."""
+    listed = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(parent.pid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return {int(line.split()[0]) for line in listed.splitlines() if "spawn_main" in line}
+
+
+def test_serve_with_workers_starts_a_worker_again_when_one_is_killed(tmp_path: Path) -> None:
+    port = serving.free_port()
+    process = _serve(tmp_path, port, "--workers", "2")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        serving.wait_until_up(base, tmp_path / "serve.log", process=process, timeout=120)
+        deadline = time.monotonic() + 60
+        first = _workers_of(process)
+        while len(first) < 2:  # the second worker may still be starting
+            assert time.monotonic() < deadline, serving.output(tmp_path / "serve.log")
+            time.sleep(0.1)
+            first = _workers_of(process)
+        killed = min(first)
+        os.kill(killed, signal.SIGKILL)
+        while len(_workers_of(process) - first) < 1 or killed in _workers_of(process):
+            assert time.monotonic() < deadline, serving.output(tmp_path / "serve.log")
+            time.sleep(0.1)
+        assert process.poll() is None and len(_workers_of(process)) == 2
+        assert "ended (exit code -9): starting another" in serving.output(tmp_path / "serve.log")
+        serving.wait_until_up(base, tmp_path / "serve.log", process=process)
+    finally:
+        serving.stop(process)
+    assert process.returncode == 0
+
+
+def test_serve_with_workers_fails_when_its_workers_cannot_start(tmp_path: Path) -> None:
+    # A program holding the port without SO_REUSEPORT: every worker's bind fails. The command used to wait for
+    # them and end with status 0, as if it had served and been stopped.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        process = _serve(tmp_path, taken.getsockname()[1], "--workers", "2")
+        try:
+            assert process.wait(timeout=120) == 1
+        finally:
+            serving.stop(process)
+    assert "A worker ended before it served" in serving.output(tmp_path / "serve.log")

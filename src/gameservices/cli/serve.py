@@ -11,11 +11,15 @@ as request latency.
 
 import gc
 import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
 import os
 import signal
 import socket
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.synchronize import Event as EventType
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
@@ -95,7 +99,9 @@ def serve(
     sys.stdout.flush()
     if workers > 1:
         engine.dispose()
-        _run_workers(workers, host, port)
+        status = _run_workers(workers, host, port)
+        if status:
+            raise typer.Exit(status)
         return
     application, stop = _served(settings, engine)
     try:
@@ -104,32 +110,69 @@ def serve(
         stop()
 
 
-def _run_workers(workers: int, host: str, port: int) -> None:
+def _run_workers(workers: int, host: str, port: int) -> int:
     """Run `workers` server processes on one port, each with its own application following the event log, and
-    wait for them; SIGTERM or SIGINT stops them all.
+    keep them running until SIGTERM or SIGINT stops them all; the exit status (1: a worker could not start).
 
     Each worker binds its own socket with SO_REUSEPORT, so the kernel spreads connections over the workers. The
     socket is made with its protocol named (IPPROTO_TCP): asyncio sets TCP_NODELAY only on such sockets, and
     without it every keep-alive answer waits for the client's delayed ACK (~40 ms).
+
+    A worker that ends while nobody asked (killed, out of memory) is started again, so the port keeps its N
+    processes. One that ends before it served (the port taken by a program without SO_REUSEPORT, a database it
+    cannot open) would fail the same way again: every worker is stopped and the command fails.
     """
     spawn = multiprocessing.get_context("spawn")
-    processes = [spawn.Process(target=_worker, args=(host, port), daemon=False) for _ in range(workers)]
-    for process in processes:
+    stopping = False
+
+    def start() -> _Worker:
+        serving = spawn.Event()
+        process = spawn.Process(target=_worker, args=(host, port, serving), daemon=False)
         process.start()
+        return _Worker(process, serving)
 
-    def stop_all(_signal: int, _frame: FrameType | None) -> None:
-        for process in processes:
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
+    def stop_all() -> None:
+        nonlocal stopping
+        stopping = True
+        for worker in running:
+            if worker.process.is_alive() and worker.process.pid is not None:
+                os.kill(worker.process.pid, signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, stop_all)
-    signal.signal(signal.SIGINT, stop_all)
-    for process in processes:
-        process.join()
+    running = [start() for _ in range(workers)]
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: stop_all())
+    signal.signal(signal.SIGINT, lambda _signal, _frame: stop_all())
+    status = 0
+    while not stopping:
+        multiprocessing.connection.wait([worker.process.sentinel for worker in running], timeout=1.0)
+        for place, worker in enumerate(running):
+            if stopping or worker.process.is_alive():
+                continue
+            if not worker.serving.is_set():
+                sys.stderr.write(
+                    f"A worker ended before it served (exit code {worker.process.exitcode}): stopping\n"
+                )
+                status = 1
+                stop_all()
+                break
+            sys.stderr.write(
+                f"Worker {worker.process.pid} ended (exit code {worker.process.exitcode}): starting another\n"
+            )
+            running[place] = start()
+    for worker in running:
+        worker.process.join()
+    return status
 
 
-def _worker(host: str, port: int) -> None:
-    """One worker process of ``serve --workers N``."""
+@dataclass(frozen=True)
+class _Worker:
+    """A worker process of ``serve --workers N`` and the flag it sets once it serves."""
+
+    process: multiprocessing.process.BaseProcess
+    serving: EventType
+
+
+def _worker(host: str, port: int, serving: EventType) -> None:
+    """One worker process of ``serve --workers N``; sets `serving` once it answers requests."""
 
     settings = Settings()
     application, stop = _served(settings, open_engine(settings.database_url))
@@ -138,20 +181,28 @@ def _worker(host: str, port: int) -> None:
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listening.bind(address)
-    server = _server(application)
+    server = _server(application, on_started=serving.set)
     try:
         server.run(sockets=[listening])
     finally:
         stop()
 
 
-def _server(application: "Application", **config: object) -> "uvicorn.Server":
-    """A uvicorn server that, asked to stop, first ends the open event streams (they would hold it up)."""
+def _server(
+    application: "Application", on_started: Callable[[], None] | None = None, **config: object
+) -> "uvicorn.Server":
+    """A uvicorn server that, asked to stop, first ends the open event streams (they would hold it up), and calls
+    `on_started` once it has started serving."""
     import uvicorn
 
     from gameservices.api.app import end_streams
 
     class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and on_started is not None:
+                on_started()
+
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             end_streams(application)
             super().handle_exit(sig, frame)
