@@ -16,6 +16,7 @@ runs back into reading order, though numbers inside a mixed line may come out mo
 import functools
 import io
 import re
+import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ FONT_NAME = "DejaVuSans"
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
 DEFAULT_FONT_SIZE = 24.0
 _RIGHT_TO_LEFT = frozenset({"R", "AL"})
+# One PDF at a time: the font is registered once for the process, and reportlab reads its file through one
+# shared position while it subsets it for each document (two documents saved at once read each other's glyphs:
+# a KeyError, or a wrong letter).
+_RENDERING = threading.Lock()
 _LOCAL_NAME_STEP = re.compile(r"""\*\[local-name\(\)\s*=\s*['"]([^'"]+)['"]\]""")
 
 
@@ -73,6 +78,13 @@ def render_certificate(
     if not background.jpeg.startswith(b"\xff\xd8\xff"):
         raise ValueError("a Background holds JPEG bytes (see background.to_background)")
     _prepare_reportlab()
+    with _RENDERING:
+        return _render(background, texts, title=title, qr=qr)
+
+
+def _render(
+    background: Background, texts: Sequence[TextPlacement], *, title: str, qr: QrPlacement | None
+) -> bytes:
     output = io.BytesIO()
     page = Canvas(
         output,
