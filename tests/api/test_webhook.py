@@ -121,6 +121,7 @@ def test_only_a_failed_delivery_is_retried(api: Api) -> None:
         ({"eventTypes": []}, "eventTypes"),
         ({"eventTypes": ["score.exploded"]}, "eventTypes"),
         ({"status": "paused"}, "status"),
+        ({"status": ""}, "status"),
         ({"gameObjectIds": ["x"] * 101}, "gameObjectIds"),
         ({"description": "d" * 1025}, "description"),
         ({"secret": "whsec_mine"}, "secret"),

@@ -55,7 +55,7 @@ def create(
         event_types=_event_types(fields.event_types),
         game_object_ids=fields.game_object_ids or None,
         description=fields.description,
-        status=_status(fields.status or "enabled"),
+        status=_status("enabled" if fields.status is None else fields.status),
         secret=new_secret(),
         previous_secret=None,
         previous_secret_expires_at=None,
