@@ -146,6 +146,36 @@ def test_badges_certificates_and_status_changes(api: Api, partner: Any, engine: 
     assert status == [{"gameObjectType": "badge", "gameObjectId": badge, "status": "disabled"}]
 
 
+@pytest.mark.parametrize("how", ["disabled", "deleted"])
+def test_a_badge_achieved_through_a_rule_change_is_announced(
+    api: Api, partner: Any, engine: Engine, how: str
+) -> None:
+    body = guide.badge_7_1()
+    views_rule = body["rules"][0]
+    polls_rule = {**views_rule, "name": "Answer 3 polls", "metric": "pollId"}
+    polls_rule["conditions"] = [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}]
+    badge = api.ok("badge/create", {**body, "status": "enabled", "rules": [views_rule, polls_rule]})
+    views = [
+        {"eventType": "viewPeriod", "userId": "ann", "entryId": f"e{n}", "playTime": 30, "eventTime": AT}
+        for n in range(3)
+    ]
+    api.ok("event/send", {"events": views})  # ann completes the first rule only
+    start = feed.head_of(engine, partner.id)
+    polls_id = badge["rules"][1]["id"]
+    if how == "disabled":
+        api.ok("rule/update", {"id": polls_id, "status": "disabled"})
+    else:
+        api.ok("rule/delete", {"id": polls_id})
+    [row] = api.ok("userBadge/list", {"gameObjectId": badge["id"]})["objects"]
+    assert row["status"] == "ACHIEVED"
+    achieved = [
+        change.data for change in _changes(engine, partner.id, start) if change.type == "badge.achieved"
+    ]
+    assert achieved == [
+        {"gameObjectId": badge["id"], "userId": "ann", "achievedAt": row["achievedTimestamp"]}
+    ]
+
+
 def test_a_certificate_is_announced_once_when_earned(api: Api, partner: Any, engine: Engine) -> None:
     certificate = api.ok("certificate/create", {**guide.certificate_8_2(), "status": "enabled"})["id"]
     api.ok("rule/create", guide.certificate_rule_8_4(certificate))

@@ -62,6 +62,14 @@ def test_update_changes_fields_and_null_clears_the_optional_ones(api: Api) -> No
     assert api.ok("webhook/list", {"statusEqual": "enabled"})["totalCount"] == 0
 
 
+def test_an_empty_game_object_list_means_every_game_object_on_update_as_on_create(api: Api) -> None:
+    assert _create(api, gameObjectIds=[])["gameObjectIds"] is None
+    made = _create(api, gameObjectIds=["abc"])
+    changed = api.ok("webhook/update", {"id": made["id"], "gameObjectIds": []})
+    assert changed["gameObjectIds"] is None
+    assert api.ok("webhook/get", {"id": made["id"]})["gameObjectIds"] is None
+
+
 def test_rotate_secret_answers_a_new_secret_and_when_the_old_one_stops(api: Api) -> None:
     made = _create(api)
     rotated = api.ok("webhook/rotateSecret", {"id": made["id"]})
@@ -113,6 +121,7 @@ def test_only_a_failed_delivery_is_retried(api: Api) -> None:
         ({"eventTypes": []}, "eventTypes"),
         ({"eventTypes": ["score.exploded"]}, "eventTypes"),
         ({"status": "paused"}, "status"),
+        ({"status": ""}, "status"),
         ({"gameObjectIds": ["x"] * 101}, "gameObjectIds"),
         ({"description": "d" * 1025}, "description"),
         ({"secret": "whsec_mine"}, "secret"),

@@ -93,9 +93,11 @@ def completion_times(buckets: Mapping[BucketKey, Bucket], rule_ids: Iterable[str
     return times
 
 
-def reevaluate_badge(conn: Connection, *, partner_id: int, badge_id: str) -> None:
+def reevaluate_badge(
+    conn: Connection, *, partner_id: int, badge_id: str, changes: Changes | None = None
+) -> None:
     """After a badge's rules changed: record the users who now meet every enabled rule (those who achieved it
-    keep it)."""
+    keep it), noting them as changes when given `changes`."""
     game_object = object_repository.get_game_object(conn, partner_id=partner_id, object_id=badge_id)
     if game_object is None or game_object.object_type != "badge":
         return
@@ -113,6 +115,8 @@ def reevaluate_badge(conn: Connection, *, partner_id: int, badge_id: str) -> Non
         if user_id not in achieved and len(times) == len(rule_ids):
             newly.append((badge_id, user_id, max(times.values())))
     repository.record_badges(conn, partner_id, newly)
+    if changes is not None:
+        _note_badges(newly, changes)
 
 
 def _record_badges(
@@ -135,6 +139,11 @@ def _record_badges(
         if len(times) == len(rule_ids):
             newly.append((badge.id, user_id, max(times.values())))
     repository.record_badges(conn, partner_id, newly)
+    _note_badges(newly, changes)
+
+
+def _note_badges(newly: Iterable[tuple[str, str, float]], changes: Changes) -> None:
+    """A `badge.achieved` change for each (badge id, user id, achieved at) newly recorded."""
     for badge_id, user_id, achieved_at in newly:
         changes.add(
             BADGE_ACHIEVED,

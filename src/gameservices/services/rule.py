@@ -9,6 +9,7 @@ from gameservices.domain.listing import ListQuery
 from gameservices.domain.rules import parse_badge_rule, parse_rule
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
+from gameservices.feed.changes import Changes
 from gameservices.projection.entries import RULE_CHANGE
 from gameservices.services import achievements
 from gameservices.storage import event_log
@@ -110,8 +111,11 @@ def update(
     data = {key: value for key, value in merged.items() if key not in _OWNED | {"name", "status"}}
     updated = replace(record, name=merged["name"], status=merged["status"], data=data, updated_at=now_ms())
     repository.update_rule(conn, updated)
-    _log_rule_change(conn, partner_id, updated.id, updated)
-    achievements.reevaluate_badge(conn, partner_id=partner_id, badge_id=record.game_object_id)
+    announced = Changes()
+    achievements.reevaluate_badge(
+        conn, partner_id=partner_id, badge_id=record.game_object_id, changes=announced
+    )
+    _log_rule_change(conn, partner_id, updated.id, updated, announced)
     return updated
 
 
@@ -119,8 +123,11 @@ def delete(conn: Connection, *, partner_id: int, rule_id: str) -> dict[str, Any]
     """Remove a rule."""
     record = get(conn, partner_id=partner_id, rule_id=rule_id)
     repository.delete_rule(conn, partner_id=partner_id, rule_id=rule_id)
-    _log_rule_change(conn, partner_id, rule_id, None)
-    achievements.reevaluate_badge(conn, partner_id=partner_id, badge_id=record.game_object_id)
+    announced = Changes()
+    achievements.reevaluate_badge(
+        conn, partner_id=partner_id, badge_id=record.game_object_id, changes=announced
+    )
+    _log_rule_change(conn, partner_id, rule_id, None, announced)
     return {"id": rule_id, "deleted": True}
 
 
@@ -148,11 +155,15 @@ def _with_sub_rule_ids(fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, "subRules": named}
 
 
-def _log_rule_change(conn: Connection, partner_id: int, rule_id: str, record: RuleRecord | None) -> None:
+def _log_rule_change(
+    conn: Connection, partner_id: int, rule_id: str, record: RuleRecord | None, changes: Changes | None = None
+) -> None:
     # A rule change leaves buckets and scores as they are; the entry carries the rule as stored (None:
-    # deleted), so a projection compiles the same rule set from the log alone.
+    # deleted), so a projection compiles the same rule set from the log alone. Its changes: the badges the
+    # change lets users achieve.
     details = {"ruleId": rule_id, "rule": None if record is None else asdict(record)}
-    event_log.record(conn, partner_id, RULE_CHANGE, details, state=False, rules=True)
+    encoded = None if changes is None else changes.encoded()
+    event_log.record(conn, partner_id, RULE_CHANGE, details, state=False, rules=True, changes=encoded)
 
 
 # Candidate rules of a simulation are named the same way (`services.simulation`).

@@ -55,7 +55,7 @@ def create(
         event_types=_event_types(fields.event_types),
         game_object_ids=fields.game_object_ids or None,
         description=fields.description,
-        status=_status(fields.status or "enabled"),
+        status=_status("enabled" if fields.status is None else fields.status),
         secret=new_secret(),
         previous_secret=None,
         previous_secret_expires_at=None,
@@ -109,9 +109,9 @@ def update(
         record,
         url=record.url if fields.url is None else _checked_url(fields.url, targets),
         event_types=record.event_types if fields.event_types is None else _event_types(fields.event_types),
-        game_object_ids=_kept(
-            record.game_object_ids, fields.game_object_ids or None, "gameObjectIds", fields
-        ),
+        # An empty list is no filter, as on create.
+        game_object_ids=_kept(record.game_object_ids, fields.game_object_ids, "gameObjectIds", fields)
+        or None,
         description=_kept(record.description, fields.description, "description", fields),
         status=record.status if fields.status is None else _status(fields.status),
         updated_at=now_ms,

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from gameservices.storage.schema import partners, webhook_cursors, webhooks
+from gameservices.storage.upsert import upsert
 
 
 @dataclass(frozen=True)
@@ -146,19 +147,10 @@ def log_seq(conn: Connection, partner_id: int) -> int:
 
 
 def ensure_cursor(conn: Connection, *, partner_id: int, position: tuple[int, int], now: int) -> None:
-    """Start the partner's feed cursor at ``position`` (its feed's head), unless it has one already."""
-    exists = conn.execute(
-        select(webhook_cursors.c.partner_id).where(webhook_cursors.c.partner_id == partner_id)
-    ).first()
-    if exists is None:
-        conn.execute(
-            insert(webhook_cursors).values(
-                partner_id=partner_id,
-                seq=position[0],
-                change_index=position[1],
-                updated_at=now,
-            )
-        )
+    """Start the partner's feed cursor at ``position`` (its feed's head), unless it has one already (one that
+    another transaction is making too: its insert is waited for, then left as it is)."""
+    row = {"partner_id": partner_id, "seq": position[0], "change_index": position[1], "updated_at": now}
+    upsert(conn, webhook_cursors, [row], keys=["partner_id"], set_=None)
 
 
 def lagging_partners(conn: Connection, *, limit: int, end: int) -> list[int]:

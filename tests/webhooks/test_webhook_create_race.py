@@ -1,0 +1,56 @@
+"""A partner's first two webhooks created at once are both stored (PostgreSQL: the second create's cursor insert
+waits for the first's transaction; SQLite's write transactions are serial)."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import Engine, text
+
+from gameservices.domain.timefmt import now_ms
+from gameservices.services import webhook as webhook_service
+from gameservices.services.partner import create_partner
+from gameservices.services.webhook import WebhookInput
+from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.webhooks.targets import TargetPolicy
+
+FIELDS = WebhookInput(url="http://127.0.0.1:9/hook", event_types=["score.changed"])
+TARGETS = TargetPolicy(allow_private=True)
+
+
+def _waiting_on_a_lock(engine: Engine) -> bool:
+    with read_transaction(engine) as conn:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        return bool(conn.execute(text(query)).scalar_one())
+
+
+def test_two_first_webhooks_created_at_once_are_both_stored(own_engine: Engine) -> None:
+    if own_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock serialises the two creates")
+    with write_transaction(own_engine) as conn:
+        partner_id = int(create_partner(conn, name="race")["partnerId"])
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with write_transaction(own_engine) as conn:
+                webhook_service.create(
+                    conn, partner_id=partner_id, fields=FIELDS, targets=TARGETS, now_ms=now_ms()
+                )
+        except BaseException as error:
+            errors.append(error)
+
+    with write_transaction(own_engine) as conn:
+        webhook_service.create(conn, partner_id=partner_id, fields=FIELDS, targets=TARGETS, now_ms=now_ms())
+        thread = threading.Thread(target=second)
+        thread.start()
+        deadline = time.monotonic() + 30
+        # The second create has found no cursor (this one is not committed) and waits on this one's row.
+        while not _waiting_on_a_lock(own_engine) and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    thread.join(30)
+    assert not thread.is_alive()
+    assert errors == []
+    with read_transaction(own_engine) as conn:
+        total, _ = webhook_service.list_page(conn, partner_id=partner_id, status=None, offset=0, limit=10)
+    assert total == 2
