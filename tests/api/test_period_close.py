@@ -174,6 +174,28 @@ def test_close_period_refusals(api: Api, new_partner: Any, app_client: TestClien
     assert status == 404 and error["code"] == "OBJECT_NOT_FOUND"
 
 
+def test_closing_the_first_period_before_its_anchor_ends_it_no_earlier_than_it_starts(
+    api: Api, engine: Engine, partner: Partner
+) -> None:
+    # Period 0 holds everything before an anchor still to come; closed now, it ends now, and starts no later.
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now + 3 * DAY)
+    api.ok("event/send", {"events": [act("ann", 5, now)]})
+    first = api.ok("leaderboard/closePeriod", {"id": board["id"]})
+    assert first["index"] == 0 and first["startsAt"] <= first["endsAt"]
+    api.ok("event/send", {"events": [act("bob", 2, int(time.time() * 1000))]})
+    second = api.ok("leaderboard/closePeriod", {"id": board["id"]})
+    assert second["index"] == 1 and second["startsAt"] == first["endsAt"] <= second["endsAt"]
+    assert second["top"] == [{"rank": 1, "userId": "bob", "score": 2}]
+    with read_transaction(engine) as conn:
+        closes = period_repository.closed_periods(conn, partner.id, board["id"])[board["id"]]
+    starts = [period.starts_at for period in closes]
+    assert starts == sorted(starts) and all(period.starts_at <= period.ends_at for period in closes)
+    current = api.ok("leaderboard/get", {"id": board["id"]})["currentPeriod"]
+    assert current["index"] == 2 and current["startsAt"] == second["endsAt"]
+    assert current["endsAt"] == format_ms(now + 4 * DAY)[:19] + ".000Z"
+
+
 USERS = ["ann", "bob", "cid"]
 operation = st.one_of(
     st.tuples(

@@ -158,7 +158,8 @@ def _close(
     after: dict[str, Timeline] = {}
     for end, timeline, ends_at in closing:
         object_id, index = end.game_object_id, end.period_index
-        period = ClosedPeriod(index, timeline.bounds(index)[0], ends_at, now)
+        # (Period 0 closed before an anchor still to come ends before the anchor it shows as its start.)
+        period = ClosedPeriod(index, min(timeline.bounds(index)[0], ends_at), ends_at, now)
         ranked = _ranked_events(state, object_id, index, ends_at)
         top = [
             {"rank": item["rank"], "userId": item["userId"], "score": item["score"]} for item in ranked[:TOP]
