@@ -141,6 +141,19 @@ def test_a_reset_whose_first_sum_is_not_lower_still_counts(
     assert progress(api, board, "ada")["watch"] == 20.12  # 0.05 + 10.0 + 10.07 (not + 0.02)
 
 
+def test_an_event_index_past_what_a_session_keeps_still_scores(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    board = program(api)
+    # Numbers below 10^12 are read; an eventIndex that large is no index the session can keep (it is not
+    # compared, as a beacon without one), and the VIEW counts on both databases.
+    for index, play_time_sum in ((5_000_000_000, 10.0), (5_000_000_001, 20.0), (-3_000_000_000, 25.0)):
+        response = send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s1", index, play_time_sum))
+        assert response.json()["viewEventsEnabled"] is True
+    assert progress(api, board, "kim")["watch"] == 25
+    assert progress(api, board, "kim")["views"] == 3
+
+
 def test_sessions_are_kept_apart_per_user_entry_and_session(
     api: Api, app_client: TestClient, partner: Partner
 ) -> None:

@@ -120,7 +120,7 @@ class _Conversion:
         if beacon.event_type == VIEW and beacon.play_time_sum is not None:
             key = _session_key(item)
             previous_sum, previous_index = self.views.get(key, (None, None))
-            index = beacon.event_index or None  # (a beacon without one: not compared)
+            index = beacon.session_index  # (a beacon without one: not compared)
             added = play_time(previous_sum, beacon.play_time_sum, previous_index, index)
             self.views[key] = self.changed_views[key] = (beacon.play_time_sum, index)
         event = rule_event(beacon, item.user_id, play_time_added=added)
