@@ -259,6 +259,27 @@ def test_the_browser_may_post_beacons_cross_origin(app_client: TestClient) -> No
     assert answer.headers["access-control-allow-origin"] == "*"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api_v3?service=analytics&action=trackEvent",
+        "/api_v3/?service=analytics&action=trackEvent",
+        "/api_v3/index.php/service/analytics/action/trackEvent",
+        "/api_v3/service/analytics/action/trackevent",
+    ],
+)
+def test_every_form_taken_for_a_beacon_answers_the_preflight(app_client: TestClient, path: str) -> None:
+    # (A player whose serviceUrl is ".../api_v3" posts its beacons to the first.)
+    headers = {"Origin": "https://events.example.com", "Access-Control-Request-Method": "POST"}
+    preflight = app_client.options(path, headers=headers)
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    beacon = app_client.post(path, content=b"{}", headers={"Content-Type": "application/json"})
+    assert beacon.json()["viewEventsEnabled"] is True
+    assert beacon.headers["access-control-allow-origin"] == "*"
+    assert app_client.options("/api_v3/service/session/action/start", headers=headers).status_code == 405
+
+
 def test_a_partner_over_its_rate_is_told_to_stop_views(
     api: Api, engine: Engine, settings: Settings, partner: Partner
 ) -> None:
