@@ -155,6 +155,26 @@ def test_period_is_refused_on_a_leaderboard_without_recurrence_beyond_its_one_pe
     assert status == 400
 
 
+@pytest.mark.parametrize(
+    "period", ["last", "", -1, 100_000_001, 10**30, "9" * 5000, 1.5, "1.5", True, [], {}]
+)
+def test_a_bad_period_is_refused_naming_period_on_every_route(api: Api, period: object) -> None:
+    board = api.ok("leaderboard/create", recurring())
+    bodies = {
+        "userScore/list": {},
+        "userScore/get": {"userId": "ann"},
+        "userScore/ruleProgress": {"userId": "ann"},
+        "userScore/getSubGameOptions": {"subGameId": 0},
+        "report/generate": {"reportType": "userScore"},
+    }
+    answers = []
+    for route, body in bodies.items():
+        status, error = api.call(route, {"gameObjectId": board["id"], "period": period, **body})
+        assert status == 400 and error["args"]["PARAM_NAME"] == "period", (route, error)
+        answers.append((error["code"], error["message"]))
+    assert len(set(answers)) == 1
+
+
 def test_sub_leaderboards_rank_one_period(api: Api) -> None:
     body = recurring(unit="day", anchor="2025-06-01T00:00:00")
     body["subLeaderboards"] = [{"name": "By Country", "filterPaths": ["country"], "id": 0}]
