@@ -154,6 +154,18 @@ def test_an_event_index_past_what_a_session_keeps_still_scores(
     assert progress(api, board, "kim")["views"] == 3
 
 
+def test_a_repeat_of_a_view_that_added_no_play_time_counts_once(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    board = program(api)
+    # A VIEW while buffering adds nothing; a retry of it arriving after the next VIEW is still a repeat: it
+    # neither scores nor moves the session's sum (it was read as a reset: +10, and then +20 for the next).
+    for index, play_time_sum in ((1, 10.0), (2, 10.0), (3, 20.0), (2, 10.0), (4, 30.0)):
+        send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s1", index, play_time_sum))
+    assert progress(api, board, "kim")["watch"] == 30
+    assert progress(api, board, "kim")["views"] == 3
+
+
 def test_sessions_are_kept_apart_per_user_entry_and_session(
     api: Api, app_client: TestClient, partner: Partner
 ) -> None:
