@@ -141,6 +141,31 @@ def test_a_reset_whose_first_sum_is_not_lower_still_counts(
     assert progress(api, board, "ada")["watch"] == 20.12  # 0.05 + 10.0 + 10.07 (not + 0.02)
 
 
+def test_an_event_index_past_what_a_session_keeps_still_scores(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    board = program(api)
+    # Numbers below 10^12 are read; an eventIndex that large is no index the session can keep (it is not
+    # compared, as a beacon without one), and the VIEW counts on both databases.
+    for index, play_time_sum in ((5_000_000_000, 10.0), (5_000_000_001, 20.0), (-3_000_000_000, 25.0)):
+        response = send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s1", index, play_time_sum))
+        assert response.json()["viewEventsEnabled"] is True
+    assert progress(api, board, "kim")["watch"] == 25
+    assert progress(api, board, "kim")["views"] == 3
+
+
+def test_a_repeat_of_a_view_that_added_no_play_time_counts_once(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    board = program(api)
+    # A VIEW while buffering adds nothing; a retry of it arriving after the next VIEW is still a repeat: it
+    # neither scores nor moves the session's sum (it was read as a reset: +10, and then +20 for the next).
+    for index, play_time_sum in ((1, 10.0), (2, 10.0), (3, 20.0), (2, 10.0), (4, 30.0)):
+        send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s1", index, play_time_sum))
+    assert progress(api, board, "kim")["watch"] == 30
+    assert progress(api, board, "kim")["views"] == 3
+
+
 def test_sessions_are_kept_apart_per_user_entry_and_session(
     api: Api, app_client: TestClient, partner: Partner
 ) -> None:
@@ -244,6 +269,27 @@ def test_the_browser_may_post_beacons_cross_origin(app_client: TestClient) -> No
     assert "content-type" in preflight.headers["access-control-allow-headers"].lower()
     answer = send_beacon(app_client, {"partnerId": 1, "eventType": 1})
     assert answer.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api_v3?service=analytics&action=trackEvent",
+        "/api_v3/?service=analytics&action=trackEvent",
+        "/api_v3/index.php/service/analytics/action/trackEvent",
+        "/api_v3/service/analytics/action/trackevent",
+    ],
+)
+def test_every_form_taken_for_a_beacon_answers_the_preflight(app_client: TestClient, path: str) -> None:
+    # (A player whose serviceUrl is ".../api_v3" posts its beacons to the first.)
+    headers = {"Origin": "https://events.example.com", "Access-Control-Request-Method": "POST"}
+    preflight = app_client.options(path, headers=headers)
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    beacon = app_client.post(path, content=b"{}", headers={"Content-Type": "application/json"})
+    assert beacon.json()["viewEventsEnabled"] is True
+    assert beacon.headers["access-control-allow-origin"] == "*"
+    assert app_client.options("/api_v3/service/session/action/start", headers=headers).status_code == 405
 
 
 def test_a_partner_over_its_rate_is_told_to_stop_views(

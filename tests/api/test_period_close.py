@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from gameservices import feed
 from gameservices.domain.timefmt import format_ms
+from gameservices.errors import ValidationFailed
 from gameservices.projection.live import LiveState
 from gameservices.projection.replay import verify
 from gameservices.services.periods import close as period_close
@@ -172,6 +173,49 @@ def test_close_period_refusals(api: Api, new_partner: Any, app_client: TestClien
     other = Api(app_client, new_partner().ks)
     status, error = other.call("leaderboard/closePeriod", {"id": board["id"]})
     assert status == 404 and error["code"] == "OBJECT_NOT_FOUND"
+
+
+def test_closing_the_first_period_before_its_anchor_ends_it_no_earlier_than_it_starts(
+    api: Api, engine: Engine, partner: Partner
+) -> None:
+    # Period 0 holds everything before an anchor still to come; closed now, it ends now, and starts no later.
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now + 3 * DAY)
+    api.ok("event/send", {"events": [act("ann", 5, now)]})
+    first = api.ok("leaderboard/closePeriod", {"id": board["id"]})
+    assert first["index"] == 0 and first["startsAt"] <= first["endsAt"]
+    api.ok("event/send", {"events": [act("bob", 2, int(time.time() * 1000))]})
+    second = api.ok("leaderboard/closePeriod", {"id": board["id"]})
+    assert second["index"] == 1 and second["startsAt"] == first["endsAt"] <= second["endsAt"]
+    assert second["top"] == [{"rank": 1, "userId": "bob", "score": 2}]
+    with read_transaction(engine) as conn:
+        closes = period_repository.closed_periods(conn, partner.id, board["id"])[board["id"]]
+    starts = [period.starts_at for period in closes]
+    assert starts == sorted(starts) and all(period.starts_at <= period.ends_at for period in closes)
+    current = api.ok("leaderboard/get", {"id": board["id"]})["currentPeriod"]
+    assert current["index"] == 2 and current["startsAt"] == second["endsAt"]
+    assert current["endsAt"] == format_ms(now + 4 * DAY)[:19] + ".000Z"
+
+
+def test_close_period_of_a_leaderboard_ended_in_its_last_period_closes_that_period_in_its_grace(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    engine, live = app_client.app.state.engine, app_client.app.state.live  # type: ignore[attr-defined]
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    index, ends = board["currentPeriod"]["index"], ms(board["currentPeriod"]["endsAt"])
+    api.ok("leaderboard/update", {"id": board["id"], "endDate": format_ms(ends - 60_000)})
+    api.ok("event/send", {"events": [act("ann", 3, now)]})
+    # Just after the last period's end, in its grace: it closes (at its end), and is the answer.
+    closed = period_close.close_now(
+        engine, live, partner_id=partner.id, game_object_id=board["id"], now=ends + 10
+    )
+    assert closed.period.index == index and closed.period.ends_at == ends
+    assert closed.top == [{"rank": 1, "userId": "ann", "score": 3}]
+    assert closed_indexes(engine, partner, board["id"]) == [index]
+    # Nothing is left to close now.
+    with pytest.raises(ValidationFailed):
+        period_close.close_now(engine, live, partner_id=partner.id, game_object_id=board["id"], now=ends + 20)
 
 
 USERS = ["ann", "bob", "cid"]

@@ -45,6 +45,8 @@ def test_a_leaderboard_without_recurrence_answers_as_before(api: Api) -> None:
     [
         ({"timezone": "Europe/Nowhere"}, "recurrence.timezone"),
         ({"timezone": "../../etc/passwd"}, "recurrence.timezone"),
+        # The machine's own zone (a link among the system's zone files): machines would disagree on it.
+        ({"timezone": "localtime"}, "recurrence.timezone"),
         ({"interval": 0}, "recurrence.interval"),
         ({"unit": "year"}, "recurrence.unit"),
         ({"anchor": "2020-01-01T00:00:00"}, "recurrence.anchor"),
@@ -151,6 +153,26 @@ def test_period_is_refused_on_a_leaderboard_without_recurrence_beyond_its_one_pe
     assert status == 400
     status, error = api.call("userScore/list", {"gameObjectId": board["id"], "period": -1})
     assert status == 400
+
+
+@pytest.mark.parametrize(
+    "period", ["last", "", -1, 100_000_001, 10**30, "9" * 5000, 1.5, "1.5", True, [], {}]
+)
+def test_a_bad_period_is_refused_naming_period_on_every_route(api: Api, period: object) -> None:
+    board = api.ok("leaderboard/create", recurring())
+    bodies = {
+        "userScore/list": {},
+        "userScore/get": {"userId": "ann"},
+        "userScore/ruleProgress": {"userId": "ann"},
+        "userScore/getSubGameOptions": {"subGameId": 0},
+        "report/generate": {"reportType": "userScore"},
+    }
+    answers = []
+    for route, body in bodies.items():
+        status, error = api.call(route, {"gameObjectId": board["id"], "period": period, **body})
+        assert status == 400 and error["args"]["PARAM_NAME"] == "period", (route, error)
+        answers.append((error["code"], error["message"]))
+    assert len(set(answers)) == 1
 
 
 def test_sub_leaderboards_rank_one_period(api: Api) -> None:

@@ -25,6 +25,8 @@ SCORED_TYPES = frozenset({VIEW, IMPRESSION, PLAY, *QUARTILE_PERCENT})
 MAX_PLAY_TIME_PER_BEACON = 30.0
 MAX_TEXT = 256
 MAX_PARTNER_ID = 2**31 - 1
+# The largest eventIndex a viewing session keeps (its column's range); the player counts from 1.
+MAX_SESSION_INDEX = 2**31 - 1
 _INTEGER = re.compile(r"\s*[+-]?\d{1,18}\s*")
 _NOT_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -44,6 +46,13 @@ class Beacon:
     user_id: str | None
     virtual_event_id: str | None
     playback_type: str | None
+
+    @property
+    def session_index(self) -> int | None:
+        """The eventIndex its session keeps to tell a reset by (None: none, or none a session can keep, which is
+        not compared)."""
+        index = self.event_index
+        return index if index and abs(index) <= MAX_SESSION_INDEX else None
 
     def event_id(self, user_id: str) -> str:
         """A deterministic id: an exact repeat of the beacon (same session, index, type, playTimeSum and

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -27,6 +28,7 @@ UNITS = ("day", "week", "month")
 DEFAULT_GRACE_SECONDS = 60
 MAX_GRACE_SECONDS = 7 * 86_400
 MAX_INTERVAL = 1_000
+ZONE_MESSAGE = "must be an IANA time zone name, e.g. Europe/Berlin"
 # Boundaries past the last representable local time (year 9999) are "never".
 NEVER_MS = 253_402_300_799_999
 _DAY_MS = 86_400_000
@@ -36,6 +38,13 @@ _NOMINAL_MS = {"day": _DAY_MS, "week": 7 * _DAY_MS, "month": 2_629_746_000}
 @cache
 def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
+
+
+@cache
+def portable_zone_names() -> frozenset[str]:
+    """The time zone names every machine reads alike: the tzdata package's (a system's zone files may add
+    `localtime`, the machine's own zone, which machines would read differently)."""
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +114,7 @@ def parse_recurrence(raw: Mapping[str, Any], field: str = "recurrence") -> Recur
         raise DomainValidationError(f"{field}.interval", f"must be a whole number from 1 to {MAX_INTERVAL}")
     timezone = raw.get("timezone")
     if not isinstance(timezone, str) or timezone not in _zone_names():
-        raise DomainValidationError(f"{field}.timezone", "must be an IANA time zone name, e.g. Europe/Berlin")
+        raise DomainValidationError(f"{field}.timezone", ZONE_MESSAGE)
     grace = raw.get("graceSeconds", DEFAULT_GRACE_SECONDS)
     if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= MAX_GRACE_SECONDS:
         raise DomainValidationError(

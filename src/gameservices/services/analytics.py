@@ -80,6 +80,9 @@ def write_beacons(
         converted = conversion.event_of(item)
         calls.append(([converted] if converted is not None else [], item.received_at))
     results = event_service.send_calls(conn, state=state, partner_id=partner_id, calls=calls)
+    # A VIEW that added no play time sent no event: its id is remembered here, so that a late repeat of it is
+    # known as one rather than read as the player's reset.
+    processed_repository.record_event_ids(conn, partner_id, conversion.unsent_ids)
     session_repository.save_views(
         conn, partner_id=partner_id, views=conversion.changed_views, now=max(v.received_at for v in viewed)
     )
@@ -97,6 +100,7 @@ class _Conversion:
     views: dict[SessionKey, LastView]
     facts: dict[str, tuple[list[str] | None, str | None]]
     changed_views: dict[SessionKey, LastView] = field(default_factory=dict)
+    unsent_ids: list[str] = field(default_factory=list)  # of beacons new to the partner that yield no event
 
     @classmethod
     def start(cls, conn: Connection, partner_id: int, viewed: Sequence[Viewed]) -> "_Conversion":
@@ -120,11 +124,13 @@ class _Conversion:
         if beacon.event_type == VIEW and beacon.play_time_sum is not None:
             key = _session_key(item)
             previous_sum, previous_index = self.views.get(key, (None, None))
-            index = beacon.event_index or None  # (a beacon without one: not compared)
+            index = beacon.session_index  # (a beacon without one: not compared)
             added = play_time(previous_sum, beacon.play_time_sum, previous_index, index)
             self.views[key] = self.changed_views[key] = (beacon.play_time_sum, index)
         event = rule_event(beacon, item.user_id, play_time_added=added)
-        if event is not None:
+        if event is None:
+            self.unsent_ids.append(event_id)
+        else:
             categories, virtual_event_id = self.facts.get(beacon.entry_id, (None, None))
             if categories:
                 event["categories"] = categories

@@ -1,15 +1,35 @@
 """Bodies of the ``userScore`` controller (guide section 10, DESIGN.md section 4)."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from gameservices.api.schemas.common import GameObjectType, Id, Pager, RequestModel
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 SubGameId = int | Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MAX_PERIOD_INDEX = 100_000_000
+PERIOD_NAMES = ("current", "previous", "all")
+
+
+def _period(value: Any) -> Any:
+    # One error naming `period` for whatever is none (the union's own errors name its members).
+    if value in PERIOD_NAMES and isinstance(value, str):
+        return value
+    index = value.strip() if isinstance(value, str) else value
+    digits = isinstance(index, str) and index.isascii() and index.isdigit() and len(index) <= 12
+    if digits or (isinstance(index, float) and index.is_integer()):
+        index = int(index)
+    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index <= MAX_PERIOD_INDEX:
+        return index
+    raise ValueError(f"must be current, previous, all or a period index from 0 to {MAX_PERIOD_INDEX:,}")
+
+
 # Which period of a recurring leaderboard (docs/periods.md): an index, or one of these names.
-Period = Literal["current", "previous", "all"] | Annotated[int, Field(ge=0, le=100_000_000)]
+Period = Annotated[
+    Literal["current", "previous", "all"] | Annotated[int, Field(ge=0, le=MAX_PERIOD_INDEX)],
+    BeforeValidator(_period),
+]
 
 
 class GameObjectUserRequest(RequestModel):

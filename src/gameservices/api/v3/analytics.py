@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from gameservices.domain.beacons import Beacon, read_beacon
@@ -94,6 +95,14 @@ async def preflight() -> Response:
     return Response(status_code=204, headers=CORS_HEADERS)
 
 
+async def other_preflight(request: Request) -> Response:
+    """The preflight of the other forms taken for a beacon (`is_beacon`: ``/api_v3?service=analytics&...``,
+    the service path after index.php, any case); no other API v3 request has one."""
+    if not is_beacon(request.scope):
+        raise HTTPException(status_code=405)
+    return await preflight()
+
+
 class BeaconAnswer(BaseModel):
     """What a beacon is answered, whatever it held."""
 
@@ -137,6 +146,8 @@ BEACON_ROUTE: dict[str, Any] = {
 router = APIRouter(tags=["API v3"])
 for _path in ("/api_v3/service/analytics/action/trackEvent", "/api_v3/index.php"):
     router.add_api_route(_path, preflight, methods=["OPTIONS"], include_in_schema=False)
+for _path in ("/api_v3", "/api_v3/{path:path}"):
+    router.add_api_route(_path, other_preflight, methods=["OPTIONS"], include_in_schema=False)
 
 
 def _lower(value: Any) -> str:

@@ -98,12 +98,16 @@ def close_scheduled(
 
 def close_now(engine: Engine, live: LiveState, *, partner_id: int, game_object_id: str, now: int) -> Closed:
     """`leaderboard/closePeriod`: close the current period now (periods already ended but not closed yet
-    close first, at their own ends, each in its own transaction)."""
+    close first, at their own ends, each in its own transaction). A leaderboard that ended in the last of
+    those has no current period: the answer is that one."""
+    closed: Closed | None = None
     for _ in range(MAX_OVERDUE + 1):
         with live.writing(partner_id) as state, write_transaction(engine) as conn:
             _lock(conn, state, partner_id)
             pending = period_repository.pending_of(conn, partner_id, game_object_id)
             if not pending:
+                if closed is not None:
+                    return closed
                 _no_period_to_close(conn, partner_id, game_object_id)
             end = pending[0]
             if not period_repository.claim_close(conn, end, due_by=None):
@@ -158,7 +162,8 @@ def _close(
     after: dict[str, Timeline] = {}
     for end, timeline, ends_at in closing:
         object_id, index = end.game_object_id, end.period_index
-        period = ClosedPeriod(index, timeline.bounds(index)[0], ends_at, now)
+        # (Period 0 closed before an anchor still to come ends before the anchor it shows as its start.)
+        period = ClosedPeriod(index, min(timeline.bounds(index)[0], ends_at), ends_at, now)
         ranked = _ranked_events(state, object_id, index, ends_at)
         top = [
             {"rank": item["rank"], "userId": item["userId"], "score": item["score"]} for item in ranked[:TOP]

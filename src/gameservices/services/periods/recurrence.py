@@ -8,9 +8,11 @@ from gameservices.domain.periods import (
     NEVER_MS,
     RECURRENCE_FIELD,
     SINCE_FIELD,
+    ZONE_MESSAGE,
     Timeline,
     board_key,
     parse_recurrence,
+    portable_zone_names,
     split_board_key,
     timeline_of,
 )
@@ -35,6 +37,8 @@ def check(conn: Connection, partner_id: int, object_id: str | None, fields: dict
         recurrence = parse_recurrence(raw)
     except DomainValidationError as error:
         raise ValidationFailed(error.field, error.message) from error
+    if recurrence.timezone not in portable_zone_names():  # (stored ones load as they are)
+        raise ValidationFailed(f"{RECURRENCE_FIELD}.timezone", ZONE_MESSAGE)
     anchor = recurrence.boundary(0)
     start, end = fields.get("startDate"), fields.get("endDate")
     if (isinstance(start, int) and anchor < start) or (isinstance(end, int) and anchor > end):
