@@ -179,7 +179,7 @@ def _ranking(
 ) -> dict[str, Any]:
     board = state.boards.get(key) or Board()
     if include_hidden:
-        return _page_with_hidden(object_id, board, offset, limit)
+        return _page_with_hidden(object_id, board, offset, limit, user_id, above, below)
     if user_id is not None:
         entries = board.index.around(user_id, above, below)
     else:
@@ -401,8 +401,17 @@ def _segments(conn: Connection, partner_id: int, user_ids: list[str], paths: lis
     }
 
 
-def _page_with_hidden(object_id: str, board: Board, offset: int, limit: int) -> dict[str, Any]:
+def _page_with_hidden(
+    object_id: str, board: Board, offset: int, limit: int, user_id: str | None, above: int, below: int
+) -> dict[str, Any]:
     ordered = sorted(board.standings(), key=lambda item: (-item[1].score, item[1].reached_at, item[0]))
+    if user_id is not None:
+        # The user's neighbourhood among displayed and hidden users alike.
+        position = next((index for index, (user, _) in enumerate(ordered) if user == user_id), None)
+        if position is None:
+            return {"totalCount": len(ordered), "objects": []}
+        offset = max(0, position - above)
+        limit = position + below + 1 - offset
     objects = []
     for user_id, standing in ordered[offset : offset + limit]:
         # A displayed user's rank among the displayed (hidden users are in no one's rank); a hidden one has none.
