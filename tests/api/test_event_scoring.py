@@ -353,6 +353,17 @@ def test_segments_of_true_and_false_are_written_as_json_writes_them(api: Api) ->
     assert [item["userId"] for item in team["objects"]] == ["ann"]
 
 
+def test_an_unknown_sub_leaderboard_is_refused_naming_the_field_given(api: Api) -> None:
+    leaderboard = conference(api, [])
+    for properties in ({"id": 5}, {"id": 5, "option": "FR"}):
+        status, error = api.call(
+            "userScore/list", {"gameObjectId": leaderboard, "subGameProperties": properties}
+        )
+        assert status == 400 and error["args"]["PARAM_NAME"] == "subGameProperties.id", error
+    status, error = api.call("userScore/getSubGameOptions", {"gameObjectId": leaderboard, "subGameId": 5})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "subGameId", error
+
+
 def test_policy_change_rehides_scored_users(api: Api) -> None:
     leaderboard = conference(api, [])
     api.ok("userProfile/create", {"userId": "sam", "groups": ["speakers"]})
