@@ -426,3 +426,33 @@ def test_guide_15_3_lead_scoring_groups(api: Api) -> None:
         ("gus@acme.com", 150, 3, "Low", 33.33, "Cold Leads", 0, 150),
         ("hal@acme.com", 50, 4, "Low", 0, "Cold Leads", 0, 50),
     ]
+
+
+def test_the_lists_of_one_kind_of_game_object_refuse_the_others(api: Api) -> None:
+    leaderboard = api.ok(
+        "leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled", "startDate": 0, "endDate": 4e9}
+    )["id"]
+    badge = api.ok("badge/create", guide.badge_7_1())["id"]
+    api.ok(
+        "rule/create",
+        {
+            **guide.badge_7_1()["rules"][0],
+            "mode": "distribute_points",
+            "gameObjectType": "leaderboard",
+            "gameObjectId": leaderboard,
+        },
+    )
+    api.ok("event/send", {"events": [view("u1", f"e{i}", 60, i) for i in range(3)]})
+    lists = {
+        "userBadge/list": "badge",
+        "userCertificateReport/list": "certificate",
+        "userLeadScoring/list": "leadScoring",
+    }
+    for action, kind in lists.items():
+        status, error = api.call(action, {"gameObjectId": leaderboard})
+        assert status == 400 and error["code"] == "VALIDATION_ERROR", (action, error)
+        assert error["args"]["PARAM_NAME"] == "gameObjectId", (action, error)
+        assert kind in error["message"] and "leaderboard" in error["message"], (action, error)
+    status, error = api.call("userLeadScoring/list", {"gameObjectId": badge})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "gameObjectId"
+    assert api.ok("userBadge/list", {"gameObjectId": badge})["totalCount"] == 1

@@ -339,6 +339,31 @@ def test_profile_change_moves_user_between_segments_and_visibility(api: Api) -> 
     assert [item["userId"] for item in listed(api, leaderboard)] == ["ann"]
 
 
+def test_segments_of_true_and_false_are_written_as_json_writes_them(api: Api) -> None:
+    leaderboard = conference(api, [])
+    for user, country in (("ann", True), ("bob", False), ("cid", [True, "x"])):
+        api.ok("userProfile/create", {"userId": user, "profileData": {"country": country}})
+        poll = {"eventType": "pollAnswered", "userId": user, "pollId": "p", **IN_WINDOW}
+        api.ok("event/send", {"events": [poll]})
+    options = api.ok("userScore/getSubGameOptions", {"gameObjectId": leaderboard, "subGameId": 0})
+    assert [item["option"] for item in options["objects"]] == ["false", "true", "true,x"]
+    team = api.ok(
+        "userScore/list", {"gameObjectId": leaderboard, "subGameProperties": {"id": 0, "option": "true"}}
+    )
+    assert [item["userId"] for item in team["objects"]] == ["ann"]
+
+
+def test_an_unknown_sub_leaderboard_is_refused_naming_the_field_given(api: Api) -> None:
+    leaderboard = conference(api, [])
+    for properties in ({"id": 5}, {"id": 5, "option": "FR"}):
+        status, error = api.call(
+            "userScore/list", {"gameObjectId": leaderboard, "subGameProperties": properties}
+        )
+        assert status == 400 and error["args"]["PARAM_NAME"] == "subGameProperties.id", error
+    status, error = api.call("userScore/getSubGameOptions", {"gameObjectId": leaderboard, "subGameId": 5})
+    assert status == 400 and error["args"]["PARAM_NAME"] == "subGameId", error
+
+
 def test_policy_change_rehides_scored_users(api: Api) -> None:
     leaderboard = conference(api, [])
     api.ok("userProfile/create", {"userId": "sam", "groups": ["speakers"]})

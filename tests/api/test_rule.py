@@ -113,3 +113,15 @@ def test_rules_per_object_are_limited(api: Api, leaderboard: dict[str, Any]) -> 
         api.ok("rule/create", guide.rule_6_7(leaderboard["id"]))
     status, error = api.call("rule/create", guide.rule_6_7(leaderboard["id"]))
     assert status == 400 and "at most 100" in error["message"]
+
+
+def test_rule_list_takes_its_game_object_under_filter_too(api: Api, leaderboard: dict[str, Any]) -> None:
+    rule = api.ok("rule/create", guide.rule_6_7(leaderboard["id"]))
+    other = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    api.ok("rule/create", guide.rule_6_7(other["id"]))
+    wanted = {"gameObjectType": "leaderboard", "gameObjectId": leaderboard["id"]}
+    listed = api.ok("rule/list", {"filter": wanted})
+    assert [item["id"] for item in listed["objects"]] == [rule["id"]]
+    # The top level wins over the filter, as for the standard filters.
+    listed = api.ok("rule/list", {"gameObjectId": other["id"], "filter": wanted})
+    assert [item["gameObjectId"] for item in listed["objects"]] == [other["id"]]

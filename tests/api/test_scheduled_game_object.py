@@ -59,3 +59,17 @@ def test_deleting_the_object_cancels_its_schedules(api: Api) -> None:
     )
     api.ok("leaderboard/delete", {"id": leaderboard["id"]})
     assert api.ok("scheduledGameObject/get", {"id": schedule["id"]})["status"] == "cancelled"
+
+
+def test_schedule_list_takes_its_game_object_under_filter_too(api: Api) -> None:
+    leaderboard = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    other = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    wanted = api.ok(
+        "scheduledGameObject/create", guide.schedule_13(leaderboard["id"], "enable", "2030-01-01T00:00:00Z")
+    )
+    api.ok("scheduledGameObject/create", guide.schedule_13(other["id"], "enable", "2030-01-01T00:00:00Z"))
+    listed = api.ok(
+        "scheduledGameObject/list",
+        {"filter": {"gameObjectType": "leaderboard", "gameObjectId": leaderboard["id"]}},
+    )
+    assert [item["id"] for item in listed["objects"]] == [wanted["id"]]

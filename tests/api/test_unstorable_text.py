@@ -252,3 +252,50 @@ def test_a_csv_file_with_unstorable_text_is_refused_whole(api: Api, cell: bytes)
     )
     assert response.status_code == 400 and response.json()["code"] == "INVALID_CSV", response.text
     assert api.ok("userScore/list", {"gameObjectId": board})["totalCount"] == 0
+
+
+# (action, body given the api, where the non-finite number goes as the text "X", the field the 400 names, the list)
+NUMBER_CASES: list[tuple[str, Callable[[Api], dict[str, Any]], str, str]] = [
+    (
+        "leadScoring/create",
+        lambda api: {**guide.lead_scoring_9_3(), "scoreGroups": [{"name": "All", "range": [0, "X"]}]},
+        "scoreGroups.0.range.1",
+        "leadScoring/list",
+    ),
+    (
+        "leadScoring/create",
+        lambda api: {**guide.lead_scoring_9_3(), "percentageGroups": [{"name": "All", "range": ["X", 100]}]},
+        "percentageGroups.0.range.0",
+        "leadScoring/list",
+    ),
+    (
+        "userProfile/upsert",
+        lambda api: {"userId": "u", "profileData": {"age": "X"}},
+        "profileData.age",
+        "userProfile/list",
+    ),
+    (
+        "rule/create",
+        lambda api: {**_rule(api), "conditions": [{"fact": "score", "operator": "in", "value": [1, "X"]}]},
+        "conditions.0.value.1",
+        "rule/list",
+    ),
+]
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize(("action", "build", "field", "listing"), NUMBER_CASES)
+def test_a_number_json_has_no_spelling_for_is_a_400_naming_the_field(
+    api: Api, action: str, build: Callable[[Api], dict[str, Any]], field: str, listing: str, token: str
+) -> None:
+    raw = json.dumps(build(api)).replace('"X"', token).encode()
+    before = api.ok(listing)["totalCount"]
+    status, error = api.call(action, raw=raw)
+    assert status == 400 and error["code"] == "VALIDATION_ERROR", error
+    assert error["args"]["PARAM_NAME"] == field, error
+    assert api.ok(listing)["totalCount"] == before
+
+
+def test_nan_as_text_is_text(api: Api) -> None:
+    created = api.ok("userProfile/upsert", {"userId": "NaN", "profileData": {"note": "Infinity and NaN"}})
+    assert created["userId"] == "NaN" and created["profileData"] == {"note": "Infinity and NaN"}

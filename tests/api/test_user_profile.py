@@ -32,6 +32,8 @@ def test_profile_crud_and_derived_full_name(api: Api) -> None:
         api.ok("userProfile/list", {"userIdEqual": "new@example.com"})["objects"][0]["userId"]
         == "new@example.com"
     )
+    under_filter = api.ok("userProfile/list", {"filter": {"userIdEqual": "new@example.com"}})
+    assert [profile["userId"] for profile in under_filter["objects"]] == ["new@example.com"]
     api.ok("userProfile/delete", {"userId": "new@example.com"})
     status, error = api.call("userProfile/get", {"userId": "new@example.com"})
     assert (

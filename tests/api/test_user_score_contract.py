@@ -57,6 +57,33 @@ def test_include_hidden_keeps_displayed_users_true_ranks(api: Api) -> None:
     assert ranks["spk"] == got["rank"], (shown, got)
 
 
+def test_include_hidden_with_a_user_gives_that_users_neighbourhood(api: Api) -> None:
+    lb = board(api, HIDE_SPEAKERS)
+    api.ok("userProfile/create", {"userId": "spk", "groups": ["speakers"]})
+    polls(api, "top", 5)
+    polls(api, "spk", 4)
+    polls(api, "ann", 3)
+    polls(api, "bob", 2)
+    polls(api, "cid", 1)
+
+    def around(user: str, above: int, below: int) -> list[tuple[str, int | None]]:
+        body = {
+            "gameObjectId": lb,
+            "includeHidden": True,
+            "userIdEqual": user,
+            "placesAboveUser": above,
+            "placesBelowUser": below,
+        }
+        answer = api.ok("userScore/list", body)
+        assert answer["totalCount"] == 5
+        return [(o["userId"], o["rank"]) for o in answer["objects"]]
+
+    assert around("ann", 1, 1) == [("spk", None), ("ann", 2), ("bob", 3)]
+    assert around("spk", 0, 0) == [("spk", None)]
+    assert around("top", 3, 1) == [("top", 1), ("spk", None)]
+    assert around("nobody", 1, 1) == []
+
+
 def test_leaderboard_list_virtual_event_id_in_takes_the_int_ids_the_entity_has(api: Api) -> None:
     # Guide 4.1: virtualEventIds | int[]; create takes ints (guide 4.4 body), so the list filter must too.
     created = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "virtualEventIds": [777]})

@@ -45,6 +45,12 @@ def list_query(
     )
 
 
+def given_filter(body: ListRequest, name: str) -> Any:
+    """A list's own filter (beyond the standard ones): at the top level, else under ``filter``."""
+    value = getattr(body, name)
+    return value if value is not None or body.filter is None else getattr(body.filter, name, None)
+
+
 def list_response(total: int, objects: list[dict[str, Any]]) -> dict[str, Any]:
     """The list shape of every list action."""
     return {"totalCount": total, "objects": objects}

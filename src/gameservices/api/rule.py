@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from gameservices.api.deps import ReadApi, WriteApi
-from gameservices.api.listing import list_query, list_response
+from gameservices.api.listing import given_filter, list_query, list_response
 from gameservices.api.replay import add_simulate_route
 from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.common import IdRequest, given_fields, present_fields, required_fields
@@ -51,9 +51,8 @@ def delete(body: IdRequest, api: WriteApi) -> dict[str, Any]:
 @router.post("/list", response_model=None, responses={200: {"model": ListResult}})
 def list_(body: RuleList, api: ReadApi) -> dict[str, Any]:
     """The rules matching the filters, e.g. of one game object."""
-    query = list_query(
-        body, equals={"gameObjectType": body.gameObjectType, "gameObjectId": body.gameObjectId}
-    )
+    equals = {name: given_filter(body, name) for name in ("gameObjectType", "gameObjectId")}
+    query = list_query(body, equals=equals)
     with api.read() as conn:
         total, records = service.list_page(conn, partner_id=api.partner_id, query=query)
         return list_response(total, [service.view(record) for record in records])

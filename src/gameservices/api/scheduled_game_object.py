@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from gameservices.api.deps import ReadApi, WriteApi
-from gameservices.api.listing import STANDARD_ORDER_FIELDS, list_query, list_response
+from gameservices.api.listing import STANDARD_ORDER_FIELDS, given_filter, list_query, list_response
 from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.scheduled_game_object import (
@@ -51,7 +51,7 @@ def delete(body: IdRequest, api: WriteApi) -> dict[str, Any]:
 @router.post("/list", response_model=None, responses={200: {"model": ListResult}})
 def list_(body: ScheduledGameObjectList, api: ReadApi) -> dict[str, Any]:
     """The planned transitions matching the filters."""
-    equals = {"gameObjectType": body.gameObjectType, "gameObjectId": body.gameObjectId}
+    equals = {name: given_filter(body, name) for name in ("gameObjectType", "gameObjectId")}
     query = list_query(body, order_fields=_ORDER_FIELDS, equals=equals)
     with api.read() as conn:
         total, records = service.list_page(conn, partner_id=api.partner_id, query=query)

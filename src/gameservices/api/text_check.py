@@ -1,15 +1,17 @@
-"""Text no database can store, found in a JSON body before any handler reads it.
+"""Text and numbers no database can store, found in a JSON body before any handler reads it.
 
 JSON may carry a NUL character (``\\u0000``) and lone UTF-16 surrogates (``"\\ud800"`` without its pair): both
 parse into Python text, but PostgreSQL refuses NUL in text and no UTF-8 encoder takes a lone surrogate, so such
-text would fail wherever it is stored or written back. A body holding one is refused here, naming the field,
-whatever the field is; event/send's events are left to the event checks, which refuse only the event that
-holds it (`domain.events`).
+text would fail wherever it is stored or written back. The request parser also reads the tokens ``NaN``,
+``Infinity`` and ``-Infinity``, which are not JSON: PostgreSQL's JSON columns refuse them and SQLite's store a
+null. A body holding one is refused here, naming the field, whatever the field is; event/send's events are
+left to the event checks, which refuse only the event that holds it (`domain.events`).
 
 The check costs one scan of the raw bytes; only a body with a suspicious escape or byte sequence is parsed.
 """
 
 import json
+import math
 import re
 from typing import Any
 
@@ -19,12 +21,15 @@ from gameservices.domain.text import has_unstorable, readable, unstorable_reason
 from gameservices.errors import ValidationFailed
 
 # What can become unstorable text: the escapes of NUL and of any surrogate (a pair is valid: told apart once
-# parsed), and a surrogate's UTF-8 form (not UTF-8 at all, but the standard library's parser lets it through).
-_SUSPICIOUS = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+# parsed), a surrogate's UTF-8 form (not UTF-8 at all, but the standard library's parser lets it through), and
+# the non-finite number tokens the standard library's parser also reads.
+_SUSPICIOUS = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]|NaN|Infinity")
+NOT_FINITE = "must be a finite number (NaN and Infinity are not JSON)"
 
 
 def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None) -> ValidationFailed | None:
-    """The error for the first JSON string (or key) of the body that holds unstorable text, or None.
+    """The error for the first JSON string (or key) of the body that holds unstorable text, or the first number
+    that is not finite; None when there is none.
 
     ``items_checked_later`` names a top-level list whose items are not looked into (their own checks refuse
     them one by one). A body that is not JSON gives None: parsing it later reports that.
@@ -37,8 +42,8 @@ def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None
     found = _first_unstorable(document)
     if found is None:
         return None
-    path, text = found
-    return ValidationFailed(readable(path), unstorable_reason(text))
+    path, reason = found
+    return ValidationFailed(readable(path), reason)
 
 
 def _parsed(body: bytes) -> Any:
@@ -58,12 +63,14 @@ def _first_unstorable(document: Any) -> tuple[str, str] | None:
     while pending:
         path, value = pending.pop()
         if isinstance(value, str) and has_unstorable(value):
-            return path, value
+            return path, unstorable_reason(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, NOT_FINITE
         if isinstance(value, dict):
             for key, item in value.items():
                 child = f"{path}.{key}" if path else str(key)
                 if has_unstorable(key):
-                    return child, key
+                    return child, unstorable_reason(key)
                 pending.append((child, item))
         elif isinstance(value, list):
             pending.extend((f"{path}.{index}", item) for index, item in enumerate(value))

@@ -19,7 +19,7 @@ def list_(body: UserBadgeList, api: ReadApi) -> dict[str, Any]:
     """Each user's progress on the badge's rules, and whether they achieved it."""
     offset, size = page_bounds(body.pager)
     with api.read_tables() as conn:
-        record = target_of(conn, api, body)
+        record = target_of(conn, api, body, only=("userBadge/list", "badge"))
         return service.list_page(
             conn,
             partner_id=api.partner_id,

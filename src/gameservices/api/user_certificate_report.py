@@ -23,7 +23,7 @@ def list_(body: UserCertificateReportList, api: ReadApi) -> dict[str, Any]:
     """Each user's certificate (per entry for perEntry certificates)."""
     offset, size = page_bounds(body.pager)
     with api.read() as conn:
-        record = target_of(conn, api, body)
+        record = target_of(conn, api, body, only=("userCertificateReport/list", "certificate"))
         result = service.list_page(
             conn,
             partner_id=api.partner_id,

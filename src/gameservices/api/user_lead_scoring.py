@@ -19,7 +19,7 @@ def list_(body: UserLeadScoringList, api: ReadApi) -> dict[str, Any]:
     """Ranked leads with their score group, percentage group and percentile."""
     offset, size = page_bounds(body.pager)
     with api.read_tables() as conn:
-        record = target_of(conn, api, body)
+        record = target_of(conn, api, body, only=("userLeadScoring/list", "leadScoring"))
         return service.list_page(
             conn,
             live=api.live,

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from gameservices.api.deps import ReadApi, WriteApi
-from gameservices.api.listing import list_query, list_response
+from gameservices.api.listing import given_filter, list_query, list_response
 from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.common import given_fields, present_fields
 from gameservices.api.schemas.user_profile import (
@@ -82,7 +82,10 @@ def delete(body: UserIdRequest, api: WriteApi) -> dict[str, Any]:
 def list_(body: UserProfileList, api: ReadApi) -> dict[str, Any]:
     """The profiles matching the filters."""
     query = list_query(
-        body, order_fields=_ORDER_FIELDS, equals={"userId": body.userIdEqual}, has_status=False
+        body,
+        order_fields=_ORDER_FIELDS,
+        equals={"userId": given_filter(body, "userIdEqual")},
+        has_status=False,
     )
     with api.read() as conn:
         total, records = service.list_page(conn, partner_id=api.partner_id, query=query)

@@ -82,6 +82,7 @@ def _sub_game_list(body: UserScoreList, api: Api, offset: int, size: int) -> dic
             "partner_id": api.partner_id,
             "record": record,
             "period": body.period,
+            "field": "subGameProperties.id",
         }
         if sub.option is not None:
             return service.segment_ranking(

@@ -28,5 +28,12 @@ def _value_at(profile: Mapping[str, Any], path: str) -> str:
     if node is None or isinstance(node, Mapping):
         return ""
     if isinstance(node, list):
-        return ",".join(str(item) for item in node)
-    return str(node)
+        return ",".join(_text(item) for item in node)
+    return _text(node)
+
+
+def _text(value: Any) -> str:
+    # true and false as JSON writes them (the profile shows them so), not as Python's True and False.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

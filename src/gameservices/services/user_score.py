@@ -179,7 +179,7 @@ def _ranking(
 ) -> dict[str, Any]:
     board = state.boards.get(key) or Board()
     if include_hidden:
-        return _page_with_hidden(object_id, board, offset, limit)
+        return _page_with_hidden(object_id, board, offset, limit, user_id, above, below)
     if user_id is not None:
         entries = board.index.around(user_id, above, below)
     else:
@@ -323,9 +323,11 @@ def team_standings(
     offset: int,
     limit: int,
     period: periods.Period = None,
+    field: str = "subGameId",
 ) -> dict[str, Any]:
-    """Segments ranked by the sum of their members' scores (hidden members count)."""
-    teams = _teams(conn, live, partner_id, record, sub_game_id, period)
+    """Segments ranked by the sum of their members' scores (hidden members count); ``field`` names the
+    sub-leaderboard id in the request, for the error an unknown one gives."""
+    teams = _teams(conn, live, partner_id, record, sub_game_id, period, field)
     ordered = sorted(teams.items(), key=lambda item: (-item[1][0], item[0]))
     objects = [
         {"rank": rank, "option": option, "score": number(score), "userCount": count}
@@ -345,9 +347,10 @@ def segment_ranking(
     offset: int,
     limit: int,
     period: periods.Period = None,
+    field: str = "subGameId",
 ) -> dict[str, Any]:
-    """The displayed users of one segment, ranked within it."""
-    paths = _filter_paths(record, sub_game_id)
+    """The displayed users of one segment, ranked within it (``field`` as for `team_standings`)."""
+    paths = _filter_paths(record, sub_game_id, field)
     with live.reading(conn, partner_id) as state:
         board = state.boards.get(_board_key(state, record.id, period)) or Board()
         ranked = board.index.page(0, len(board.index))
@@ -366,8 +369,9 @@ def _teams(
     record: GameObjectRecord,
     sub_game_id: str,
     period: periods.Period = None,
+    field: str = "subGameId",
 ) -> dict[str, tuple[float, int]]:
-    paths = _filter_paths(record, sub_game_id)
+    paths = _filter_paths(record, sub_game_id, field)
     with live.reading(conn, partner_id) as state:
         users = dict(_board(state, _board_key(state, record.id, period)).standings())
     segments = _segments(conn, partner_id, list(users), paths)
@@ -386,11 +390,11 @@ def _board(state: PartnerState, object_id: str) -> Board:
     return state.boards.get(object_id) or Board()
 
 
-def _filter_paths(record: GameObjectRecord, sub_game_id: str) -> list[str]:
+def _filter_paths(record: GameObjectRecord, sub_game_id: str, field: str = "subGameId") -> list[str]:
     for sub in record.data.get("subLeaderboards") or ():
         if str(sub.get("id")) == str(sub_game_id):
             return list(sub.get("filterPaths") or ())
-    raise ValidationFailed("subGameId", f"the game object has no sub-leaderboard {sub_game_id}")
+    raise ValidationFailed(field, f"the game object has no sub-leaderboard {sub_game_id}")
 
 
 def _segments(conn: Connection, partner_id: int, user_ids: list[str], paths: list[str]) -> dict[str, str]:
@@ -401,8 +405,17 @@ def _segments(conn: Connection, partner_id: int, user_ids: list[str], paths: lis
     }
 
 
-def _page_with_hidden(object_id: str, board: Board, offset: int, limit: int) -> dict[str, Any]:
+def _page_with_hidden(
+    object_id: str, board: Board, offset: int, limit: int, user_id: str | None, above: int, below: int
+) -> dict[str, Any]:
     ordered = sorted(board.standings(), key=lambda item: (-item[1].score, item[1].reached_at, item[0]))
+    if user_id is not None:
+        # The user's neighbourhood among displayed and hidden users alike.
+        position = next((index for index, (user, _) in enumerate(ordered) if user == user_id), None)
+        if position is None:
+            return {"totalCount": len(ordered), "objects": []}
+        offset = max(0, position - above)
+        limit = position + below + 1 - offset
     objects = []
     for user_id, standing in ordered[offset : offset + limit]:
         # A displayed user's rank among the displayed (hidden users are in no one's rank); a hidden one has none.

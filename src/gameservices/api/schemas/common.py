@@ -86,6 +86,19 @@ class ListRequest(ListFilter):
     pager: Pager | None = None
 
 
+class OwnedListFilter(ListFilter):
+    """The standard filters plus the game object the listed items belong to (rules, schedules)."""
+
+    gameObjectType: GameObjectType | None = None
+    gameObjectId: Id | None = None
+
+
+class OwnedListRequest(OwnedListFilter, ListRequest):
+    """A list of items of game objects: its filters at the top level or under ``filter`` (top level wins)."""
+
+    filter: OwnedListFilter | None = None
+
+
 class PolicyOverride(RequestModel):
     """One participation rule: users matching the criteria get the policy."""
 

@@ -7,8 +7,8 @@ from pydantic import Field, StringConstraints
 from gameservices.api.schemas.common import (
     GameObjectType,
     Id,
-    ListRequest,
     Name,
+    OwnedListRequest,
     RequestModel,
     Text,
     update_model,
@@ -43,8 +43,5 @@ class RuleCreate(RequestModel):
 RuleUpdate = update_model(RuleCreate, "RuleUpdate")
 
 
-class RuleList(ListRequest):
+class RuleList(OwnedListRequest):
     """``rule/list``: the standard filters plus the game object."""
-
-    gameObjectType: GameObjectType | None = None
-    gameObjectId: Id | None = None

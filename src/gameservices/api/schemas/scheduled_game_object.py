@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from gameservices.api.schemas.common import GameObjectType, Id, ListRequest, RequestModel, Time
+from gameservices.api.schemas.common import GameObjectType, Id, OwnedListRequest, RequestModel, Time
 
 
 class ScheduledGameObjectCreate(RequestModel):
@@ -24,8 +24,5 @@ class ScheduledGameObjectUpdate(RequestModel):
     scheduledDate: Time | None = None
 
 
-class ScheduledGameObjectList(ListRequest):
+class ScheduledGameObjectList(OwnedListRequest):
     """``scheduledGameObject/list``: the standard filters plus the game object."""
-
-    gameObjectType: GameObjectType | None = None
-    gameObjectId: Id | None = None

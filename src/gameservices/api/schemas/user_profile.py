@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from gameservices.api.schemas.common import MAX_LIST, MAX_NAME, ListRequest, Name, RequestModel
+from gameservices.api.schemas.common import MAX_LIST, MAX_NAME, ListFilter, ListRequest, Name, RequestModel
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Email = Annotated[str, StringConstraints(max_length=320)]
@@ -42,7 +42,13 @@ class UserIdRequest(RequestModel):
     userId: UserId
 
 
-class UserProfileList(ListRequest):
-    """``userProfile/list``: the standard filters plus a user id or group."""
+class UserProfileFilter(ListFilter):
+    """The standard filters plus a user id."""
 
     userIdEqual: UserId | None = None
+
+
+class UserProfileList(UserProfileFilter, ListRequest):
+    """``userProfile/list``: its filters at the top level or under ``filter`` (top level wins), a pager."""
+
+    filter: UserProfileFilter | None = None
