@@ -6,6 +6,7 @@ minimum for group privacy.
 """
 
 import gzip
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,7 +36,7 @@ def is_set(encoded_list: str, index: int) -> bool:
     """Whether bit ``index`` of an ``encodedList`` is set."""
     try:
         bits = gzip.decompress(decode_base64url(encoded_list))
-    except (MultibaseError, OSError, EOFError) as error:
+    except (MultibaseError, OSError, EOFError, zlib.error) as error:
         raise StatusListError("the encodedList is not GZIP in base64url") from error
     if not 0 <= index < len(bits) * 8:
         raise StatusListError(f"status index {index} outside the list")
