@@ -138,6 +138,17 @@ def test_a_signed_status_list_whose_bits_do_not_decompress_is_invalid(key: Ed255
     assert verdict.state == "invalid" and "encodedList" in verdict.checks[-1]
 
 
+def test_a_status_list_shorter_than_the_minimum_is_invalid(key: Ed25519PrivateKey) -> None:
+    # Fewer than 131,072 entries gives the holders too small a crowd: STATUS_LIST_LENGTH_ERROR.
+    signed = _sign(badge.credential(_facts()), key)
+    unsigned = status_list.status_list_credential(
+        list_url=LIST_URL, issuer_url=ISSUER, revoked=[], valid_from=1_748_858_400
+    )
+    unsigned["credentialSubject"]["encodedList"] = status_list.encode([], size=status_list.LIST_SIZE // 2)
+    verdict = verify_credential(signed, _multikey(key), _sign(unsigned, key))
+    assert verdict.state == "invalid" and "131072" in verdict.checks[-1]
+
+
 def test_sealed_keys_open_only_with_their_secret_and_owner() -> None:
     stored = keys.new_key("secret one", "partner:1")
     private = keys.private_key(stored, "secret one", "partner:1")
