@@ -356,3 +356,26 @@ def test_rebuild_keeps_scores_set_by_hand_in_the_ledger(api: Api, partner: Any, 
         ("manual", "userScore.set", 96, 99),
         (rule, "pollAnswered", 3, 3),
     ]
+
+
+def test_a_certificate_rebuild_revoking_the_unearned_keeps_the_earned_ones_and_their_credentials(
+    api: Api, partner: Any, engine: Engine
+) -> None:
+    rule = {**guide.certificate_rule_8_4("x"), "points": "1"}
+    rule.pop("gameObjectId"), rule.pop("gameObjectType")
+    certificate, rule_id = certificate_with_rule(api, "once", 3, rule, "credits,{rule}\n10.0,1\n11.5,2")
+    api.ok("event/send", {"events": [view("ann", "m1", 130, 1), view("ben", "m1", 70, 2)]})
+    before = {row["userId"]: row for row in certificate_rows(api, certificate, status="CERTIFIED")}
+    assert set(before) == {"ann", "ben"} and before["ann"]["credentialUrl"]
+    api.ok("rule/update", {"id": rule_id, "goal": "100"})
+    api.ok("certificate/rebuild", {"id": certificate, "revokeUnearned": True})
+    after = {row["userId"]: row for row in certificate_rows(api, certificate)}
+    assert [user for user, row in after.items() if row["status"] == "CERTIFIED"] == ["ann"]
+    # Ann still earns it: the same user certificate, so the same credential (one, and revocable by its id).
+    assert (after["ann"]["id"], after["ann"]["credentialUrl"]) == (
+        before["ann"]["id"],
+        before["ann"]["credentialUrl"],
+    )
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+    assert verdict.same, verdict.differences
