@@ -174,6 +174,13 @@ def test_invalid_candidates_are_refused_like_rule_create(api: Api) -> None:
     assert api.call("rule/simulate", {"gameObjectId": board, "fromTime": "yesterday"})[0] == 400
 
 
+def test_a_rule_named_twice_in_remove_rule_ids_is_removed_once(api: Api) -> None:
+    board, rule = make_board(api)
+    send(api, STREAM)
+    once = api.ok("rule/simulate", {"gameObjectId": board, "removeRuleIds": [rule]})
+    assert api.ok("rule/simulate", {"gameObjectId": board, "removeRuleIds": [rule, rule]}) == once
+
+
 @pytest.mark.parametrize("field", ["fromTime", "toTime"])
 @pytest.mark.parametrize("value", ["\u00b2", "1748772000\u00b2", "--5"])
 def test_a_window_time_that_is_no_time_is_a_400_naming_the_field(api: Api, field: str, value: str) -> None:
