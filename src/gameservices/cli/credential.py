@@ -14,7 +14,7 @@ import httpx
 import orjson
 import typer
 
-from gameservices.credentials.verification import verify_credential
+from gameservices.credentials.verification import status_entries, verify_credential
 
 credential_app = typer.Typer(help="Verifiable certificates.", no_args_is_help=True)
 _EXIT = {"valid": 0, "invalid": 1, "revoked": 2}
@@ -86,10 +86,10 @@ def _key(value: str, document: dict[str, Any], offline: bool) -> str:
 
 def _statuses(location: str | None, document: dict[str, Any], offline: bool) -> dict[str, Any] | None:
     if location is None:
-        entry = document.get("credentialStatus")
-        if offline or not isinstance(entry, dict) or not entry.get("statusListCredential"):
+        entries = status_entries(document) or [{}]
+        if offline or not entries[0].get("statusListCredential"):
             return None
-        location = str(entry["statusListCredential"])
+        location = str(entries[0]["statusListCredential"])
     return _load(location, offline)
 
 
