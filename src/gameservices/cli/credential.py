@@ -73,7 +73,10 @@ def _key(value: str, document: dict[str, Any], offline: bool) -> str:
     if value.startswith("z") and not Path(value).exists():
         return value
     issuer = _load(value, offline)
-    wanted = (document.get("proof") or {}).get("verificationMethod")
+    proof = document.get("proof")
+    wanted = proof.get("verificationMethod") if isinstance(proof, dict) else None
+    if wanted is None:
+        _fail("the credential has no single proof naming its verification method")
     found = [
         str(method["publicKeyMultibase"])
         for method in issuer.get("verificationMethod") or []
