@@ -1,6 +1,7 @@
 """Replays over the event log: `rule/simulate` (what-if, never writes), `<game object>/rebuild` (one logged
 change that other processes, a restart and `db replay --verify` agree with) and `userScore/explain`."""
 
+import time
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from gameservices.storage.event_log import decode_body, encode_body
 from gameservices.storage.schema import event_log, metadata, partners
 from tests.api import guide_bodies as guide
 from tests.api.test_achievements import badge_rows, certificate_rows, certificate_with_rule, view
+from tests.api.test_period_close import DAY, daily_board, reward_rules
+from tests.api.test_periods import act
 from tests.conftest import Api
 
 IN_WINDOW = {"eventTime": "2025-06-02T10:00:00Z", "virtualEventId": guide.VIRTUAL_EVENT_ID}
@@ -386,3 +389,16 @@ def test_a_certificate_rebuild_revoking_the_unearned_keeps_the_earned_ones_and_t
     with read_transaction(engine) as conn:
         verdict = verify(conn, partner.id)
     assert verdict.same, verdict.differences
+
+
+def test_simulate_leaves_period_end_events_outside_its_window_out(api: Api) -> None:
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    _, tally = reward_rules(api, board["id"])
+    api.ok("event/send", {"events": [act("ann", 5, now - 1000), act("bob", 9, now - 1000)]})
+    api.ok("leaderboard/closePeriod", {"id": board["id"]})  # leaderboardPeriodEnd events at the close
+    everything = api.ok("rule/simulate", {"gameObjectId": tally})
+    assert {(o["userId"], o["score"]) for o in everything["top"]} == {("ann", 1), ("bob", 1)}
+    for window in ({"toTime": (now - DAY) / 1000}, {"fromTime": (now + DAY) / 1000}):
+        outside = api.ok("rule/simulate", {"gameObjectId": tally, **window})
+        assert (outside["top"], outside["usersAffected"]) == ([], 2), window
