@@ -77,3 +77,22 @@ def test_cli_fetches_credential_key_and_status_list_over_http(api: Api) -> None:
         server.shutdown()
     assert result.exit_code == 2, result.output
     assert json.loads(result.output)["state"] == "revoked"
+
+
+def test_cli_answers_a_credential_with_a_proof_set_as_invalid(api: Api, tmp_path: Path) -> None:
+    # A proof set (an array of proofs) is not the single proof the issuer signs with: a verdict, no traceback.
+    _, report = certified(api)
+    document = fetch(api.client, report["credentialUrl"])
+    (tmp_path / "issuer.json").write_text(api.client.get(document["issuer"]["id"].removeprefix(PUBLIC)).text)
+    document["proof"] = [document["proof"]]
+    (tmp_path / "credential.json").write_text(json.dumps(document))
+    for key in (
+        str(tmp_path / "issuer.json"),
+        public_key(api.client, {**document, "proof": document["proof"][0]}),
+    ):
+        result = CliRunner().invoke(
+            cli_app,
+            ["credential", "verify", str(tmp_path / "credential.json"), "--public-key", key, "--offline"],
+        )
+        assert not isinstance(result.exception, AttributeError), result.exception
+        assert result.exit_code == 1 and json.loads(result.output)["state"] == "invalid", result.output

@@ -8,9 +8,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gameservices.credentials import badge, proof
+from gameservices.credentials import badge, proof, status_list
 from gameservices.credentials.multibase import public_key_multibase
-from gameservices.credentials.verification import verify_credential
+from gameservices.credentials.verification import status_entries, verify_credential
 from tests.conftest import Api
 
 ISSUER = "https://certs.example.test/issuers/7"
@@ -106,3 +106,28 @@ def test_an_inline_context_aliasing_the_holder_is_refused() -> None:
     ]
     verdict = verify_credential(forged, multikey)
     assert verdict.state == "invalid" and "@context" in verdict.checks[0], verdict
+
+
+def _revoked_list(key: Ed25519PrivateKey) -> dict[str, Any]:
+    unsigned = status_list.status_list_credential(
+        list_url="https://certs.example.test/status/7/1",
+        issuer_url=ISSUER,
+        revoked=[5],
+        valid_from=1_748_858_400,
+    )
+    return proof.sign(unsigned, key, proof.ProofOptions(f"{ISSUER}#key-1", "2025-06-03T10:00:00Z"))
+
+
+def test_a_revoked_credential_with_its_status_entry_in_an_array_is_still_revoked() -> None:
+    # An array of one entry is the same RDF as the entry alone: the signature still holds, the bit still counts.
+    key = Ed25519PrivateKey.generate()
+    multikey = public_key_multibase(key.public_key().public_bytes_raw())
+    signed = _signed(key)
+    assert verify_credential(signed, multikey, _revoked_list(key)).state == "revoked"
+    wrapped = copy.deepcopy(signed)
+    wrapped["credentialStatus"] = [wrapped["credentialStatus"]]
+    assert verify_credential(wrapped, multikey, _revoked_list(key)).state == "revoked"
+    assert [entry["statusListIndex"] for entry in status_entries(wrapped) or []] == ["5"]
+    odd = copy.deepcopy(signed)
+    odd["credentialStatus"] = [odd["credentialStatus"], "https://certs.example.test/status/7/2"]
+    assert verify_credential(odd, multikey, _revoked_list(key)).state == "invalid"

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from gameservices.api.app import create_app
 from gameservices.cli import app as cli_app
 from gameservices.credentials.verification import verify_credential
+from gameservices.services import credentials as credential_service
 from gameservices.settings import Settings
 from tests.api import guide_bodies as guide
 from tests.conftest import Api, Partner
@@ -142,6 +143,28 @@ def test_revocation_shows_on_the_page_in_the_status_list_and_in_the_cli(api: Api
     statuses = fetch(api.client, document["credentialStatus"]["statusListCredential"])
     assert verify_credential(document, key, statuses).state == "valid"
     assert "Valid certificate" in api.client.get(report["verifyUrl"].removeprefix(PUBLIC)).text
+
+
+def test_revoking_again_or_reinstating_a_valid_credential_leaves_the_status_list_as_it_was(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, report = certified(api)
+    document = fetch(api.client, report["credentialUrl"])
+    url = document["credentialStatus"]["statusListCredential"]
+    api.ok("userCertificateReport/unrevoke", {"id": report["id"]})
+    untouched = fetch(api.client, url)
+    later = credential_service._now_ms() + 3_600_000
+    monkeypatch.setattr(credential_service, "_now_ms", lambda: later)
+    api.ok("userCertificateReport/unrevoke", {"id": report["id"]})
+    assert fetch(api.client, url) == untouched
+    api.ok("userCertificateReport/revoke", {"id": report["id"], "reason": "issued in error"})
+    revoked = fetch(api.client, url)
+    assert revoked["validFrom"] != untouched["validFrom"]
+    monkeypatch.setattr(credential_service, "_now_ms", lambda: later + 3_600_000)
+    again = api.ok("userCertificateReport/revoke", {"id": report["id"], "reason": "a duplicate"})
+    assert again["revoked"] is True and again["revocationReason"] == "a duplicate"
+    # The same bits: the same signed document (its validFrom is the list's last change).
+    assert fetch(api.client, url) == revoked
 
 
 def test_another_partner_cannot_revoke_or_read_credentials(api: Api, new_partner: Any) -> None:

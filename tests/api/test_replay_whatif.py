@@ -1,6 +1,7 @@
 """Replays over the event log: `rule/simulate` (what-if, never writes), `<game object>/rebuild` (one logged
 change that other processes, a restart and `db replay --verify` agree with) and `userScore/explain`."""
 
+import time
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from gameservices.storage.event_log import decode_body, encode_body
 from gameservices.storage.schema import event_log, metadata, partners
 from tests.api import guide_bodies as guide
 from tests.api.test_achievements import badge_rows, certificate_rows, certificate_with_rule, view
+from tests.api.test_period_close import DAY, daily_board, reward_rules
+from tests.api.test_periods import act
 from tests.conftest import Api
 
 IN_WINDOW = {"eventTime": "2025-06-02T10:00:00Z", "virtualEventId": guide.VIRTUAL_EVENT_ID}
@@ -172,6 +175,13 @@ def test_invalid_candidates_are_refused_like_rule_create(api: Api) -> None:
     assert api.call("rule/simulate", {"gameObjectId": "nope"})[0] == 404
     assert api.call("rule/simulate", {"gameObjectId": board, "top": 101})[0] == 400
     assert api.call("rule/simulate", {"gameObjectId": board, "fromTime": "yesterday"})[0] == 400
+
+
+def test_a_rule_named_twice_in_remove_rule_ids_is_removed_once(api: Api) -> None:
+    board, rule = make_board(api)
+    send(api, STREAM)
+    once = api.ok("rule/simulate", {"gameObjectId": board, "removeRuleIds": [rule]})
+    assert api.ok("rule/simulate", {"gameObjectId": board, "removeRuleIds": [rule, rule]}) == once
 
 
 @pytest.mark.parametrize("field", ["fromTime", "toTime"])
@@ -356,3 +366,39 @@ def test_rebuild_keeps_scores_set_by_hand_in_the_ledger(api: Api, partner: Any, 
         ("manual", "userScore.set", 96, 99),
         (rule, "pollAnswered", 3, 3),
     ]
+
+
+def test_a_certificate_rebuild_revoking_the_unearned_keeps_the_earned_ones_and_their_credentials(
+    api: Api, partner: Any, engine: Engine
+) -> None:
+    rule = {**guide.certificate_rule_8_4("x"), "points": "1"}
+    rule.pop("gameObjectId"), rule.pop("gameObjectType")
+    certificate, rule_id = certificate_with_rule(api, "once", 3, rule, "credits,{rule}\n10.0,1\n11.5,2")
+    api.ok("event/send", {"events": [view("ann", "m1", 130, 1), view("ben", "m1", 70, 2)]})
+    before = {row["userId"]: row for row in certificate_rows(api, certificate, status="CERTIFIED")}
+    assert set(before) == {"ann", "ben"} and before["ann"]["credentialUrl"]
+    api.ok("rule/update", {"id": rule_id, "goal": "100"})
+    api.ok("certificate/rebuild", {"id": certificate, "revokeUnearned": True})
+    after = {row["userId"]: row for row in certificate_rows(api, certificate)}
+    assert [user for user, row in after.items() if row["status"] == "CERTIFIED"] == ["ann"]
+    # Ann still earns it: the same user certificate, so the same credential (one, and revocable by its id).
+    assert (after["ann"]["id"], after["ann"]["credentialUrl"]) == (
+        before["ann"]["id"],
+        before["ann"]["credentialUrl"],
+    )
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+    assert verdict.same, verdict.differences
+
+
+def test_simulate_leaves_period_end_events_outside_its_window_out(api: Api) -> None:
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    _, tally = reward_rules(api, board["id"])
+    api.ok("event/send", {"events": [act("ann", 5, now - 1000), act("bob", 9, now - 1000)]})
+    api.ok("leaderboard/closePeriod", {"id": board["id"]})  # leaderboardPeriodEnd events at the close
+    everything = api.ok("rule/simulate", {"gameObjectId": tally})
+    assert {(o["userId"], o["score"]) for o in everything["top"]} == {("ann", 1), ("bob", 1)}
+    for window in ({"toTime": (now - DAY) / 1000}, {"fromTime": (now + DAY) / 1000}):
+        outside = api.ok("rule/simulate", {"gameObjectId": tally, **window})
+        assert (outside["top"], outside["usersAffected"]) == ([], 2), window

@@ -14,7 +14,7 @@ import httpx
 import orjson
 import typer
 
-from gameservices.credentials.verification import verify_credential
+from gameservices.credentials.verification import status_entries, verify_credential
 
 credential_app = typer.Typer(help="Verifiable certificates.", no_args_is_help=True)
 _EXIT = {"valid": 0, "invalid": 1, "revoked": 2}
@@ -73,7 +73,10 @@ def _key(value: str, document: dict[str, Any], offline: bool) -> str:
     if value.startswith("z") and not Path(value).exists():
         return value
     issuer = _load(value, offline)
-    wanted = (document.get("proof") or {}).get("verificationMethod")
+    proof = document.get("proof")
+    wanted = proof.get("verificationMethod") if isinstance(proof, dict) else None
+    if wanted is None:
+        _fail("the credential has no single proof naming its verification method")
     found = [
         str(method["publicKeyMultibase"])
         for method in issuer.get("verificationMethod") or []
@@ -86,10 +89,10 @@ def _key(value: str, document: dict[str, Any], offline: bool) -> str:
 
 def _statuses(location: str | None, document: dict[str, Any], offline: bool) -> dict[str, Any] | None:
     if location is None:
-        entry = document.get("credentialStatus")
-        if offline or not isinstance(entry, dict) or not entry.get("statusListCredential"):
+        entries = status_entries(document) or [{}]
+        if offline or not entries[0].get("statusListCredential"):
             return None
-        location = str(entry["statusListCredential"])
+        location = str(entries[0]["statusListCredential"])
     return _load(location, offline)
 
 

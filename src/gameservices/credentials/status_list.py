@@ -6,6 +6,7 @@ minimum for group privacy.
 """
 
 import gzip
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,11 +33,14 @@ def encode(revoked: Iterable[int], size: int = LIST_SIZE) -> str:
 
 
 def is_set(encoded_list: str, index: int) -> bool:
-    """Whether bit ``index`` of an ``encodedList`` is set."""
+    """Whether bit ``index`` of an ``encodedList`` (of at least ``LIST_SIZE`` entries) is set."""
     try:
         bits = gzip.decompress(decode_base64url(encoded_list))
-    except (MultibaseError, OSError, EOFError) as error:
+    except (MultibaseError, OSError, EOFError, zlib.error) as error:
         raise StatusListError("the encodedList is not GZIP in base64url") from error
+    if len(bits) * 8 < LIST_SIZE:
+        # STATUS_LIST_LENGTH_ERROR: a shorter list gives the holders too small a crowd to hide in.
+        raise StatusListError(f"the status list holds fewer than {LIST_SIZE} entries")
     if not 0 <= index < len(bits) * 8:
         raise StatusListError(f"status index {index} outside the list")
     return bool(bits[index // 8] & (0x80 >> (index % 8)))

@@ -40,8 +40,12 @@ def verify_credential(
         return Verdict("invalid", None, [problem])
     checks.append("proof: eddsa-rdfc-2022 signature by the issuer's key is valid")
     info = summary(document)
-    entry = document.get("credentialStatus")
-    if not isinstance(entry, dict):
+    entries = status_entries(document)
+    if entries is None:
+        return Verdict(
+            "invalid", info, [*checks, "status: the credentialStatus is not an entry or a list of them"]
+        )
+    if not entries:
         checks.append("status: the credential has no revocation status")
         return Verdict("valid", info, checks, status_checked=True)
     if status_list is None:
@@ -51,12 +55,24 @@ def verify_credential(
     if problem:
         return Verdict("invalid", info, [*checks, f"status list: {problem}"])
     try:
-        revoked = revoked_in(status_list, entry)
+        # Each entry is read (one the list cannot answer fails the whole), then any set bit revokes.
+        bits = [revoked_in(status_list, entry) for entry in entries]
+        revoked = any(bits)
     except StatusListError as error:
         return Verdict("invalid", info, [*checks, f"status list: {error}"])
     if revoked:
         return Verdict("revoked", info, [*checks, "status: revoked by the issuer"], status_checked=True)
     return Verdict("valid", info, [*checks, "status: not revoked"], status_checked=True)
+
+
+def status_entries(document: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The credential's ``credentialStatus`` entries: one object, or an array of them (the same RDF, so the same
+    signature: an entry wrapped in an array still counts); None when it is neither."""
+    value = document.get("credentialStatus")
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return items if all(isinstance(item, dict) for item in items) else None
 
 
 def _proof_problem(document: Mapping[str, Any], public_key_multibase: str) -> str | None:

@@ -114,6 +114,14 @@ class ObjectReplay:
             if events:
                 self.apply_events(events)
             return
+        if entry.kind == entries.PERIOD_CLOSE and not self.window.everything:
+            # Its leaderboardPeriodEnd events count as any event does: only those the window admits.
+            closed = event_log.decode_body(entry.body)
+            rows = closed["events"]
+            admitted = [self.window.admits(event) for event in entries.events_of(rows)]
+            closed["events"] = [row for row, admit in zip(rows, admitted, strict=True) if admit]
+            self._applier.apply_details(entry.kind, closed)
+            return
         details = None
         if entry.kind in _OBJECT_KINDS:
             details = orjson.loads(entry.body)

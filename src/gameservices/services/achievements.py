@@ -2,7 +2,7 @@
 changes never take an achievement back."""
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gameservices.domain.awards import Award, Evaluation
 from gameservices.domain.buckets import Bucket, BucketKey
@@ -158,6 +158,7 @@ def _record_certificates(
     awards: Mapping[str, list[Award]],
     view: UserBuckets,
     changes: Changes,
+    ids: Mapping[tuple[str, str], str] | None = None,
 ) -> None:
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=certificate.id)
     existing = {
@@ -169,6 +170,10 @@ def _record_certificates(
         return score_repository.rule_scores_of_user(conn, partner_id, certificate.id, user_id)
 
     records = decide_certificates(certificate, rules, existing, awards, view, ledger)
+    if ids:
+        records = [
+            replace(record, id=ids.get((record.user_id, record.entry_id), record.id)) for record in records
+        ]
     repository.save_certificates(conn, partner_id, records)
     for record in records:
         before = existing.get((record.user_id, record.entry_id))
@@ -334,8 +339,11 @@ def record_recomputed_certificates(
     partner_id: int,
     certificate: GameObjectRecord,
     awards: Mapping[str, list[Award]],
+    ids: Mapping[tuple[str, str], str] | None = None,
 ) -> None:
     """After a certificate was recomputed from the log (`certificate/rebuild`): update its users' records from
-    the ledger just written and every award of the recomputation (`state`: the recomputed buckets)."""
+    the ledger just written and every award of the recomputation (`state`: the recomputed buckets). ``ids``: by
+    user and entry, the ids of records the rebuild dropped first (`revokeUnearned`); a record made again keeps
+    its id, and so the credential issued for it."""
     # A rebuild's certificates are not announced in the feed: it recomputes what was already announced.
-    _record_certificates(conn, partner_id, certificate, awards, UserBuckets(state), Changes())
+    _record_certificates(conn, partner_id, certificate, awards, UserBuckets(state), Changes(), ids)

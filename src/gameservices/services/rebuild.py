@@ -96,7 +96,12 @@ def _write(
     )
     if record.object_type not in ("badge", "certificate"):
         return
+    dropped: dict[tuple[str, str], str] = {}
     if revoke_unearned:
+        dropped = {
+            (row.user_id, row.entry_id): row.id
+            for row in achievement_repository.certificates_of(conn, partner_id, record.id)
+        }
         achievement_repository.delete_achievements_of(conn, partner_id, record.id)
     if record.object_type == "badge":
         achievements.reevaluate_badge(conn, partner_id=partner_id, badge_id=record.id)
@@ -107,4 +112,5 @@ def _write(
             partner_id=partner_id,
             certificate=record,
             awards=recomputed.awards_by_user,
+            ids=dropped,
         )

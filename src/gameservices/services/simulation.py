@@ -58,8 +58,9 @@ def candidate_rules(
     ones, checked as `rule/create` and `rule/update` check them."""
     rules = dict(current)
     for rule_id in remove_rule_ids:
-        if rules.pop(rule_id, None) is None:
+        if rule_id not in current:
             raise ObjectNotFound(rule_id, "Rule")
+        rules.pop(rule_id, None)
     position = max((rule.position for rule in current.values()), default=0)
     for index, fields in enumerate(candidates):
         prefix = f"rules.{index}."

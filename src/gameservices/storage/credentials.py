@@ -123,12 +123,21 @@ def credential_by_public_id(conn: Connection, public_id: str) -> CredentialRecor
 def set_revoked(
     conn: Connection, record: CredentialRecord, *, revoked: bool, reason: str | None, now: int
 ) -> None:
-    """Revoke or reinstate a credential and mark its status list changed."""
+    """Revoke or reinstate a credential and mark its status list changed; a credential already in that state
+    keeps its revocation time and its list its last change (the same bits sign as the same document), only the
+    reason is replaced."""
+    flipped = conn.execute(
+        update(credentials)
+        .where((credentials.c.public_id == record.public_id) & (credentials.c.revoked != revoked))
+        .values(revoked=revoked, revoked_at=now if revoked else None)
+    ).rowcount
     conn.execute(
         update(credentials)
         .where(credentials.c.public_id == record.public_id)
-        .values(revoked=revoked, revocation_reason=reason, revoked_at=now if revoked else None)
+        .values(revocation_reason=reason)
     )
+    if not flipped:
+        return
     conn.execute(
         update(credential_status_lists)
         .where(

@@ -2,6 +2,7 @@
 check of our signatures by a verifier written here from the vc-di-eddsa procedure with pyld alone."""
 
 import copy
+import gzip
 import hashlib
 import json
 from pathlib import Path
@@ -14,7 +15,7 @@ from pyld import jsonld
 
 from gameservices.credentials import badge, keys, proof, status_list
 from gameservices.credentials.jsonld import BUNDLED_FILES, CONTEXT_DIRECTORY, UnknownContext, canonicalize
-from gameservices.credentials.multibase import public_key_multibase
+from gameservices.credentials.multibase import encode_base64url, public_key_multibase
 from gameservices.credentials.verification import verify_credential
 
 ISSUER = "https://certs.example.test/issuers/7"
@@ -122,6 +123,30 @@ def test_status_list_bits() -> None:
     ]
     with pytest.raises(ValueError, match="outside"):
         status_list.encode([status_list.LIST_SIZE])
+
+
+def test_a_signed_status_list_whose_bits_do_not_decompress_is_invalid(key: Ed25519PrivateKey) -> None:
+    signed = _sign(badge.credential(_facts()), key)
+    compressed = gzip.compress(bytes(status_list.LIST_SIZE // 8), mtime=0)
+    # A GZIP header, then a deflate stream that is not one.
+    broken = compressed[:10] + b"\xff" * 16 + compressed[26:]
+    unsigned = status_list.status_list_credential(
+        list_url=LIST_URL, issuer_url=ISSUER, revoked=[], valid_from=1_748_858_400
+    )
+    unsigned["credentialSubject"]["encodedList"] = encode_base64url(broken)
+    verdict = verify_credential(signed, _multikey(key), _sign(unsigned, key))
+    assert verdict.state == "invalid" and "encodedList" in verdict.checks[-1]
+
+
+def test_a_status_list_shorter_than_the_minimum_is_invalid(key: Ed25519PrivateKey) -> None:
+    # Fewer than 131,072 entries gives the holders too small a crowd: STATUS_LIST_LENGTH_ERROR.
+    signed = _sign(badge.credential(_facts()), key)
+    unsigned = status_list.status_list_credential(
+        list_url=LIST_URL, issuer_url=ISSUER, revoked=[], valid_from=1_748_858_400
+    )
+    unsigned["credentialSubject"]["encodedList"] = status_list.encode([], size=status_list.LIST_SIZE // 2)
+    verdict = verify_credential(signed, _multikey(key), _sign(unsigned, key))
+    assert verdict.state == "invalid" and "131072" in verdict.checks[-1]
 
 
 def test_sealed_keys_open_only_with_their_secret_and_owner() -> None:
