@@ -456,3 +456,38 @@ def test_the_lists_of_one_kind_of_game_object_refuse_the_others(api: Api) -> Non
     status, error = api.call("userLeadScoring/list", {"gameObjectId": badge})
     assert status == 400 and error["args"]["PARAM_NAME"] == "gameObjectId"
     assert api.ok("userBadge/list", {"gameObjectId": badge})["totalCount"] == 1
+
+
+def test_a_badge_update_decides_achievements_by_its_rules_once_all_are_written(
+    api: Api, partner: Any, engine: Engine
+) -> None:
+    # The badge's rules are written one by one; deciding after each one judged users by a set of rules that
+    # was never the badge's: [views, polls disabled, quizzes new] gave the badge to ann after the polls rule
+    # went and before the quizzes rule came, though she has done only the views.
+    body = guide.badge_7_1()
+    views_rule = body["rules"][0]
+    polls_rule = {**views_rule, "name": "Answer 3 polls", "metric": "pollId"}
+    polls_rule["conditions"] = [{"fact": "eventType", "operator": "equal", "value": "pollAnswered"}]
+    quiz_rule = {**polls_rule, "name": "Pass 3 quizzes"}
+    quiz_rule["conditions"] = [{"fact": "eventType", "operator": "equal", "value": "quizPassed"}]
+    badge = api.ok("badge/create", {**body, "status": "enabled", "rules": [views_rule, polls_rule]})
+    views = [
+        {"eventType": "viewPeriod", "userId": "ann", "entryId": f"e{n}", "playTime": 30, "eventTime": at(n)}
+        for n in range(3)
+    ]
+    api.ok("event/send", {"events": views})  # ann completes the views rule only
+    kept_views = {**views_rule, "id": badge["rules"][0]["id"]}
+    kept_polls = {**polls_rule, "id": badge["rules"][1]["id"]}
+    api.ok(
+        "badge/update",
+        {"id": badge["id"], "rules": [kept_views, {**kept_polls, "status": "disabled"}, quiz_rule]},
+    )
+    [row] = api.ok("userBadge/list", {"gameObjectId": badge["id"]})["objects"]
+    assert row["status"] != "ACHIEVED"
+    # Without the quizzes rule, the same update lets her achieve it, and the log's replay decides the same.
+    api.ok("badge/update", {"id": badge["id"], "rules": [kept_views, {**kept_polls, "status": "disabled"}]})
+    [row] = api.ok("userBadge/list", {"gameObjectId": badge["id"]})["objects"]
+    assert row["status"] == "ACHIEVED"
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+    assert verdict.same, verdict.differences

@@ -5,7 +5,8 @@
 A user achieves a badge when a bucket of each of its enabled rules has reached its goal, at the latest of those
 completion times; an achievement is kept whatever happens to the rules later. The writer decides for the users an
 `events` entry's awards or completions touch on the badge, and for every user after a change of one of the badge's
-rules or a rebuild of the badge; clearing the badge's scores or deleting it drops its achievements (a rebuild
+rules (the last of a badge's rules written together: the others' entries say `"decide": false`) or a rebuild of the
+badge; clearing the badge's scores or deleting it drops its achievements (a rebuild
 asked to revoke unearned ones too)."""
 
 from collections.abc import Iterable, Mapping
@@ -64,7 +65,9 @@ class ReplayedBadges:
             kind == entries.GAME_OBJECT_REBUILD and details.get("revokeUnearned")
         ):
             self.achieved = {key: at for key, at in self.achieved.items() if key[0] != badge_id}
-        if kind in (entries.RULE_CHANGE, entries.GAME_OBJECT_REBUILD):
+        if kind == entries.GAME_OBJECT_REBUILD or (
+            kind == entries.RULE_CHANGE and details.get("decide", True)
+        ):
             self._decide(badge_id, self._users_with_buckets(badge_id))
 
     def _is_badge(self, object_id: str) -> bool:

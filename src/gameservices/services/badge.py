@@ -33,30 +33,38 @@ _RULE_FIELDS = frozenset(
 
 
 def _write_rules(conn: Connection, record: GameObjectRecord, rules: Any) -> None:
-    """Replace the badge's rules: listed ids are updated, new ones created, the rest removed."""
+    """Replace the badge's rules: listed ids are updated, new ones created, the rest removed. Who now achieves
+    the badge is decided once, by the last of these changes, when every rule is as the call gives it (decided
+    after each one, a user could achieve it by a set of rules the badge never had)."""
     existing = {
         rule.id
         for rule in rule_repository.rules_of(conn, partner_id=record.partner_id, game_object_id=record.id)
     }
-    kept: set[str] = set()
+    listed = [raw.get("id") for raw in rules or []]
+    removed = sorted(existing - {rule_id for rule_id in listed if rule_id in existing})
+    last = len(listed) + len(removed) - 1
     for index, raw in enumerate(rules or []):
         unknown = sorted(set(raw) - _RULE_FIELDS)
         if unknown:
             raise ValidationFailed(f"rules[{index}].{unknown[0]}", "unknown field")
         fields = {**raw, "gameObjectType": "badge", "gameObjectId": record.id}
-        rule_id = raw.get("id")
+        decide = index == last
         try:
-            if rule_id in existing:
-                kept.add(rule_id)
-                rule_service.update(conn, partner_id=record.partner_id, changes=fields, required=frozenset())
+            if raw.get("id") in existing:
+                rule_service.update(
+                    conn, partner_id=record.partner_id, changes=fields, required=frozenset(), decide=decide
+                )
             else:
                 fields.pop("id", None)
-                rule_service.create(conn, partner_id=record.partner_id, fields=fields, inline=True)
+                rule_service.create(
+                    conn, partner_id=record.partner_id, fields=fields, inline=True, decide=decide
+                )
         except ValidationFailed as error:
             field = error.arguments.get("PARAM_NAME", "")
             raise ValidationFailed(f"rules[{index}].{field}", error.message) from error
-    for rule_id in existing - kept:
-        rule_service.delete(conn, partner_id=record.partner_id, rule_id=rule_id)
+    for offset, rule_id in enumerate(removed):
+        decide = len(listed) + offset == last
+        rule_service.delete(conn, partner_id=record.partner_id, rule_id=rule_id, decide=decide)
 
 
 def _read_rules(conn: Connection, record: GameObjectRecord) -> dict[str, Any]:

@@ -51,8 +51,10 @@ def check_rule(fields: dict[str, Any], *, inline: bool, field_prefix: str = "") 
         raise ValidationFailed(field_prefix + error.field, error.message) from error
 
 
-def create(conn: Connection, *, partner_id: int, fields: dict[str, Any], inline: bool = False) -> RuleRecord:
-    """Validate and store a rule of an existing game object of the partner."""
+def create(
+    conn: Connection, *, partner_id: int, fields: dict[str, Any], inline: bool = False, decide: bool = True
+) -> RuleRecord:
+    """Validate and store a rule of an existing game object of the partner. `decide`: see ``update``."""
     fields = {key: value for key, value in fields.items() if value is not None and key != "objectType"}
     _require_game_object(conn, partner_id=partner_id, fields=fields)
     if len(repository.rules_of(conn, partner_id=partner_id, game_object_id=fields["gameObjectId"])) >= (
@@ -75,7 +77,7 @@ def create(conn: Connection, *, partner_id: int, fields: dict[str, Any], inline:
         updated_at=now,
     )
     repository.insert_rule(conn, record)
-    _log_rule_change(conn, partner_id, record.id, record)
+    _log_rule_change(conn, partner_id, record.id, record, decide=decide)
     return record
 
 
@@ -88,9 +90,16 @@ def get(conn: Connection, *, partner_id: int, rule_id: str) -> RuleRecord:
 
 
 def update(
-    conn: Connection, *, partner_id: int, changes: dict[str, Any], required: frozenset[str]
+    conn: Connection,
+    *,
+    partner_id: int,
+    changes: dict[str, Any],
+    required: frozenset[str],
+    decide: bool = True,
 ) -> RuleRecord:
-    """Apply a partial update to a rule; it stays on its game object."""
+    """Apply a partial update to a rule; it stays on its game object. A badge's rule change decides who now
+    achieves the badge; `decide=False` leaves that to a later change of the same transaction (a badge's rules
+    written together are judged once, when all are written), and its log entry says so to a replay."""
     record = get(conn, partner_id=partner_id, rule_id=changes["id"])
     for key in ("gameObjectType", "gameObjectId"):
         current = record.game_object_type if key == "gameObjectType" else record.game_object_id
@@ -111,23 +120,15 @@ def update(
     data = {key: value for key, value in merged.items() if key not in _OWNED | {"name", "status"}}
     updated = replace(record, name=merged["name"], status=merged["status"], data=data, updated_at=now_ms())
     repository.update_rule(conn, updated)
-    announced = Changes()
-    achievements.reevaluate_badge(
-        conn, partner_id=partner_id, badge_id=record.game_object_id, changes=announced
-    )
-    _log_rule_change(conn, partner_id, updated.id, updated, announced)
+    _log_rule_change(conn, partner_id, updated.id, updated, decide=decide)
     return updated
 
 
-def delete(conn: Connection, *, partner_id: int, rule_id: str) -> dict[str, Any]:
-    """Remove a rule."""
+def delete(conn: Connection, *, partner_id: int, rule_id: str, decide: bool = True) -> dict[str, Any]:
+    """Remove a rule. `decide`: see ``update``."""
     record = get(conn, partner_id=partner_id, rule_id=rule_id)
     repository.delete_rule(conn, partner_id=partner_id, rule_id=rule_id)
-    announced = Changes()
-    achievements.reevaluate_badge(
-        conn, partner_id=partner_id, badge_id=record.game_object_id, changes=announced
-    )
-    _log_rule_change(conn, partner_id, rule_id, None, announced)
+    _log_rule_change(conn, partner_id, rule_id, None, decide=decide, badge_id=record.game_object_id)
     return {"id": rule_id, "deleted": True}
 
 
@@ -156,14 +157,32 @@ def _with_sub_rule_ids(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _log_rule_change(
-    conn: Connection, partner_id: int, rule_id: str, record: RuleRecord | None, changes: Changes | None = None
+    conn: Connection,
+    partner_id: int,
+    rule_id: str,
+    record: RuleRecord | None,
+    *,
+    decide: bool,
+    badge_id: str | None = None,
 ) -> None:
     # A rule change leaves buckets and scores as they are; the entry carries the rule as stored (None:
     # deleted), so a projection compiles the same rule set from the log alone. Its changes: the badges the
-    # change lets users achieve.
-    details = {"ruleId": rule_id, "rule": None if record is None else asdict(record)}
-    encoded = None if changes is None else changes.encoded()
-    event_log.record(conn, partner_id, RULE_CHANGE, details, state=False, rules=True, changes=encoded)
+    # change lets users achieve (decided by the rules as they are now: "decide": false when another change of
+    # the same write decides instead).
+    details: dict[str, Any] = {"ruleId": rule_id, "rule": None if record is None else asdict(record)}
+    announced = Changes()
+    if decide:
+        achievements.reevaluate_badge(
+            conn,
+            partner_id=partner_id,
+            badge_id=record.game_object_id if record is not None else badge_id or "",
+            changes=announced,
+        )
+    else:
+        details["decide"] = False
+    event_log.record(
+        conn, partner_id, RULE_CHANGE, details, state=False, rules=True, changes=announced.encoded()
+    )
 
 
 # Candidate rules of a simulation are named the same way (`services.simulation`).
