@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pyld import jsonld
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from gameservices.api.app import create_app
 from gameservices.cli import app as cli_app
+from gameservices.credentials.jsonld import offline_loader
 from gameservices.credentials.verification import verify_credential
 from gameservices.services import credentials as credential_service
 from gameservices.settings import Settings
@@ -85,6 +87,23 @@ def test_a_certified_user_gets_a_signed_open_badge_that_verifies(api: Api) -> No
     assert verdict.state == "valid" and verdict.status_checked
     assert verdict.summary is not None and verdict.summary.holder_name == "Ann Lee"
     assert verdict.summary.credits == "11.5" and verdict.summary.date == "2025-06-02"
+
+
+def test_the_issuer_documents_key_survives_json_ld_processing(api: Api) -> None:
+    # A verifier reading the issuer document as JSON-LD finds the key the proof names, as an assertion method
+    # of the issuer. The contexts of the VC and Open Badges define these two terms only inside a proof: without
+    # the Controlled Identifiers context they were dropped, and with them the key.
+    _, report = certified(api)
+    document = fetch(api.client, report["credentialUrl"])
+    issuer = api.client.get(document["issuer"]["id"].removeprefix(PUBLIC)).json()
+    expanded = jsonld.expand(issuer, {"documentLoader": offline_loader()})
+    [node] = [node for node in expanded if node["@id"] == document["issuer"]["id"]]
+    security = "https://w3id.org/security#"
+    [method] = node[f"{security}verificationMethod"]
+    assert method["@id"] == document["proof"]["verificationMethod"]
+    assert method["@type"] == [f"{security}Multikey"]
+    assert method[f"{security}publicKeyMultibase"][0]["@value"] == public_key(api.client, document)
+    assert node[f"{security}assertionMethod"] == [{"@id": document["proof"]["verificationMethod"]}]
 
 
 @pytest.mark.parametrize(

@@ -15,12 +15,15 @@ VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
+# Controlled Identifiers 1.0: the terms of a document that publishes keys (verificationMethod, assertionMethod).
+CID_V1 = "https://www.w3.org/ns/cid/v1"
 CONTEXT_DIRECTORY = Path(__file__).resolve().parent / "contexts"
 BUNDLED_FILES = {
     VC_V2: "credentials-v2.jsonld",
     OB_V3: "ob-v3p0-context-3.0.3.jsonld",
     DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
     MULTIKEY_V1: "multikey-v1.jsonld",
+    CID_V1: "cid-v1.jsonld",
 }
 
 DocumentLoader = Callable[[str, Mapping[str, Any]], dict[str, Any]]

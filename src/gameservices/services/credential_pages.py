@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gameservices.credentials import proof, status_list
-from gameservices.credentials.jsonld import MULTIKEY_V1, OB_V3, VC_V2
+from gameservices.credentials.jsonld import CID_V1, OB_V3, VC_V2
 from gameservices.credentials.verification import Verdict, verify_credential
 from gameservices.services.credentials import CredentialConfig, private_key
 from gameservices.storage import credentials as repository
@@ -59,7 +59,9 @@ def issuer_document(conn: Connection, config: CredentialConfig, partner_id: int)
         return None
     issuer = config.issuer_url(partner_id)
     return {
-        "@context": [VC_V2, OB_V3, MULTIKEY_V1],
+        # The CID context defines verificationMethod and assertionMethod where the document is (the VC context
+        # only inside a proof): without it a JSON-LD processor drops the key.
+        "@context": [VC_V2, OB_V3, CID_V1],
         "id": issuer,
         "type": ["Profile"],
         "name": partner.name,
