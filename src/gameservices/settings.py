@@ -1,6 +1,8 @@
 """The service's settings, read once from the environment (prefix ``GAMESERVICES_``) and passed in."""
 
-from pydantic import Field
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,3 +53,19 @@ class Settings(BaseSettings):
     # How long a dispatcher holds a delivery attempt it claimed: another process retries it only after this
     # (a dispatcher killed mid-attempt); longer than an attempt's 10-second timeout.
     webhook_lease_seconds: float = 60.0
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        # Written into every credential as the base of its ids and links: without a scheme and host they are
+        # relative, which a verifier resolves against a base of its own (or drops), so the credential would not
+        # verify there and its QR code and links would lead nowhere.
+        text = value.strip()
+        if not text:
+            return value
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                "GAMESERVICES_PUBLIC_URL must be an absolute http(s) URL without query or fragment"
+            )
+        return value
