@@ -54,3 +54,40 @@ def test_two_first_webhooks_created_at_once_are_both_stored(own_engine: Engine) 
     with read_transaction(own_engine) as conn:
         total, _ = webhook_service.list_page(conn, partner_id=partner_id, status=None, offset=0, limit=10)
     assert total == 2
+
+
+def test_creates_racing_for_the_last_place_stop_at_the_limit(own_engine: Engine) -> None:
+    # Each create counted the partner's webhooks before inserting its own, and nothing made a second create wait
+    # for the first: at 99 both counted 99 and both went in.
+    if own_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock serialises the two creates")
+    with write_transaction(own_engine) as conn:
+        partner_id = int(create_partner(conn, name="limit race")["partnerId"])
+        for _ in range(webhook_service.MAX_WEBHOOKS - 1):
+            webhook_service.create(
+                conn, partner_id=partner_id, fields=FIELDS, targets=TARGETS, now_ms=now_ms()
+            )
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with write_transaction(own_engine) as conn:
+                webhook_service.create(
+                    conn, partner_id=partner_id, fields=FIELDS, targets=TARGETS, now_ms=now_ms()
+                )
+        except BaseException as error:
+            errors.append(error)
+
+    with write_transaction(own_engine) as conn:
+        webhook_service.create(conn, partner_id=partner_id, fields=FIELDS, targets=TARGETS, now_ms=now_ms())
+        thread = threading.Thread(target=second)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_on_a_lock(own_engine) and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    thread.join(30)
+    assert not thread.is_alive()
+    assert [type(error).__name__ for error in errors] == ["Conflict"]
+    with read_transaction(own_engine) as conn:
+        total, _ = webhook_service.list_page(conn, partner_id=partner_id, status=None, offset=0, limit=1)
+    assert total == webhook_service.MAX_WEBHOOKS

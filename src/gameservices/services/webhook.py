@@ -45,6 +45,10 @@ def create(
     """A new webhook with a fresh secret."""
     if fields.url is None or fields.event_types is None:
         raise ValidationFailed("url" if fields.url is None else "eventTypes", "is required")
+    # The partner's feed cursor, made if need be and locked: creates of one partner count its webhooks one after
+    # another, so two racing for the last place cannot both take it.
+    repository.ensure_cursor(conn, partner_id=partner_id, position=feed.head(conn, partner_id), now=now_ms)
+    repository.lock_cursor(conn, partner_id=partner_id)
     total, _ = repository.list_webhooks(conn, partner_id=partner_id, status=None, offset=0, limit=1)
     if total >= MAX_WEBHOOKS:
         raise Conflict(f"A partner may have at most {MAX_WEBHOOKS} webhooks", code="WEBHOOK_LIMIT_REACHED")
@@ -66,7 +70,6 @@ def create(
         updated_at=now_ms,
     )
     repository.insert_webhook(conn, record)
-    repository.ensure_cursor(conn, partner_id=partner_id, position=feed.head(conn, partner_id), now=now_ms)
     return record
 
 

@@ -153,6 +153,13 @@ def ensure_cursor(conn: Connection, *, partner_id: int, position: tuple[int, int
     upsert(conn, webhook_cursors, [row], keys=["partner_id"], set_=None)
 
 
+def lock_cursor(conn: Connection, *, partner_id: int) -> None:
+    """Lock the partner's feed cursor until the transaction ends (PostgreSQL; SQLite's write lock serialises)."""
+    conn.execute(
+        select(webhook_cursors.c.seq).where(webhook_cursors.c.partner_id == partner_id).with_for_update()
+    )
+
+
 def lagging_partners(conn: Connection, *, limit: int, end: int) -> list[int]:
     """Partners with an enabled webhook whose log goes past their cursor: entries after it, or the rest of a
     partly taken entry (a cursor index below ``end``, the mark of a whole entry)."""
