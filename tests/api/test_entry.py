@@ -103,3 +103,13 @@ def test_entries_are_the_partners_own(api: Api, app_client: Any, new_partner: An
     assert api.ok("entry/get", {"entryId": "0_mine"})["name"] == "Mine"
     reader = Api(app_client, api.ks)
     assert reader.call("entry/get", {"entryId": "0_mine"}, ks="")[0] == 401
+
+
+def test_an_unknown_order_is_refused_naming_order_by_and_every_order(api: Api) -> None:
+    # orderBy's values come from two literal members of a union: the error named the field after the first
+    # member's type (orderBy.literal['createdAt',...]) and listed only that member's values.
+    status, error = api.call("entry/list", {"orderBy": "bogus"})
+    assert status == 400 and error["code"] == "INVALID_ENUM_VALUE"
+    assert error["args"] == {"PARAM_NAME": "orderBy", "VALUE": "bogus"}
+    for order in ("+createdAt", "-updatedAt", "entryId", "-name"):
+        assert order in error["message"]

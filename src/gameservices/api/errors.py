@@ -1,5 +1,6 @@
 """The one table from error classes to HTTP statuses, and the Kaltura exception body every error carries."""
 
+import re
 from typing import Any
 
 from fastapi import Request
@@ -18,6 +19,9 @@ STATUS_BY_ERROR: dict[type[errors.GameServicesError], int] = {
     errors.PayloadTooLarge: 413,
     errors.RateLimited: 429,
 }
+
+
+_QUOTED = re.compile(r"'([^']*)'")
 
 
 class ErrorBody(BaseModel):
@@ -51,26 +55,42 @@ def error_response(error: errors.GameServicesError) -> JsonResponse:
 def from_validation_error(exc: RequestValidationError) -> errors.GameServicesError:
     """Turn the first problem pydantic found in a body into the service's error, naming the field."""
     problem = exc.errors()[0] if exc.errors() else {"type": "value_error", "loc": (), "msg": "invalid body"}
-    location = [str(part) for part in problem.get("loc", ()) if part != "body"]
-    # Union members and function validators add their type name to the location; the field path is what matters.
-    field = ".".join(part for part in location if not _is_type_tag(part))
+    field = _field_of(problem)
     kind = problem.get("type", "")
     if kind == "json_invalid":
         return errors.ValidationFailed("", "The request body is not valid JSON")
     if kind == "missing":
         return errors.MissingParameter(field)
     if kind in ("literal_error", "enum"):
-        context = problem.get("ctx")
-        expected = str(context.get("expected", "")) if isinstance(context, dict) else ""
-        return errors.InvalidEnumValue(field, _short(problem.get("input")), [expected])
+        # A field whose values come from several literal members of a union has a problem per member: the values
+        # of them all are what it expects.
+        expected = [
+            value
+            for other in exc.errors()
+            if other.get("type") == kind and isinstance(other.get("ctx"), dict) and _field_of(other) == field
+            for value in _values(str(other["ctx"].get("expected", "")))
+        ]
+        return errors.InvalidEnumValue(field, _short(problem.get("input")), expected)
     if kind == "extra_forbidden":
         return errors.ValidationFailed(field, "unknown or read-only field")
     return errors.ValidationFailed(field, str(problem.get("msg", "invalid value")))
 
 
+def _values(expected: str) -> list[str]:
+    # pydantic writes them as "'a', 'b' or 'c'" (the values as the service names them elsewhere: bare).
+    quoted = _QUOTED.findall(expected)
+    return quoted if quoted else [expected]
+
+
+def _field_of(problem: Any) -> str:
+    location = [str(part) for part in problem.get("loc", ()) if part != "body"]
+    # Union members and function validators add their type name to the location; the field path is what matters.
+    return ".".join(part for part in location if not _is_type_tag(part))
+
+
 def _is_type_tag(part: str) -> bool:
     return (
-        part.startswith(("function-", "list[", "dict[", "tagged-union"))
+        part.startswith(("function-", "list[", "dict[", "tagged-union", "literal["))
         or part
         in {
             "str",
