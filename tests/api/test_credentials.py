@@ -164,6 +164,24 @@ def test_revocation_shows_on_the_page_in_the_status_list_and_in_the_cli(api: Api
     assert "Valid certificate" in api.client.get(report["verifyUrl"].removeprefix(PUBLIC)).text
 
 
+def test_a_credential_outliving_its_user_certificate_can_still_be_revoked(api: Api) -> None:
+    # Clearing the certificate's scores drops its user certificates; the credential issued for one stays valid
+    # (it was earned), and revoking it by the id it was issued for answered 404, so nothing could revoke it.
+    certificate, report = certified(api)
+    document = fetch(api.client, report["credentialUrl"])
+    api.ok("userScore/clear", {"gameObjectId": certificate})
+    assert api.ok("userCertificateReport/list", {"gameObjectId": certificate})["objects"] == []
+    assert "Valid certificate" in api.client.get(report["verifyUrl"].removeprefix(PUBLIC)).text
+    revoked = api.ok("userCertificateReport/revoke", {"id": report["id"], "reason": "scores cleared"})
+    assert revoked["revoked"] is True and revoked["credentialUrl"] == report["credentialUrl"]
+    statuses = fetch(api.client, document["credentialStatus"]["statusListCredential"])
+    assert verify_credential(document, public_key(api.client, document), statuses).state == "revoked"
+    assert "Revoked certificate" in api.client.get(report["verifyUrl"].removeprefix(PUBLIC)).text
+    # An id that never had a credential is still unknown.
+    status, error = api.call("userCertificateReport/revoke", {"id": "0_never", "reason": "x"})
+    assert status == 404, error
+
+
 def test_revoking_again_or_reinstating_a_valid_credential_leaves_the_status_list_as_it_was(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -180,13 +180,15 @@ def set_revoked(
     reason: str | None,
 ) -> dict[str, Any]:
     """Revoke (or reinstate) a user certificate's credential: its status bit changes, the signed credential
-    stays as issued."""
+    stays as issued. A credential issued for a user certificate that is gone since (its scores cleared, a rebuild
+    that revoked the unearned) or no longer certified is still found by that id: it stays valid until revoked."""
     if config is None:
         raise Conflict(
             "Verifiable certificates are not configured (GAMESERVICES_CREDENTIAL_SECRET)",
             code="CREDENTIALS_DISABLED",
         )
-    credential = ensure_one(conn, config, partner_id, record_id)
+    issued = repository.credentials_of(conn, partner_id, [record_id]).get(record_id)
+    credential = issued if issued is not None else ensure_one(conn, config, partner_id, record_id)
     repository.set_revoked(
         conn, credential, revoked=revoked, reason=reason if revoked else None, now=_now_ms()
     )
