@@ -210,3 +210,30 @@ def test_a_stream_over_the_limit_answers_429(app_client: Any, api: Api, board: s
     finally:
         hub._max_subscribers = saved
     assert response.status_code == 429 and response.json()["code"] == "TOO_MANY_STREAMS"
+
+
+def test_a_screen_whose_sub_leaderboard_was_removed_is_gone(
+    api: Api, app_client: Any, engine: Engine, partner: Partner
+) -> None:
+    body = {
+        **guide.leaderboard_4_2(),
+        **OPEN,
+        "subLeaderboards": [{"id": 1, "name": "Teams", "filterPaths": ["team"]}],
+    }
+    object_id = api.ok("leaderboard/create", body)["id"]
+    link = api.ok("displayLink/create", {"gameObjectId": object_id, "subLeaderboardId": 1})
+    screen = Screen(partner_id=partner.id, game_object_id=object_id, top=10, sub_leaderboard_id="1")
+    hub = DisplayHub(engine, LiveState(), interval=3600)
+
+    async def scenario() -> list[Any]:
+        watcher = hub.subscribe(screen)
+        seen = [await anext(watcher)]
+        await asyncio.to_thread(api.ok, "leaderboard/update", {"id": object_id, "subLeaderboards": []})
+        await hub.tick()
+        seen.append(await asyncio.wait_for(anext(watcher), 5))
+        return seen
+
+    first, last = asyncio.run(scenario())
+    assert first is not None and last is None
+    for path in (f"/display/{_share_id(link)}", f"/display/{_share_id(link)}/stream"):
+        assert app_client.get(path).status_code == 404
