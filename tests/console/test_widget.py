@@ -68,3 +68,18 @@ def test_the_widget_data_needs_a_valid_ks_of_the_objects_partner(
         f"/widget/rank/data?gameObjectId={object_id}", headers={"Authorization": f"Bearer {ks}"}
     )
     assert foreign.status_code == 404
+
+
+def test_the_widget_page_names_a_bad_parameter_with_a_400(app_client: Any, partner: Partner) -> None:
+    # The page takes no KS: a missing or bad parameter is not answered as a missing KS.
+    for query, field in (
+        ("gameObjectId=x", "partnerId"),
+        (f"partnerId={partner.id}", "gameObjectId"),
+        ("partnerId=0&gameObjectId=x", "partnerId"),
+        ("partnerId=abc&gameObjectId=x", "partnerId"),
+        (f"partnerId={partner.id}&gameObjectId={'x' * 65}", "gameObjectId"),
+    ):
+        answer = app_client.get(f"/widget/rank?{query}")
+        assert answer.status_code == 400, query
+        assert answer.json()["objectType"] == "KalturaAPIException"
+        assert answer.json()["args"]["PARAM_NAME"].endswith(field)
