@@ -10,8 +10,11 @@ from sqlalchemy import Engine
 from gameservices.console.display_hub import DisplayHub
 from gameservices.errors import RateLimited
 from gameservices.projection.live import LiveState
+from gameservices.services import user_score
 from gameservices.services.display_link import Screen, initials
 from tests.api import guide_bodies as guide
+from tests.api.test_period_close import DAY, daily_board
+from tests.api.test_periods import act
 from tests.conftest import Api, Partner
 
 
@@ -237,3 +240,34 @@ def test_a_screen_whose_sub_leaderboard_was_removed_is_gone(
     assert first is not None and last is None
     for path in (f"/display/{_share_id(link)}", f"/display/{_share_id(link)}/stream"):
         assert app_client.get(path).status_code == 404
+
+
+def test_a_screen_of_a_recurring_leaderboard_turns_to_the_next_period_when_the_current_one_ends(
+    api: Api, engine: Engine, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = int(time.time() * 1000)
+    anchor = now - now % DAY
+    board = daily_board(api, anchor_ms=anchor)
+    api.ok("event/send", {"events": [act("ann", 5, now)]})
+    later = anchor + DAY + 1000  # the next period, within the grace: nothing is written at its start
+    clock = [now / 1000]
+    hub = DisplayHub(engine, LiveState(), interval=3600, clock=lambda: clock[0])
+    screen = Screen(partner_id=partner.id, game_object_id=board["id"], top=10)
+
+    async def scenario() -> list[Any]:
+        watcher = hub.subscribe(screen)
+        seen = [await anext(watcher)]
+        await hub.tick()  # the settling render
+        monkeypatch.setattr(user_score, "now_ms", lambda: later)
+        clock[0] = later / 1000
+        renders = hub.renders
+        await hub.tick()
+        assert hub.renders == renders + 1  # rendered again though the log did not move
+        seen.append(await asyncio.wait_for(anext(watcher), 5))
+        await watcher.aclose()
+        return seen
+
+    first, then = asyncio.run(scenario())
+    assert first is not None and "ann" in first
+    assert then is not None and "ann" not in then and "No score yet" in then
+    assert api.ok("userScore/list", {"gameObjectId": board["id"]})["totalCount"] == 0

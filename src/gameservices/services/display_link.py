@@ -11,7 +11,9 @@ from gameservices.domain.timefmt import format_ms
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.projection.live import LiveState
 from gameservices.services import user_score
+from gameservices.services.periods import recurrence
 from gameservices.storage import display_links as repository
+from gameservices.storage import game_objects as object_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.display_links import DisplayLinkRecord
 
@@ -197,6 +199,18 @@ def standings(conn: Connection, *, live: LiveState, link: Screen) -> Standings:
         for item in page["objects"]
     )
     return Standings(title, rows, page["totalCount"], teams=False)
+
+
+def changes_at(conn: Connection, *, link: Screen, now_ms: int) -> int | None:
+    """When what a screen shows changes without any write: the end of the current period of a recurring
+    leaderboard (the screen then shows the next period, as ``userScore/list`` answers it); None otherwise."""
+    record = object_repository.get_game_object(
+        conn, partner_id=link.partner_id, object_id=link.game_object_id
+    )
+    timeline = None if record is None else recurrence.stored_timeline(conn, record)
+    if timeline is None:
+        return None
+    return timeline.bounds(timeline.index_of(now_ms))[1]
 
 
 def initials(name: str) -> str:
