@@ -10,8 +10,11 @@ from sqlalchemy import Engine
 from gameservices.console.display_hub import DisplayHub
 from gameservices.errors import RateLimited
 from gameservices.projection.live import LiveState
+from gameservices.services import user_score
 from gameservices.services.display_link import Screen, initials
 from tests.api import guide_bodies as guide
+from tests.api.test_period_close import DAY, daily_board
+from tests.api.test_periods import act
 from tests.conftest import Api, Partner
 
 
@@ -210,3 +213,61 @@ def test_a_stream_over_the_limit_answers_429(app_client: Any, api: Api, board: s
     finally:
         hub._max_subscribers = saved
     assert response.status_code == 429 and response.json()["code"] == "TOO_MANY_STREAMS"
+
+
+def test_a_screen_whose_sub_leaderboard_was_removed_is_gone(
+    api: Api, app_client: Any, engine: Engine, partner: Partner
+) -> None:
+    body = {
+        **guide.leaderboard_4_2(),
+        **OPEN,
+        "subLeaderboards": [{"id": 1, "name": "Teams", "filterPaths": ["team"]}],
+    }
+    object_id = api.ok("leaderboard/create", body)["id"]
+    link = api.ok("displayLink/create", {"gameObjectId": object_id, "subLeaderboardId": 1})
+    screen = Screen(partner_id=partner.id, game_object_id=object_id, top=10, sub_leaderboard_id="1")
+    hub = DisplayHub(engine, LiveState(), interval=3600)
+
+    async def scenario() -> list[Any]:
+        watcher = hub.subscribe(screen)
+        seen = [await anext(watcher)]
+        await asyncio.to_thread(api.ok, "leaderboard/update", {"id": object_id, "subLeaderboards": []})
+        await hub.tick()
+        seen.append(await asyncio.wait_for(anext(watcher), 5))
+        return seen
+
+    first, last = asyncio.run(scenario())
+    assert first is not None and last is None
+    for path in (f"/display/{_share_id(link)}", f"/display/{_share_id(link)}/stream"):
+        assert app_client.get(path).status_code == 404
+
+
+def test_a_screen_of_a_recurring_leaderboard_turns_to_the_next_period_when_the_current_one_ends(
+    api: Api, engine: Engine, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = int(time.time() * 1000)
+    anchor = now - now % DAY
+    board = daily_board(api, anchor_ms=anchor)
+    api.ok("event/send", {"events": [act("ann", 5, now)]})
+    later = anchor + DAY + 1000  # the next period, within the grace: nothing is written at its start
+    clock = [now / 1000]
+    hub = DisplayHub(engine, LiveState(), interval=3600, clock=lambda: clock[0])
+    screen = Screen(partner_id=partner.id, game_object_id=board["id"], top=10)
+
+    async def scenario() -> list[Any]:
+        watcher = hub.subscribe(screen)
+        seen = [await anext(watcher)]
+        await hub.tick()  # the settling render
+        monkeypatch.setattr(user_score, "now_ms", lambda: later)
+        clock[0] = later / 1000
+        renders = hub.renders
+        await hub.tick()
+        assert hub.renders == renders + 1  # rendered again though the log did not move
+        seen.append(await asyncio.wait_for(anext(watcher), 5))
+        await watcher.aclose()
+        return seen
+
+    first, then = asyncio.run(scenario())
+    assert first is not None and "ann" in first
+    assert then is not None and "ann" not in then and "No score yet" in then
+    assert api.ok("userScore/list", {"gameObjectId": board["id"]})["totalCount"] == 0

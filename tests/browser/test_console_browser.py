@@ -244,3 +244,45 @@ def test_rank_widget_in_an_allowed_host_page_only(served: Served, chromium: Any)
         (framed,) = [frame for frame in page.frames if frame != page.main_frame]
         assert framed.url.startswith("chrome-error:")
     context.close()
+
+
+def test_a_big_screen_whose_stream_was_down_when_its_link_was_revoked_says_so(
+    served: Served, chromium: Any
+) -> None:
+    board = served.api(
+        "leaderboard/create",
+        {
+            "name": "Hall",
+            "status": "enabled",
+            "startDate": "2020-01-01T00:00:00Z",
+            "endDate": "2040-01-01T00:00:00Z",
+            "virtualEventIds": [],
+        },
+    )
+    link = served.api("displayLink/create", {"gameObjectId": board["id"]})
+    context = chromium.new_context()
+    screen = context.new_page()
+    policy_errors: list[str] = []
+    screen.on(
+        "console",
+        lambda message: (
+            policy_errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    screen.goto(link["url"])
+    screen.wait_for_selector("text=No score yet")
+    # The screen is hidden: htmx closes its stream until it is shown again (a dropped connection does the same).
+    screen.evaluate(
+        "() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    served.api("displayLink/delete", {"id": link["id"]})
+    screen.evaluate(
+        "() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    # Reconnecting, the stream answers 404: the screen says the link is gone, and stops trying.
+    screen.wait_for_selector("text=no longer available", timeout=WAIT_MS)
+    assert screen.query_selector("[hx-sse\\:connect]") is None
+    assert policy_errors == []
+    context.close()

@@ -208,6 +208,9 @@ class _Broken:
     def render(self, conn: Any, live: LiveState, now_ms: int) -> str | None:
         raise RuntimeError("a broken view")
 
+    def changes_at(self, conn: Any, now_ms: int) -> int | None:
+        return None
+
 
 def test_a_failing_view_leaves_the_others_current(api: Api, engine: Engine, partner: Partner) -> None:
     hub = DisplayHub(engine, LiveState(), interval=3600)

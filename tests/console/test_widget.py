@@ -68,3 +68,46 @@ def test_the_widget_data_needs_a_valid_ks_of_the_objects_partner(
         f"/widget/rank/data?gameObjectId={object_id}", headers={"Authorization": f"Bearer {ks}"}
     )
     assert foreign.status_code == 404
+
+
+def test_the_widget_page_names_a_bad_parameter_with_a_400(app_client: Any, partner: Partner) -> None:
+    # The page takes no KS: a missing or bad parameter is not answered as a missing KS.
+    for query, field in (
+        ("gameObjectId=x", "partnerId"),
+        (f"partnerId={partner.id}", "gameObjectId"),
+        ("partnerId=0&gameObjectId=x", "partnerId"),
+        ("partnerId=abc&gameObjectId=x", "partnerId"),
+        (f"partnerId={partner.id}&gameObjectId={'x' * 65}", "gameObjectId"),
+    ):
+        answer = app_client.get(f"/widget/rank?{query}")
+        assert answer.status_code == 400, query
+        assert answer.json()["objectType"] == "KalturaAPIException"
+        assert answer.json()["args"]["PARAM_NAME"].endswith(field)
+
+
+def test_a_hidden_user_sees_their_own_score_without_a_rank(
+    app_client: Any, api: Api, partner: Partner
+) -> None:
+    object_id = _board(api)
+    hide = {"policy": "do_not_display", "matchCriteria": "byGroup", "values": ["speakers"]}
+    policy = {"userDefaultPolicy": "display", "policies": [hide]}
+    api.ok("leaderboard/update", {"id": object_id, "participationPolicy": policy})
+    api.ok("userProfile/create", {"userId": "dan", "email": "dan@example.org", "groups": ["speakers"]})
+    event = {
+        "eventType": "viewPeriod",
+        "userId": "dan",
+        "entryId": "e",
+        "playTime": 600,
+        "eventId": "w-dan",
+        "virtualEventId": guide.VIRTUAL_EVENT_ID,
+    }
+    api.ok("event/send", {"events": [event]})
+    score = api.ok("userScore/get", {"gameObjectId": object_id, "userId": "dan"})
+    assert score["hidden"] is True and score["rank"] is None
+    ks = partner.mint(type=0, user_id="dan")
+    answer = app_client.get(
+        f"/widget/rank/data?gameObjectId={object_id}", headers={"Authorization": f"Bearer {ks}"}
+    )
+    assert answer.status_code == 200
+    assert "No score yet" not in answer.text
+    assert f'id="my-score">{score["score"]}<' in answer.text and 'id="my-rank"' not in answer.text

@@ -43,6 +43,7 @@ ROUTERS = (
     webhook.router,
     widget.console_router,
     display.router,
+    widget.page_router,
     widget.router,
 )
 

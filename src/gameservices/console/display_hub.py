@@ -7,8 +7,9 @@ with a watched view it asks a `ChangeSource` for the partner's change marker (to
 event log entry: every change of a score, rule or game object appends one); only when the marker moved are that
 partner's views rendered again, and only a render that differs from the last one is sent (a view is rendered once
 more at the round after a change, in case the first render raced the writer). A view may also ask to be rendered at
-least every few seconds (a figure over the last minute moves without a change). A view shown by a thousand browsers
-is rendered once per change, not a thousand times, and at most once a second.
+least every few seconds (a figure over the last minute moves without a change), or at a given time (a recurring
+leaderboard's current period ends). A view shown by a thousand browsers is rendered once per change, not a
+thousand times, and at most once a second.
 
 `LogChangeSource` reads the partners' log seqs from the database in one read (a primary-key read per partner, so
 it sees changes made by any server process).
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -70,6 +71,7 @@ class _Watched:
     settled: bool = False
     rendered_at: float = 0.0
     sent_at: float = 0.0
+    changes_at: int | None = None  # when the view changes without a write (ms), as it said at its last render
 
 
 class DisplayHub:
@@ -82,6 +84,7 @@ class DisplayHub:
         source: ChangeSource | None = None,
         interval: float = 1.0,
         max_subscribers: int = MAX_SUBSCRIBERS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
         self._live = live
@@ -94,6 +97,7 @@ class DisplayHub:
         self._task: asyncio.Task[None] | None = None
         self.renders = 0  # how many times a screen was rendered (tests and figures)
         self._max_subscribers = max_subscribers
+        self._clock = clock  # the time views are rendered at (seconds)
         self._subscribers = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
@@ -172,7 +176,7 @@ class DisplayHub:
 
     def _render(self, screens: dict[LiveView, _Watched]) -> dict[LiveView, str | None]:
         markers = self._source.versions({screen.partner_id for screen in screens})
-        now = time.time()
+        now = self._clock()
         now_ms = int(now * 1000)
         out: dict[LiveView, str | None] = {}
         with read_transaction(self._engine) as conn:
@@ -183,7 +187,7 @@ class DisplayHub:
                 marker = markers.get(screen.partner_id)
                 due = (
                     screen.refresh_seconds is not None and now - watched.rendered_at >= screen.refresh_seconds
-                )
+                ) or (watched.changes_at is not None and now_ms >= watched.changes_at)
                 if watched.html is not None and marker == watched.marker and watched.settled and not due:
                     continue
                 # A render made while a writer was still applying the change may show the state just before it:
@@ -194,6 +198,7 @@ class DisplayHub:
                 self.renders += 1
                 try:
                     out[screen] = screen.render(conn, self._live, now_ms)
+                    watched.changes_at = screen.changes_at(conn, now_ms)
                 except Exception:  # one view failing leaves the others current; it is tried again next round
                     _log.exception("rendering a live view failed")
                     watched.marker, watched.settled = None, False

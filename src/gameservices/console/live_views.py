@@ -43,6 +43,9 @@ class LiveView(Protocol):
     def render(self, conn: Connection, live: LiveState, now_ms: int) -> str | None:
         """Its HTML, or None once it is gone."""
 
+    def changes_at(self, conn: Connection, now_ms: int) -> int | None:
+        """When it changes without any write (ms; asked after each render), or None: only writes change it."""
+
 
 @dataclass(frozen=True)
 class StandingsView:
@@ -70,6 +73,10 @@ class StandingsView:
             return None
         return render_text("fragments/standings.html", {"standings": standings})
 
+    def changes_at(self, conn: Connection, now_ms: int) -> int | None:
+        """The end of the current period of a recurring leaderboard: the next period is shown from then."""
+        return display_service.changes_at(conn, link=self.screen, now_ms=now_ms)
+
 
 @dataclass(frozen=True)
 class ActivityView:
@@ -86,6 +93,10 @@ class ActivityView:
         """The panel's fragment."""
         return render_text("fragments/activity.html", activity_context(conn, live, self.partner_id, now_ms))
 
+    def changes_at(self, conn: Connection, now_ms: int) -> int | None:
+        """Never by itself (its figures over the last minute are rendered every `refresh_seconds`)."""
+        return None
+
 
 @dataclass(frozen=True)
 class EventsTailView:
@@ -101,6 +112,10 @@ class EventsTailView:
     def render(self, conn: Connection, live: LiveState, now_ms: int) -> str | None:
         """The tail's fragment."""
         return render_text("fragments/events_tail.html", tail_context(conn, self.partner_id))
+
+    def changes_at(self, conn: Connection, now_ms: int) -> int | None:
+        """Never: only received events change it."""
+        return None
 
 
 def activity_context(conn: Connection, live: LiveState, partner_id: int, now_ms: int) -> dict[str, Any]:

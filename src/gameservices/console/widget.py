@@ -2,14 +2,17 @@
 USER KS in the URL fragment (never sent to any server by the browser); the widget's script sends it in an
 Authorization header to ``/widget/rank/data``. Only the origins the partner allowed may frame it."""
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from gameservices.api.deps import ks_of
-from gameservices.api.errors import status_of
+from gameservices.api.errors import from_validation_error, status_of
 from gameservices.console.forms import problem
 from gameservices.console.pages import page
 from gameservices.console.request_text import refuse_unstorable_text
@@ -19,7 +22,27 @@ from gameservices.errors import GameServicesError
 from gameservices.services import widget as service
 from gameservices.storage.database import read_transaction
 
+
+class PageRoute(APIRoute):
+    """The widget page's route: the page takes no KS, so a bad parameter is a 400 naming it (the API answers a
+    request that is both malformed and without a KS as unauthenticated, which would tell of a KS never needed)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except RequestValidationError as error:
+                raise from_validation_error(error) from error
+
+        return handler
+
+
 router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_unstorable_text)])
+page_router = APIRouter(
+    include_in_schema=False, dependencies=[Depends(refuse_unstorable_text)], route_class=PageRoute
+)
 console_router = APIRouter(prefix="/console/widget", route_class=ConsoleRoute, include_in_schema=False)
 GameObjectId = Annotated[str, Query(alias="gameObjectId", max_length=64)]
 
@@ -30,7 +53,7 @@ def _frame_ancestors(request: Request, partner_id: int) -> str:
     return " ".join(origins) or "'none'"
 
 
-@router.get("/widget/rank")
+@page_router.get("/widget/rank")
 async def rank_widget(
     request: Request,
     game_object_id: GameObjectId,

@@ -11,7 +11,9 @@ from gameservices.domain.timefmt import format_ms
 from gameservices.errors import NotFound, ObjectNotFound, ValidationFailed
 from gameservices.projection.live import LiveState
 from gameservices.services import user_score
+from gameservices.services.periods import recurrence
 from gameservices.storage import display_links as repository
+from gameservices.storage import game_objects as object_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.display_links import DisplayLinkRecord
 
@@ -87,8 +89,8 @@ def create(conn: Connection, *, partner_id: int, fields: DisplayLinkInput, now_m
     )
     if record.object_type != "leaderboard":
         raise ValidationFailed("gameObjectId", "a display link shows a leaderboard")
-    if fields.sub_leaderboard_id is not None and not any(
-        str(sub.get("id")) == fields.sub_leaderboard_id for sub in record.data.get("subLeaderboards") or ()
+    if fields.sub_leaderboard_id is not None and not _has_sub_leaderboard(
+        record.data, fields.sub_leaderboard_id
     ):
         raise ValidationFailed(
             "subLeaderboardId", f"the leaderboard has no sub-leaderboard {fields.sub_leaderboard_id}"
@@ -109,6 +111,10 @@ def create(conn: Connection, *, partner_id: int, fields: DisplayLinkInput, now_m
     )
     repository.insert_link(conn, link)
     return link
+
+
+def _has_sub_leaderboard(data: dict[str, Any], sub_leaderboard_id: str) -> bool:
+    return any(str(sub.get("id")) == sub_leaderboard_id for sub in data.get("subLeaderboards") or ())
 
 
 def get(conn: Connection, *, partner_id: int, link_id: str) -> DisplayLinkRecord:
@@ -179,6 +185,9 @@ def standings(conn: Connection, *, live: LiveState, link: Screen) -> Standings:
     common: dict[str, Any] = {"live": live, "partner_id": link.partner_id, "record": record}
     title = link.title or record.name
     if link.sub_leaderboard_id is not None:
+        if not _has_sub_leaderboard(record.data, link.sub_leaderboard_id):
+            # The leaderboard no longer has the sub-leaderboard the link shows: the screen is gone.
+            raise NotFound("Display not found", code="DISPLAY_NOT_FOUND")
         page = user_score.team_standings(
             conn, **common, sub_game_id=link.sub_leaderboard_id, offset=0, limit=link.top
         )
@@ -190,6 +199,18 @@ def standings(conn: Connection, *, live: LiveState, link: Screen) -> Standings:
         for item in page["objects"]
     )
     return Standings(title, rows, page["totalCount"], teams=False)
+
+
+def changes_at(conn: Connection, *, link: Screen, now_ms: int) -> int | None:
+    """When what a screen shows changes without any write: the end of the current period of a recurring
+    leaderboard (the screen then shows the next period, as ``userScore/list`` answers it); None otherwise."""
+    record = object_repository.get_game_object(
+        conn, partner_id=link.partner_id, object_id=link.game_object_id
+    )
+    timeline = None if record is None else recurrence.stored_timeline(conn, record)
+    if timeline is None:
+        return None
+    return timeline.bounds(timeline.index_of(now_ms))[1]
 
 
 def initials(name: str) -> str:

@@ -1,11 +1,12 @@
 """The rank widget: a user's own rank, score and neighbours (with a USER KS), and the origins allowed to embed
 the widget of a partner (its frame-ancestors)."""
 
+import contextlib
 import re
 import time
 from typing import Any
 
-from gameservices.errors import PermissionDenied, ValidationFailed
+from gameservices.errors import NotFound, PermissionDenied, ValidationFailed
 from gameservices.projection.live import LiveState
 from gameservices.services import user_score
 from gameservices.services.session import verify_session
@@ -42,6 +43,13 @@ def my_rank(
         below=NEIGHBOURS,
     )
     me = next((entry for entry in around["objects"] if entry["userId"] == session.user_id), None)
+    if me is None:
+        # A user their policy hides is in no one's ranking, their own neighbourhood included, but has a score
+        # (``userScore/get``: rank null, hidden).
+        with contextlib.suppress(NotFound):
+            me = user_score.get(
+                conn, live=live, partner_id=partner.id, record=record, user_id=session.user_id
+            )
     return {"userId": session.user_id, "me": me, "objects": around["objects"], "total": around["totalCount"]}
 
 
