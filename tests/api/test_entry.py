@@ -77,6 +77,8 @@ def test_list_filters_orders_and_pages(api: Api) -> None:
     [
         ({}, "entryId"),
         ({"entryId": ""}, "entryId"),
+        ({"entryId": "  "}, "entryId"),
+        ({"entryId": "0_e", "categories": ["301", " "]}, "categories"),
         ({"entryId": "e" * 257}, "entryId"),
         ({"entryId": "0_e", "duration": -1}, "duration"),
         ({"entryId": "0_e", "duration": "long"}, "duration"),
