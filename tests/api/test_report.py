@@ -451,6 +451,37 @@ def test_a_lone_lead_is_at_the_hundredth_percentile(report_api: Api, file_format
     assert [cells["P-Group"], cells["Percentile"]] == as_read(["Hot Leads", 100], file_format)
 
 
+def test_profile_points_of_nested_conditions_are_profile_points(report_api: Api) -> None:
+    lead: str = report_api.ok(
+        "leadScoring/create",
+        {
+            "name": "Leads",
+            "status": "enabled",
+            "scoreGroups": [{"name": "All", "range": [0, 999]}],
+            **OPEN_WINDOW,
+        },
+    )["id"]
+    profile = [{"fact": "eventType", "operator": "equal", "value": "userProfile"}]
+    chat = [{"fact": "eventType", "operator": "equal", "value": "comment"}]
+    nested = rule("Job title", "userProfile", points="100", maxPoints="100")
+    nested["conditions"] = {"all": [{"all": profile}, {"fact": "title", "operator": "equal", "value": "CTO"}]}
+    alone = rule("Country", "userProfile", points="5", maxPoints="5")
+    alone["conditions"] = {"any": [{"all": profile}]}
+    either = rule("Either", "userProfile", points="1", maxPoints="1")
+    either["conditions"] = {"any": [*profile, *chat]}
+    add_rules(report_api, "leadScoring", lead, nested, alone, either, rule("Chat", "comment", points="10"))
+    report_api.ok("userProfile/upsert", {"userId": "eve", "profileData": {"title": "CTO"}})
+    report_api.ok("event/send", {"events": [event("comment", "eve", 1)]})
+    [listed] = report_api.ok("userLeadScoring/list", {"gameObjectId": lead})["objects"]
+    # Either rule may score without a profile change: its point is engagement.
+    assert (listed["score"], listed["profileScore"], listed["engagementScore"]) == (116, 105, 11)
+    columns, [row] = read_report(
+        report_api, {"reportType": "userLeadScoring", "gameObjectId": lead, "format": "json"}
+    )
+    cells = dict(zip(columns, row, strict=True))
+    assert (cells["User Profile Score"], cells["Engagement Score"]) == (105, 11)
+
+
 @pytest.mark.parametrize("file_format", FORMATS)
 def test_lead_scoring_summary_report(report_api: Api, file_format: str) -> None:
     lead = populated_lead_scoring(report_api)
