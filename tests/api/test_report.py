@@ -451,6 +451,39 @@ def test_a_lone_lead_is_at_the_hundredth_percentile(report_api: Api, file_format
     assert [cells["P-Group"], cells["Percentile"]] == as_read(["Hot Leads", 100], file_format)
 
 
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_a_lead_is_in_the_percentage_group_of_the_percentile_shown(report_api: Api, file_format: str) -> None:
+    thirds = [
+        {"name": "Top", "range": [66.67, 100]},
+        {"name": "Middle", "range": [33.34, 66.66]},
+        {"name": "Bottom", "range": [0, 33.33]},
+    ]
+    lead: str = report_api.ok(
+        "leadScoring/create",
+        {"name": "Leads", "status": "enabled", "percentageGroups": thirds, **OPEN_WINDOW},
+    )["id"]
+    add_rules(report_api, "leadScoring", lead, rule("Chat", "comment", points="10"))
+    chats = {"eve": 4, "hal": 3, "fay": 2, "gus": 1}
+    events = [event("comment", user, minute) for minute, user in enumerate(chats) for _ in range(chats[user])]
+    report_api.ok("event/send", {"events": events})
+    # 66.67 and 33.33 are what the leads show: the groups holding them are theirs.
+    expected = [(100, "Top"), (66.67, "Top"), (33.33, "Bottom"), (0, "Bottom")]
+    listed = report_api.ok("userLeadScoring/list", {"gameObjectId": lead})["objects"]
+    assert [(r["percentile"], r["percentageGroup"]) for r in listed] == expected
+    columns, rows = read_report(
+        report_api, {"reportType": "userLeadScoring", "gameObjectId": lead, "format": file_format}
+    )
+    shown = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert [[cells["Percentile"], cells["P-Group"]] for cells in shown] == [
+        as_read(list(pair), file_format) for pair in expected
+    ]
+    _, summary = read_report(
+        report_api,
+        {"reportType": "userLeadScoring", "gameObjectId": lead, "format": file_format, "summary": True},
+    )
+    assert [row[2] for row in summary] == as_read([2, 0, 2], file_format)
+
+
 def test_profile_points_of_nested_conditions_are_profile_points(report_api: Api) -> None:
     lead: str = report_api.ok(
         "leadScoring/create",

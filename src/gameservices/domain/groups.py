@@ -58,10 +58,12 @@ def profile_groups(data: Mapping[str, Any]) -> tuple[tuple[Group, ...], tuple[Gr
 
 
 def percentile(rank: int, total: int) -> float:
-    """100 × (N − rank) / max(N − 1, 1): the first of N users is at 100, a lone user too."""
+    """100 × (N − rank) / max(N − 1, 1) rounded to two decimals: the first of N users is at 100, a lone user
+    too. Rounded here, so a lead's percentage group is the one holding the percentile it shows (79.996 shows
+    80 and is a Hot Lead)."""
     if total <= 1:
         return 100.0
-    return 100 * (total - rank) / (total - 1)
+    return round(100 * (total - rank) / (total - 1), 2)
 
 
 def group_of(groups: Sequence[Group], value: float) -> str | None:
