@@ -515,6 +515,29 @@ def test_profile_points_of_nested_conditions_are_profile_points(report_api: Api)
     assert (cells["User Profile Score"], cells["Engagement Score"]) == (105, 11)
 
 
+def test_a_rule_taking_other_event_types_too_scores_engagement(report_api: Api) -> None:
+    lead: str = report_api.ok(
+        "leadScoring/create",
+        {
+            "name": "Leads",
+            "status": "enabled",
+            "scoreGroups": [{"name": "All", "range": [0, 999]}],
+            **OPEN_WINDOW,
+        },
+    )["id"]
+    profile = rule("Job title", "userProfile", points="100", maxPoints="100")
+    listed = rule("Profile or chat", "userProfile", points="10")
+    listed["conditions"] = [{"fact": "eventType", "operator": "in", "value": ["userProfile", "comment"]}]
+    written = rule("Profile or chat, written", "userProfile", points="1")
+    written["conditions"] = [{"fact": "eventType", "operator": "in", "value": "userProfile, comment"}]
+    add_rules(report_api, "leadScoring", lead, profile, listed, written)
+    report_api.ok("userProfile/upsert", {"userId": "eve"})
+    report_api.ok("event/send", {"events": [event("comment", "eve", 1)]})
+    [lead_row] = report_api.ok("userLeadScoring/list", {"gameObjectId": lead})["objects"]
+    # Only the rule that needs the userProfile event gives profile points.
+    assert (lead_row["score"], lead_row["profileScore"], lead_row["engagementScore"]) == (122, 100, 22)
+
+
 @pytest.mark.parametrize("file_format", FORMATS)
 def test_lead_scoring_summary_report(report_api: Api, file_format: str) -> None:
     lead = populated_lead_scoring(report_api)

@@ -8,6 +8,7 @@ from gameservices.domain.conditions import Group as ConditionGroup
 from gameservices.domain.conditions import Leaf, parse_conditions
 from gameservices.domain.errors import DomainValidationError
 from gameservices.domain.groups import Group, group_of, percentile, profile_groups
+from gameservices.domain.values import id_string, split_items
 from gameservices.projection.board import Board
 from gameservices.projection.live import LiveState
 from gameservices.services.user_score import number
@@ -43,8 +44,9 @@ def _requires_profile(node: Leaf | ConditionGroup) -> bool:
         return any(required) if node.kind == "all" else bool(node.children) and all(required)
     if node.fact != "eventType" or node.operator not in ("equal", "in", "contains"):
         return False
-    named = node.value if isinstance(node.value, tuple) else str(node.value).split(",")
-    return PROFILE_EVENT in [str(value).strip() for value in named]
+    # Every event type the test takes is userProfile: one that takes others too scores them as well.
+    named = {id_string(value) for value in split_items(node.value)}
+    return named == {PROFILE_EVENT}
 
 
 def list_page(
