@@ -350,6 +350,34 @@ def test_entry_settings_fill_what_beacons_lack(api: Api, app_client: TestClient,
     assert progress(api, board, "kim") == {**progress(api, board, "kim"), "watch": 20, "sponsor": 10}
 
 
+def test_an_entry_named_with_spaces_is_the_one_beacons_name(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    board = program(api)
+    api.ok(
+        "rule/create",
+        {
+            "gameObjectType": "leaderboard",
+            "gameObjectId": board,
+            "name": "sponsor",
+            "mode": "distribute_points",
+            "type": "sum",
+            "metric": "playTime",
+            "groupBy": "kuserId",
+            "goal": "1",
+            "points": "1",
+            "maxPoints": "unlimited",
+            "conditions": [*VIEW, {"fact": "categories", "operator": "in", "value": "301"}],
+        },
+    )
+    # Beacons read the entry id trimmed: so does the entry controller, and each category of a list too.
+    saved = api.ok("entry/upsert", {"entryId": " 0_booth ", "categories": [" 301 "], "virtualEventId": 7001})
+    assert (saved["entryId"], saved["categories"]) == ("0_booth", ["301"])
+    assert api.ok("entry/get", {"entryId": "0_booth "})["entryId"] == "0_booth"
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_booth", "s1", 1, 10.0))
+    assert progress(api, board, "kim")["sponsor"] == 10
+
+
 def test_a_deployment_may_insist_on_a_ks(
     api: Api, engine: Engine, settings: Settings, partner: Partner
 ) -> None:

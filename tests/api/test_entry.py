@@ -72,11 +72,23 @@ def test_list_filters_orders_and_pages(api: Api) -> None:
     assert newest[0]["entryId"] == "0_e4"
 
 
+def test_entries_without_a_name_sort_first_by_name_on_every_database(api: Api) -> None:
+    api.ok("entry/upsert", {"entryId": "0_b", "name": "B"})
+    api.ok("entry/upsert", {"entryId": "0_none"})
+    api.ok("entry/upsert", {"entryId": "0_a", "name": "A"})
+    ascending = api.ok("entry/list", {"orderBy": "+name"})["objects"]
+    assert [item["entryId"] for item in ascending] == ["0_none", "0_a", "0_b"]
+    descending = api.ok("entry/list", {"orderBy": "-name"})["objects"]
+    assert [item["entryId"] for item in descending] == ["0_b", "0_a", "0_none"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({}, "entryId"),
         ({"entryId": ""}, "entryId"),
+        ({"entryId": "  "}, "entryId"),
+        ({"entryId": "0_e", "categories": ["301", " "]}, "categories"),
         ({"entryId": "e" * 257}, "entryId"),
         ({"entryId": "0_e", "duration": -1}, "duration"),
         ({"entryId": "0_e", "duration": "long"}, "duration"),

@@ -270,6 +270,18 @@ def test_lead_scoring_needs_groups_and_refuses_overlaps(api: Api) -> None:
     assert api.call("leadScoring/create", inverted)[0] == 400
 
 
+@pytest.mark.parametrize("bound", ["nan", "inf", "-Infinity"])
+@pytest.mark.parametrize("field", ["scoreGroups", "percentageGroups"])
+def test_lead_scoring_group_bounds_are_finite(api: Api, field: str, bound: str) -> None:
+    body = {**guide.lead_scoring_9_3(), field: [{"name": "A", "range": [bound, 10]}]}
+    status, error = api.call("leadScoring/create", body)
+    assert (status, error["args"].get("PARAM_NAME")) == (400, f"{field}.0.range.0"), error
+    lead = api.ok("leadScoring/create", guide.lead_scoring_9_3())["id"]
+    status, error = api.call("leadScoring/update", {"id": lead, field: [{"name": "A", "range": [0, bound]}]})
+    assert (status, error["args"].get("PARAM_NAME")) == (400, f"{field}.0.range.1"), error
+    assert api.ok("leadScoring/get", {"id": lead})["scoreGroups"] == guide.lead_scoring_9_3()["scoreGroups"]
+
+
 def test_certificate_credits_mapping_is_checked(api: Api) -> None:
     certificate = api.ok("certificate/create", guide.certificate_8_2())
     rule = api.ok("rule/create", guide.certificate_rule_8_4(certificate["id"]))

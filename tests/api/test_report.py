@@ -452,6 +452,93 @@ def test_a_lone_lead_is_at_the_hundredth_percentile(report_api: Api, file_format
 
 
 @pytest.mark.parametrize("file_format", FORMATS)
+def test_a_lead_is_in_the_percentage_group_of_the_percentile_shown(report_api: Api, file_format: str) -> None:
+    thirds = [
+        {"name": "Top", "range": [66.67, 100]},
+        {"name": "Middle", "range": [33.34, 66.66]},
+        {"name": "Bottom", "range": [0, 33.33]},
+    ]
+    lead: str = report_api.ok(
+        "leadScoring/create",
+        {"name": "Leads", "status": "enabled", "percentageGroups": thirds, **OPEN_WINDOW},
+    )["id"]
+    add_rules(report_api, "leadScoring", lead, rule("Chat", "comment", points="10"))
+    chats = {"eve": 4, "hal": 3, "fay": 2, "gus": 1}
+    events = [event("comment", user, minute) for minute, user in enumerate(chats) for _ in range(chats[user])]
+    report_api.ok("event/send", {"events": events})
+    # 66.67 and 33.33 are what the leads show: the groups holding them are theirs.
+    expected = [(100, "Top"), (66.67, "Top"), (33.33, "Bottom"), (0, "Bottom")]
+    listed = report_api.ok("userLeadScoring/list", {"gameObjectId": lead})["objects"]
+    assert [(r["percentile"], r["percentageGroup"]) for r in listed] == expected
+    columns, rows = read_report(
+        report_api, {"reportType": "userLeadScoring", "gameObjectId": lead, "format": file_format}
+    )
+    shown = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert [[cells["Percentile"], cells["P-Group"]] for cells in shown] == [
+        as_read(list(pair), file_format) for pair in expected
+    ]
+    _, summary = read_report(
+        report_api,
+        {"reportType": "userLeadScoring", "gameObjectId": lead, "format": file_format, "summary": True},
+    )
+    assert [row[2] for row in summary] == as_read([2, 0, 2], file_format)
+
+
+def test_profile_points_of_nested_conditions_are_profile_points(report_api: Api) -> None:
+    lead: str = report_api.ok(
+        "leadScoring/create",
+        {
+            "name": "Leads",
+            "status": "enabled",
+            "scoreGroups": [{"name": "All", "range": [0, 999]}],
+            **OPEN_WINDOW,
+        },
+    )["id"]
+    profile = [{"fact": "eventType", "operator": "equal", "value": "userProfile"}]
+    chat = [{"fact": "eventType", "operator": "equal", "value": "comment"}]
+    nested = rule("Job title", "userProfile", points="100", maxPoints="100")
+    nested["conditions"] = {"all": [{"all": profile}, {"fact": "title", "operator": "equal", "value": "CTO"}]}
+    alone = rule("Country", "userProfile", points="5", maxPoints="5")
+    alone["conditions"] = {"any": [{"all": profile}]}
+    either = rule("Either", "userProfile", points="1", maxPoints="1")
+    either["conditions"] = {"any": [*profile, *chat]}
+    add_rules(report_api, "leadScoring", lead, nested, alone, either, rule("Chat", "comment", points="10"))
+    report_api.ok("userProfile/upsert", {"userId": "eve", "profileData": {"title": "CTO"}})
+    report_api.ok("event/send", {"events": [event("comment", "eve", 1)]})
+    [listed] = report_api.ok("userLeadScoring/list", {"gameObjectId": lead})["objects"]
+    # Either rule may score without a profile change: its point is engagement.
+    assert (listed["score"], listed["profileScore"], listed["engagementScore"]) == (116, 105, 11)
+    columns, [row] = read_report(
+        report_api, {"reportType": "userLeadScoring", "gameObjectId": lead, "format": "json"}
+    )
+    cells = dict(zip(columns, row, strict=True))
+    assert (cells["User Profile Score"], cells["Engagement Score"]) == (105, 11)
+
+
+def test_a_rule_taking_other_event_types_too_scores_engagement(report_api: Api) -> None:
+    lead: str = report_api.ok(
+        "leadScoring/create",
+        {
+            "name": "Leads",
+            "status": "enabled",
+            "scoreGroups": [{"name": "All", "range": [0, 999]}],
+            **OPEN_WINDOW,
+        },
+    )["id"]
+    profile = rule("Job title", "userProfile", points="100", maxPoints="100")
+    listed = rule("Profile or chat", "userProfile", points="10")
+    listed["conditions"] = [{"fact": "eventType", "operator": "in", "value": ["userProfile", "comment"]}]
+    written = rule("Profile or chat, written", "userProfile", points="1")
+    written["conditions"] = [{"fact": "eventType", "operator": "in", "value": "userProfile, comment"}]
+    add_rules(report_api, "leadScoring", lead, profile, listed, written)
+    report_api.ok("userProfile/upsert", {"userId": "eve"})
+    report_api.ok("event/send", {"events": [event("comment", "eve", 1)]})
+    [lead_row] = report_api.ok("userLeadScoring/list", {"gameObjectId": lead})["objects"]
+    # Only the rule that needs the userProfile event gives profile points.
+    assert (lead_row["score"], lead_row["profileScore"], lead_row["engagementScore"]) == (122, 100, 22)
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
 def test_lead_scoring_summary_report(report_api: Api, file_format: str) -> None:
     lead = populated_lead_scoring(report_api)
     columns = [

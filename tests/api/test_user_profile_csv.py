@@ -255,6 +255,17 @@ def test_each_row_sends_the_profile_event_to_the_rules(csv_api: Api) -> None:
     assert standings(csv_api, board) == [("ann", 100, False), ("bob", 100, False)]
 
 
+def test_profile_keys_named_as_event_fields_do_not_change_the_profile_event(csv_api: Api) -> None:
+    board = scoring_board(csv_api)
+    # The event of a row is the profile change itself: now, for this user, never a repeat of another event.
+    text = "userId,title,eventTime,eventId,kuserId\nann,CTO,2001-01-01T00:00:00Z,e1,zed\nbob,CTO,,e1,\n"
+    assert imported(csv_api, text) == {"rows": 2}
+    assert standings(csv_api, board) == [("ann", 100, False), ("bob", 100, False)]
+    assert profile(csv_api, "ann")["profileData"]["eventTime"] == "2001-01-01T00:00:00Z"
+    csv_api.ok("userProfile/upsert", {"userId": "cyd", "profileData": {"title": "CTO", "eventId": "e1"}})
+    assert [user for user, *_ in standings(csv_api, board)] == ["ann", "bob", "cyd"]
+
+
 def test_a_file_of_several_chunks_is_applied_whole(csv_api: Api) -> None:
     board = scoring_board(csv_api)
     count = 10_050  # more rows than one engine batch: the import works on a private state

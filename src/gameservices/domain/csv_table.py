@@ -103,11 +103,13 @@ def read_rows(text: str, result: CsvResult, read_header: HeaderReader, *, max_ro
 def check_header(result: CsvResult, line: int, header: list[str]) -> list[str]:
     """The header's names in lower case, after recording an unnamed or repeated column (names match in any case)."""
     lowered = [name.lower() for name in header]
+    seen: set[str] = set()
     for index, name in enumerate(lowered):
         if not name:
             result.refuse(line, None, f"column {index + 1} of the header has no name")
-        elif name in lowered[:index]:
+        elif name in seen:
             result.refuse(line, header[index], "the header names this column twice")
+        seen.add(name)
     return lowered
 
 

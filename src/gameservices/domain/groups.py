@@ -1,7 +1,10 @@
 """Lead-scoring groups: named score ranges (absolute) and percentile ranges, and which one a user falls in."""
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
@@ -15,6 +18,15 @@ class Group:
     name: str
     low: float
     high: float
+
+    @cached_property
+    def end(self) -> float:
+        """Where the range stops (excluded): the next value after ``high`` at the precision it is written in,
+        so the range also takes the gap up to it (79 holds 79.5, 49.99 holds 49.995)."""
+        if not math.isfinite(self.high) or self.high == int(self.high):
+            return self.high + 1
+        written = Decimal(repr(self.high))
+        return float(written + Decimal(1).scaleb(written.as_tuple().exponent))  # type: ignore[arg-type]
 
 
 DEFAULT_PERCENTAGE_GROUPS = (
@@ -58,21 +70,23 @@ def profile_groups(data: Mapping[str, Any]) -> tuple[tuple[Group, ...], tuple[Gr
 
 
 def percentile(rank: int, total: int) -> float:
-    """100 × (N − rank) / max(N − 1, 1): the first of N users is at 100, a lone user too."""
+    """100 × (N − rank) / max(N − 1, 1) rounded to two decimals: the first of N users is at 100, a lone user
+    too. Rounded here, so a lead's percentage group is the one holding the percentile it shows (79.996 shows
+    80 and is a Hot Lead)."""
     if total <= 1:
         return 100.0
-    return 100 * (total - rank) / (total - 1)
+    return round(100 * (total - rank) / (total - 1), 2)
 
 
 def group_of(groups: Sequence[Group], value: float) -> str | None:
-    """The name of the group whose range holds the value (ranges of whole numbers also take the gap up to
-    the next integer, so 79.5 falls in 50–79), or None."""
+    """The name of the group whose range holds the value, or else of the one whose range takes the gap the value
+    is in: up to the next value at the precision its high bound is written in (79.5 falls in 50–79, 49.995 in
+    0–49.99), or None."""
     for group in groups:
-        if (
-            group.low <= value < group.high + 1
-            if group.high == int(group.high)
-            else group.low <= value <= group.high
-        ):
+        if group.low <= value <= group.high:
+            return group.name
+    for group in groups:
+        if group.high < value < group.end:
             return group.name
     return None
 

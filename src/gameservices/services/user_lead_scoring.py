@@ -4,7 +4,11 @@ __all__ = ["groups_of", "is_profile_rule", "list_page", "percentile"]
 
 from typing import Any
 
+from gameservices.domain.conditions import Group as ConditionGroup
+from gameservices.domain.conditions import Leaf, parse_conditions
+from gameservices.domain.errors import DomainValidationError
 from gameservices.domain.groups import Group, group_of, percentile, profile_groups
+from gameservices.domain.values import id_string, split_items
 from gameservices.projection.board import Board
 from gameservices.projection.live import LiveState
 from gameservices.services.user_score import number
@@ -23,18 +27,26 @@ def groups_of(record: GameObjectRecord) -> tuple[tuple[Group, ...], tuple[Group,
 
 
 def is_profile_rule(rule: RuleRecord) -> bool:
-    """Whether a rule scores profile data: its conditions require the ``userProfile`` event type."""
+    """Whether a rule scores profile data: its conditions require the ``userProfile`` event type, at any depth
+    (a test of an ``all`` group, or of every alternative of an ``any`` group)."""
     conditions = rule.data.get("conditions")
-    leaves = conditions.get("all", []) if isinstance(conditions, dict) else conditions or []
-    for leaf in leaves:
-        if isinstance(leaf, dict) and leaf.get("fact") == "eventType":
-            values = leaf.get("value")
-            named = values if isinstance(values, list) else str(values).split(",")
-            if leaf.get("operator") in ("equal", "in", "contains") and PROFILE_EVENT in [
-                str(v).strip() for v in named
-            ]:
-                return True
-    return False
+    if conditions is None:
+        return False
+    try:
+        return _requires_profile(parse_conditions(conditions))
+    except DomainValidationError:
+        return False
+
+
+def _requires_profile(node: Leaf | ConditionGroup) -> bool:
+    if isinstance(node, ConditionGroup):
+        required = map(_requires_profile, node.children)
+        return any(required) if node.kind == "all" else bool(node.children) and all(required)
+    if node.fact != "eventType" or node.operator not in ("equal", "in", "contains"):
+        return False
+    # Every event type the test takes is userProfile: one that takes others too scores them as well.
+    named = {id_string(value) for value in split_items(node.value)}
+    return named == {PROFILE_EVENT}
 
 
 def list_page(

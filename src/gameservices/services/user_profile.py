@@ -184,16 +184,23 @@ def _new_record(partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
 
 def profile_event(record: ProfileRecord) -> dict[str, Any]:
     """The ``userProfile`` event a profile change sends to the rules engine: the profile's fields, with the
-    scalar (and list of scalar) values of ``profileData`` as top-level facts."""
+    scalar (and list of scalar) values of ``profileData`` as top-level facts (but for ``eventTime``,
+    ``eventId`` and ``kuserId``: the event is the change itself, now, of this user)."""
     shown = view(record)
     event: dict[str, Any] = {
-        key: value for key, value in (shown.get("profileData") or {}).items() if _is_fact(value)
+        key: value
+        for key, value in (shown.get("profileData") or {}).items()
+        if _is_fact(value) and key not in _EVENT_IDENTITY
     }
     for key in ("email", "firstName", "lastName", "fullName", "groups"):
         if shown.get(key) is not None:
             event[key] = shown[key]
     event.update({"eventType": "userProfile", "userId": record.user_id})
     return event
+
+
+# Keys that would make the event another one: of another time, a repeat of another event, another user's.
+_EVENT_IDENTITY = frozenset({"eventTime", "eventId", "kuserId"})
 
 
 def _is_fact(value: Any) -> bool:

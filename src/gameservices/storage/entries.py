@@ -112,7 +112,12 @@ def list_entries(conn: Connection, *, partner_id: int, query: EntryFilter) -> tu
     # An entry only events have named has no creation time: it sorts by its last change instead.
     if query.order_field == "createdAt":
         column = func.coalesce(entries.c.created_at, entries.c.updated_at)
-    order = (column.desc(), entries.c.entry_id.desc()) if query.descending else (column, entries.c.entry_id)
+    # An entry without a name sorts before every name on every database (PostgreSQL puts nulls last by itself).
+    order = (
+        (column.desc().nulls_last(), entries.c.entry_id.desc())
+        if query.descending
+        else (column.asc().nulls_first(), entries.c.entry_id)
+    )
     statement = select(entries).where(*clauses).order_by(*order).offset(query.offset).limit(query.limit)
     return total, [_record(row) for row in conn.execute(statement)]
 

@@ -219,3 +219,16 @@ def test_rows_past_the_limit_stop_the_reading() -> None:
 )
 def test_decoding(data: bytes, text: str | None, problem: CsvProblem | None) -> None:
     assert decode_csv(data) == (text, problem)
+
+
+def test_a_header_of_many_columns_is_checked_in_one_pass() -> None:
+    # 200,000 external rule columns (1.5 MB): each name is compared with a set of those before it, not with
+    # every one of them (which took minutes), and the repeated one is still found.
+    names = [f"rule{index}" for index in range(200_000)]
+    header = ",".join(["UserID", *names, "RULE7"])
+    cells = ",".join(["ada", *["1"] * len(names), ""])
+    assert problems_of(f"{header}\n{cells}\n") == [(1, "RULE7", "the header names this column twice")]
+    result = read_events(
+        f"UserID,{','.join(names)}\nada,{','.join(['1'] * len(names))}\n", score_action="delta"
+    )
+    assert result.valid and len(result.events) == len(names)

@@ -6,8 +6,10 @@ from pydantic import BeforeValidator, Field, StringConstraints
 
 from gameservices.api.schemas.common import MAX_LIST, Name, Pager, RequestModel, Time
 
-EntryId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-CategoryId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Trimmed, as a beacon's entry id is read (domain/beacons.py): an entry saved as "0_e " is the one beacons of
+# "0_e" name, and an id of spaces alone names none.
+EntryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+CategoryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 VirtualEventId = Annotated[
     str,
     BeforeValidator(

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, FiniteFloat
 
 from gameservices.api.schemas.common import (
     Name,
@@ -22,7 +22,7 @@ class Group(RequestModel):
     """A named score range ``[low, high]``."""
 
     name: Name
-    range: list[float] = Field(min_length=2, max_length=2)
+    range: list[FiniteFloat] = Field(min_length=2, max_length=2)
 
 
 class LeadScoringCreate(RequestModel):
