@@ -71,15 +71,15 @@ def list_page(
     score_groups, percentage_groups = groups_of(record)
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
     profile_rules = {rule.id for rule in rules if is_profile_rule(rule)}
-    ledger = score_repository.rule_scores_of_object(conn, partner_id, record.id)
+    # Only the page's leads' rows of the profile rules (the whole ledger, scanned once per lead, took
+    # 100,000 leads x 3 rules x a page of 500 = 150M steps).
+    ledger = score_repository.rule_scores_of_users(
+        conn, partner_id, record.id, [entry.user_id for entry in entries], profile_rules
+    )
     objects = []
     for entry in entries:
         share = percentile(entry.rank, total)
-        profile_score = sum(
-            score
-            for (user, rule_id), score in ledger.items()
-            if user == entry.user_id and rule_id in profile_rules
-        )
+        profile_score = sum(ledger.get((entry.user_id, rule_id), 0.0) for rule_id in sorted(profile_rules))
         objects.append(
             {
                 "objectType": "UserLeadScoring",

@@ -130,6 +130,24 @@ def rule_scores_of_object(
     return {(user_id, rule_id): score for user_id, rule_id, score in conn.execute(statement)}
 
 
+def rule_scores_of_users(
+    conn: Connection, partner_id: int, game_object_id: str, user_ids: Sequence[str], rule_ids: Iterable[str]
+) -> dict[tuple[str, str], float]:
+    """Some users' ledger rows of some rules of one game object: (user id, rule id) → points (by the key)."""
+    rules = list(rule_ids)
+    if not user_ids or not rules:
+        return {}
+    statement = select(
+        user_rule_scores.c.user_id, user_rule_scores.c.rule_id, user_rule_scores.c.score
+    ).where(
+        (user_rule_scores.c.partner_id == partner_id)
+        & (user_rule_scores.c.game_object_id == game_object_id)
+        & user_rule_scores.c.user_id.in_(list(user_ids))
+        & user_rule_scores.c.rule_id.in_(rules)
+    )
+    return {(user_id, rule_id): score for user_id, rule_id, score in conn.execute(statement)}
+
+
 def delete_scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> None:
     """Remove every score of a game object (its periods' included)."""
     period_repository.delete_period_scores(conn, partner_id, game_object_id, None)
