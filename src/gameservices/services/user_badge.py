@@ -28,22 +28,31 @@ def list_page(
     offset: int,
     limit: int,
 ) -> dict[str, Any]:
-    """The users with progress on the badge (or who achieved it), by user id."""
+    """The users with progress on the badge (or who achieved it), by user id. Only the page's users' buckets are
+    read: the ids alone decide the page and the count."""
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=record.id)
-    by_user: dict[str, dict[BucketKey, Bucket]] = {}
-    for key, bucket in bucket_repository.buckets_of_rules(
-        conn, partner_id, [rule.id for rule in rules]
-    ).items():
-        if bucket.user_id is not None:
-            by_user.setdefault(bucket.user_id, {})[key] = bucket
+    rule_ids = [rule.id for rule in rules]
     achieved = achievement_repository.achieved_badges(conn, partner_id, record.id)
-    users = sorted(set(by_user) | set(achieved))
     if user_id is not None:
-        users = [user for user in users if user == user_id]
-    rows = [_row(user, rules, by_user.get(user, {}), achieved.get(user)) for user in users]
-    if status is not None:
-        rows = [row for row in rows if row["status"] == status]
-    return {"totalCount": len(rows), "objects": rows[offset : offset + limit]}
+        achieved = {user: at for user, at in achieved.items() if user == user_id}
+    with_progress = (
+        set()
+        if status == ACHIEVED
+        else bucket_repository.users_of_rules(conn, partner_id, rule_ids, user_id=user_id)
+    )
+    if status == ACHIEVED:
+        users = sorted(achieved)
+    elif status == IN_PROGRESS:
+        users = sorted(with_progress - set(achieved))
+    else:
+        users = sorted(with_progress | set(achieved))
+    page = users[offset : offset + limit]
+    by_user: dict[str, dict[BucketKey, Bucket]] = {user: {} for user in page}
+    for key, bucket in bucket_repository.buckets_of_rules_and_users(conn, partner_id, rule_ids, page).items():
+        if bucket.user_id is not None:
+            by_user[bucket.user_id][key] = bucket
+    rows = [_row(user, rules, by_user[user], achieved.get(user)) for user in page]
+    return {"totalCount": len(users), "objects": rows}
 
 
 def _row(

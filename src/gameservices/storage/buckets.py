@@ -150,6 +150,22 @@ def buckets_of_rules(conn: Connection, partner_id: int, rule_ids: list[str]) -> 
     return {(row.rule_id, decode_key(row.bucket_key)): _bucket(row) for row in conn.execute(statement)}
 
 
+def users_of_rules(
+    conn: Connection, partner_id: int, rule_ids: list[str], *, user_id: str | None = None
+) -> set[str]:
+    """The users with a bucket of one of the given rules (`user_id`: that user only, if they have one)."""
+    if not rule_ids:
+        return set()
+    condition = (
+        (buckets.c.partner_id == partner_id)
+        & buckets.c.rule_id.in_(rule_ids)
+        & buckets.c.user_id.is_not(None)
+    )
+    if user_id is not None:
+        condition = condition & (buckets.c.user_id == user_id)
+    return {row[0] for row in conn.execute(select(buckets.c.user_id).where(condition).distinct())}
+
+
 def _bucket(row: Any) -> Bucket:
     return Bucket(
         row.user_id,
