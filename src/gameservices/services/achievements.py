@@ -130,7 +130,7 @@ def _record_badges(
     rule_ids = badge_rule_ids(conn, partner_id, badge.id)
     if not rule_ids:
         return
-    achieved = repository.achieved_badges(conn, partner_id, badge.id)
+    achieved = repository.achieved_among(conn, partner_id, badge.id, users)
     newly = []
     for user_id in users:
         if user_id in achieved:
@@ -161,9 +161,10 @@ def _record_certificates(
     ids: Mapping[tuple[str, str], str] | None = None,
 ) -> None:
     rules = rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=certificate.id)
+    # Only the records of the users the batch awarded: what the decision and the notes read.
     existing = {
         (record.user_id, record.entry_id): record
-        for record in repository.certificates_of(conn, partner_id, certificate.id)
+        for record in repository.certificates_of_users(conn, partner_id, certificate.id, awards)
     }
 
     def ledger(user_id: str) -> Mapping[str, float]:

@@ -9,6 +9,9 @@ from sqlalchemy import Connection, delete, func, select
 from gameservices.storage.schema import user_badges, user_certificates
 from gameservices.storage.upsert import upsert
 
+# Users looked up by key per statement.
+_CHUNK = 500
+
 
 @dataclass(frozen=True, slots=True)
 class CertificateRecord:
@@ -31,6 +34,22 @@ def achieved_badges(conn: Connection, partner_id: int, badge_id: str) -> dict[st
         (user_badges.c.partner_id == partner_id) & (user_badges.c.badge_id == badge_id)
     )
     return {row.user_id: row.achieved_at for row in conn.execute(statement)}
+
+
+def achieved_among(
+    conn: Connection, partner_id: int, badge_id: str, user_ids: Iterable[str]
+) -> dict[str, float]:
+    """Which of these users achieved a badge, with when (read by key, a chunk of users at a time)."""
+    wanted = sorted(set(user_ids))
+    found: dict[str, float] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        statement = select(user_badges.c.user_id, user_badges.c.achieved_at).where(
+            (user_badges.c.partner_id == partner_id)
+            & (user_badges.c.badge_id == badge_id)
+            & user_badges.c.user_id.in_(wanted[start : start + _CHUNK])
+        )
+        found.update({row.user_id: row.achieved_at for row in conn.execute(statement)})
+    return found
 
 
 def all_badges(conn: Connection, partner_id: int) -> dict[tuple[str, str], float]:
@@ -61,6 +80,23 @@ def certificates_of(conn: Connection, partner_id: int, certificate_id: str) -> l
         .order_by(user_certificates.c.user_id, user_certificates.c.entry_id)
     )
     return [_certificate(row._mapping) for row in conn.execute(statement)]
+
+
+def certificates_of_users(
+    conn: Connection, partner_id: int, certificate_id: str, user_ids: Iterable[str]
+) -> list[CertificateRecord]:
+    """The user certificates of a certificate definition held by these users (read by key, a chunk of users at
+    a time)."""
+    wanted = sorted(set(user_ids))
+    found: list[CertificateRecord] = []
+    for start in range(0, len(wanted), _CHUNK):
+        statement = select(user_certificates).where(
+            (user_certificates.c.partner_id == partner_id)
+            & (user_certificates.c.certificate_id == certificate_id)
+            & user_certificates.c.user_id.in_(wanted[start : start + _CHUNK])
+        )
+        found.extend(_certificate(row._mapping) for row in conn.execute(statement))
+    return found
 
 
 def all_certificates(conn: Connection, partner_id: int) -> list[CertificateRecord]:
