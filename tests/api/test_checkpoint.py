@@ -425,3 +425,28 @@ def test_the_checkpoint_thread_outlives_a_failing_round(
     finally:
         thread.stop()
     assert failures[0] == 1 and _stored_scores(engine, partner.id) == {"ann": 10.0}
+
+
+def test_an_override_naming_no_storable_user_credits_nobody(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    # A user id no table holds (user ids are at most 256 characters) is credited to nobody, as an event that
+    # names no user to credit: an accepted entry whose effects the checkpoint could not write would leave the
+    # tables behind the log for good, and refuse every later write of the partner.
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    rule = api.ok(
+        "rule/create",
+        {**POLL_RULE, "gameObjectType": "leaderboard", "gameObjectId": board, "userIdOverride": "authorId"},
+    )["id"]
+    events = [
+        {"eventType": "pollAnswered", "userId": "ann", "pollId": "p1", "authorId": "a" * 257, **IN_WINDOW},
+        {"eventType": "pollAnswered", "userId": "bob", "pollId": "p2", "authorId": "cid", **IN_WINDOW},
+    ]
+    assert api.ok("event/send", {"events": events})["accepted"] == 2
+    api.ok("rule/update", {"id": rule, "name": "Authors"})  # writes the tables up to the log first
+    scored = api.ok("userScore/list", {"gameObjectId": board})["objects"]
+    assert {row["userId"]: row["score"] for row in scored} == {"ann": 10, "bob": 10, "cid": 10}
+    assert _stored_scores(engine, partner.id) == {"ann": 10.0, "bob": 10.0, "cid": 10.0}
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same
