@@ -25,6 +25,7 @@ from gameservices.storage import checkpoints, event_log
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import event_log as event_log_table
 from gameservices.storage.schema import user_rule_scores, user_scores
+from tests.api import guide_bodies as guide
 from tests.conftest import POLL_RULE, Api
 
 IN_WINDOW = {"virtualEventId": "ve1", "eventTime": "2025-06-01T10:00:00Z"}
@@ -450,3 +451,30 @@ def test_an_override_naming_no_storable_user_credits_nobody(
     assert _stored_scores(engine, partner.id) == {"ann": 10.0, "bob": 10.0, "cid": 10.0}
     with read_transaction(engine) as conn:
         assert verify(conn, partner.id).same
+
+
+def test_the_certificate_report_shows_the_progress_of_every_answered_event(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    # Its progress is read from the buckets' table: events moving a certificate's rule without awarding points
+    # leave that to the checkpoint, so the list brings the tables up to the log first, as the other readers of
+    # the tables do.
+    api = Api(app_client, partner.ks)
+    certificate = api.ok("certificate/create", {**guide.certificate_8_2(), "status": "enabled"})["id"]
+    rule = api.ok("rule/create", guide.certificate_rule_8_4(certificate))["id"]
+
+    def watch(seconds: int) -> None:
+        event = {"eventType": "viewPeriod", "userId": "ann", "entryId": "e1", "playTime": seconds}
+        api.ok("event/send", {"events": [event]})
+
+    def progress() -> float:
+        body = {"gameObjectId": certificate, "pager": {"pageSize": 10, "pageIndex": 1}}
+        (row,) = api.ok("userCertificateReport/list", body)["objects"]
+        return float(next(item["progress"] for item in row["rulesData"] if item["id"] == rule))
+
+    watch(60)  # awards a point: written at once
+    assert progress() == 60
+    tables_at, _ = _seqs(engine, partner.id)
+    watch(30)  # moves the progress only: left to the checkpoint
+    assert _seqs(engine, partner.id)[0] == tables_at
+    assert progress() == 90
