@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -21,6 +22,8 @@ from gameservices.projection.checkpoint import CheckpointThread, checkpoint_part
 from gameservices.projection.live import LiveState
 from gameservices.projection.pending import Pending, Straddled
 from gameservices.projection.replay import snapshot, verify
+from gameservices.projection.state import PartnerState
+from gameservices.services import visibility
 from gameservices.storage import checkpoints, event_log
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import event_log as event_log_table
@@ -478,3 +481,47 @@ def test_the_certificate_report_shows_the_progress_of_every_answered_event(
     watch(30)  # moves the progress only: left to the checkpoint
     assert _seqs(engine, partner.id)[0] == tables_at
     assert progress() == 90
+
+
+def test_a_checkpoint_never_writes_entries_a_rolled_back_write_applied(
+    app_client: TestClient, engine: Engine, partner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A profile change applies its own entries to the state within its transaction (its userProfile event, then
+    # the visibility refresh reads the state); rolled back, it forgets the state, but a checkpoint may come in
+    # between the rollback and that: it must not write those entries, which the log does not hold.
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    _polls(api, ("ann", "p1"))
+    live = app_client.app.state.live  # type: ignore[attr-defined]
+    state = live.partner(partner.id)
+    written: list[Any] = []
+    real_invalidate = PartnerState.invalidate
+
+    def checkpoint_then_invalidate(self: PartnerState) -> None:
+        if not written:  # the checkpoint thread, between the rollback and the state's undoing
+            racer = threading.Thread(
+                target=lambda: written.append(write_checkpoint(engine, state, partner.id))
+            )
+            racer.start()
+            racer.join()
+        real_invalidate(self)
+
+    def failing_save(*_: Any) -> None:
+        raise RuntimeError("the connection was lost")
+
+    monkeypatch.setattr(PartnerState, "invalidate", checkpoint_then_invalidate)
+    monkeypatch.setattr(visibility, "_save", failing_save)
+    status, _ = api.call("userProfile/upsert", {"userId": "ann", "email": "ann@example.com"})
+    monkeypatch.undo()
+    assert status == 500 and written
+    tables_at, last = _seqs(engine, partner.id)
+    assert tables_at <= last
+    _polls(api, ("bob", "p1"))
+    api.ok("leaderboard/update", {"id": board, "description": "after"})
+    _polls(api, ("cid", "p1"))
+    scored = api.ok("userScore/list", {"gameObjectId": board})["objects"]
+    assert sorted(row["userId"] for row in scored) == ["ann", "bob", "cid"]
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same
+        with LiveState().reading(conn, partner.id) as loaded:
+            assert snapshot(loaded) == snapshot(live.partner(partner.id))
