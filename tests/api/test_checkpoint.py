@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -21,10 +22,13 @@ from gameservices.projection.checkpoint import CheckpointThread, checkpoint_part
 from gameservices.projection.live import LiveState
 from gameservices.projection.pending import Pending, Straddled
 from gameservices.projection.replay import snapshot, verify
+from gameservices.projection.state import PartnerState
+from gameservices.services import visibility
 from gameservices.storage import checkpoints, event_log
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import event_log as event_log_table
 from gameservices.storage.schema import user_rule_scores, user_scores
+from tests.api import guide_bodies as guide
 from tests.conftest import POLL_RULE, Api
 
 IN_WINDOW = {"virtualEventId": "ve1", "eventTime": "2025-06-01T10:00:00Z"}
@@ -425,3 +429,99 @@ def test_the_checkpoint_thread_outlives_a_failing_round(
     finally:
         thread.stop()
     assert failures[0] == 1 and _stored_scores(engine, partner.id) == {"ann": 10.0}
+
+
+def test_an_override_naming_no_storable_user_credits_nobody(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    # A user id no table holds (user ids are at most 256 characters) is credited to nobody, as an event that
+    # names no user to credit: an accepted entry whose effects the checkpoint could not write would leave the
+    # tables behind the log for good, and refuse every later write of the partner.
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    rule = api.ok(
+        "rule/create",
+        {**POLL_RULE, "gameObjectType": "leaderboard", "gameObjectId": board, "userIdOverride": "authorId"},
+    )["id"]
+    events = [
+        {"eventType": "pollAnswered", "userId": "ann", "pollId": "p1", "authorId": "a" * 257, **IN_WINDOW},
+        {"eventType": "pollAnswered", "userId": "bob", "pollId": "p2", "authorId": "cid", **IN_WINDOW},
+    ]
+    assert api.ok("event/send", {"events": events})["accepted"] == 2
+    api.ok("rule/update", {"id": rule, "name": "Authors"})  # writes the tables up to the log first
+    scored = api.ok("userScore/list", {"gameObjectId": board})["objects"]
+    assert {row["userId"]: row["score"] for row in scored} == {"ann": 10, "bob": 10, "cid": 10}
+    assert _stored_scores(engine, partner.id) == {"ann": 10.0, "bob": 10.0, "cid": 10.0}
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same
+
+
+def test_the_certificate_report_shows_the_progress_of_every_answered_event(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    # Its progress is read from the buckets' table: events moving a certificate's rule without awarding points
+    # leave that to the checkpoint, so the list brings the tables up to the log first, as the other readers of
+    # the tables do.
+    api = Api(app_client, partner.ks)
+    certificate = api.ok("certificate/create", {**guide.certificate_8_2(), "status": "enabled"})["id"]
+    rule = api.ok("rule/create", guide.certificate_rule_8_4(certificate))["id"]
+
+    def watch(seconds: int) -> None:
+        event = {"eventType": "viewPeriod", "userId": "ann", "entryId": "e1", "playTime": seconds}
+        api.ok("event/send", {"events": [event]})
+
+    def progress() -> float:
+        body = {"gameObjectId": certificate, "pager": {"pageSize": 10, "pageIndex": 1}}
+        (row,) = api.ok("userCertificateReport/list", body)["objects"]
+        return float(next(item["progress"] for item in row["rulesData"] if item["id"] == rule))
+
+    watch(60)  # awards a point: written at once
+    assert progress() == 60
+    tables_at, _ = _seqs(engine, partner.id)
+    watch(30)  # moves the progress only: left to the checkpoint
+    assert _seqs(engine, partner.id)[0] == tables_at
+    assert progress() == 90
+
+
+def test_a_checkpoint_never_writes_entries_a_rolled_back_write_applied(
+    app_client: TestClient, engine: Engine, partner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A profile change applies its own entries to the state within its transaction (its userProfile event, then
+    # the visibility refresh reads the state); rolled back, it forgets the state, but a checkpoint may come in
+    # between the rollback and that: it must not write those entries, which the log does not hold.
+    api = Api(app_client, partner.ks)
+    board = _board(api)
+    _polls(api, ("ann", "p1"))
+    live = app_client.app.state.live  # type: ignore[attr-defined]
+    state = live.partner(partner.id)
+    written: list[Any] = []
+    real_invalidate = PartnerState.invalidate
+
+    def checkpoint_then_invalidate(self: PartnerState) -> None:
+        if not written:  # the checkpoint thread, between the rollback and the state's undoing
+            racer = threading.Thread(
+                target=lambda: written.append(write_checkpoint(engine, state, partner.id))
+            )
+            racer.start()
+            racer.join()
+        real_invalidate(self)
+
+    def failing_save(*_: Any) -> None:
+        raise RuntimeError("the connection was lost")
+
+    monkeypatch.setattr(PartnerState, "invalidate", checkpoint_then_invalidate)
+    monkeypatch.setattr(visibility, "_save", failing_save)
+    status, _ = api.call("userProfile/upsert", {"userId": "ann", "email": "ann@example.com"})
+    monkeypatch.undo()
+    assert status == 500 and written
+    tables_at, last = _seqs(engine, partner.id)
+    assert tables_at <= last
+    _polls(api, ("bob", "p1"))
+    api.ok("leaderboard/update", {"id": board, "description": "after"})
+    _polls(api, ("cid", "p1"))
+    scored = api.ok("userScore/list", {"gameObjectId": board})["objects"]
+    assert sorted(row["userId"] for row in scored) == ["ann", "bob", "cid"]
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same
+        with LiveState().reading(conn, partner.id) as loaded:
+            assert snapshot(loaded) == snapshot(live.partner(partner.id))

@@ -15,6 +15,7 @@ from gameservices.projection import entries
 from gameservices.projection import loading as live_module
 from gameservices.projection.checkpoint import checkpoint_partner
 from gameservices.projection.live import LiveState
+from gameservices.projection.pending import Pending
 from gameservices.projection.replay import snapshot, verify
 from gameservices.projection.state import PartnerState
 from gameservices.storage import event_log as log_repository
@@ -320,3 +321,32 @@ def test_verify_reports_tables_that_drifted_from_the_log(api: Api, partner: Any,
         )
     with read_transaction(engine) as conn:
         assert verify(conn, partner.id).same
+
+
+def test_a_catch_up_that_fails_midway_loads_the_partner_whole(
+    api: Api, other: Any, partner: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A catch-up failing while it takes in an entry's scores forgets the state (half taken in); the read then
+    # loads the partner from the tables, its rule set included, and answers as a fresh load would.
+    other_api, other_live = other
+    board, _ = _board(api)
+    _polls(api, ("ann", "p1"))
+    assert _top(other_api, board) == [("ann", 10)]
+    _polls(api, ("bob", "p1"), ("ann", "p2"))
+    # Written at once, with the tables up to it: a load finds no entry after their checkpoint.
+    api.ok("userProfile/upsert", {"userId": "dan", "email": "dan@example.com"})
+    real_record = Pending.record
+    failures: list[int] = []
+
+    def failing_once(self: Pending, *args: Any, **options: Any) -> None:
+        if not failures:
+            failures.append(1)
+            raise MemoryError("no room for the entry's marks")
+        real_record(self, *args, **options)
+
+    monkeypatch.setattr(Pending, "record", failing_once)
+    _polls(other_api, ("cid", "p1"))  # its catch-up fails, then the partner is loaded and the events scored
+    monkeypatch.undo()
+    assert failures
+    assert _top(other_api, board) == [("ann", 20), ("bob", 10), ("cid", 10)]
+    assert snapshot(other_live.partner(partner.id)) == _fresh(engine, partner.id)

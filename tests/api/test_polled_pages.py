@@ -1,11 +1,14 @@
 """userScore/list pages are rendered once per change of the scores and answered from that rendering until the
 next change: every change (events, policies, clearing, objects) shows at once, and nothing crosses partners."""
 
+import threading
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from gameservices.api.app import create_app
+from gameservices.services import visibility
 from tests.api import guide_bodies as guide
 from tests.conftest import Api
 
@@ -102,3 +105,33 @@ def test_a_change_made_by_another_process_shows_in_the_next_poll(
         assert _top(other, board) == [("bob", 20), ("ann", 10), ("cid", 10)]
         other.ok("leaderboard/delete", {"id": board})
         assert api.call("userScore/list", {"gameObjectId": board, "pager": {"pageSize": 25}})[0] == 404
+
+
+def test_a_page_rendered_from_a_rolled_back_write_is_never_answered(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A profile change applies its own entries to the state within its transaction; a poll rendered meanwhile is
+    # kept under the versions those entries gave the state. Rolled back, the state is loaded again at the older
+    # versions, and later writes reach the same versions with other scores: the page rendered before must go.
+    board = _board(api)
+    _poll(api, "ann", "p1")
+    body = {"gameObjectId": board, "pager": {"pageSize": 10, "pageIndex": 1}}
+
+    def users() -> list[str]:
+        return [row["userId"] for row in api.ok("userScore/list", body)["objects"]]
+
+    rendered: list[list[str]] = []
+
+    def poll_then_fail(*_: Any) -> None:
+        racer = threading.Thread(target=lambda: rendered.append(users()))
+        racer.start()
+        racer.join()
+        raise RuntimeError("the connection was lost")
+
+    monkeypatch.setattr(visibility, "_save", poll_then_fail)
+    status, _ = api.call("userProfile/upsert", {"userId": "dan", "email": "dan@example.com"})
+    monkeypatch.undo()
+    assert status == 500 and rendered == [["ann"]]
+    _poll(api, "bob", "p1")
+    _poll(api, "cid", "p1")  # the versions the rolled-back write had given the state
+    assert users() == ["ann", "bob", "cid"]

@@ -340,3 +340,21 @@ def test_null_for_a_field_every_object_has_is_400(api: Api, field: str) -> None:
     assert status == 400 and error["args"]["PARAM_NAME"] == f"rules[0].{field}", error
     assert api.ok("rule/get", {"id": rule["id"]})[field] == rule[field]
     assert api.ok("badge/get", {"id": badge["id"]})["rules"][0][field] == badge["rules"][0][field]
+
+
+def test_events_naming_ids_no_table_holds_are_refused_one_by_one(api: Api) -> None:
+    # Event and entry ids are kept in columns of 256 characters: an integer eventId whose text is longer, or a
+    # longer entryId, is refused like a longer text eventId (PostgreSQL refused the whole call with a 500).
+    base = {"eventType": "poll", "userId": "steady"}
+    sent = [
+        {**base, "eventId": 10**300},
+        {**base, "entryId": "e" * 257, "entryName": "Long"},
+        {**base, "entryId": 10**300, "duration": 60},
+        {**base, "eventId": 10**255, "entryId": "e" * 256, "entryName": "Longest"},
+    ]
+    status, answer = _send(api, "event/send", {"events": sent})
+    assert status == 200, answer
+    assert [refusal["index"] for refusal in answer["rejected"]] == [0, 1, 2], answer
+    assert [refusal["code"] for refusal in answer["rejected"]] == ["VALIDATION_ERROR"] * 3
+    assert answer["accepted"] == 1
+    assert api.ok("entry/get", {"entryId": "e" * 256})["name"] == "Longest"

@@ -19,6 +19,7 @@ FieldValue = Scalar | tuple[Scalar, ...] | None
 MAX_EVENT_TYPE_CHARS = 128
 MAX_USER_ID_CHARS = 256
 MAX_EVENT_ID_CHARS = 256
+MAX_ENTRY_ID_CHARS = 256
 # Year 10000 starts here; later times cannot be written in ISO 8601.
 MAX_EPOCH_SECONDS = 253_402_300_800.0
 
@@ -106,6 +107,9 @@ def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
     fields["eventType"] = event_type
     fields["userId"] = fields["kuserId"] = user_id
     fields["eventTime"] = event_time
+    entry_id = fields.get("entryId")
+    if entry_id is not None and len(str(entry_id)) > MAX_ENTRY_ID_CHARS:  # (its text is the entry's id kept)
+        raise EventRejected(VALIDATION_ERROR, f"entryId must be at most {MAX_ENTRY_ID_CHARS} characters")
     if raw.get("categories") is not None:
         fields["categories"] = tuple(id_string(item) for item in split_items(raw["categories"]))
     return NormalizedEvent(fields, event_id=event_id)
@@ -198,7 +202,7 @@ def _event_id(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        value = str(value)  # (its text is the id kept: no longer than a text one)
     if not isinstance(value, str) or not value or len(value) > MAX_EVENT_ID_CHARS:
         raise EventRejected(
             VALIDATION_ERROR,

@@ -14,7 +14,7 @@ from gameservices.domain.accumulation import Applier, RuleStep
 from gameservices.domain.batch import BatchState
 from gameservices.domain.buckets import BucketKey
 from gameservices.domain.conditions import Predicate
-from gameservices.domain.events import NormalizedEvent
+from gameservices.domain.events import MAX_USER_ID_CHARS, NormalizedEvent
 from gameservices.domain.policies import Participation, ParticipationPolicy
 from gameservices.domain.rules import RuleMode
 
@@ -145,11 +145,12 @@ class RuleRunner:
         if self.override is None:
             return event.user_id
         value = event.fields.get(self.override)
-        if isinstance(value, str):
-            return value if value.strip() else None
         if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        # Without the user to credit (e.g. an upvote that does not name the comment's author) nobody scores.
+            value = str(value)
+        if isinstance(value, str) and value.strip() and len(value) <= MAX_USER_ID_CHARS:
+            return value
+        # Without the user to credit (e.g. an upvote that does not name the comment's author, or names one by a
+        # text no user id can be: the tables could not hold their scores) nobody scores.
         return None
 
     def _sub_rules_allow(

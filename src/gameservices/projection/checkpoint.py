@@ -24,7 +24,7 @@ from gameservices.projection.loading import refresh
 from gameservices.projection.pending import CheckpointRows, Straddled
 from gameservices.projection.state import PartnerState
 from gameservices.storage import buckets as bucket_repository
-from gameservices.storage import checkpoints
+from gameservices.storage import checkpoints, event_log
 from gameservices.storage import partners as partner_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import (
@@ -96,6 +96,11 @@ def write_checkpoint(engine: Engine, state: PartnerState, partner_id: int) -> Wr
             after_commit(conn, lambda: state.written_through(before))
             return None
         rows = _rows_lacking(conn, state, partner_id, before)
+        if rows.seq > event_log.last_seq(conn, partner_id):
+            # The state holds entries the log does not: a write of this process applied its own entries to it
+            # and rolled back, and is about to forget the state (`loading.refresh`). Written, they would put the
+            # checkpoint past the log, over the next entries appended there.
+            return None
         _write_rows(conn, partner_id, rows)
         checkpoints.advance(conn, partner_id, rows.seq)
         after_commit(conn, lambda: state.written_through(rows.seq))

@@ -39,11 +39,12 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
 
 def _bring_up(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
     state_version, rules_version = versions
-    rules_stale = rules_version != state.rules_version or state.rule_set is None
-    state_stale = state_version != state.state_version
     if state.rule_set is not None and state.log_seq >= 0 and catch_up(conn, state, partner_id):
         state.set_versions(state_version, rules_version)
         return
+    # (After the catch-up: one failing midway may have forgotten the whole state, its rule set too.)
+    rules_stale = rules_version != state.rules_version or state.rule_set is None
+    state_stale = state_version != state.state_version
     if rules_stale:
         state.load_rule_set(conn, partner_id)
         state.set_versions(state.state_version, rules_version)

@@ -410,11 +410,13 @@ class PartnerState(PeriodBoards):
         self.forget_timelines()
 
     def invalidate(self) -> None:
-        """Forget everything: the next read loads the partner again."""
+        """Forget everything: the next read loads the partner again. Its kept pages go too: a rolled-back write
+        may have moved the state to versions that later writes reach again with other scores."""
         with self.lock.exclusive():
             self._state_version = self._rules_version = self._log_seq = -1
             self._rule_set = None
             self._pending = Pending()
+            self._pages, self._pages_version = {}, (-1, -1)
 
     def forget_buckets(self, rule_ids: Iterable[str], user_id: str | None = None) -> None:
         """Drop the buckets of these rules and of their sub-rules (only one user's, when given)."""
