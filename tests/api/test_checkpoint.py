@@ -4,6 +4,7 @@ other write brings the tables up to the log first; readers of the tables see eve
 
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -525,3 +526,61 @@ def test_a_checkpoint_never_writes_entries_a_rolled_back_write_applied(
         assert verify(conn, partner.id).same
         with LiveState().reading(conn, partner.id) as loaded:
             assert snapshot(loaded) == snapshot(live.partner(partner.id))
+
+
+def test_grouping_and_unique_values_of_any_length_are_stored(
+    app_client: TestClient, engine: Engine, partner: Any
+) -> None:
+    # A grouping or unique value is part of a key of the buckets' tables: PostgreSQL refuses an index row past a
+    # few KB, so an accepted event carrying a long one left the checkpoint unable to write, and every later write
+    # of the partner failed. A value longer than an id stands in the key as a digest: grouping and uniqueness
+    # stay exactly as they were.
+    api = Api(app_client, partner.ks)
+    board = _board(api)  # with a rule counting each user's unique polls
+    sessions = {
+        **POLL_RULE,
+        "name": "Sessions",
+        "type": "count",
+        "metric": "sessionId",
+        "groupBy": "kuserId,sessionId",
+        "points": "1",
+        "gameObjectType": "leaderboard",
+        "gameObjectId": board,
+    }
+    api.ok("rule/create", sessions)
+    letters = random.Random(7)
+    long_poll = "".join(letters.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(20_000))
+    long_session = "".join(letters.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(20_000))
+    events = [
+        {
+            "eventType": "pollAnswered",
+            "userId": "ann",
+            "pollId": long_poll,
+            "sessionId": long_session,
+            **IN_WINDOW,
+        },
+        {
+            "eventType": "pollAnswered",
+            "userId": "ann",
+            "pollId": long_poll,
+            "sessionId": long_session,
+            **IN_WINDOW,
+        },
+        {
+            "eventType": "pollAnswered",
+            "userId": "ann",
+            "pollId": long_poll + "b",
+            "sessionId": "s2",
+            **IN_WINDOW,
+        },
+    ]
+    assert api.ok("event/send", {"events": events})["accepted"] == 3
+    api.ok(
+        "rule/update", {"id": api.ok("rule/list", {"gameObjectId": board})["objects"][0]["id"], "name": "P"}
+    )
+    # Two polls (the repeat counted once), two sessions of which one twice: 10 + 10 + 1 + 1 + 1.
+    [row] = api.ok("userScore/list", {"gameObjectId": board})["objects"]
+    assert row["score"] == 23
+    assert _stored_scores(engine, partner.id) == {"ann": 23.0}
+    with read_transaction(engine) as conn:
+        assert verify(conn, partner.id).same

@@ -10,6 +10,7 @@ see it. A cap read from `duration` falls back to the entry's last seen duration 
 countUnique and countBoolean simply pass over events without their metric.
 """
 
+import hashlib
 import math
 from collections.abc import Callable
 
@@ -58,12 +59,28 @@ def is_truthy(value: FieldValue) -> bool:
     return isinstance(value, str) and value.strip().lower() in _TRUE_TEXTS
 
 
+# The longest grouping or unique value kept as it is in a bucket's key (an id's length). Keys are keys of the
+# buckets' tables, and PostgreSQL refuses an index row past a few KB: a longer value stands in the key as its
+# first characters and a SHA-256 digest, which groups and tells apart exactly as the value does.
+MAX_KEY_TEXT = 256
+
+
+def key_text(text: str) -> str:
+    """A grouping or unique value as a bucket's key holds it."""
+    if len(text) <= MAX_KEY_TEXT:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{text[:64]}#sha256:{digest}"
+
+
 def _key_text(value: FieldValue) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return key_text(value)
     if isinstance(value, tuple):
-        return ",".join(id_string(item) for item in value)
-    return id_string(value)
+        return key_text(",".join(id_string(item) for item in value))
+    return key_text(id_string(value))
 
 
 class RuleStep:
@@ -114,7 +131,8 @@ class RuleStep:
             return (self.rule_id, (recipient,))
         if shape == 2:
             value = fields.get(self.second_field)
-            return (self.rule_id, (recipient, value if isinstance(value, str) else _key_text(value)))
+            text = value if value.__class__ is str and len(value) <= MAX_KEY_TEXT else _key_text(value)
+            return (self.rule_id, (recipient, text))
         if shape == 0:
             return (self.rule_id, ())
         return (
@@ -145,7 +163,7 @@ class RuleStep:
             value = fields.get(self.metric)
             if value is None:
                 return
-            unique = value if isinstance(value, str) else _key_text(value)
+            unique = value if value.__class__ is str and len(value) <= MAX_KEY_TEXT else _key_text(value)
             amount = 1.0
         elif kind == COUNT_BOOLEAN:
             if not is_truthy(fields.get(self.metric)):
@@ -337,7 +355,7 @@ class RuleStep:
                 value = fields.get(metric)
                 if value is None:
                     return
-                unique = value if isinstance(value, str) else _key_text(value)
+                unique = value if value.__class__ is str and len(value) <= MAX_KEY_TEXT else _key_text(value)
                 amount = 1.0
             else:
                 value = fields.get(metric)
@@ -349,7 +367,8 @@ class RuleStep:
                 key: BucketKey = (rule_id, state.user_group)
             elif shape == 2:
                 value = fields.get(second_field)
-                key = (rule_id, (user, value if isinstance(value, str) else _key_text(value)))
+                text = value if value.__class__ is str and len(value) <= MAX_KEY_TEXT else _key_text(value)
+                key = (rule_id, (user, text))
             else:
                 key = (rule_id, no_group)
             work = state.work
