@@ -11,8 +11,6 @@ Nothing is written: a replay reads the log and builds a state nobody else sees.
 
 from dataclasses import dataclass
 
-import orjson
-
 from gameservices.domain.awards import Evaluation
 from gameservices.domain.engine import collector_paused
 from gameservices.domain.events import NormalizedEvent
@@ -124,7 +122,7 @@ class ObjectReplay:
             return
         details = None
         if entry.kind in _OBJECT_KINDS:
-            details = orjson.loads(entry.body)
+            details = event_log.decode_body(entry.body)
             if details["gameObjectId"] != self.object_id:
                 if entry.kind == entries.GAME_OBJECT_REBUILD:
                     return  # another object's buckets and standings: nothing this replay holds
