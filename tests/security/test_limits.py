@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from gameservices.api.app import API_PREFIX, create_app
 from gameservices.api.event_csv import router as csv_router
-from gameservices.api.rate_limit import RateLimit, TokenBuckets
+from gameservices.api.rate_limit import MAX_BUCKETS, RateLimit, TokenBuckets
 from gameservices.settings import Settings
 from tests.api import guide_bodies as guide
 from tests.conftest import Api, Partner
@@ -227,6 +227,20 @@ def test_token_bucket_refills_at_the_rate() -> None:
     assert buckets.take(1) > 0.0
     clock.now += 100
     assert [buckets.take(1) for _ in range(6)].count(0.0) == 5  # the burst is capped at the rate
+
+
+def test_token_buckets_stay_bounded_whatever_partner_ids_are_named() -> None:
+    # The partner id is read from a KS that is not verified: anyone can name any number of partners.
+    clock = FakeClock()
+    buckets = TokenBuckets(5, clock)
+    assert [buckets.take(1) for _ in range(5)] == [0.0] * 5
+    for forged in range(2, MAX_BUCKETS + 1):
+        buckets.take(forged)
+    assert len(buckets) == MAX_BUCKETS
+    assert buckets.take(1) > 0.0  # the flooder's bucket was kept: it was not the least recently used
+    for forged in range(MAX_BUCKETS + 1, 3 * MAX_BUCKETS):
+        buckets.take(forged)
+    assert len(buckets) == MAX_BUCKETS
 
 
 def test_partner_flood_is_429_and_other_partners_pass(

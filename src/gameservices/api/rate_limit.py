@@ -12,27 +12,41 @@ from gameservices.api.v3.analytics import is_beacon
 from gameservices.auth.ks import KsInvalid, peek_partner_id
 from gameservices.errors import RateLimited
 
+# Buckets kept at most: keys come from KSs that are not verified (and from client addresses), so anyone can
+# name any number of them.
+MAX_BUCKETS = 10_000
+
 
 class TokenBuckets:
-    """One bucket per partner holding up to ``rate`` tokens, refilled at ``rate`` tokens a second."""
+    """One bucket per partner holding up to ``rate`` tokens, refilled at ``rate`` tokens a second.
+
+    At most ``MAX_BUCKETS`` are kept: past it the least recently used goes, and is full again if it comes back
+    (it has had the longest to refill; a partner loses nothing but at most ``rate`` tokens of waiting).
+    """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.clock = clock
+        # In order of last use: each take moves its bucket to the end.
         self._buckets: dict[int, tuple[float, float]] = {}
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def take(self, partner_id: int) -> float:
         """Take a token; 0.0 when granted, otherwise the seconds until one is available."""
         now = self.clock()
         with self._lock:
-            tokens, since = self._buckets.get(partner_id, (self.rate, now))
+            tokens, since = self._buckets.pop(partner_id, (self.rate, now))
             tokens = min(self.rate, tokens + (now - since) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[partner_id] = (tokens - 1.0, now)
-                return 0.0
+            granted = tokens >= 1.0
+            if granted:
+                tokens -= 1.0
             self._buckets[partner_id] = (tokens, now)
-            return (1.0 - tokens) / self.rate
+            if len(self._buckets) > MAX_BUCKETS:
+                del self._buckets[next(iter(self._buckets))]
+            return 0.0 if granted else (1.0 - tokens) / self.rate
 
 
 class RateLimit:
@@ -52,7 +66,9 @@ class RateLimit:
         buckets: TokenBuckets | None = None,
     ) -> None:
         self.app = app
-        self.buckets = buckets or (TokenBuckets(float(per_second), clock) if per_second > 0 else None)
+        if buckets is None and per_second > 0:
+            buckets = TokenBuckets(float(per_second), clock)
+        self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The player's beacons take their partner's tokens themselves and answer "no more VIEWs" instead of
