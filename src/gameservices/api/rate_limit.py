@@ -1,4 +1,8 @@
-"""ASGI middleware limiting each partner's request rate: a token bucket per partner id, answered with 429."""
+"""Limiting each partner's request rate: a token bucket per partner id, answered with 429.
+
+API v1 requests are counted by the ASGI middleware before their body is read. API v3 requests are counted by
+their router once their parameters are read (`refusal`): the official clients send the KS in the body.
+"""
 
 import threading
 import time
@@ -6,12 +10,13 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gameservices.api.v3.analytics import is_beacon
 from gameservices.auth.ks import KsInvalid, peek_partner_id
 from gameservices.errors import RateLimited
 
+API_V3_PREFIX = "/api_v3"
 # Buckets kept at most: keys come from KSs that are not verified (and from client addresses), so anyone can
 # name any number of them.
 MAX_BUCKETS = 10_000
@@ -54,7 +59,8 @@ class RateLimit:
 
     The partner id is read from the KS without verifying it: a forged KS can only spend the named partner's
     tokens, never anyone's data, and verifying every KS before counting would make floods expensive.
-    Requests without a readable KS pass through to be refused by authentication.
+    Requests without a readable KS pass through to be refused by authentication; API v3 requests pass
+    through to be counted by their router (`refusal`).
     """
 
     def __init__(
@@ -71,9 +77,7 @@ class RateLimit:
         self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # The player's beacons take their partner's tokens themselves and answer "no more VIEWs" instead of
-        # a 429 (api/v3/analytics.py).
-        if self.buckets is None or scope["type"] != "http" or is_beacon(scope):
+        if self.buckets is None or scope["type"] != "http" or str(scope["path"]).startswith(API_V3_PREFIX):
             await self.app(scope, receive, send)
             return
         partner_id = partner_of(scope)
@@ -84,9 +88,28 @@ class RateLimit:
         await self.app(scope, receive, send)
 
 
+def refusal(buckets: TokenBuckets | None, ks: str | None) -> Response | None:
+    """Take a token for the partner an API v3 request's KS names; the 429 answer when it has none left.
+
+    (The player's beacons take their partner's tokens themselves and answer "no more VIEWs" instead of a 429,
+    api/v3/analytics.py.)
+    """
+    partner_id = _partner_named(ks)
+    if buckets is None or partner_id is None:
+        return None
+    wait = buckets.take(partner_id)
+    if wait <= 0.0:
+        return None
+    payload, retry_after = _refusal(wait)
+    return Response(payload, 429, headers={"Retry-After": retry_after}, media_type="application/json")
+
+
 def partner_of(scope: Scope) -> int | None:
-    """The partner id named by the request's KS (header, or the ``ks`` query parameter of API v3)."""
-    ks = _header_ks(scope) or _query_ks(scope)
+    """The partner id named by the request's KS (the ``Authorization`` header, or a ``ks`` query parameter)."""
+    return _partner_named(_header_ks(scope) or _query_ks(scope))
+
+
+def _partner_named(ks: str | None) -> int | None:
     if not ks:
         return None
     try:
@@ -115,6 +138,18 @@ def _query_ks(scope: Scope) -> str | None:
 
 
 async def _refuse(send: Send, wait: float) -> None:
+    payload, retry_after = _refusal(wait)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"retry-after", retry_after.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _refusal(wait: float) -> tuple[bytes, str]:
+    """The 429 body and its ``Retry-After`` (whole seconds, at least 1)."""
     error = RateLimited(
         "Too many requests for this partner; retry later", args={"RETRY_AFTER": round(wait, 3)}
     )
@@ -126,10 +161,4 @@ async def _refuse(send: Send, wait: float) -> None:
             "args": error.arguments,
         }
     )
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"retry-after", str(max(1, int(wait + 0.999))).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 429, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+    return payload, str(max(1, int(wait + 0.999)))

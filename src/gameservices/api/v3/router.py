@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from gameservices.api import rate_limit
 from gameservices.api.deps import ks_of
 from gameservices.api.v3 import analytics, envelope
 from gameservices.api.v3.actions import Call, Context, run
@@ -103,9 +104,12 @@ async def answer(request: Request) -> Response:
     if beacon or analytics.names_track_event(params):
         return await analytics.track_event(request, params)
     state = request.app.state
+    header_ks = ks_of(request)
+    refused = rate_limit.refusal(state.rate_limits, counted_ks(params, header_ks))
+    if refused is not None:
+        return refused
     uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = Context(state.engine, state.live, request.client.host if request.client else "", uri)
-    header_ks = ks_of(request)
     return await run_in_threadpool(respond, params, context, header_ks, started)
 
 
@@ -127,6 +131,15 @@ async def read_params(request: Request) -> Params:
     elif body.strip():
         params = nest(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True), params)
     return nest(path_pairs(request.url.path[len(PREFIX) :]), params)
+
+
+def counted_ks(params: Params, header_ks: str | None) -> str | None:
+    """The KS whose partner a request is counted against by the rate limit: the one its action uses, or for a
+    multirequest the first its requests use."""
+    ks = _text(params.get("ks")) or header_ks
+    if not ks and _text(params.get("service")).lower() == MULTIREQUEST:
+        ks = next((found for item in split_multirequest(params) if (found := _text(item.get("ks")))), None)
+    return ks or None
 
 
 def respond(params: Params, context: Context, header_ks: str | None, started: float) -> Response:
