@@ -48,6 +48,31 @@ def test_missing_ks_wins_over_a_malformed_body(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "body", "content_type", "message"),
+    [
+        ("leaderboard/create", b'{"name": "\xff"}', "application/json", "The request body is not valid JSON"),
+        ("event/sendExternalEventsFromCSV", b"x", "multipart/form-data", "Missing boundary in multipart."),
+    ],
+    ids=["not-utf8", "multipart-without-boundary"],
+)
+def test_ks_is_reported_before_a_body_that_cannot_be_read(
+    api: Api, partner: Partner, path: str, body: bytes, content_type: str, message: str
+) -> None:
+    def post(headers: dict[str, str]) -> tuple[int, dict[str, object]]:
+        response = api.client.post(
+            f"/api/v1/{path}", content=body, headers={"Content-Type": content_type, **headers}
+        )
+        return response.status_code, response.json()
+
+    status, answer = post({})
+    assert (status, answer["code"]) == (401, "MISSING_KS")
+    status, answer = post({"Authorization": "Bearer not-a-ks"})
+    assert (status, answer["code"]) == (401, "INVALID_KS")
+    status, answer = post({"Authorization": f"Bearer {partner.ks}"})
+    assert (status, answer["code"], answer["message"]) == (400, "VALIDATION_ERROR", message)
+
+
+@pytest.mark.parametrize(
     "make_ks",
     [
         pytest.param(lambda p: p.mint(expiry_seconds=-10), id="expired"),
