@@ -98,9 +98,9 @@ async def answer(request: Request) -> Response:
     try:
         params = await read_params(request)
     except HTTPException:
-        if not beacon:
-            raise
-        params = {}  # an unreadable body: answered as every beacon that cannot be scored is
+        # An unreadable body (a multipart form without its boundary): a beacon is answered as every beacon
+        # that cannot be scored is; any other call is read without it, and answered in the envelope.
+        params = {} if beacon else url_params(request)
     if beacon or analytics.names_track_event(params):
         return await analytics.track_event(request, params)
     state = request.app.state
@@ -131,6 +131,11 @@ async def read_params(request: Request) -> Params:
     elif body.strip():
         params = nest(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True), params)
     return nest(path_pairs(request.url.path[len(PREFIX) :]), params)
+
+
+def url_params(request: Request) -> Params:
+    """The parameters of a request's URL alone: query string, then the URL path."""
+    return nest(path_pairs(request.url.path[len(PREFIX) :]), nest(request.query_params.multi_items()))
 
 
 def counted_ks(params: Params, header_ks: str | None) -> str | None:
