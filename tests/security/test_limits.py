@@ -163,6 +163,23 @@ def test_json_body_over_the_limit_is_413(api: Api) -> None:
     _healthy(api)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api_v3/service/session/action/start",
+        "/api_v3/index.php",
+        "/api_v3/service/analytics/action/trackEvent",
+    ],
+)
+def test_a_get_body_over_the_limit_is_413(api: Api, partner: Partner, path: str) -> None:
+    # API v3 answers GET as well as POST, and reads the parameters of a GET's body too.
+    limit = 1024 * 1024  # tests/conftest.py settings
+    body = b'{"format": 1, "service": "session", "action": "start", "secret": "' + b"s" * limit + b'"}'
+    response = api.client.request("GET", path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["code"] == "PAYLOAD_TOO_LARGE"
+    _healthy(api)
+
+
 @pytest.fixture(scope="module")
 def upload_client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
     """An app serving the CSV upload with a small upload limit."""
