@@ -286,26 +286,34 @@ def test_partner_flood_is_429_and_other_partners_pass(
 def test_api_v3_calls_with_the_ks_in_their_body_are_counted(
     engine: Engine, settings: Settings, new_partner: Any
 ) -> None:
-    # The official clients send the KS as a parameter of the body, never in a header or the query string.
+    # The official clients send the KS as a parameter of the body, never in a header or the query string, and
+    # read an error only in API v3's envelope (HTTP 200).
     app = create_app(settings.model_copy(update={"rate_limit_per_second": 5}), engine)
     app.state.rate_limits.clock = lambda: 0.0  # time stands still: 5 tokens, never refilled
     flooder, neighbour = new_partner(), new_partner()
     path = "/api_v3/service/game_userscore/action/list"
     with TestClient(app, raise_server_exceptions=False) as client:
-        statuses = [
-            client.post(path, json={"format": 1, "ks": flooder.ks, "filter": {}}).status_code
-            for _ in range(8)
-        ]
-        form = client.post(path, data={"format": "1", "ks": flooder.ks})
+        answers = [client.post(path, json={"format": 1, "ks": flooder.ks}) for _ in range(8)]
+        form = client.post(path, data={"ks": flooder.ks})
         multirequest = client.post(
             "/api_v3/service/multirequest",
-            json={"format": 1, "1": {"service": "game_userscore", "action": "list", "ks": flooder.ks}},
+            json={
+                "format": 1,
+                "1": {"service": "game_userscore", "action": "list", "ks": flooder.ks},
+                "2": {"service": "session", "action": "end"},
+            },
         )
-        other = client.post(path, json={"format": 1, "ks": neighbour.ks, "filter": {}})
-    assert statuses == [200] * 5 + [429] * 3
-    assert form.status_code == 429 and form.json()["code"] == "RATE_LIMITED"
-    assert multirequest.status_code == 429 and "retry-after" in multirequest.headers
-    assert other.status_code == 200
+        other = client.post(path, json={"format": 1, "ks": neighbour.ks})
+    assert {answer.status_code for answer in answers} == {200}
+    codes = [answer.json()["code"] for answer in answers]
+    assert codes == ["MISSING_MANDATORY_PARAMETER"] * 5 + ["RATE_LIMITED"] * 3
+    assert answers[-1].json()["objectType"] == "KalturaAPIException"
+    assert answers[-1].headers["retry-after"] == "1"
+    assert form.status_code == 200 and b"<code>RATE_LIMITED</code>" in form.content  # XML, the default
+    # A multirequest answers each of its requests.
+    assert multirequest.status_code == 200
+    assert [result["code"] for result in multirequest.json()] == ["RATE_LIMITED"] * 2
+    assert other.json()["code"] == "MISSING_MANDATORY_PARAMETER"
 
 
 def test_rate_limit_off_by_default(engine: Engine, settings: Settings, partner: Partner) -> None:

@@ -1,7 +1,8 @@
 """Limiting each partner's request rate: a token bucket per partner id, answered with 429.
 
 API v1 requests are counted by the ASGI middleware before their body is read. API v3 requests are counted by
-their router once their parameters are read (`refusal`): the official clients send the KS in the body.
+their router once their parameters are read (`take_for`): the official clients send the KS in the body, and
+read a refusal only in API v3's envelope.
 """
 
 import threading
@@ -10,7 +11,6 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gameservices.auth.ks import KsInvalid, peek_partner_id
@@ -60,7 +60,7 @@ class RateLimit:
     The partner id is read from the KS without verifying it: a forged KS can only spend the named partner's
     tokens, never anyone's data, and verifying every KS before counting would make floods expensive.
     Requests without a readable KS pass through to be refused by authentication; API v3 requests pass
-    through to be counted by their router (`refusal`).
+    through to be counted by their router (`take_for`).
     """
 
     def __init__(
@@ -88,20 +88,29 @@ class RateLimit:
         await self.app(scope, receive, send)
 
 
-def refusal(buckets: TokenBuckets | None, ks: str | None) -> Response | None:
-    """Take a token for the partner an API v3 request's KS names; the 429 answer when it has none left.
+def take_for(buckets: TokenBuckets | None, ks: str | None) -> float:
+    """Take a token for the partner an API v3 request's KS names: 0.0 when granted (or there is nothing to
+    count), otherwise the seconds until one is available. API v3 answers a refusal in its own envelope.
 
-    (The player's beacons take their partner's tokens themselves and answer "no more VIEWs" instead of a 429,
+    (The player's beacons take their partner's tokens themselves and answer "no more VIEWs" instead,
     api/v3/analytics.py.)
     """
     partner_id = _partner_named(ks)
     if buckets is None or partner_id is None:
-        return None
-    wait = buckets.take(partner_id)
-    if wait <= 0.0:
-        return None
-    payload, retry_after = _refusal(wait)
-    return Response(payload, 429, headers={"Retry-After": retry_after}, media_type="application/json")
+        return 0.0
+    return buckets.take(partner_id)
+
+
+def refused(wait: float) -> RateLimited:
+    """The error of a request refused for its partner's rate; `wait` is the seconds until a token is there."""
+    return RateLimited(
+        "Too many requests for this partner; retry later", args={"RETRY_AFTER": round(wait, 3)}
+    )
+
+
+def retry_after(wait: float) -> str:
+    """The ``Retry-After`` header of a refusal: whole seconds, at least 1."""
+    return str(max(1, int(wait + 0.999)))
 
 
 def partner_of(scope: Scope) -> int | None:
@@ -138,21 +147,7 @@ def _query_ks(scope: Scope) -> str | None:
 
 
 async def _refuse(send: Send, wait: float) -> None:
-    payload, retry_after = _refusal(wait)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"retry-after", retry_after.encode()),
-    ]
-    await send({"type": "http.response.start", "status": 429, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
-
-
-def _refusal(wait: float) -> tuple[bytes, str]:
-    """The 429 body and its ``Retry-After`` (whole seconds, at least 1)."""
-    error = RateLimited(
-        "Too many requests for this partner; retry later", args={"RETRY_AFTER": round(wait, 3)}
-    )
+    error = refused(wait)
     payload = orjson.dumps(
         {
             "code": error.code,
@@ -161,4 +156,10 @@ def _refusal(wait: float) -> tuple[bytes, str]:
             "args": error.arguments,
         }
     )
-    return payload, str(max(1, int(wait + 0.999)))
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"retry-after", retry_after(wait).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
