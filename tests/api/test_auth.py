@@ -131,6 +131,23 @@ def test_partner_without_game_services_is_forbidden(api: Api, partner: Partner, 
     assert api.call("leaderboard/list")[0] == 403
 
 
+@pytest.mark.parametrize("refusal", ["user-ks", "disabled", "no-game-services"])
+def test_every_service_forbidden_names_the_action(
+    api: Api, partner: Partner, engine: Engine, refusal: str
+) -> None:
+    # DESIGN.md section 1: SERVICE_FORBIDDEN's SERVICE is `controller->action`, whatever the KS may not do.
+    ks = partner.mint(type=0, user_id="someone") if refusal == "user-ks" else partner.ks
+    with write_transaction(engine) as conn:
+        if refusal == "disabled":
+            set_enabled(conn, partner_id=partner.id, enabled=False)
+        elif refusal == "no-game-services":
+            set_enabled(conn, partner_id=partner.id, game_services=False)
+    for path in ("leaderboard/list", "userScore/list", "event/send"):
+        status, body = api.call(path, {}, ks=ks)
+        assert (status, body["code"]) == (403, "SERVICE_FORBIDDEN"), path
+        assert body["args"] == {"SERVICE": path.replace("/", "->")}
+
+
 def test_setrole_without_game_manage_reads_but_cannot_write(
     api: Api, partner: Partner, engine: Engine
 ) -> None:
