@@ -8,7 +8,8 @@ infinity: PostgreSQL's JSON columns refuse them and SQLite's store a null. A bod
 naming the field, whatever the field is; event/send's events are left to the event checks, which refuse only
 the event that holds it (`domain.events`).
 
-The check costs one scan of the raw bytes; only a body with a suspicious escape or byte sequence is parsed.
+The check costs one scan of the raw bytes (of a UTF-16 or UTF-32 body, once made UTF-8); only a body with a
+suspicious escape or byte sequence is parsed.
 """
 
 import json
@@ -40,6 +41,7 @@ def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None
     ``items_checked_later`` names a top-level list whose items are not looked into (their own checks refuse
     them one by one). A body that is not JSON gives None: parsing it later reports that.
     """
+    body = _as_utf8(body)
     if _SUSPICIOUS.search(body) is None:
         return None
     document = _parsed(body)
@@ -50,6 +52,18 @@ def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None
         return None
     path, reason = found
     return ValidationFailed(readable(path), reason)
+
+
+def _as_utf8(body: bytes) -> bytes:
+    """The body in UTF-8: the request parser reads JSON in UTF-16 and UTF-32 too (told by its first bytes, as
+    the standard library tells them), whose escapes and tokens the scan of the bytes would not see."""
+    encoding = json.detect_encoding(body)
+    if not encoding.startswith(("utf-16", "utf-32")):
+        return body
+    try:
+        return body.decode(encoding, "surrogatepass").encode("utf-8", "surrogatepass")
+    except UnicodeError:
+        return body  # not text at all: parsing it later reports that
 
 
 def _parsed(body: bytes) -> Any:
