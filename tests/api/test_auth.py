@@ -169,8 +169,14 @@ def test_setrole_without_game_manage_reads_but_cannot_write(
     assert api.ok("leaderboard/get", {"id": created["id"]}) == created
 
 
-def test_setrole_with_unknown_role_has_no_permissions(api: Api, partner: Partner) -> None:
-    assert api.call("leaderboard/list", ks=partner.mint(privileges="setrole:nobody"))[0] == 403
+@pytest.mark.parametrize("role", ["nobody", "no\u0000body"])
+def test_setrole_with_unknown_role_has_no_permissions(api: Api, partner: Partner, role: str) -> None:
+    # (A NUL character cannot be in a role id PostgreSQL stores.)
+    status, body = api.call("leaderboard/list", ks=partner.mint(privileges=f"setrole:{role}"))
+    assert (status, body["code"]) == (403, "SERVICE_FORBIDDEN")
+    v3 = {"format": "1", "ks": partner.mint(privileges=f"setrole:{role}")}
+    answer = api.client.post("/api_v3/service/game_userscore/action/list", data=v3).json()
+    assert answer["code"] == "SERVICE_FORBIDDEN"
 
 
 def test_iprestrict_and_urirestrict_are_honoured(api: Api, partner: Partner) -> None:

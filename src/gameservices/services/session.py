@@ -14,6 +14,7 @@ from gameservices.auth.ks import (
     peek_partner_id,
     verify_ks,
 )
+from gameservices.domain.text import has_unstorable
 from gameservices.errors import AuthenticationFailed, PermissionDenied
 from gameservices.services.partner import PERMISSIONS
 from gameservices.storage import partners as repository
@@ -139,8 +140,10 @@ def _caller(partner: PartnerRecord, session: Session, role: Callable[[str], froz
         )
     permissions = ALL_PERMISSIONS
     if session.privileges.role_ids:
-        # As on the Kaltura server, the first setrole names the role the KS is limited to.
-        permissions = role(session.privileges.role_ids[0]) or frozenset()
+        # As on the Kaltura server, the first setrole names the role the KS is limited to. A role id holding
+        # text no database stores (a NUL character) names no role, and is not looked up.
+        role_id = session.privileges.role_ids[0]
+        permissions = (None if has_unstorable(role_id) else role(role_id)) or frozenset()
     return Caller(partner_id=partner.id, user_id=session.user_id, permissions=permissions, ks=session.raw)
 
 
