@@ -108,6 +108,9 @@ def verified_session(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: 
 # checked once, not on every request. Its expiry and restrictions are checked every time.
 _VERIFIED: dict[tuple[str, tuple[str, ...]], Session] = {}
 MAX_VERIFIED_SESSIONS = 10_000
+# Longer KSs are verified on every request, never remembered: their length is the minter's to choose (privileges
+# are free text), and remembering MAX_VERIFIED_SESSIONS of any length would let one partner fill the memory.
+MAX_REMEMBERED_KS_LENGTH = 2048
 
 
 def _verified(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str) -> Session:
@@ -116,9 +119,10 @@ def _verified(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str) ->
     session = _VERIFIED.get(key)
     if session is None:
         session = verify_ks(ks, secrets=secrets, now=now)
-        if len(_VERIFIED) >= MAX_VERIFIED_SESSIONS:
-            _VERIFIED.clear()
-        _VERIFIED[key] = session
+        if len(ks) <= MAX_REMEMBERED_KS_LENGTH:
+            if len(_VERIFIED) >= MAX_VERIFIED_SESSIONS:
+                _VERIFIED.clear()
+            _VERIFIED[key] = session
     elif session.expiry <= now:
         raise KsInvalid(KsErrorCode.EXPIRED)
     check_restrictions(session, client_ip=client_ip, uri=uri)
