@@ -48,6 +48,31 @@ def test_missing_ks_wins_over_a_malformed_body(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "body", "content_type", "message"),
+    [
+        ("leaderboard/create", b'{"name": "\xff"}', "application/json", "The request body is not valid JSON"),
+        ("event/sendExternalEventsFromCSV", b"x", "multipart/form-data", "Missing boundary in multipart."),
+    ],
+    ids=["not-utf8", "multipart-without-boundary"],
+)
+def test_ks_is_reported_before_a_body_that_cannot_be_read(
+    api: Api, partner: Partner, path: str, body: bytes, content_type: str, message: str
+) -> None:
+    def post(headers: dict[str, str]) -> tuple[int, dict[str, object]]:
+        response = api.client.post(
+            f"/api/v1/{path}", content=body, headers={"Content-Type": content_type, **headers}
+        )
+        return response.status_code, response.json()
+
+    status, answer = post({})
+    assert (status, answer["code"]) == (401, "MISSING_KS")
+    status, answer = post({"Authorization": "Bearer not-a-ks"})
+    assert (status, answer["code"]) == (401, "INVALID_KS")
+    status, answer = post({"Authorization": f"Bearer {partner.ks}"})
+    assert (status, answer["code"], answer["message"]) == (400, "VALIDATION_ERROR", message)
+
+
+@pytest.mark.parametrize(
     "make_ks",
     [
         pytest.param(lambda p: p.mint(expiry_seconds=-10), id="expired"),
@@ -106,6 +131,23 @@ def test_partner_without_game_services_is_forbidden(api: Api, partner: Partner, 
     assert api.call("leaderboard/list")[0] == 403
 
 
+@pytest.mark.parametrize("refusal", ["user-ks", "disabled", "no-game-services"])
+def test_every_service_forbidden_names_the_action(
+    api: Api, partner: Partner, engine: Engine, refusal: str
+) -> None:
+    # DESIGN.md section 1: SERVICE_FORBIDDEN's SERVICE is `controller->action`, whatever the KS may not do.
+    ks = partner.mint(type=0, user_id="someone") if refusal == "user-ks" else partner.ks
+    with write_transaction(engine) as conn:
+        if refusal == "disabled":
+            set_enabled(conn, partner_id=partner.id, enabled=False)
+        elif refusal == "no-game-services":
+            set_enabled(conn, partner_id=partner.id, game_services=False)
+    for path in ("leaderboard/list", "userScore/list", "event/send"):
+        status, body = api.call(path, {}, ks=ks)
+        assert (status, body["code"]) == (403, "SERVICE_FORBIDDEN"), path
+        assert body["args"] == {"SERVICE": path.replace("/", "->")}
+
+
 def test_setrole_without_game_manage_reads_but_cannot_write(
     api: Api, partner: Partner, engine: Engine
 ) -> None:
@@ -127,8 +169,14 @@ def test_setrole_without_game_manage_reads_but_cannot_write(
     assert api.ok("leaderboard/get", {"id": created["id"]}) == created
 
 
-def test_setrole_with_unknown_role_has_no_permissions(api: Api, partner: Partner) -> None:
-    assert api.call("leaderboard/list", ks=partner.mint(privileges="setrole:nobody"))[0] == 403
+@pytest.mark.parametrize("role", ["nobody", "no\u0000body"])
+def test_setrole_with_unknown_role_has_no_permissions(api: Api, partner: Partner, role: str) -> None:
+    # (A NUL character cannot be in a role id PostgreSQL stores.)
+    status, body = api.call("leaderboard/list", ks=partner.mint(privileges=f"setrole:{role}"))
+    assert (status, body["code"]) == (403, "SERVICE_FORBIDDEN")
+    v3 = {"format": "1", "ks": partner.mint(privileges=f"setrole:{role}")}
+    answer = api.client.post("/api_v3/service/game_userscore/action/list", data=v3).json()
+    assert answer["code"] == "SERVICE_FORBIDDEN"
 
 
 def test_iprestrict_and_urirestrict_are_honoured(api: Api, partner: Partner) -> None:

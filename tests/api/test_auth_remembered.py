@@ -2,9 +2,12 @@
 every request: the partner's state, its secrets, whether the KS was ended, its expiry and its role."""
 
 import time
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, delete
 
+from gameservices.services import session as session_service
 from gameservices.services.partner import define_role, set_enabled
 from gameservices.storage import partners as partner_repository
 from gameservices.storage import sessions as session_repository
@@ -64,3 +67,25 @@ def test_a_remembered_ks_follows_its_role(api: Api, partner: Partner, engine: En
     with write_transaction(engine) as conn:
         define_role(conn, partner_id=partner.id, role_id="viewer", name="Viewer", permissions=[])
     assert api.call("leaderboard/list", ks=viewer)[0] == 403
+
+
+def test_only_kss_of_a_usual_length_are_remembered(partner: Partner, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A partner can mint KSs of any length (privileges are free text): remembering them all would let it fill
+    # the memory with up to MAX_VERIFIED_SESSIONS of them. A long KS is verified on every request instead.
+    decrypted: list[str] = []
+    verify = session_service.verify_ks
+
+    def counting(ks: str, **options: Any) -> Any:
+        decrypted.append(ks)
+        return verify(ks, **options)
+
+    monkeypatch.setattr(session_service, "verify_ks", counting)
+    usual = partner.mint(privileges="setrole:viewer,iprestrict:10.0.0.1/10.0.0.2,urirestrict:/api/v1/*")
+    long = partner.mint(privileges="note:" + "n" * session_service.MAX_REMEMBERED_KS_LENGTH)
+    for _ in range(3):
+        for ks in (usual, long):
+            session = session_service.verified_session(
+                ks, (partner.secret,), client_ip="10.0.0.2", uri="/api/v1/leaderboard/list"
+            )
+            assert session.partner_id == partner.id
+    assert (decrypted.count(usual), decrypted.count(long)) == (1, 3)

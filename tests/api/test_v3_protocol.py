@@ -209,6 +209,20 @@ def test_errors_are_results_with_status_200(
     assert error.findtext("objectType") == "KalturaAPIException"
 
 
+def test_a_body_that_cannot_be_read_is_answered_in_the_envelope(
+    v3_client: TestClient, partner: Partner
+) -> None:
+    # A multipart form without its boundary: the parameters of the URL are still read.
+    headers = {"Content-Type": "multipart/form-data"}
+    path = "/api_v3/service/session/action/end"
+    response = v3_client.post(f"{path}?format=1", content=b"x", headers=headers)
+    assert response.status_code == 200 and response.json()["code"] == "MISSING_KS"
+    response = v3_client.post(
+        path, params={"format": "1", "ks": partner.mint()}, content=b"x", headers=headers
+    )
+    assert response.status_code == 200 and response.json() is None
+
+
 def test_multirequest_with_references(v3_client: TestClient, partner: Partner, board: str, api: Api) -> None:
     body = {
         "format": 1,

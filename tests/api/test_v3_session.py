@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from gameservices.auth.ks import verify_ks
+from gameservices.auth.ks import mint_ks, mint_ks_v1, verify_ks
 from gameservices.services.partner import set_enabled
 from gameservices.settings import Settings
 from gameservices.storage import sessions
@@ -117,6 +117,49 @@ def test_end_logs_the_ks_out_everywhere(v3: V3, partner: Partner, api: Api) -> N
     assert in_v3["code"] == "INVALID_KS" and in_v3["args"]["ERR_CODE"] == "-6"
     assert v3.call("session", "end", ks=ks)["code"] == "INVALID_KS"
     assert api.call("leaderboard/list", ks=other)[0] == 200
+
+
+_URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _spellings(ks: str) -> list[str]:
+    """Other spellings of the same KS bytes, each read as that KS: without its padding, in the other base64
+    alphabet (where it has a character of it), and with a bit after the last byte flipped."""
+    bare = ks.rstrip("=")
+    urlsafe = bare.translate(str.maketrans("+/", "-_"))
+    flipped = bare[:-1] + _URLSAFE[_URLSAFE.index(urlsafe[-1]) ^ 1]
+    other_alphabet = ks.translate(str.maketrans("-_+/", "+/-_"))
+    return [bare, other_alphabet, flipped]
+
+
+def _padded(ks: str) -> bool:
+    return ks.endswith("=")
+
+
+@pytest.mark.parametrize("minted", [mint_ks, mint_ks_v1], ids=["v2", "v1"])
+def test_an_ended_ks_stays_ended_however_it_is_spelled(
+    v3: V3, partner: Partner, api: Api, minted: Any
+) -> None:
+    def mint() -> str:
+        # The user id's length moves the KS's length; its random bytes, the characters it has.
+        for attempt in range(1000):
+            user_id = "u" * (attempt % 20)
+            ks = str(minted(partner_id=partner.id, secret=partner.secret, user_id=user_id, now=time.time()))
+            if _padded(ks):
+                return ks
+        raise AssertionError("no KS with padding")
+
+    ks = mint()
+    spellings = _spellings(ks)
+    assert all(api.call("leaderboard/list", ks=spelling)[0] == 200 for spelling in spellings)
+    assert v3.call("session", "end", ks=ks) is None
+    for spelling in spellings:
+        status, refused = api.call("leaderboard/list", ks=spelling)
+        assert (status, refused.get("args", {}).get("ERR_DESC")) == (401, "LOGOUT"), spelling
+    # Ended through another spelling, the KS is ended too.
+    again = mint()
+    assert v3.call("session", "end", ks=_spellings(again)[0]) is None
+    assert api.call("leaderboard/list", ks=again)[1].get("args", {}).get("ERR_DESC") == "LOGOUT"
 
 
 def test_end_takes_any_valid_ks_and_only_a_valid_one(v3: V3, partner: Partner) -> None:

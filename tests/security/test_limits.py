@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from gameservices.api.app import API_PREFIX, create_app
 from gameservices.api.event_csv import router as csv_router
-from gameservices.api.rate_limit import RateLimit, TokenBuckets
+from gameservices.api.rate_limit import MAX_BUCKETS, RateLimit, TokenBuckets
 from gameservices.settings import Settings
 from tests.api import guide_bodies as guide
 from tests.conftest import Api, Partner
@@ -163,6 +163,23 @@ def test_json_body_over_the_limit_is_413(api: Api) -> None:
     _healthy(api)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api_v3/service/session/action/start",
+        "/api_v3/index.php",
+        "/api_v3/service/analytics/action/trackEvent",
+    ],
+)
+def test_a_get_body_over_the_limit_is_413(api: Api, partner: Partner, path: str) -> None:
+    # API v3 answers GET as well as POST, and reads the parameters of a GET's body too.
+    limit = 1024 * 1024  # tests/conftest.py settings
+    body = b'{"format": 1, "service": "session", "action": "start", "secret": "' + b"s" * limit + b'"}'
+    response = api.client.request("GET", path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["code"] == "PAYLOAD_TOO_LARGE"
+    _healthy(api)
+
+
 @pytest.fixture(scope="module")
 def upload_client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
     """An app serving the CSV upload with a small upload limit."""
@@ -229,6 +246,20 @@ def test_token_bucket_refills_at_the_rate() -> None:
     assert [buckets.take(1) for _ in range(6)].count(0.0) == 5  # the burst is capped at the rate
 
 
+def test_token_buckets_stay_bounded_whatever_partner_ids_are_named() -> None:
+    # The partner id is read from a KS that is not verified: anyone can name any number of partners.
+    clock = FakeClock()
+    buckets = TokenBuckets(5, clock)
+    assert [buckets.take(1) for _ in range(5)] == [0.0] * 5
+    for forged in range(2, MAX_BUCKETS + 1):
+        buckets.take(forged)
+    assert len(buckets) == MAX_BUCKETS
+    assert buckets.take(1) > 0.0  # the flooder's bucket was kept: it was not the least recently used
+    for forged in range(MAX_BUCKETS + 1, 3 * MAX_BUCKETS):
+        buckets.take(forged)
+    assert len(buckets) == MAX_BUCKETS
+
+
 def test_partner_flood_is_429_and_other_partners_pass(
     engine: Engine, settings: Settings, new_partner: Any
 ) -> None:
@@ -250,6 +281,39 @@ def test_partner_flood_is_429_and_other_partners_pass(
     print(
         f"\nrate limit 20/s: 50 requests in one instant → {statuses.count(200)} × 200, {statuses.count(429)} × 429"
     )
+
+
+def test_api_v3_calls_with_the_ks_in_their_body_are_counted(
+    engine: Engine, settings: Settings, new_partner: Any
+) -> None:
+    # The official clients send the KS as a parameter of the body, never in a header or the query string, and
+    # read an error only in API v3's envelope (HTTP 200).
+    app = create_app(settings.model_copy(update={"rate_limit_per_second": 5}), engine)
+    app.state.rate_limits.clock = lambda: 0.0  # time stands still: 5 tokens, never refilled
+    flooder, neighbour = new_partner(), new_partner()
+    path = "/api_v3/service/game_userscore/action/list"
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = [client.post(path, json={"format": 1, "ks": flooder.ks}) for _ in range(8)]
+        form = client.post(path, data={"ks": flooder.ks})
+        multirequest = client.post(
+            "/api_v3/service/multirequest",
+            json={
+                "format": 1,
+                "1": {"service": "game_userscore", "action": "list", "ks": flooder.ks},
+                "2": {"service": "session", "action": "end"},
+            },
+        )
+        other = client.post(path, json={"format": 1, "ks": neighbour.ks})
+    assert {answer.status_code for answer in answers} == {200}
+    codes = [answer.json()["code"] for answer in answers]
+    assert codes == ["MISSING_MANDATORY_PARAMETER"] * 5 + ["RATE_LIMITED"] * 3
+    assert answers[-1].json()["objectType"] == "KalturaAPIException"
+    assert answers[-1].headers["retry-after"] == "1"
+    assert form.status_code == 200 and b"<code>RATE_LIMITED</code>" in form.content  # XML, the default
+    # A multirequest answers each of its requests.
+    assert multirequest.status_code == 200
+    assert [result["code"] for result in multirequest.json()] == ["RATE_LIMITED"] * 2
+    assert other.json()["code"] == "MISSING_MANDATORY_PARAMETER"
 
 
 def test_rate_limit_off_by_default(engine: Engine, settings: Settings, partner: Partner) -> None:

@@ -158,15 +158,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_body(request: Request, exc: RequestValidationError) -> JsonResponse:
         # A request that is both unauthenticated and malformed is answered as unauthenticated.
-        try:
-            authenticate_request(request, on_loop=is_sqlite(request.app.state.engine))
-        except errors.GameServicesError as auth_error:
-            if isinstance(auth_error, errors.AuthenticationFailed):
-                return error_response(auth_error)
-        return error_response(from_validation_error(exc))
+        return _unauthenticated(request) or error_response(from_validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JsonResponse:
+        if exc.status_code == 400 and request.url.path.startswith(f"{API_PREFIX}/"):
+            # A body that could not even be parsed (not UTF-8, a multipart form without its boundary): the KS is
+            # reported first, as for any malformed body.
+            return _unauthenticated(request) or error_response(_unreadable_body(exc))
         if exc.status_code == 404:
             return error_response(_unknown_route(request.url.path))
         if exc.status_code == 405:
@@ -185,6 +184,24 @@ def _install_error_handlers(app: FastAPI) -> None:
         response = error_response(errors.GameServicesError("Internal server error"))
         response.status_code = 500
         return response
+
+
+def _unauthenticated(request: Request) -> JsonResponse | None:
+    """The answer to a request whose KS is missing or invalid; None when it authenticates."""
+    try:
+        authenticate_request(request, on_loop=is_sqlite(request.app.state.engine))
+    except errors.AuthenticationFailed as auth_error:
+        return error_response(auth_error)
+    except errors.GameServicesError:
+        pass  # a valid KS that may not call the action: the body's problem is reported
+    return None
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> errors.ValidationFailed:
+    # FastAPI's words for a JSON body it could not decode.
+    if exc.detail == "There was an error parsing the body":
+        return errors.ValidationFailed("", "The request body is not valid JSON")
+    return errors.ValidationFailed("", str(exc.detail))
 
 
 def _unknown_route(path: str) -> errors.NotFound:

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from gameservices.api.limits import UNSTORABLE_TEXT
+from gameservices.errors import PermissionDenied
 from gameservices.projection import checkpoint
 from gameservices.projection.live import LiveState
 from gameservices.rendering.background import BackgroundLoader
@@ -103,8 +104,14 @@ def authenticate_request(request: Request, *, on_loop: bool = False) -> tuple[Ca
 
 
 def _api(request: Request, permission: str, *, on_loop: bool = False) -> Api:
-    caller, versions = authenticate_request(request, on_loop=on_loop)
-    require(caller, permission, service=service_name(request))
+    service = service_name(request)
+    try:
+        caller, versions = authenticate_request(request, on_loop=on_loop)
+    except PermissionDenied as denied:
+        # A USER KS, a disabled partner or one without game services: SERVICE names the action, as for a
+        # missing permission.
+        raise PermissionDenied(denied.message, code=denied.code, args={"SERVICE": service}) from denied
+    require(caller, permission, service=service)
     unstorable = request.scope.get("state", {}).get(UNSTORABLE_TEXT)
     if unstorable is not None:
         raise unstorable

@@ -9,6 +9,8 @@ from gameservices.api.text_check import unstorable_text_error
 from gameservices.errors import GameServicesError, PayloadTooLarge, ValidationFailed
 
 _UPLOAD_SUFFIXES = ("FromCSV", "FromCsv")
+# The methods whose body API v1 reads as JSON (an empty one as `{}`).
+_JSON_METHODS = ("POST", "PUT", "PATCH")
 
 
 class BodyLimits:
@@ -20,7 +22,8 @@ class BodyLimits:
         self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        # Every method's body is limited: API v3 reads the parameters of a GET's body too.
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = self.max_upload_bytes if scope["path"].endswith(_UPLOAD_SUFFIXES) else self.max_body_bytes
@@ -43,7 +46,11 @@ class BodyLimits:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if not scope["path"].endswith(_UPLOAD_SUFFIXES) and not _is_multipart(scope):
+        if (
+            scope["method"] in _JSON_METHODS
+            and not scope["path"].endswith(_UPLOAD_SUFFIXES)
+            and not _is_multipart(scope)
+        ):
             # API v1 speaks JSON only: a body sent without a JSON content type (curl -d) is read as JSON anyway.
             scope = _as_json(scope)
             if not body.strip():

@@ -3,11 +3,13 @@
 JSON may carry a NUL character (``\\u0000``) and lone UTF-16 surrogates (``"\\ud800"`` without its pair): both
 parse into Python text, but PostgreSQL refuses NUL in text and no UTF-8 encoder takes a lone surrogate, so such
 text would fail wherever it is stored or written back. The request parser also reads the tokens ``NaN``,
-``Infinity`` and ``-Infinity``, which are not JSON: PostgreSQL's JSON columns refuse them and SQLite's store a
-null. A body holding one is refused here, naming the field, whatever the field is; event/send's events are
-left to the event checks, which refuse only the event that holds it (`domain.events`).
+``Infinity`` and ``-Infinity``, which are not JSON, and reads a number past a double's range (``1e400``) as an
+infinity: PostgreSQL's JSON columns refuse them and SQLite's store a null. A body holding one is refused here,
+naming the field, whatever the field is; event/send's events are left to the event checks, which refuse only
+the event that holds it (`domain.events`).
 
-The check costs one scan of the raw bytes; only a body with a suspicious escape or byte sequence is parsed.
+The check costs one scan of the raw bytes (of a UTF-16 or UTF-32 body, once made UTF-8); only a body with a
+suspicious escape or byte sequence is parsed.
 """
 
 import json
@@ -21,10 +23,15 @@ from gameservices.domain.text import has_unstorable, readable, unstorable_reason
 from gameservices.errors import ValidationFailed
 
 # What can become unstorable text: the escapes of NUL and of any surrogate (a pair is valid: told apart once
-# parsed), a surrogate's UTF-8 form (not UTF-8 at all, but the standard library's parser lets it through), and
-# the non-finite number tokens the standard library's parser also reads.
-_SUSPICIOUS = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]|NaN|Infinity")
-NOT_FINITE = "must be a finite number (NaN and Infinity are not JSON)"
+# parsed), a surrogate's UTF-8 form (not UTF-8 at all, but the standard library's parser lets it through), the
+# non-finite number tokens the standard library's parser also reads, and the numbers it reads as infinities
+# (past a double's range, about 1.8e308: an exponent of three digits or more, or 309 digits and more).
+_SUSPICIOUS = re.compile(
+    rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]|NaN|Infinity|[0-9][eE]\+?[0-9]{3}|[0-9]{309}"
+)
+NOT_FINITE = (
+    "must be a finite number (NaN and Infinity are not JSON; past about 1.8e308 a number reads as one)"
+)
 
 
 def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None) -> ValidationFailed | None:
@@ -34,6 +41,7 @@ def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None
     ``items_checked_later`` names a top-level list whose items are not looked into (their own checks refuse
     them one by one). A body that is not JSON gives None: parsing it later reports that.
     """
+    body = _as_utf8(body)
     if _SUSPICIOUS.search(body) is None:
         return None
     document = _parsed(body)
@@ -44,6 +52,18 @@ def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None
         return None
     path, reason = found
     return ValidationFailed(readable(path), reason)
+
+
+def _as_utf8(body: bytes) -> bytes:
+    """The body in UTF-8: the request parser reads JSON in UTF-16 and UTF-32 too (told by its first bytes, as
+    the standard library tells them), whose escapes and tokens the scan of the bytes would not see."""
+    encoding = json.detect_encoding(body)
+    if not encoding.startswith(("utf-16", "utf-32")):
+        return body
+    try:
+        return body.decode(encoding, "surrogatepass").encode("utf-8", "surrogatepass")
+    except UnicodeError:
+        return body  # not text at all: parsing it later reports that
 
 
 def _parsed(body: bytes) -> Any:

@@ -74,6 +74,18 @@ def decode_base64(text: str) -> bytes | None:
         return None
 
 
+def canonical(ks: str) -> str:
+    """The one spelling of a KS's bytes: the decoder reads a KS without its padding, in either base64 alphabet
+    or with other bits after its last byte alike, so whatever names a KS (an ended one) must name its bytes.
+    The spelling is the one KSs are minted in (v2 urlsafe, v1 standard base64, both padded); text that is not
+    base64 is its own spelling."""
+    decoded = decode_base64(ks)
+    if decoded is None:
+        return ks
+    encode = base64.urlsafe_b64encode if decoded.startswith(_V2_PREFIX) else base64.b64encode
+    return encode(decoded).decode("ascii")
+
+
 def parse_int(text: str) -> int | None:
     """A decimal integer field of a KS (expiry, type), or None when the text is not one."""
     return int(text) if _SIGNED.fullmatch(text) else None

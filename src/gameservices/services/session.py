@@ -14,6 +14,7 @@ from gameservices.auth.ks import (
     peek_partner_id,
     verify_ks,
 )
+from gameservices.domain.text import has_unstorable
 from gameservices.errors import AuthenticationFailed, PermissionDenied
 from gameservices.services.partner import PERMISSIONS
 from gameservices.storage import partners as repository
@@ -107,6 +108,9 @@ def verified_session(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: 
 # checked once, not on every request. Its expiry and restrictions are checked every time.
 _VERIFIED: dict[tuple[str, tuple[str, ...]], Session] = {}
 MAX_VERIFIED_SESSIONS = 10_000
+# Longer KSs are verified on every request, never remembered: their length is the minter's to choose (privileges
+# are free text), and remembering MAX_VERIFIED_SESSIONS of any length would let one partner fill the memory.
+MAX_REMEMBERED_KS_LENGTH = 2048
 
 
 def _verified(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str) -> Session:
@@ -115,9 +119,10 @@ def _verified(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str) ->
     session = _VERIFIED.get(key)
     if session is None:
         session = verify_ks(ks, secrets=secrets, now=now)
-        if len(_VERIFIED) >= MAX_VERIFIED_SESSIONS:
-            _VERIFIED.clear()
-        _VERIFIED[key] = session
+        if len(ks) <= MAX_REMEMBERED_KS_LENGTH:
+            if len(_VERIFIED) >= MAX_VERIFIED_SESSIONS:
+                _VERIFIED.clear()
+            _VERIFIED[key] = session
     elif session.expiry <= now:
         raise KsInvalid(KsErrorCode.EXPIRED)
     check_restrictions(session, client_ip=client_ip, uri=uri)
@@ -139,8 +144,10 @@ def _caller(partner: PartnerRecord, session: Session, role: Callable[[str], froz
         )
     permissions = ALL_PERMISSIONS
     if session.privileges.role_ids:
-        # As on the Kaltura server, the first setrole names the role the KS is limited to.
-        permissions = role(session.privileges.role_ids[0]) or frozenset()
+        # As on the Kaltura server, the first setrole names the role the KS is limited to. A role id holding
+        # text no database stores (a NUL character) names no role, and is not looked up.
+        role_id = session.privileges.role_ids[0]
+        permissions = (None if has_unstorable(role_id) else role(role_id)) or frozenset()
     return Caller(partner_id=partner.id, user_id=session.user_id, permissions=permissions, ks=session.raw)
 
 

@@ -5,13 +5,14 @@ import hashlib
 
 from sqlalchemy import Connection, delete, select
 
+from gameservices.auth.ks_format import canonical
 from gameservices.storage.schema import revoked_sessions
 from gameservices.storage.upsert import upsert
 
 
 def ks_hash(ks: str) -> str:
-    """The key a KS is stored under."""
-    return hashlib.sha256(ks.encode()).hexdigest()
+    """The key a KS is stored under: that of its bytes, however the KS is spelled."""
+    return hashlib.sha256(canonical(ks).encode()).hexdigest()
 
 
 def revoke(conn: Connection, *, ks: str, partner_id: int, expires_at: int, now_ms: int) -> None:

@@ -4,6 +4,7 @@ HTTP 200 in the requested format, errors included."""
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from gameservices.api import rate_limit
 from gameservices.api.deps import ks_of
 from gameservices.api.v3 import analytics, envelope
 from gameservices.api.v3.actions import Call, Context, run
@@ -97,15 +99,21 @@ async def answer(request: Request) -> Response:
     try:
         params = await read_params(request)
     except HTTPException:
-        if not beacon:
-            raise
-        params = {}  # an unreadable body: answered as every beacon that cannot be scored is
+        # An unreadable body (a multipart form without its boundary): a beacon is answered as every beacon
+        # that cannot be scored is; any other call is read without it, and answered in the envelope.
+        params = {} if beacon else url_params(request)
     if beacon or analytics.names_track_event(params):
         return await analytics.track_event(request, params)
     state = request.app.state
+    header_ks = ks_of(request)
+    wait = rate_limit.take_for(state.rate_limits, counted_ks(params, header_ks))
+    if wait > 0.0:
+        # Refused in the envelope, as every API v3 error is: the clients read nothing else.
+        response = render(params, lambda: _each(params, rate_limit.refused(wait)), started)
+        response.headers["Retry-After"] = rate_limit.retry_after(wait)
+        return response
     uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = Context(state.engine, state.live, request.client.host if request.client else "", uri)
-    header_ks = ks_of(request)
     return await run_in_threadpool(respond, params, context, header_ks, started)
 
 
@@ -129,23 +137,53 @@ async def read_params(request: Request) -> Params:
     return nest(path_pairs(request.url.path[len(PREFIX) :]), params)
 
 
+def url_params(request: Request) -> Params:
+    """The parameters of a request's URL alone: query string, then the URL path."""
+    return nest(path_pairs(request.url.path[len(PREFIX) :]), nest(request.query_params.multi_items()))
+
+
+def counted_ks(params: Params, header_ks: str | None) -> str | None:
+    """The KS whose partner a request is counted against by the rate limit: the one its action uses, or for a
+    multirequest the first its requests use."""
+    ks = _text(params.get("ks")) or header_ks
+    if not ks and _text(params.get("service")).lower() == MULTIREQUEST:
+        ks = next((found for item in split_multirequest(params) if (found := _text(item.get("ks")))), None)
+    return ks or None
+
+
 def respond(params: Params, context: Context, header_ks: str | None, started: float) -> Response:
     """Run what the parameters ask for and render it in the requested format."""
+    return render(params, lambda: _run(params, context, header_ks), started)
+
+
+def render(params: Params, result_of: Callable[[], Any], started: float) -> Response:
+    """The answer in the requested format: the result `result_of` gives, or the error of an unknown format."""
     format_ = _text(params.get("format")) or envelope.FORMAT_XML
-    unstorable = first_unstorable(params)
     if format_ not in (envelope.FORMAT_JSON, envelope.FORMAT_XML):
         result: Any = v3_errors.unknown_response_format(readable(format_))
         format_ = envelope.FORMAT_XML
-    elif unstorable is not None:
-        result = v3_errors.invalid_character(unstorable)
-    elif _text(params.get("service")).lower() == MULTIREQUEST:
-        result = run_multirequest(params, context, header_ks)
     else:
-        result = run_one(params, context, header_ks)
+        result = result_of()
     if format_ == envelope.FORMAT_JSON:
         return Response(envelope.json_document(result), media_type=envelope.JSON_MEDIA_TYPE)
     body = envelope.xml_document(result, time.perf_counter() - started)
     return Response(body, media_type=envelope.XML_MEDIA_TYPE)
+
+
+def _each(params: Params, error: GameServicesError) -> Any:
+    """An error as the answer to a call: a multirequest's answer is the list of its requests' results."""
+    if _text(params.get("service")).lower() == MULTIREQUEST:
+        return [error for _ in split_multirequest(params)]
+    return error
+
+
+def _run(params: Params, context: Context, header_ks: str | None) -> Any:
+    unstorable = first_unstorable(params)
+    if unstorable is not None:
+        return v3_errors.invalid_character(unstorable)
+    if _text(params.get("service")).lower() == MULTIREQUEST:
+        return run_multirequest(params, context, header_ks)
+    return run_one(params, context, header_ks)
 
 
 def run_multirequest(params: Params, context: Context, header_ks: str | None) -> list[Any]:
