@@ -351,3 +351,16 @@ def test_a_report_that_fails_midway_is_an_error_not_a_short_file(
     monkeypatch.setattr(report_service, "render", failing)
     response = console.get(f"/console/reports/download?gameObjectId={object_id}&reportType=userScore")
     assert response.status_code == 500 and "attachment" not in response.headers.get("content-disposition", "")
+
+
+def test_import_takes_a_file_up_to_the_upload_limit(console: ConsoleClient) -> None:
+    # The console's upload is a CSV upload as the API's: its limit is GAMESERVICES_MAX_UPLOAD_BYTES (docs/security.md),
+    # not the JSON body limit (1 MiB in these tests), which refused a 2 MB file with a bare 413.
+    rows = b"".join(b"user%d,like,1\n" % number for number in range(150_000))
+    data = b"userId,eventType,score\n" + rows
+    assert len(data) > 1024 * 1024
+    response = console.post(
+        "/console/import", files={"csvFile": ("events.csv", io.BytesIO(data), "text/csv")}
+    )
+    assert response.status_code == 200, response.text[:300]
+    assert "150,000" in response.text or "150000" in response.text

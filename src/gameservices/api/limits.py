@@ -9,6 +9,8 @@ from gameservices.api.text_check import unstorable_text_error
 from gameservices.errors import GameServicesError, PayloadTooLarge, ValidationFailed
 
 _UPLOAD_SUFFIXES = ("FromCSV", "FromCsv")
+# The console's CSV upload (its form posts the file to this path).
+_CONSOLE_UPLOAD = "/console/import"
 # The methods whose body API v1 reads as JSON (an empty one as `{}`).
 _JSON_METHODS = ("POST", "PUT", "PATCH")
 
@@ -26,7 +28,8 @@ class BodyLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_upload_bytes if scope["path"].endswith(_UPLOAD_SUFFIXES) else self.max_body_bytes
+        uploads = scope["path"].endswith(_UPLOAD_SUFFIXES) or scope["path"].rstrip("/") == _CONSOLE_UPLOAD
+        limit = self.max_upload_bytes if uploads else self.max_body_bytes
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _too_large(send, limit)
