@@ -8,8 +8,9 @@ infinity: PostgreSQL's JSON columns refuse them and SQLite's store a null. A bod
 naming the field, whatever the field is; event/send's events are left to the event checks, which refuse only
 the event that holds it (`domain.events`).
 
-The check costs one scan of the raw bytes (of a UTF-16 or UTF-32 body, once made UTF-8); only a body with a
-suspicious escape or byte sequence is parsed.
+The check costs one parse by orjson (which refuses all of these but the NUL escape) and a search for that
+escape, on the body made UTF-8 if it was UTF-16 or UTF-32. Only a body orjson refuses or one holding a NUL escape
+is scanned for suspicious sequences, and parsed when the scan finds one.
 """
 
 import json
@@ -29,6 +30,7 @@ from gameservices.errors import ValidationFailed
 _SUSPICIOUS = re.compile(
     rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]|NaN|Infinity|[0-9][eE]\+?[0-9]{3}|[0-9]{309}"
 )
+_NUL_ESCAPE = b"\\u0000"
 NOT_FINITE = (
     "must be a finite number (NaN and Infinity are not JSON; past about 1.8e308 a number reads as one)"
 )
@@ -42,6 +44,8 @@ def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None
     them one by one). A body that is not JSON gives None: parsing it later reports that.
     """
     body = _as_utf8(body)
+    if _NUL_ESCAPE not in body and _orjson_reads(body):
+        return None
     if _SUSPICIOUS.search(body) is None:
         return None
     document = _parsed(body)
@@ -52,6 +56,17 @@ def unstorable_text_error(body: bytes, *, items_checked_later: str | None = None
         return None
     path, reason = found
     return ValidationFailed(readable(path), reason)
+
+
+def _orjson_reads(body: bytes) -> bool:
+    # orjson refuses NaN, Infinity, a number past a double's range, lone surrogates (escaped or not): a body it
+    # reads holds none of them, and only a NUL escape is left to look for. It reads a 100-event body in about
+    # 30 us; the scan below, whose number patterns try every digit, took about 350 us.
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _as_utf8(body: bytes) -> bytes:
