@@ -2,6 +2,8 @@
 
 from tests.conftest import Api
 
+OPEN_WINDOW = {"startDate": "2000-01-01T00:00:00Z", "endDate": "2100-01-01T00:00:00Z"}
+
 PROFILE = {
     "userId": "zoe@example.com",
     "email": "zoe@example.com",
@@ -48,3 +50,36 @@ def test_profile_limits(api: Api) -> None:
     assert status == 400 and error["args"]["PARAM_NAME"] == "userId"
     status, error = api.call("userProfile/create", {"userId": "big", "profileData": {"blob": "x" * 70_000}})
     assert status == 400 and error["args"]["PARAM_NAME"] == "profileData"
+
+
+def test_a_profile_data_value_no_event_field_can_hold_leaves_the_profile_event_whole(api: Api) -> None:
+    # A number past the score limit, or an entryId longer than an event's, is kept in the profile: the
+    # profile's event leaves that one fact out and still reaches the rules.
+    board = api.ok(
+        "leaderboard/create",
+        {"name": "Profiles", "status": "enabled", "virtualEventIds": ["1"], **OPEN_WINDOW},
+    )["id"]
+    api.ok(
+        "rule/create",
+        {
+            "gameObjectType": "leaderboard",
+            "gameObjectId": board,
+            "mode": "distribute_points",
+            "name": "Job title",
+            "conditions": [
+                {"fact": "eventType", "operator": "equal", "value": "userProfile"},
+                {"fact": "title", "operator": "equal", "value": "CTO"},
+            ],
+            "type": "count",
+            "metric": "kuserId",
+            "goal": "1",
+            "points": "100",
+            "maxPoints": "100",
+            "groupBy": "kuserId",
+        },
+    )
+    data = {"title": "CTO", "revenue": 2**60, "entryId": "e" * 5000}
+    stored = api.ok("userProfile/create", {"userId": "ceo", "profileData": data})
+    assert stored["profileData"] == data
+    scores = api.ok("userScore/list", {"gameObjectId": board})["objects"]
+    assert [(row["userId"], row["score"]) for row in scores] == [("ceo", 100)]

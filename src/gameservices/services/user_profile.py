@@ -7,9 +7,11 @@ from typing import Any
 
 import orjson
 
+from gameservices.domain.events import MAX_ENTRY_ID_CHARS
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.listing import ListQuery
 from gameservices.domain.timefmt import format_ms, now_ms
+from gameservices.domain.values import MAX_SCORE
 from gameservices.errors import Conflict, NotFound, ValidationFailed
 from gameservices.projection.entries import PROFILE_CHANGE
 from gameservices.projection.state import PartnerState
@@ -190,7 +192,7 @@ def profile_event(record: ProfileRecord) -> dict[str, Any]:
     event: dict[str, Any] = {
         key: value
         for key, value in (shown.get("profileData") or {}).items()
-        if _is_fact(value) and key not in _EVENT_IDENTITY
+        if _is_fact(key, value) and key not in _EVENT_IDENTITY
     }
     for key in ("email", "firstName", "lastName", "fullName", "groups"):
         if shown.get(key) is not None:
@@ -203,8 +205,14 @@ def profile_event(record: ProfileRecord) -> dict[str, Any]:
 _EVENT_IDENTITY = frozenset({"eventTime", "eventId", "kuserId"})
 
 
-def _is_fact(value: Any) -> bool:
+def _is_fact(key: str, value: Any) -> bool:
+    """Whether an event field can hold the value (one it could not would refuse the whole event): a number
+    within the score limit, text, a boolean, or a list of them; an ``entryId`` no longer than an event's."""
     scalar = (str, int, float, bool)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return -MAX_SCORE < value < MAX_SCORE
+    if key == "entryId" and len(str(value)) > MAX_ENTRY_ID_CHARS:
+        return False
     return isinstance(value, scalar) or (
         isinstance(value, list) and all(isinstance(item, scalar) for item in value)
     )
