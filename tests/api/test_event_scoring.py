@@ -353,6 +353,16 @@ def test_segments_of_true_and_false_are_written_as_json_writes_them(api: Api) ->
     assert [item["userId"] for item in team["objects"]] == ["ann"]
 
 
+def test_segments_of_null_and_nested_list_items_are_written_as_json_writes_them(api: Api) -> None:
+    leaderboard = conference(api, [])
+    for user, country in (("ann", ["x", None]), ("bob", [{"city": "Paris"}, ["y", 1.5]])):
+        api.ok("userProfile/create", {"userId": user, "profileData": {"country": country}})
+        poll = {"eventType": "pollAnswered", "userId": user, "pollId": "p", **IN_WINDOW}
+        api.ok("event/send", {"events": [poll]})
+    options = api.ok("userScore/getSubGameOptions", {"gameObjectId": leaderboard, "subGameId": 0})
+    assert [item["option"] for item in options["objects"]] == ["x,null", '{"city":"Paris"},["y",1.5]']
+
+
 def test_an_unknown_sub_leaderboard_is_refused_naming_the_field_given(api: Api) -> None:
     leaderboard = conference(api, [])
     for properties in ({"id": 5}, {"id": 5, "option": "FR"}):

@@ -1,5 +1,6 @@
 """Sub-leaderboard segments: which team a user belongs to, read from their profile by ``filterPaths``."""
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,7 +34,8 @@ def _value_at(profile: Mapping[str, Any], path: str) -> str:
 
 
 def _text(value: Any) -> str:
-    # true and false as JSON writes them (the profile shows them so), not as Python's True and False.
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    # Anything but text as JSON writes it (the profile shows it so): true, false, null, a nested list or object,
+    # not as Python writes True, None or ['a'].
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
