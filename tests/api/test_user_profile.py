@@ -83,3 +83,14 @@ def test_a_profile_data_value_no_event_field_can_hold_leaves_the_profile_event_w
     assert stored["profileData"] == data
     scores = api.ok("userScore/list", {"gameObjectId": board})["objects"]
     assert [(row["userId"], row["score"]) for row in scores] == [("ceo", 100)]
+
+
+def test_profiles_ordered_by_email_put_those_without_one_first_on_every_database(api: Api) -> None:
+    for user, email in (("u1", "b@example.com"), ("u2", None), ("u3", "a@example.com")):
+        api.ok("userProfile/create", {"userId": user, **({"email": email} if email else {})})
+
+    def order(order_by: str) -> list[str]:
+        return [row["userId"] for row in api.ok("userProfile/list", {"orderBy": order_by})["objects"]]
+
+    assert order("+email") == ["u2", "u3", "u1"]
+    assert order("-email") == ["u1", "u3", "u2"]

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, Table, func, select
+from sqlalchemy import Column, Connection, RowMapping, Select, Table, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from gameservices.domain.listing import ListQuery
@@ -45,11 +45,15 @@ def where_clauses(table: Table, query: ListQuery) -> list[ColumnElement[bool]]:
 
 
 def ordered(statement: Select[Any], table: Table, query: ListQuery) -> Select[Any]:
-    """Apply the query's order, with the id as the tie-breaker so pages never overlap."""
+    """Apply the query's order, with the id as the tie-breaker so pages never overlap. A missing value (a
+    profile without e-mail) sorts before every other, on PostgreSQL as on SQLite."""
     column = column_for(table, query.order_field)
+    nullable = isinstance(column, Column) and column.nullable
     if query.descending:
-        return statement.order_by(column.desc(), table.c.id.desc())
-    return statement.order_by(column.asc(), table.c.id.asc())
+        return statement.order_by(
+            column.desc().nulls_last() if nullable else column.desc(), table.c.id.desc()
+        )
+    return statement.order_by(column.asc().nulls_first() if nullable else column.asc(), table.c.id.asc())
 
 
 def count_statement(table: Table, clauses: list[ColumnElement[bool]]) -> Select[Any]:
