@@ -113,6 +113,16 @@ def test_clone_copies_object_and_rules_disabled(api: Api, controller: str) -> No
     assert {rule["id"] for rule in copied_rules}.isdisjoint({rule["id"] for rule in source_rules})
 
 
+def test_clone_gives_the_copied_sub_rules_ids_of_their_own(api: Api) -> None:
+    leaderboard = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    [source_sub_rule] = api.ok("rule/create", guide.rule_6_8(leaderboard["id"]))["subRules"]
+    copy = api.ok("leaderboard/clone", {"id": leaderboard["id"]})
+    [copied_rule] = api.ok("rule/list", {"gameObjectId": copy["id"]})["objects"]
+    [copied_sub_rule] = copied_rule["subRules"]
+    assert ID.match(copied_sub_rule["id"]) and copied_sub_rule["id"] != source_sub_rule["id"]
+    assert {**copied_sub_rule, "id": None} == {**source_sub_rule, "id": None}
+
+
 def test_clone_points_the_credits_mapping_at_the_copied_rules(api: Api) -> None:
     certificate = api.ok("certificate/create", guide.certificate_8_2())
     rule = api.ok("rule/create", guide.certificate_rule_8_4(certificate["id"]))

@@ -1,11 +1,14 @@
 """The ``rule`` controller: the guide's examples, validation naming the field, and the game-object link."""
 
+import re
 from typing import Any
 
 import pytest
 
 from tests.api import guide_bodies as guide
 from tests.conftest import Api
+
+ID = re.compile(r"^[0-9a-f]{24}$")
 
 
 @pytest.fixture
@@ -125,3 +128,15 @@ def test_rule_list_takes_its_game_object_under_filter_too(api: Api, leaderboard:
     # The top level wins over the filter, as for the standard filters.
     listed = api.ok("rule/list", {"gameObjectId": other["id"], "filter": wanted})
     assert [item["gameObjectId"] for item in listed["objects"]] == [other["id"]]
+
+
+def test_sub_rule_ids_are_the_servers(api: Api) -> None:
+    leaderboard = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    body = guide.rule_6_8(leaderboard["id"])
+    sub_rule = body["subRules"][0]
+    made_up = [{**sub_rule, "id": {"a": 1}}, {**sub_rule, "id": "mine"}, {**sub_rule, "id": "mine"}]
+    rule = api.ok("rule/create", {**body, "subRules": made_up})
+    ids = [item["id"] for item in rule["subRules"]]
+    assert all(ID.match(item) for item in ids) and len(set(ids)) == 3
+    kept = api.ok("rule/update", {"id": rule["id"], "subRules": [rule["subRules"][1], rule["subRules"][1]]})
+    assert kept["subRules"][0]["id"] == ids[1] and kept["subRules"][1]["id"] not in ids

@@ -73,3 +73,18 @@ def test_schedule_list_takes_its_game_object_under_filter_too(api: Api) -> None:
         {"filter": {"gameObjectType": "leaderboard", "gameObjectId": leaderboard["id"]}},
     )
     assert [item["id"] for item in listed["objects"]] == [wanted["id"]]
+
+
+def test_update_moves_a_transition_to_the_first_instant_of_1970(api: Api) -> None:
+    leaderboard = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    schedule = api.ok(
+        "scheduledGameObject/create", guide.schedule_13(leaderboard["id"], "enable", "2030-01-01T00:00:00Z")
+    )
+    moved = api.ok(
+        "scheduledGameObject/update", {"id": schedule["id"], "scheduledDate": "1970-01-01T00:00:00Z"}
+    )
+    assert moved["scheduledDate"] == "1970-01-01T00:00:00.000Z"
+    assert (
+        api.ok("scheduledGameObject/get", {"id": schedule["id"]})["scheduledDate"]
+        == "1970-01-01T00:00:00.000Z"
+    )

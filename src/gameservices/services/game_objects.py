@@ -186,7 +186,14 @@ def clone(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id:
     renamed: dict[str, str] = {}
     copied = []
     for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=object_id):
-        rule_copy = replace(rule, id=new_object_id(), game_object_id=copy.id, created_at=now, updated_at=now)
+        rule_copy = replace(
+            rule,
+            id=new_object_id(),
+            game_object_id=copy.id,
+            data=_with_new_sub_rule_ids(rule.data),
+            created_at=now,
+            updated_at=now,
+        )
         renamed[rule.id] = rule_copy.id
         rule_repository.insert_rule(conn, rule_copy)
         copied.append(rule_copy)
@@ -218,6 +225,14 @@ def list_page(
             raise ValidationFailed(f"{name}Equal", f"this list has no {name} to filter on")
         records = [record for record in records if record.data.get(name) == value]
     return len(records), page_of(records, query)
+
+
+def _with_new_sub_rule_ids(data: dict[str, Any]) -> dict[str, Any]:
+    # A copied rule's sub-rules are new sub-rules too: ids of their own, as the rule has.
+    sub_rules = data.get("subRules")
+    if not isinstance(sub_rules, list):
+        return data
+    return {**data, "subRules": [{**sub_rule, "id": new_object_id()} for sub_rule in sub_rules]}
 
 
 def _check_policy(fields: dict[str, Any]) -> None:

@@ -115,7 +115,7 @@ def update(
             merged.pop(key, None)
         else:
             merged[key] = value
-    merged = _with_sub_rule_ids(merged)
+    merged = _with_sub_rule_ids(merged, sub_rule_ids(record.data))
     check_rule(merged, inline=record.game_object_type == "badge")
     data = {key: value for key, value in merged.items() if key not in _OWNED | {"name", "status"}}
     updated = replace(record, name=merged["name"], status=merged["status"], data=data, updated_at=now_ms())
@@ -145,15 +145,34 @@ def _require_game_object(conn: Connection, *, partner_id: int, fields: dict[str,
         raise ValidationFailed("gameObjectType", f"the game object is a {record.object_type}")
 
 
-def _with_sub_rule_ids(fields: dict[str, Any]) -> dict[str, Any]:
+def _with_sub_rule_ids(fields: dict[str, Any], known: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Name the sub-rules: one keeps its id when it is one of the rule's sub-rules (`known`) and not listed
+    before; every other gets a new id (an id is the server's, never what a client makes up)."""
     sub_rules = fields.get("subRules")
     if not isinstance(sub_rules, list):
         return fields
-    named = [
-        {**sub_rule, "id": sub_rule.get("id") or new_object_id()} if isinstance(sub_rule, dict) else sub_rule
-        for sub_rule in sub_rules
-    ]
+    taken: set[str] = set()
+    named: list[Any] = []
+    for sub_rule in sub_rules:
+        if isinstance(sub_rule, dict):
+            given = sub_rule.get("id")
+            sub_rule_id = given if isinstance(given, str) and given in known and given not in taken else None
+            sub_rule = {**sub_rule, "id": sub_rule_id or new_object_id()}
+            taken.add(sub_rule["id"])
+        named.append(sub_rule)
     return {**fields, "subRules": named}
+
+
+def sub_rule_ids(data: dict[str, Any]) -> frozenset[str]:
+    """The ids of a stored rule's sub-rules."""
+    sub_rules = data.get("subRules")
+    if not isinstance(sub_rules, list):
+        return frozenset()
+    return frozenset(
+        sub_rule["id"]
+        for sub_rule in sub_rules
+        if isinstance(sub_rule, dict) and isinstance(sub_rule.get("id"), str)
+    )
 
 
 def _log_rule_change(

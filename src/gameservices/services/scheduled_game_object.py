@@ -67,10 +67,11 @@ def get(conn: Connection, *, partner_id: int, schedule_id: str) -> ScheduleRecor
 def update(conn: Connection, *, partner_id: int, changes: dict[str, Any]) -> ScheduleRecord:
     """Change the action or the date of a pending transition."""
     record = _pending(conn, partner_id=partner_id, schedule_id=changes["id"])
+    action, date = changes.get("scheduledAction"), changes.get("scheduledDate")
     updated = replace(
         record,
-        scheduled_action=changes.get("scheduledAction") or record.scheduled_action,
-        scheduled_date=changes.get("scheduledDate") or record.scheduled_date,
+        scheduled_action=record.scheduled_action if action is None else action,
+        scheduled_date=record.scheduled_date if date is None else date,  # (0 is 1970-01-01, a date)
         updated_at=now_ms(),
     )
     repository.update_schedule(conn, updated)

@@ -10,7 +10,7 @@ from gameservices.errors import InvalidInput, ObjectNotFound, ValidationFailed
 from gameservices.projection.board import Board
 from gameservices.projection.live import LiveState
 from gameservices.projection.simulate import ObjectReplay, TooLarge, Window
-from gameservices.services.rule import check_rule, with_sub_rule_ids
+from gameservices.services.rule import check_rule, sub_rule_ids, with_sub_rule_ids
 from gameservices.services.user_score import number
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
@@ -82,7 +82,7 @@ def candidate_rules(
             merged.setdefault("status", "enabled")
             position += 1
             base = _new_rule(record, position)
-        merged = with_sub_rule_ids(merged)
+        merged = with_sub_rule_ids(merged, sub_rule_ids(base.data))
         check_rule({**merged, "id": base.id}, inline=record.object_type == "badge", field_prefix=prefix)
         data = {key: value for key, value in merged.items() if key not in _OWNED | {"name", "status"}}
         rules[base.id] = RuleRecord(
