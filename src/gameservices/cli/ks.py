@@ -6,11 +6,11 @@ from typing import Annotated
 import typer
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
-from gameservices.cli.common import fail, partner_id_option
+from gameservices.cli.common import fail, open_database, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine, write_transaction
+from gameservices.storage.database import write_transaction
 
 
 def ks(
@@ -24,7 +24,7 @@ def ks(
     if ks_type not in ("admin", "user"):
         sys.stderr.write("error: --type is admin or user\n")
         raise typer.Exit(code=2)
-    engine = open_engine(Settings().database_url)
+    engine = open_database(Settings().database_url)
     try:
         with write_transaction(engine) as conn:
             minted = partner_service.mint_session(

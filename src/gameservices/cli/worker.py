@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
+from gameservices.cli.common import open_database
 from gameservices.scheduler import INTERVAL_SECONDS, start_scheduler
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine
 from gameservices.webhooks.dispatcher import start_dispatcher
 
 
@@ -25,7 +25,7 @@ def worker(
     migrated already)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    engine = open_engine(settings.database_url)
+    engine = open_database(settings.database_url)
     stopping = threading.Event()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
