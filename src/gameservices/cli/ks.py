@@ -9,6 +9,7 @@ from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
 from gameservices.cli.common import fail, open_database, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.services import partner as partner_service
+from gameservices.services.kaltura_session import MAX_EXPIRY_SECONDS
 from gameservices.settings import Settings
 from gameservices.storage.database import write_transaction
 
@@ -17,7 +18,9 @@ def ks(
     partner_id: Annotated[int, partner_id_option("The partner.")],
     user_id: Annotated[str, typer.Option(help="User id carried by the KS.")] = "",
     ks_type: Annotated[str, typer.Option("--type", help="admin or user.")] = "admin",
-    expiry: Annotated[int, typer.Option(help="Seconds of validity.")] = 86400,
+    expiry: Annotated[
+        int, typer.Option(help="Seconds of validity (1 to ten years).", min=1, max=MAX_EXPIRY_SECONDS)
+    ] = 86400,
     privileges: Annotated[str, typer.Option(help="Privileges, e.g. setrole:3,iprestrict:127.0.0.1.")] = "",
 ) -> None:
     """Mint a KS (v2) with the partner's admin secret."""
