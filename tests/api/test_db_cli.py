@@ -130,7 +130,7 @@ def test_a_database_not_migrated_is_a_plain_error(
 
 
 @pytest.mark.parametrize(
-    "command", [["db", "upgrade"], ["partner", "create", "--name", "N"], *_READING_COMMANDS]
+    "command", [["serve"], ["db", "upgrade"], ["partner", "create", "--name", "N"], *_READING_COMMANDS]
 )
 def test_a_database_that_cannot_be_opened_is_a_plain_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
@@ -141,3 +141,11 @@ def test_a_database_that_cannot_be_opened_is_a_plain_error(
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("error: the database cannot be opened: ")
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("port", ["0", "-1", "65536", "99999"])
+def test_serve_on_a_port_no_socket_can_have_is_a_usage_error(cli: CliRunner, port: str) -> None:
+    result = cli.invoke(app, ["serve", "--port", port])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "Invalid value for '--port'" in result.stderr
