@@ -149,3 +149,16 @@ def test_serve_on_a_port_no_socket_can_have_is_a_usage_error(cli: CliRunner, por
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2 and result.stdout == ""
     assert "Invalid value for '--port'" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["bogus://x", "not a database url"])
+def test_a_database_url_that_names_no_database_is_a_plain_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("GAMESERVICES_DATABASE_URL", url)
+    for command in [["db", "upgrade"], *_READING_COMMANDS]:
+        result = CliRunner().invoke(app, _with_file(command, tmp_path))
+        assert isinstance(result.exception, SystemExit), (command, repr(result.exception))
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr.startswith("error: the database URL cannot be used: ")
+        assert len(result.stderr.splitlines()) == 1

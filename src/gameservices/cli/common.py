@@ -5,7 +5,7 @@ from typing import Any, NoReturn
 
 import orjson
 import typer
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from gameservices.errors import GameServicesError, NotFound
 from gameservices.services.csv_import import InvalidCsv
@@ -33,7 +33,10 @@ def fail_with_message(message: str) -> NoReturn:
 def open_database(url: str, *, upgrade: bool = False) -> Engine:
     """The engine of the database at ``url``, brought to the newest migration when ``upgrade`` is set; the command
     ends with an error when the database cannot be opened, or is not migrated and ``upgrade`` is not set."""
-    engine = open_engine(url)
+    try:
+        engine = open_engine(url)
+    except ArgumentError as error:
+        fail_with_message(f"the database URL cannot be used: {error}")
     try:
         with engine.connect() as conn:
             current = migrate.is_current(conn)
