@@ -23,9 +23,9 @@ def worker(
 ) -> None:
     """Run due scheduled transitions and deliver webhooks until SIGTERM or SIGINT (the database must be
     migrated already)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
     engine = open_database(settings.database_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stopping = threading.Event()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
