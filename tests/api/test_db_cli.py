@@ -92,3 +92,73 @@ def test_an_id_no_partner_can_have_is_a_usage_error(
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2 and result.stdout == ""
     assert "Invalid value for '--partner-id'" in result.stderr
+
+
+# Every command that reads the database without migrating it first, with what else it needs.
+_READING_COMMANDS = [
+    ["db", "checkpoint"],
+    ["db", "replay"],
+    ["db", "replay", "--verify"],
+    ["partner", "list"],
+    ["partner", "disable", "--partner-id", "101"],
+    ["partner", "enable", "--partner-id", "101"],
+    ["partner", "set-game-services", "--partner-id", "101", "--disabled"],
+    ["partner", "set-role", "--partner-id", "101", "--role-id", "viewer"],
+    ["ks", "--partner-id", "101"],
+    ["import-events", "--partner-id", "101", "--action", "delta"],
+    ["user-profile", "import", "--partner-id", "101"],
+]
+
+
+def _with_file(command: list[str], folder: Path) -> list[str]:
+    if command[0] in ("import-events", "user-profile"):
+        csv = folder / "rows.csv"
+        csv.write_text("userId,score,eventType\nada,1,boothVisit\n")
+        return [*command, str(csv)]
+    return command
+
+
+@pytest.mark.parametrize("command", _READING_COMMANDS, ids=" ".join)
+def test_a_database_not_migrated_is_a_plain_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("GAMESERVICES_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = CliRunner().invoke(app, _with_file(command, tmp_path))
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == "error: the database is not migrated: run `gameservices db upgrade` first\n"
+
+
+@pytest.mark.parametrize(
+    "command", [["serve"], ["db", "upgrade"], ["partner", "create", "--name", "N"], *_READING_COMMANDS]
+)
+def test_a_database_that_cannot_be_opened_is_a_plain_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("GAMESERVICES_DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'gameservices.db'}")
+    result = CliRunner().invoke(app, _with_file(command, tmp_path))
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: the database cannot be opened: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("port", ["0", "-1", "65536", "99999"])
+def test_serve_on_a_port_no_socket_can_have_is_a_usage_error(cli: CliRunner, port: str) -> None:
+    result = cli.invoke(app, ["serve", "--port", port])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "Invalid value for '--port'" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["bogus://x", "not a database url"])
+def test_a_database_url_that_names_no_database_is_a_plain_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("GAMESERVICES_DATABASE_URL", url)
+    for command in [["db", "upgrade"], *_READING_COMMANDS]:
+        result = CliRunner().invoke(app, _with_file(command, tmp_path))
+        assert isinstance(result.exception, SystemExit), (command, repr(result.exception))
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr.startswith("error: the database URL cannot be used: ")
+        assert len(result.stderr.splitlines()) == 1

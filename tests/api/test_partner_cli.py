@@ -76,3 +76,20 @@ def test_set_game_services_needs_a_known_partner_and_a_direction(cli: CliRunner)
     assert unknown.exit_code == 1 and "partner 987654321 not found" in unknown.output
     missing = cli.invoke(app, ["partner", "set-game-services", "--partner-id", "1"])
     assert missing.exit_code == 2
+
+
+@pytest.mark.parametrize("expiry", ["0", "-5", str(10 * 365 * 86400 + 1), str(10**21)])
+def test_ks_expiry_outside_what_session_start_hands_out_is_a_usage_error(
+    cli: CliRunner, partner: Partner, expiry: str
+) -> None:
+    result = cli.invoke(app, ["ks", "--partner-id", str(partner.id), "--expiry", expiry])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "Invalid value for '--expiry'" in result.stderr
+
+
+def test_ks_expiry_up_to_ten_years_is_minted(cli: CliRunner, api: Api, partner: Partner) -> None:
+    result = cli.invoke(app, ["ks", "--partner-id", str(partner.id), "--expiry", str(10 * 365 * 86400)])
+    assert result.exit_code == 0, result.output
+    ks = result.stdout.strip()
+    assert api.call("leaderboard/list", ks=ks)[0] == 200

@@ -7,14 +7,13 @@ from typing import Annotated
 import orjson
 import typer
 
-from gameservices.cli.common import check_partner, fail, partner_id_option
+from gameservices.cli.common import check_partner, fail, open_database, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.projection.checkpoint import checkpoint_partner
 from gameservices.projection.replay import NotReplayable, replay, verify
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
-from gameservices.storage.database import Engine, open_engine, read_transaction
-from gameservices.storage.migrate import upgrade
+from gameservices.storage.database import Engine, read_transaction
 
 db_app = typer.Typer(help="Database schema and event log.", no_args_is_help=True)
 
@@ -22,7 +21,7 @@ db_app = typer.Typer(help="Database schema and event log.", no_args_is_help=True
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the newest version."""
-    upgrade(open_engine(Settings().database_url))
+    open_database(Settings().database_url, upgrade=True).dispose()
 
 
 @db_app.command("checkpoint")
@@ -33,7 +32,7 @@ def db_checkpoint(
 ) -> None:
     """Write the derived tables up to each partner's newest log entry (a running `serve` does it on its own every
     GAMESERVICES_CHECKPOINT_INTERVAL_MS); print one JSON line per partner: the seqs before and after."""
-    engine = open_engine(Settings().database_url)
+    engine = open_database(Settings().database_url)
     for one in _chosen(engine, partner_id):
         written = checkpoint_partner(engine, one)
         line: dict[str, object] = {"partnerId": one, "written": written is not None}
@@ -53,7 +52,7 @@ def db_replay(
     ] = False,
 ) -> None:
     """Replay the event log from its first entry; print one JSON line per partner."""
-    engine = open_engine(Settings().database_url)
+    engine = open_database(Settings().database_url)
     partner_ids = _chosen(engine, partner_id)
     failed = False
     with read_transaction(engine) as conn:

@@ -11,12 +11,11 @@ from typing import Annotated
 
 import typer
 
-from gameservices.cli.common import check_partner, fail, fail_with_problems, partner_id_option
+from gameservices.cli.common import check_partner, fail, fail_with_problems, open_database, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
 from gameservices.services import csv_import
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine
 
 
 def import_events(
@@ -34,7 +33,7 @@ def import_events(
         fail_with_problems(error)
     except GameServicesError as error:
         fail(error)
-    engine = open_engine(settings.database_url)
+    engine = open_database(settings.database_url)
     live = LiveState()
     try:
         check_partner(engine, partner_id)

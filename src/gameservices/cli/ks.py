@@ -6,25 +6,28 @@ from typing import Annotated
 import typer
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
-from gameservices.cli.common import fail, partner_id_option
+from gameservices.cli.common import fail, open_database, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.services import partner as partner_service
+from gameservices.services.kaltura_session import MAX_EXPIRY_SECONDS
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine, write_transaction
+from gameservices.storage.database import write_transaction
 
 
 def ks(
     partner_id: Annotated[int, partner_id_option("The partner.")],
     user_id: Annotated[str, typer.Option(help="User id carried by the KS.")] = "",
     ks_type: Annotated[str, typer.Option("--type", help="admin or user.")] = "admin",
-    expiry: Annotated[int, typer.Option(help="Seconds of validity.")] = 86400,
+    expiry: Annotated[
+        int, typer.Option(help="Seconds of validity (1 to ten years).", min=1, max=MAX_EXPIRY_SECONDS)
+    ] = 86400,
     privileges: Annotated[str, typer.Option(help="Privileges, e.g. setrole:3,iprestrict:127.0.0.1.")] = "",
 ) -> None:
     """Mint a KS (v2) with the partner's admin secret."""
     if ks_type not in ("admin", "user"):
         sys.stderr.write("error: --type is admin or user\n")
         raise typer.Exit(code=2)
-    engine = open_engine(Settings().database_url)
+    engine = open_database(Settings().database_url)
     try:
         with write_transaction(engine) as conn:
             minted = partner_service.mint_session(

@@ -4,12 +4,11 @@ from typing import Annotated
 
 import typer
 
-from gameservices.cli.common import fail, partner_id_option, print_json
+from gameservices.cli.common import fail, open_database, partner_id_option, print_json
 from gameservices.errors import GameServicesError
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine, write_transaction
-from gameservices.storage.migrate import upgrade
+from gameservices.storage.database import write_transaction
 
 partner_app = typer.Typer(help="Partners (tenants) and their roles.", no_args_is_help=True)
 
@@ -23,8 +22,7 @@ def partner_create(
 ) -> None:
     """Create a partner; prints its partnerId, admin secret and a ready admin KS as JSON."""
     settings = Settings()
-    engine = open_engine(settings.database_url)
-    upgrade(engine)
+    engine = open_database(settings.database_url, upgrade=True)
     try:
         with write_transaction(engine) as conn:
             created = partner_service.create_partner(
@@ -38,7 +36,7 @@ def partner_create(
 @partner_app.command("list")
 def partner_list() -> None:
     """List the partners as JSON (without secrets)."""
-    engine = open_engine(Settings().database_url)
+    engine = open_database(Settings().database_url)
     with write_transaction(engine) as conn:
         print_json(partner_service.list_partners(conn))
 
@@ -63,7 +61,7 @@ def partner_set_game_services(
     ],
 ) -> None:
     """Turn a partner's game services on or off: when off, every API call of the partner answers 403."""
-    engine = open_engine(Settings().database_url)
+    engine = open_database(Settings().database_url)
     try:
         with write_transaction(engine) as conn:
             partner_service.set_enabled(conn, partner_id=partner_id, game_services=enabled)
@@ -80,7 +78,7 @@ def partner_set_role(
 ) -> None:
     """Create or replace a partner role (the permissions a setrole KS is limited to)."""
     granted = [item.strip() for item in permissions.split(",") if item.strip()]
-    engine = open_engine(Settings().database_url)
+    engine = open_database(Settings().database_url)
     try:
         with write_transaction(engine) as conn:
             partner_service.define_role(
@@ -91,7 +89,7 @@ def partner_set_role(
 
 
 def _set_enabled(partner_id: int, *, enabled: bool) -> None:
-    engine = open_engine(Settings().database_url)
+    engine = open_database(Settings().database_url)
     try:
         with write_transaction(engine) as conn:
             partner_service.set_enabled(conn, partner_id=partner_id, enabled=enabled)

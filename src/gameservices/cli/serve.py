@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gameservices.cli.common import print_json
+from gameservices.cli.common import open_database, print_json
 from gameservices.projection.checkpoint import CheckpointThread
 from gameservices.services import partner as partner_service
 from gameservices.settings import Settings
@@ -39,7 +39,6 @@ from gameservices.storage.database import (
 )
 from gameservices.storage.doorbells import Doorbells
 from gameservices.storage.log_wakeups import LogListener, LogPoller, listen_locally
-from gameservices.storage.migrate import upgrade
 
 if TYPE_CHECKING:
     import uvicorn
@@ -72,7 +71,8 @@ def serve(
         str | None, typer.Option(help="Address to listen on [default: GAMESERVICES_HOST or 127.0.0.1].")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Port to listen on [default: GAMESERVICES_PORT or 8000].")
+        int | None,
+        typer.Option(help="Port to listen on [default: GAMESERVICES_PORT or 8000].", min=1, max=65535),
     ] = None,
     workers: Annotated[
         int,
@@ -87,8 +87,7 @@ def serve(
 
     settings = Settings()
     host, port = listen_address(settings, host, port)
-    engine = open_engine(settings.database_url)
-    upgrade(engine)
+    engine = open_database(settings.database_url, upgrade=True)
     if settings.create_demo_partner:
         with write_transaction(engine) as conn:
             demo = partner_service.ensure_demo_partner(conn)

@@ -11,12 +11,11 @@ from typing import Annotated
 
 import typer
 
-from gameservices.cli.common import check_partner, fail, fail_with_problems, partner_id_option
+from gameservices.cli.common import check_partner, fail, fail_with_problems, open_database, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
 from gameservices.services import csv_import, user_profile_csv
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine
 
 user_profile_app = typer.Typer(help="User profiles.", no_args_is_help=True)
 
@@ -39,7 +38,7 @@ def import_profiles(
     settings = Settings()
     try:
         upload = user_profile_csv.read(file.read_bytes())
-        engine = open_engine(settings.database_url)
+        engine = open_database(settings.database_url)
         check_partner(engine, partner_id)
         if dry_run:
             sys.stdout.write(f"The file is valid: {upload.rows} rows (nothing was written).\n")

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
+from gameservices.cli.common import open_database
 from gameservices.scheduler import INTERVAL_SECONDS, start_scheduler
 from gameservices.settings import Settings
-from gameservices.storage.database import open_engine
 from gameservices.webhooks.dispatcher import start_dispatcher
 
 
@@ -23,9 +23,9 @@ def worker(
 ) -> None:
     """Run due scheduled transitions and deliver webhooks until SIGTERM or SIGINT (the database must be
     migrated already)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    engine = open_engine(settings.database_url)
+    engine = open_database(settings.database_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stopping = threading.Event()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
