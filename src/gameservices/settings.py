@@ -13,7 +13,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./gameservices.db"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65_535)
     # Largest JSON request body accepted (event/send carries up to 10,000 events).
     max_body_bytes: int = 16 * 1024 * 1024
     # Largest multipart upload (CSV import).

@@ -101,3 +101,22 @@ def test_serve_with_workers_fails_when_its_workers_cannot_start(tmp_path: Path) 
         finally:
             serving.stop(process)
     assert "A worker ended before it served" in serving.output(tmp_path / "serve.log")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("GAMESERVICES_PORT", "0"), ("GAMESERVICES_PUBLIC_URL", "certs.example.org")]
+)
+def test_a_setting_the_service_cannot_work_with_is_one_line_and_status_1(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    env = {**os.environ, "GAMESERVICES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", name: value}
+    done = subprocess.run(
+        [sys.executable, "-m", "gameservices", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: {name}: ") and "Traceback" not in done.stderr, done.stderr

@@ -29,3 +29,10 @@ def test_the_public_url_must_be_an_absolute_http_url(url: str) -> None:
 )
 def test_an_absolute_public_url_or_none_is_taken(url: str) -> None:
     assert Settings(public_url=url).public_url == url
+
+
+@pytest.mark.parametrize("port", [0, -1, 65_536, 99_999])
+def test_the_port_is_one_a_socket_can_have(port: int) -> None:
+    # `serve --port` is bounded; GAMESERVICES_PORT reached bind unchecked and ended in a traceback.
+    with pytest.raises(ValidationError, match="port"):
+        Settings(port=port)

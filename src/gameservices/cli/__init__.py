@@ -3,7 +3,10 @@
 One module per command group; this one only assembles them into the Typer application.
 """
 
+import sys
+
 import typer
+from pydantic import ValidationError
 
 from gameservices.cli.credential import credential_app
 from gameservices.cli.db import db_app
@@ -26,5 +29,14 @@ app.add_typer(credential_app, name="credential")
 
 
 def main() -> None:
-    """Entry point of the ``gameservices`` command."""
-    app()
+    """Entry point of the ``gameservices`` command. A setting of the environment the service cannot work with
+    is one line on stderr per setting, and exit status 1 (not a traceback)."""
+    try:
+        app()
+    except ValidationError as error:
+        if error.title != "Settings":
+            raise
+        for problem in error.errors():
+            name = "GAMESERVICES_" + "_".join(str(part) for part in problem["loc"]).upper()
+            sys.stderr.write(f"error: {name}: {problem['msg']}\n")
+        raise SystemExit(1) from None
