@@ -118,8 +118,8 @@ def _run_workers(workers: int, host: str, port: int) -> int:
     without it every keep-alive answer waits for the client's delayed ACK (~40 ms).
 
     A worker that ends while nobody asked (killed, out of memory) is started again, so the port keeps its N
-    processes. One that ends before it served (the port taken by a program without SO_REUSEPORT, a database it
-    cannot open) would fail the same way again: every worker is stopped and the command fails.
+    processes. One that ends by itself before it served (the port taken by a program without SO_REUSEPORT, a
+    database it cannot open) would fail the same way again: every worker is stopped and the command fails.
     """
     spawn = multiprocessing.get_context("spawn")
     stopping = False
@@ -146,7 +146,10 @@ def _run_workers(workers: int, host: str, port: int) -> int:
         for place, worker in enumerate(running):
             if stopping or worker.process.is_alive():
                 continue
-            if not worker.serving.is_set():
+            # One killed by a signal (exit code below 0) was stopped from outside, maybe while starting: started
+            # again like any other. One that ended by itself before it served could not start.
+            exit_code = worker.process.exitcode
+            if not worker.serving.is_set() and exit_code is not None and exit_code >= 0:
                 sys.stderr.write(
                     f"A worker ended before it served (exit code {worker.process.exitcode}): stopping\n"
                 )
