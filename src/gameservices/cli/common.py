@@ -5,13 +5,12 @@ from typing import Any, NoReturn
 
 import orjson
 import typer
-from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from gameservices.errors import GameServicesError, NotFound
 from gameservices.services.csv_import import InvalidCsv
 from gameservices.storage import migrate
 from gameservices.storage import partners as partner_repository
-from gameservices.storage.database import Engine, open_engine, read_transaction
+from gameservices.storage.database import Engine, read_transaction
 
 
 def print_json(value: object) -> None:
@@ -34,16 +33,9 @@ def open_database(url: str, *, upgrade: bool = False) -> Engine:
     """The engine of the database at ``url``, brought to the newest migration when ``upgrade`` is set; the command
     ends with an error when the database cannot be opened, or is not migrated and ``upgrade`` is not set."""
     try:
-        engine = open_engine(url)
-    except ArgumentError as error:
-        fail_with_message(f"the database URL cannot be used: {error}")
-    try:
-        with engine.connect() as conn:
-            current = migrate.is_current(conn)
-    except DBAPIError as error:
-        engine.dispose()
-        reason = " ".join(line.strip() for line in str(error.orig).splitlines() if line.strip())
-        fail_with_message(f"the database cannot be opened: {reason}")
+        engine, current = migrate.open_checked(url)
+    except migrate.DatabaseUnusable as error:
+        fail_with_message(str(error))
     if upgrade:
         migrate.upgrade(engine)
     elif not current:
