@@ -10,8 +10,10 @@ from sqlalchemy import Engine
 from gameservices.console.display_hub import DisplayHub
 from gameservices.errors import RateLimited
 from gameservices.projection.live import LiveState
+from gameservices.services import partner as partner_service
 from gameservices.services import user_score
 from gameservices.services.display_link import Screen, initials
+from gameservices.storage.database import write_transaction
 from tests.api import guide_bodies as guide
 from tests.api.test_period_close import DAY, daily_board
 from tests.api.test_periods import act
@@ -271,3 +273,21 @@ def test_a_screen_of_a_recurring_leaderboard_turns_to_the_next_period_when_the_c
     assert first is not None and "ann" in first
     assert then is not None and "ann" not in then and "No score yet" in then
     assert api.ok("userScore/list", {"gameObjectId": board["id"]})["totalCount"] == 0
+
+
+@pytest.mark.parametrize("flag", ["enabled", "game_services"])
+def test_a_disabled_partners_big_screens_answer_404(
+    api: Api, board: str, app_client: Any, engine: Engine, partner: Partner, flag: str
+) -> None:
+    # The widget and the API refuse a disabled partner (or one whose game services are off); its public big
+    # screens went on showing its leaderboards.
+    link = api.ok("displayLink/create", {"gameObjectId": board})
+    path = f"/display/{_share_id(link)}"
+    assert app_client.get(path).status_code == 200
+    with write_transaction(engine) as conn:
+        partner_service.set_enabled(conn, partner_id=partner.id, **{flag: False})
+    assert app_client.get(path).status_code == 404
+    assert app_client.get(f"{path}/stream").status_code == 404
+    with write_transaction(engine) as conn:
+        partner_service.set_enabled(conn, partner_id=partner.id, **{flag: True})
+    assert app_client.get(path).status_code == 200

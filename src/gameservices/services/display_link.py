@@ -14,6 +14,7 @@ from gameservices.services import user_score
 from gameservices.services.periods import recurrence
 from gameservices.storage import display_links as repository
 from gameservices.storage import game_objects as object_repository
+from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.display_links import DisplayLinkRecord
 
@@ -158,9 +159,12 @@ def view(link: DisplayLinkRecord, *, base_url: str) -> dict[str, Any]:
 
 
 def shared(conn: Connection, *, share_id: str, now_ms: int) -> DisplayLinkRecord:
-    """The live link a public URL names; revoked, expired and unknown links are all simply not found."""
+    """The live link a public URL names; revoked, expired and unknown links are all simply not found, and so are
+    the links of a partner that is disabled or whose game services are (as its API and widget refuse it)."""
     link = repository.get_by_share_id(conn, share_id) if _SHARE_ID.match(share_id) else None
     if link is None or (link.expires_at is not None and link.expires_at <= now_ms):
+        raise NotFound("Display not found", code="DISPLAY_NOT_FOUND")
+    if not partner_repository.serves_game_services(conn, link.partner_id):
         raise NotFound("Display not found", code="DISPLAY_NOT_FOUND")
     return link
 

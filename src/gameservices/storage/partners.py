@@ -117,6 +117,14 @@ def log_seqs(conn: Connection, partner_ids: set[int]) -> dict[int, int]:
     return {int(row.id): int(row.log_seq) for row in rows}
 
 
+def serves_game_services(conn: Connection, partner_id: int) -> bool:
+    """Whether the partner exists, is enabled and has its game services enabled."""
+    row = conn.execute(
+        select(partners.c.enabled, partners.c.game_services_enabled).where(partners.c.id == partner_id)
+    ).first()
+    return row is not None and bool(row.enabled) and bool(row.game_services_enabled)
+
+
 def get_partner(conn: Connection, partner_id: int) -> PartnerRecord | None:
     """Load a partner and its secrets (an id no partner can have is simply unknown)."""
     if not 1 <= partner_id <= MAX_PARTNER_ID:
