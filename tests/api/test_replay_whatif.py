@@ -177,6 +177,16 @@ def test_invalid_candidates_are_refused_like_rule_create(api: Api) -> None:
     assert api.call("rule/simulate", {"gameObjectId": board, "fromTime": "yesterday"})[0] == 400
 
 
+def test_a_window_ending_before_it_starts_is_a_400_naming_to_time(api: Api) -> None:
+    # It replayed nothing and answered every user as losing all their points.
+    board, _ = make_board(api)
+    window = {"fromTime": "2025-06-03T00:00:00Z", "toTime": "2025-06-02T00:00:00Z"}
+    status, body = api.call("rule/simulate", {"gameObjectId": board, **window})
+    assert status == 400 and body["args"]["PARAM_NAME"] == "toTime", body
+    same = {"fromTime": "2025-06-02T00:00:00Z", "toTime": "2025-06-02T00:00:00Z"}
+    assert api.call("rule/simulate", {"gameObjectId": board, **same})[0] == 200
+
+
 def test_a_rule_named_twice_in_remove_rule_ids_is_removed_once(api: Api) -> None:
     board, rule = make_board(api)
     send(api, STREAM)

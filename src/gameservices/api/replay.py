@@ -72,6 +72,8 @@ def add_simulate_route(router: APIRouter) -> None:
     def simulate(body: SimulateRequest, api: ReadApi) -> dict[str, Any]:
         """What the game object's standings would be with these rule changes, replayed over the log."""
         window = Window(_seconds("fromTime", body.fromTime), _seconds("toTime", body.toTime))
+        if window.start is not None and window.end is not None and window.start > window.end:
+            raise ValidationFailed("toTime", "must not be before fromTime")
         candidates = [candidate.model_dump(exclude_unset=True) for candidate in body.rules]
         with api.read() as conn:
             record = user_score_service.game_object(
