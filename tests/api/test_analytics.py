@@ -318,7 +318,8 @@ def test_a_partner_over_its_rate_is_told_to_stop_views(
     assert progress(api, board, "kim")["views"] == len(scored)
 
 
-def test_entry_settings_fill_what_beacons_lack(api: Api, app_client: TestClient, partner: Partner) -> None:
+def sponsored_program(api: Api) -> str:
+    """The program's leaderboard with a rule also scoring play time of entries in category 301 ("sponsor")."""
     board = program(api)
     api.ok(
         "rule/create",
@@ -336,6 +337,11 @@ def test_entry_settings_fill_what_beacons_lack(api: Api, app_client: TestClient,
             "conditions": [*VIEW, {"fact": "categories", "operator": "in", "value": "301"}],
         },
     )
+    return board
+
+
+def test_entry_settings_fill_what_beacons_lack(api: Api, app_client: TestClient, partner: Partner) -> None:
+    board = sponsored_program(api)
     send_beacon(app_client, view_beacon(partner.id, "kim", "0_booth", "s1", 1, 10.0))  # no categories yet
     assert progress(api, board, "kim") == {**progress(api, board, "kim"), "watch": 10, "sponsor": 0}
     api.ok("entry/upsert", {"entryId": "0_booth", "categories": [301, 17], "virtualEventId": 7001})
@@ -353,23 +359,7 @@ def test_entry_settings_fill_what_beacons_lack(api: Api, app_client: TestClient,
 def test_an_entry_named_with_spaces_is_the_one_beacons_name(
     api: Api, app_client: TestClient, partner: Partner
 ) -> None:
-    board = program(api)
-    api.ok(
-        "rule/create",
-        {
-            "gameObjectType": "leaderboard",
-            "gameObjectId": board,
-            "name": "sponsor",
-            "mode": "distribute_points",
-            "type": "sum",
-            "metric": "playTime",
-            "groupBy": "kuserId",
-            "goal": "1",
-            "points": "1",
-            "maxPoints": "unlimited",
-            "conditions": [*VIEW, {"fact": "categories", "operator": "in", "value": "301"}],
-        },
-    )
+    board = sponsored_program(api)
     # Beacons read the entry id trimmed: so does the entry controller, and each category of a list too.
     saved = api.ok("entry/upsert", {"entryId": " 0_booth ", "categories": [" 301 "], "virtualEventId": 7001})
     assert (saved["entryId"], saved["categories"]) == ("0_booth", ["301"])

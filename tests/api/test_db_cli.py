@@ -3,6 +3,7 @@ have (0, negative, past the column's 2**31 - 1), is the command line's plain err
 traceback, and never a success line."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
@@ -118,14 +119,20 @@ def _with_file(command: list[str], folder: Path) -> list[str]:
     return command
 
 
+def _failing(command: list[str], folder: Path) -> Any:
+    """Run a command expected to end with the command line's plain error (exit 1, nothing on stdout)."""
+    result = CliRunner().invoke(app, _with_file(command, folder))
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1 and result.stdout == ""
+    return result
+
+
 @pytest.mark.parametrize("command", _READING_COMMANDS, ids=" ".join)
 def test_a_database_not_migrated_is_a_plain_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
     monkeypatch.setenv("GAMESERVICES_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
-    result = CliRunner().invoke(app, _with_file(command, tmp_path))
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 1 and result.stdout == ""
+    result = _failing(command, tmp_path)
     assert result.stderr == "error: the database is not migrated: run `gameservices db upgrade` first\n"
 
 
@@ -136,9 +143,7 @@ def test_a_database_that_cannot_be_opened_is_a_plain_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
     monkeypatch.setenv("GAMESERVICES_DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'gameservices.db'}")
-    result = CliRunner().invoke(app, _with_file(command, tmp_path))
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 1 and result.stdout == ""
+    result = _failing(command, tmp_path)
     assert result.stderr.startswith("error: the database cannot be opened: ")
     assert len(result.stderr.splitlines()) == 1
 

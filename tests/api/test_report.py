@@ -484,8 +484,9 @@ def test_a_lead_is_in_the_percentage_group_of_the_percentile_shown(report_api: A
     assert [row[2] for row in summary] == as_read([2, 0, 2], file_format)
 
 
-def test_profile_points_of_nested_conditions_are_profile_points(report_api: Api) -> None:
-    lead: str = report_api.ok(
+def _open_lead_scoring(api: Api) -> str:
+    """An enabled lead-scoring object open to every event time, with one score group for everyone."""
+    lead: str = api.ok(
         "leadScoring/create",
         {
             "name": "Leads",
@@ -494,6 +495,11 @@ def test_profile_points_of_nested_conditions_are_profile_points(report_api: Api)
             **OPEN_WINDOW,
         },
     )["id"]
+    return lead
+
+
+def test_profile_points_of_nested_conditions_are_profile_points(report_api: Api) -> None:
+    lead = _open_lead_scoring(report_api)
     profile = [{"fact": "eventType", "operator": "equal", "value": "userProfile"}]
     chat = [{"fact": "eventType", "operator": "equal", "value": "comment"}]
     nested = rule("Job title", "userProfile", points="100", maxPoints="100")
@@ -516,15 +522,7 @@ def test_profile_points_of_nested_conditions_are_profile_points(report_api: Api)
 
 
 def test_a_rule_taking_other_event_types_too_scores_engagement(report_api: Api) -> None:
-    lead: str = report_api.ok(
-        "leadScoring/create",
-        {
-            "name": "Leads",
-            "status": "enabled",
-            "scoreGroups": [{"name": "All", "range": [0, 999]}],
-            **OPEN_WINDOW,
-        },
-    )["id"]
+    lead = _open_lead_scoring(report_api)
     profile = rule("Job title", "userProfile", points="100", maxPoints="100")
     listed = rule("Profile or chat", "userProfile", points="10")
     listed["conditions"] = [{"fact": "eventType", "operator": "in", "value": ["userProfile", "comment"]}]
