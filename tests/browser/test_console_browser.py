@@ -269,8 +269,14 @@ def test_a_big_screen_whose_stream_was_down_when_its_link_was_revoked_says_so(
             policy_errors.append(message.text) if "Content Security Policy" in message.text else None
         ),
     )
+    # htmx pauses a stream on a hidden page by cancelling its reader, which exists once the stream is connected:
+    # hidden sooner, the stream would stay open and receive the revocation itself.
+    screen.add_init_script(
+        "document.addEventListener('htmx:sse:after:connection', () => { window.streamConnected = true; });"
+    )
     screen.goto(link["url"])
     screen.wait_for_selector("text=No score yet")
+    screen.wait_for_function("() => window.streamConnected === true", timeout=WAIT_MS)
     # The screen is hidden: htmx closes its stream until it is shown again (a dropped connection does the same).
     screen.evaluate(
         "() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
