@@ -24,8 +24,8 @@ from pathlib import Path
 
 from gameservices.domain.ids import new_object_id
 from gameservices.projection.live import LiveState
-from gameservices.services import csv_import
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
+from gameservices.services.scoring import csv_import
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage.database import open_engine, read_transaction, write_transaction

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from gameservices.domain.ids import new_object_id
 from gameservices.projection.live import LiveState
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
 from gameservices.services.reports import generate as report
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import rules as rule_repository

@@ -35,7 +35,7 @@ def prepare(url: str, users: int, entries: int = 0) -> int:
     """A database holding one leaderboard of `users` scored users (and `entries` log entries after the tables'
     checkpoint); return the partner id."""
     from gameservices.domain.ids import new_object_id
-    from gameservices.services.partner import create_partner
+    from gameservices.services.access.partner import create_partner
     from gameservices.storage import game_objects as object_repository
     from gameservices.storage import scores as score_repository
     from gameservices.storage.database import open_engine, write_transaction
@@ -69,7 +69,7 @@ def _log_after_checkpoint(engine: Any, partner_id: int, board_id: str, count: in
 
     from gameservices.domain.timefmt import now_ms
     from gameservices.projection import entries
-    from gameservices.services import rule as rule_service
+    from gameservices.services.catalog import rule as rule_service
     from gameservices.storage.database import write_transaction
     from gameservices.storage.schema import event_log, partners
 

@@ -27,10 +27,11 @@ from gameservices.domain.timefmt import now_ms
 from gameservices.projection import entries
 from gameservices.projection.live import LiveState
 from gameservices.projection.simulate import Window
-from gameservices.services import game_objects, simulation
-from gameservices.services import rule as rule_service
-from gameservices.services.leaderboard import LEADERBOARD
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
+from gameservices.services.catalog import game_objects
+from gameservices.services.catalog import rule as rule_service
+from gameservices.services.catalog.leaderboard import LEADERBOARD
+from gameservices.services.replay import simulation
 from gameservices.storage import event_log
 from gameservices.storage.database import open_engine, read_transaction, write_transaction
 from gameservices.storage.migrate import upgrade

@@ -33,8 +33,8 @@ from sqlalchemy import func, select
 
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.timefmt import now_ms
-from gameservices.services import webhook as webhook_service
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
+from gameservices.services.push import webhook as webhook_service
 from gameservices.storage import schema, webhook_deliveries
 from gameservices.storage.database import open_engine, read_transaction, write_transaction
 from gameservices.storage.migrate import upgrade

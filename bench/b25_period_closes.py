@@ -21,11 +21,12 @@ from typing import Any
 
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.projection.live import LiveState
-from gameservices.services import event, game_objects
-from gameservices.services import rule as rule_service
-from gameservices.services.leaderboard import LEADERBOARD
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
+from gameservices.services.catalog import game_objects
+from gameservices.services.catalog import rule as rule_service
+from gameservices.services.catalog.leaderboard import LEADERBOARD
 from gameservices.services.periods import close as period_close
+from gameservices.services.scoring import event
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import open_engine, read_transaction, write_transaction
 from gameservices.storage.migrate import upgrade

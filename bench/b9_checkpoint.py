@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from gameservices.domain.buckets import Bucket, BucketKey
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
 from gameservices.storage import buckets as bucket_repository
 from gameservices.storage.database import open_engine, write_transaction
 from gameservices.storage.migrate import upgrade

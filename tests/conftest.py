@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from gameservices.api.app import create_app
 from gameservices.auth.ks import mint_ks
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
 from gameservices.settings import Settings
 from gameservices.storage.database import normalize_url, open_engine, write_transaction
 from gameservices.storage.migrate import upgrade

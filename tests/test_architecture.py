@@ -1,5 +1,5 @@
 """Dependencies point inward: the domain imports only the standard library; only storage imports SQLAlchemy;
-only the HTTP layers (api/ and the web front end console/) import FastAPI."""
+only the HTTP layers (api/ and the web front end console/) import FastAPI; services/ is grouped into named packages."""
 
 import ast
 import sys
@@ -60,3 +60,12 @@ def test_credentials_import_only_the_standard_library_pyld_and_cryptography(path
             or top in ("pyld", "cryptography")
             or name.startswith("gameservices.credentials")
         ), f"{path.name} imports {name}"
+
+
+def test_services_are_grouped_into_packages() -> None:
+    # services/ holds named packages only: a new use case joins the package of what it serves (or a new one).
+    loose = sorted(path.name for path in (PACKAGE / "services").glob("*.py") if path.name != "__init__.py")
+    assert loose == []
+    for package in (PACKAGE / "services").iterdir():
+        if package.is_dir() and package.name != "__pycache__":
+            assert (package / "__init__.py").read_text(encoding="utf-8").startswith('"""'), package.name

@@ -16,8 +16,9 @@ from functools import partial
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
-from gameservices.services import analytics, scheduler_jobs
+from gameservices.services.catalog import scheduler_jobs
 from gameservices.services.periods import close as period_close
+from gameservices.services.scoring import analytics
 from gameservices.storage import event_log
 from gameservices.storage.database import Engine, read_transaction, write_transaction
 from gameservices.storage.schedules import ScheduleRecord, is_passing_failure

@@ -11,7 +11,12 @@ from gameservices.api.app import create_app
 from gameservices.domain.beacons import read_beacon
 from gameservices.projection.live import LiveState
 from gameservices.scheduler import Every
-from gameservices.services.analytics import IDLE_SESSION_SECONDS, BeaconWriter, Viewed, forget_idle_sessions
+from gameservices.services.scoring.analytics import (
+    IDLE_SESSION_SECONDS,
+    BeaconWriter,
+    Viewed,
+    forget_idle_sessions,
+)
 from gameservices.settings import Settings
 from tests.api.beacons import send_beacon, view_beacon
 from tests.api.test_analytics import program, progress

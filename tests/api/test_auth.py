@@ -8,7 +8,7 @@ from KalturaClient.Base import KalturaConfiguration
 from sqlalchemy import Engine
 
 from gameservices.auth.ks import mint_ks, mint_ks_v1
-from gameservices.services.partner import define_role, set_enabled
+from gameservices.services.access.partner import define_role, set_enabled
 from gameservices.storage.database import write_transaction
 from tests.api import guide_bodies as guide
 from tests.conftest import Api, Partner

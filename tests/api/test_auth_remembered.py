@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete
 
-from gameservices.services import session as session_service
-from gameservices.services.partner import define_role, set_enabled
+from gameservices.services.access import session as session_service
+from gameservices.services.access.partner import define_role, set_enabled
 from gameservices.storage import partners as partner_repository
 from gameservices.storage import sessions as session_repository
 from gameservices.storage.database import write_transaction

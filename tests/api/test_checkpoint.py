@@ -24,7 +24,7 @@ from gameservices.projection.live import LiveState
 from gameservices.projection.pending import Pending, Straddled
 from gameservices.projection.replay import snapshot, verify
 from gameservices.projection.state import PartnerState
-from gameservices.services import visibility
+from gameservices.services.scoring import visibility
 from gameservices.storage import checkpoints, event_log
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import event_log as event_log_table

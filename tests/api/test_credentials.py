@@ -15,7 +15,7 @@ from gameservices.api.app import create_app
 from gameservices.cli import app as cli_app
 from gameservices.credentials.jsonld import offline_loader
 from gameservices.credentials.verification import verify_credential
-from gameservices.services import credentials as credential_service
+from gameservices.services.certificates import credentials as credential_service
 from gameservices.settings import Settings
 from tests.api import guide_bodies as guide
 from tests.conftest import Api, Partner

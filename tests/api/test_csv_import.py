@@ -17,7 +17,8 @@ from gameservices.api.app import API_PREFIX, create_app
 from gameservices.api.event_csv import router as csv_router
 from gameservices.cli.imports import import_events
 from gameservices.errors import PayloadTooLarge
-from gameservices.services import csv_import, user_score
+from gameservices.services.scoring import csv_import
+from gameservices.services.standings import user_score
 from gameservices.settings import Settings
 from gameservices.storage.database import read_transaction, write_transaction
 from tests.conftest import Api, Partner

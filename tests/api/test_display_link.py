@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from gameservices.console.display_hub import DisplayHub
 from gameservices.errors import RateLimited
 from gameservices.projection.live import LiveState
-from gameservices.services import partner as partner_service
-from gameservices.services import user_score
-from gameservices.services.display_link import Screen, initials
+from gameservices.services.access import partner as partner_service
+from gameservices.services.standings import user_score
+from gameservices.services.standings.display_link import Screen, initials
 from gameservices.storage.database import write_transaction
 from tests.api import guide_bodies as guide
 from tests.api.test_period_close import DAY, daily_board

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gameservices.projection.live import LiveState
-from gameservices.services import event as event_service
-from gameservices.services.event import send_calls
+from gameservices.services.scoring import event as event_service
+from gameservices.services.scoring.event import send_calls
 from gameservices.storage.database import Engine, read_transaction, write_transaction
 from tests.conftest import Api, Partner
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from gameservices.projection.live import LiveState
-from gameservices.services.event import send_calls
+from gameservices.services.scoring.event import send_calls
 from gameservices.storage.database import Engine, write_transaction
 from tests.conftest import Api, Partner
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gameservices.api.app import create_app
-from gameservices.services import visibility
+from gameservices.services.scoring import visibility
 from tests.api import guide_bodies as guide
 from tests.conftest import Api
 

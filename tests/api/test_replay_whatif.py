@@ -13,7 +13,7 @@ from gameservices.projection import entries
 from gameservices.projection import loading as live_module
 from gameservices.projection import simulate as simulate_module
 from gameservices.projection.replay import verify
-from gameservices.services import user_score as user_score_service
+from gameservices.services.standings import user_score as user_score_service
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.event_log import decode_body, encode_body

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from gameservices.services.partner import define_role
+from gameservices.services.access.partner import define_role
 from gameservices.settings import Settings
 from gameservices.storage.database import write_transaction
 from tests.api.v3_client import V3, scored_leaderboard, v1_ranking, v3_ranking, v3_test_client

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from gameservices.auth.ks import mint_ks, mint_ks_v1, verify_ks
-from gameservices.services.partner import set_enabled
+from gameservices.services.access.partner import set_enabled
 from gameservices.settings import Settings
 from gameservices.storage import sessions
 from gameservices.storage.database import read_transaction, write_transaction

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from gameservices.api.app import create_app
 from gameservices.projection.live import LiveState
 from gameservices.projection.replay import snapshot
-from gameservices.services import visibility
+from gameservices.services.scoring import visibility
 from gameservices.storage.database import read_transaction
 from tests.api.test_checkpoint import IN_WINDOW
 from tests.conftest import POLL_RULE, Api

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from standardwebhooks import Webhook
 
-from gameservices.services.webhook import MAX_WEBHOOKS
+from gameservices.services.push.webhook import MAX_WEBHOOKS
 from gameservices.webhooks.targets import TargetPolicy, TargetRefused
 from tests.conftest import Api, Partner
 

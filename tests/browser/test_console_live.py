@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from gameservices.services.certificate_document import SAMPLE_NAME
+from gameservices.services.certificates.certificate_document import SAMPLE_NAME
 from tests.api.test_certificate_pdf import image_server
 from tests.browser.test_console_browser import WAIT_MS, _accessible, _rule, _shot, _sign_in, _watch
 from tests.conftest import POSTGRES_URL, postgres_database

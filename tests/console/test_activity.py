@@ -15,7 +15,7 @@ from gameservices.console.live_views import ActivityView, EventsTailView
 from gameservices.projection.checkpoint import checkpoint_partner
 from gameservices.projection.entries import EVENTS, RULE_CHANGE
 from gameservices.projection.live import LiveState
-from gameservices.services import activity
+from gameservices.services.standings import activity
 from gameservices.storage import event_log
 from gameservices.storage.database import read_transaction, write_transaction
 from tests.api import guide_bodies as guide

@@ -10,7 +10,11 @@ from pypdf import PdfReader
 from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
-from gameservices.services.certificate_document import SAMPLE_ENTRY, SAMPLE_NAME, SAMPLE_PUBLIC_ID
+from gameservices.services.certificates.certificate_document import (
+    SAMPLE_ENTRY,
+    SAMPLE_NAME,
+    SAMPLE_PUBLIC_ID,
+)
 from gameservices.settings import Settings
 from tests.api.test_certificate_pdf import _certificate, image_server
 from tests.conftest import Api, Partner

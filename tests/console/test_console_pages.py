@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, update
 
 from gameservices.console import report as console_report
-from gameservices.services.partner import define_role
+from gameservices.services.access.partner import define_role
 from gameservices.services.reports import generate as report_service
 from gameservices.storage.database import write_transaction
 from gameservices.storage.schema import console_sessions

@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 
 from gameservices import scheduler
 from gameservices.domain.timefmt import now_ms
-from gameservices.services import game_objects, scheduler_jobs
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
+from gameservices.services.catalog import game_objects, scheduler_jobs
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import schedules as schedule_repository

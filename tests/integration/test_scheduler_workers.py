@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from gameservices.domain.timefmt import now_ms
-from gameservices.services import game_objects
-from gameservices.services import scheduled_game_object as schedule_service
-from gameservices.services.leaderboard import LEADERBOARD
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
+from gameservices.services.catalog import game_objects
+from gameservices.services.catalog import scheduled_game_object as schedule_service
+from gameservices.services.catalog.leaderboard import LEADERBOARD
 from gameservices.storage.database import open_engine, read_transaction, write_transaction
 from gameservices.storage.migrate import upgrade
 from gameservices.storage.partners import read_versions

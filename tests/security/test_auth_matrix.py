@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from gameservices.auth.ks import mint_ks, mint_ks_v1
 from gameservices.errors import AuthenticationFailed
-from gameservices.services.partner import define_role, set_enabled
-from gameservices.services.session import authenticate
+from gameservices.services.access.partner import define_role, set_enabled
+from gameservices.services.access.session import authenticate
 from gameservices.storage.database import read_transaction, write_transaction
 from tests.conftest import Api, Partner
 

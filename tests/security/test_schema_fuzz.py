@@ -47,7 +47,7 @@ def fuzzed_app(engine: Engine, settings: Settings) -> FastAPI:
 @pytest.fixture(scope="module")
 def fuzz_partner(engine: Engine) -> Partner:
     """The partner every generated request authenticates as."""
-    from gameservices.services.partner import create_partner
+    from gameservices.services.access.partner import create_partner
     from gameservices.storage.database import write_transaction
 
     with write_transaction(engine) as conn:

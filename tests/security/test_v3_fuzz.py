@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gameservices.services.kaltura_v3 import internal_error
+from gameservices.services.kaltura.kaltura_v3 import internal_error
 from tests.api import guide_bodies as guide
 from tests.conftest import Api, Partner
 

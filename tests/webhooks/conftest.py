@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
 from gameservices.domain.timefmt import now_ms
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
 from gameservices.settings import Settings
 from gameservices.storage.database import open_engine, write_transaction
 from gameservices.storage.migrate import upgrade

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from standardwebhooks import WebhookVerificationError
 
-from gameservices.services import webhook as webhook_service
+from gameservices.services.push import webhook as webhook_service
 from gameservices.storage import webhook_deliveries
 from gameservices.storage.database import write_transaction
 from gameservices.storage.webhook_deliveries import Outcome

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 
 from gameservices import feed
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
 from gameservices.storage import webhooks
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import event_log, webhook_deliveries

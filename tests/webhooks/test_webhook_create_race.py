@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from gameservices.domain.timefmt import now_ms
-from gameservices.services import webhook as webhook_service
-from gameservices.services.partner import create_partner
-from gameservices.services.webhook import WebhookInput
+from gameservices.services.access.partner import create_partner
+from gameservices.services.push import webhook as webhook_service
+from gameservices.services.push.webhook import WebhookInput
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.webhooks.targets import TargetPolicy
 

@@ -42,7 +42,7 @@ from gameservices.console import app as console
 from gameservices.feed.hub import FeedHub
 from gameservices.projection.live import LiveState
 from gameservices.rendering.background import BackgroundLoader, FetchPolicy
-from gameservices.services.analytics import BeaconWriter
+from gameservices.services.scoring.analytics import BeaconWriter
 from gameservices.settings import Settings
 from gameservices.storage import log_wakeups
 from gameservices.storage.database import Engine, is_sqlite

@@ -5,7 +5,7 @@ from typing import Any
 from gameservices.api.deps import Api
 from gameservices.api.game_objects import game_object_router
 from gameservices.api.schemas.certificate import CertificateCreate, CertificateUpdate
-from gameservices.services.certificate import CERTIFICATE, check_background
+from gameservices.services.catalog.certificate import CERTIFICATE, check_background
 
 
 def _check_background(api: Api, fields: dict[str, Any]) -> None:

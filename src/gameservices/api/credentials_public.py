@@ -16,8 +16,8 @@ from gameservices.api.json import render_json
 from gameservices.api.rate_limit import TokenBuckets
 from gameservices.api.responses import ErrorStatuses
 from gameservices.errors import NotFound, RateLimited
-from gameservices.services import credential_pages as pages
-from gameservices.services.credentials import CredentialConfig
+from gameservices.services.certificates import credential_pages as pages
+from gameservices.services.certificates.credentials import CredentialConfig
 from gameservices.settings import Settings
 from gameservices.storage.database import read_transaction
 

@@ -13,8 +13,8 @@ from gameservices.errors import PermissionDenied
 from gameservices.projection import checkpoint
 from gameservices.projection.live import LiveState
 from gameservices.rendering.background import BackgroundLoader
-from gameservices.services.session import Caller, require
-from gameservices.services.session import authenticate_request as authenticate
+from gameservices.services.access.session import Caller, require
+from gameservices.services.access.session import authenticate_request as authenticate
 from gameservices.settings import Settings
 from gameservices.storage.database import Connection, Engine, is_sqlite, read_transaction, write_transaction
 

@@ -11,7 +11,7 @@ from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, 
 from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.display_link import DisplayLinkCreate, DisplayLinkList
 from gameservices.domain.timefmt import now_ms
-from gameservices.services import display_link as service
+from gameservices.services.standings import display_link as service
 
 router = APIRouter(prefix="/displayLink", tags=["displayLink"], responses=ErrorStatuses)
 

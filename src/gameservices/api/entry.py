@@ -9,7 +9,7 @@ from gameservices.api.listing import list_response
 from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.common import given_fields
 from gameservices.api.schemas.entry import EntryIdRequest, EntryList, EntryListFilter, EntryUpsert
-from gameservices.services import entry as service
+from gameservices.services.catalog import entry as service
 from gameservices.storage.entries import EntryFilter
 
 router = APIRouter(prefix="/entry", tags=["entry"], responses=ErrorStatuses)

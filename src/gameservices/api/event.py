@@ -10,7 +10,7 @@ from gameservices.api.json import JsonResponse
 from gameservices.api.responses import ErrorStatuses
 from gameservices.api.schemas.event import EventSend, EventSendResult
 from gameservices.projection.state import PartnerState
-from gameservices.services import event as service
+from gameservices.services.scoring import event as service
 from gameservices.storage.database import write_transaction
 
 router = APIRouter(prefix="/event", tags=["event"], responses=ErrorStatuses)

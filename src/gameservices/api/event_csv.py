@@ -12,7 +12,7 @@ from gameservices.api.errors import ErrorBody, status_of
 from gameservices.api.json import JsonResponse
 from gameservices.api.responses import ErrorStatuses
 from gameservices.errors import MissingParameter
-from gameservices.services import csv_import as service
+from gameservices.services.scoring import csv_import as service
 
 router = APIRouter(prefix="/event", tags=["event"], responses=ErrorStatuses)
 

@@ -21,8 +21,8 @@ from gameservices.api.schemas.common import (
     present_fields,
 )
 from gameservices.domain.listing import ListQuery
-from gameservices.services import game_objects as service
-from gameservices.services.game_objects import GameObjectKind
+from gameservices.services.catalog import game_objects as service
+from gameservices.services.catalog.game_objects import GameObjectKind
 
 # Checks a request's fields against the world outside (raises the service's errors).
 Precheck = Callable[[Api, dict[str, Any]], None]

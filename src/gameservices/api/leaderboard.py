@@ -8,7 +8,7 @@ from gameservices.api.responses import ObjectResult
 from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.leaderboard import LeaderboardCreate, LeaderboardUpdate
 from gameservices.domain.timefmt import now_ms
-from gameservices.services.leaderboard import LEADERBOARD
+from gameservices.services.catalog.leaderboard import LEADERBOARD
 from gameservices.services.periods import close as period_close
 
 router = game_object_router("leaderboard", LEADERBOARD, LeaderboardCreate, LeaderboardUpdate)

@@ -15,12 +15,12 @@ from gameservices.api.targets import target_of
 from gameservices.domain.timefmt import TimeFormatError, parse_time
 from gameservices.errors import ValidationFailed
 from gameservices.projection.simulate import Window
-from gameservices.services import explain as explain_service
-from gameservices.services import game_objects as object_service
-from gameservices.services import rebuild as rebuild_service
-from gameservices.services import simulation
-from gameservices.services import user_score as user_score_service
-from gameservices.services.game_objects import GameObjectKind
+from gameservices.services.catalog import game_objects as object_service
+from gameservices.services.catalog.game_objects import GameObjectKind
+from gameservices.services.replay import explain as explain_service
+from gameservices.services.replay import rebuild as rebuild_service
+from gameservices.services.replay import simulation
+from gameservices.services.standings import user_score as user_score_service
 
 _REQUIRED = required_fields(RuleCreate)
 TimeValue = float | int | Annotated[str, Field(max_length=64)]

@@ -13,7 +13,7 @@ from gameservices.api.responses import ErrorStatuses
 from gameservices.api.schemas.report import ReportGenerate
 from gameservices.services.reports import generate as service
 from gameservices.services.reports.formats import MEDIA_TYPES
-from gameservices.services.user_score import game_object
+from gameservices.services.standings.user_score import game_object
 
 router = APIRouter(prefix="/report", tags=["report"], responses=ErrorStatuses)
 SPOOL_IN_MEMORY_BYTES = 16 * 1024 * 1024

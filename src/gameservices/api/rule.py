@@ -10,7 +10,7 @@ from gameservices.api.replay import add_simulate_route
 from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.common import IdRequest, given_fields, present_fields, required_fields
 from gameservices.api.schemas.rule import RuleCreate, RuleList, RuleUpdate
-from gameservices.services import rule as service
+from gameservices.services.catalog import rule as service
 
 router = APIRouter(prefix="/rule", tags=["rule"], responses=ErrorStatuses)
 _REQUIRED = required_fields(RuleCreate)

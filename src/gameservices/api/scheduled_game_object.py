@@ -13,7 +13,7 @@ from gameservices.api.schemas.scheduled_game_object import (
     ScheduledGameObjectList,
     ScheduledGameObjectUpdate,
 )
-from gameservices.services import scheduled_game_object as service
+from gameservices.services.catalog import scheduled_game_object as service
 
 router = APIRouter(prefix="/scheduledGameObject", tags=["scheduledGameObject"], responses=ErrorStatuses)
 _ORDER_FIELDS = (STANDARD_ORDER_FIELDS - {"name"}) | {"scheduledDate"}

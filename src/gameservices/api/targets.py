@@ -3,7 +3,7 @@
 from gameservices.api.deps import Api
 from gameservices.api.schemas.user_score import GameObjectRequest, GameObjectUserRequest
 from gameservices.errors import ValidationFailed
-from gameservices.services.user_score import game_object
+from gameservices.services.standings.user_score import game_object
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
 

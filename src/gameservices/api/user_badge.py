@@ -9,7 +9,7 @@ from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ErrorStatuses, ListResult
 from gameservices.api.schemas.user_score import UserBadgeList
 from gameservices.api.targets import target_of
-from gameservices.services import user_badge as service
+from gameservices.services.standings import user_badge as service
 
 router = APIRouter(prefix="/userBadge", tags=["userBadge"], responses=ErrorStatuses)
 

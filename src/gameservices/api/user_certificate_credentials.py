@@ -13,9 +13,9 @@ from gameservices.api.responses import ErrorStatuses
 from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.credentials import CredentialRevoke
 from gameservices.errors import Conflict
-from gameservices.services import credentials as service
-from gameservices.services.achievements import CERTIFIED
-from gameservices.services.certificate_document import CertificateDocument
+from gameservices.services.certificates import credentials as service
+from gameservices.services.certificates.certificate_document import CertificateDocument
+from gameservices.services.scoring.achievements import CERTIFIED
 from gameservices.storage.database import Connection, write_transaction
 
 _log = logging.getLogger(__name__)

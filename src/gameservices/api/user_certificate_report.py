@@ -12,7 +12,7 @@ from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.user_score import UserCertificateReportList
 from gameservices.api.targets import target_of
 from gameservices.api.user_certificate_credentials import add_links, with_verify_url
-from gameservices.services import certificate_document as document_service
+from gameservices.services.certificates import certificate_document as document_service
 from gameservices.services.reports import user_certificates as service
 
 router = APIRouter(prefix="/userCertificateReport", tags=["userCertificateReport"], responses=ErrorStatuses)

@@ -9,7 +9,7 @@ from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ErrorStatuses, ListResult
 from gameservices.api.schemas.user_score import UserLeadScoringList
 from gameservices.api.targets import target_of
-from gameservices.services import user_lead_scoring as service
+from gameservices.services.standings import user_lead_scoring as service
 
 router = APIRouter(prefix="/userLeadScoring", tags=["userLeadScoring"], responses=ErrorStatuses)
 

@@ -14,7 +14,7 @@ from gameservices.api.schemas.user_profile import (
     UserProfileList,
     UserProfileUpdate,
 )
-from gameservices.services import user_profile as service
+from gameservices.services.profiles import user_profile as service
 
 router = APIRouter(prefix="/userProfile", tags=["userProfile"], responses=ErrorStatuses)
 _ORDER_FIELDS = frozenset({"createdAt", "updatedAt", "userId", "email"})

@@ -10,8 +10,8 @@ from gameservices.api.deps import WriteApi
 from gameservices.api.event_csv import InvalidCsvBody, invalid_csv_response, uploaded
 from gameservices.api.json import JsonResponse
 from gameservices.api.responses import ErrorStatuses
-from gameservices.services import csv_import
-from gameservices.services import user_profile_csv as service
+from gameservices.services.profiles import user_profile_csv as service
+from gameservices.services.scoring import csv_import
 
 router = APIRouter(prefix="/userProfile", tags=["userProfile"], responses=ErrorStatuses)
 

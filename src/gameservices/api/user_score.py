@@ -18,7 +18,7 @@ from gameservices.api.schemas.user_score import (
     UserScoreList,
 )
 from gameservices.api.targets import target_of
-from gameservices.services import user_score as service
+from gameservices.services.standings import user_score as service
 
 router = APIRouter(prefix="/userScore", tags=["userScore"], responses=ErrorStatuses)
 add_explain_route(router)

@@ -11,8 +11,8 @@ from gameservices.api.responses import DeleteResult, ErrorStatuses, ListResult, 
 from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.webhook import WebhookCreate, WebhookList, WebhookUpdate
 from gameservices.domain.timefmt import now_ms
-from gameservices.services import webhook as service
-from gameservices.services import webhook_delivery
+from gameservices.services.push import webhook as service
+from gameservices.services.push import webhook_delivery
 from gameservices.webhooks.targets import TargetPolicy
 
 router = APIRouter(prefix="/webhook", tags=["webhook"], responses=ErrorStatuses)

@@ -11,7 +11,7 @@ from gameservices.api.responses import ErrorStatuses, ListResult, ObjectResult
 from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.webhook import WebhookDeliveryList
 from gameservices.domain.timefmt import now_ms
-from gameservices.services import webhook_delivery as service
+from gameservices.services.push import webhook_delivery as service
 
 router = APIRouter(prefix="/webhookDelivery", tags=["webhookDelivery"], responses=ErrorStatuses)
 

@@ -7,7 +7,7 @@ import orjson
 import typer
 
 from gameservices.errors import GameServicesError, NotFound
-from gameservices.services.csv_import import InvalidCsv
+from gameservices.services.scoring.csv_import import InvalidCsv
 from gameservices.storage import migrate
 from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Engine, read_transaction

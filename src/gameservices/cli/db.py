@@ -11,7 +11,7 @@ from gameservices.cli.common import check_partner, fail, open_database, partner_
 from gameservices.errors import GameServicesError
 from gameservices.projection.checkpoint import checkpoint_partner
 from gameservices.projection.replay import NotReplayable, replay, verify
-from gameservices.services import partner as partner_service
+from gameservices.services.access import partner as partner_service
 from gameservices.settings import Settings
 from gameservices.storage.database import Engine, read_transaction
 

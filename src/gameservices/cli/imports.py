@@ -14,7 +14,7 @@ import typer
 from gameservices.cli.common import check_partner, fail, fail_with_problems, open_database, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
-from gameservices.services import csv_import
+from gameservices.services.scoring import csv_import
 from gameservices.settings import Settings
 
 

@@ -8,8 +8,8 @@ import typer
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER
 from gameservices.cli.common import fail, open_database, partner_id_option
 from gameservices.errors import GameServicesError
-from gameservices.services import partner as partner_service
-from gameservices.services.kaltura_session import MAX_EXPIRY_SECONDS
+from gameservices.services.access import partner as partner_service
+from gameservices.services.kaltura.kaltura_session import MAX_EXPIRY_SECONDS
 from gameservices.settings import Settings
 from gameservices.storage.database import write_transaction
 

@@ -6,7 +6,7 @@ import typer
 
 from gameservices.cli.common import fail, open_database, partner_id_option, print_json
 from gameservices.errors import GameServicesError
-from gameservices.services import partner as partner_service
+from gameservices.services.access import partner as partner_service
 from gameservices.settings import Settings
 from gameservices.storage.database import write_transaction
 

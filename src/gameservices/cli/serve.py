@@ -27,7 +27,7 @@ import typer
 
 from gameservices.cli.common import open_database, print_json
 from gameservices.projection.checkpoint import CheckpointThread
-from gameservices.services import partner as partner_service
+from gameservices.services.access import partner as partner_service
 from gameservices.settings import Settings
 from gameservices.storage.database import (
     Checkpointer,

@@ -14,7 +14,8 @@ import typer
 from gameservices.cli.common import check_partner, fail, fail_with_problems, open_database, partner_id_option
 from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
-from gameservices.services import csv_import, user_profile_csv
+from gameservices.services.profiles import user_profile_csv
+from gameservices.services.scoring import csv_import
 from gameservices.settings import Settings
 
 user_profile_app = typer.Typer(help="User profiles.", no_args_is_help=True)

@@ -12,9 +12,10 @@ from starlette.responses import Response
 from gameservices.api.credentials_public import config_of
 from gameservices.api.user_certificate_credentials import with_verify_url
 from gameservices.console.session import Console, ConsoleRoute, ReadConsole
-from gameservices.services import certificate_document, game_objects
-from gameservices.services.certificate import CERTIFICATE
-from gameservices.services.certificate_document import SAMPLE_PUBLIC_ID, CertificateDocument
+from gameservices.services.catalog import game_objects
+from gameservices.services.catalog.certificate import CERTIFICATE
+from gameservices.services.certificates import certificate_document
+from gameservices.services.certificates.certificate_document import SAMPLE_PUBLIC_ID, CertificateDocument
 
 router = APIRouter(prefix="/console/certificates", route_class=ConsoleRoute, include_in_schema=False)
 MAX_USER_ID = 256

@@ -19,10 +19,10 @@ from gameservices.console.request_text import refuse_unstorable_text
 from gameservices.console.session import ConsoleRoute, ReadConsole, signed_in
 from gameservices.domain.timefmt import now_ms
 from gameservices.errors import NotFound
-from gameservices.services import display_link as service
-from gameservices.services import game_objects
-from gameservices.services.display_link import Screen
-from gameservices.services.leaderboard import LEADERBOARD
+from gameservices.services.catalog import game_objects
+from gameservices.services.catalog.leaderboard import LEADERBOARD
+from gameservices.services.standings import display_link as service
+from gameservices.services.standings.display_link import Screen
 from gameservices.storage.database import read_transaction
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_unstorable_text)])

@@ -26,7 +26,7 @@ from typing import Protocol
 from gameservices.console.live_views import LiveView, StandingsView
 from gameservices.errors import RateLimited
 from gameservices.projection.live import LiveState
-from gameservices.services.display_link import Screen
+from gameservices.services.standings.display_link import Screen
 from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Engine, read_transaction
 

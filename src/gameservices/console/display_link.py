@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from gameservices.console.pages import page
 from gameservices.console.session import ConsoleRoute, ReadConsole, WriteConsole
 from gameservices.console.signin import context
-from gameservices.services import display_link as service
+from gameservices.services.standings import display_link as service
 
 router = APIRouter(prefix="/console/displayLinks", route_class=ConsoleRoute, include_in_schema=False)
 MAX_LINKS = 100

@@ -12,7 +12,7 @@ from gameservices.console.pages import page
 from gameservices.console.session import Console, ConsoleRoute, ReadConsole, WriteConsole
 from gameservices.console.signin import context
 from gameservices.errors import GameServicesError
-from gameservices.services import csv_import as service
+from gameservices.services.scoring import csv_import as service
 
 router = APIRouter(prefix="/console/import", route_class=ConsoleRoute, include_in_schema=False)
 

@@ -21,13 +21,13 @@ from gameservices.console.session import Console, ConsoleRoute, ReadConsole, Wri
 from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import GameServicesError
-from gameservices.services import game_objects as service
-from gameservices.services import user_lead_scoring
-from gameservices.services.badge import BADGE
-from gameservices.services.certificate import CERTIFICATE, check_background
-from gameservices.services.game_objects import GameObjectKind
-from gameservices.services.lead_scoring import LEAD_SCORING
+from gameservices.services.catalog import game_objects as service
+from gameservices.services.catalog.badge import BADGE
+from gameservices.services.catalog.certificate import CERTIFICATE, check_background
+from gameservices.services.catalog.game_objects import GameObjectKind
+from gameservices.services.catalog.lead_scoring import LEAD_SCORING
 from gameservices.services.reports import user_certificates as user_certificate_report
+from gameservices.services.standings import user_lead_scoring
 
 READ_ONLY = ("id", "objectType", "partnerId", "createdAt", "updatedAt")
 MAX_TEXT = 200_000

@@ -17,9 +17,10 @@ from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.domain.timefmt import now_ms
 from gameservices.errors import GameServicesError, NotFound
-from gameservices.services import display_link as display_service
-from gameservices.services import game_objects, user_score
-from gameservices.services.leaderboard import LEADERBOARD
+from gameservices.services.catalog import game_objects
+from gameservices.services.catalog.leaderboard import LEADERBOARD
+from gameservices.services.standings import display_link as display_service
+from gameservices.services.standings import user_score
 
 router = APIRouter(prefix="/console/leaderboards", route_class=ConsoleRoute, include_in_schema=False)
 FIELDS = ("name", "description", "status", "startDate", "endDate", "virtualEventIds")

@@ -17,9 +17,9 @@ from gameservices.feed.changes import (
     STATUS_CHANGED,
 )
 from gameservices.projection.live import LiveState
-from gameservices.services import activity
-from gameservices.services import display_link as display_service
-from gameservices.services.display_link import Screen
+from gameservices.services.standings import activity
+from gameservices.services.standings import display_link as display_service
+from gameservices.services.standings.display_link import Screen
 from gameservices.storage.database import Connection
 
 # The dashboard's figures over the last minute move while nothing is appended: rendered at least this often.

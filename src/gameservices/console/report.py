@@ -13,13 +13,13 @@ from gameservices.console.pages import page
 from gameservices.console.session import ConsoleRoute, ReadConsole
 from gameservices.console.signin import context
 from gameservices.domain.listing import MAX_PAGE_SIZE, ListQuery
-from gameservices.services import game_objects
-from gameservices.services.badge import BADGE
-from gameservices.services.certificate import CERTIFICATE
-from gameservices.services.lead_scoring import LEAD_SCORING
-from gameservices.services.leaderboard import LEADERBOARD
+from gameservices.services.catalog import game_objects
+from gameservices.services.catalog.badge import BADGE
+from gameservices.services.catalog.certificate import CERTIFICATE
+from gameservices.services.catalog.lead_scoring import LEAD_SCORING
+from gameservices.services.catalog.leaderboard import LEADERBOARD
 from gameservices.services.reports import generate as service
-from gameservices.services.user_score import game_object
+from gameservices.services.standings.user_score import game_object
 
 router = APIRouter(prefix="/console/reports", route_class=ConsoleRoute, include_in_schema=False)
 KINDS = (LEADERBOARD, BADGE, CERTIFICATE, LEAD_SCORING)

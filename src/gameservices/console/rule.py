@@ -15,7 +15,7 @@ from gameservices.console.session import Console, ConsoleRoute, ReadConsole, Wri
 from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import GameServicesError
-from gameservices.services import rule as service
+from gameservices.services.catalog import rule as service
 
 router = APIRouter(prefix="/console/rules", route_class=ConsoleRoute, include_in_schema=False)
 READ_ONLY = ("id", "objectType", "partnerId", "createdAt", "updatedAt")

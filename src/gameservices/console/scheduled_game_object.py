@@ -13,7 +13,7 @@ from gameservices.console.session import Console, ConsoleRoute, ReadConsole, Wri
 from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import GameServicesError
-from gameservices.services import scheduled_game_object as service
+from gameservices.services.catalog import scheduled_game_object as service
 
 router = APIRouter(prefix="/console/schedules", route_class=ConsoleRoute, include_in_schema=False)
 FIELDS = ("gameObjectType", "gameObjectId", "scheduledAction", "scheduledDate")

@@ -15,8 +15,8 @@ from gameservices.api.deps import Api
 from gameservices.api.errors import from_validation_error, status_of
 from gameservices.console.pages import page
 from gameservices.console.request_text import refuse_unstorable_text
-from gameservices.services import console_session
-from gameservices.services.session import authenticate_request, require
+from gameservices.services.access import console_session
+from gameservices.services.access.session import authenticate_request, require
 from gameservices.storage.console_sessions import ConsoleSessionRecord
 from gameservices.storage.database import read_transaction
 

@@ -13,12 +13,14 @@ from gameservices.console.session import COOKIE, Console, ConsoleRoute, FormCons
 from gameservices.domain.listing import ListQuery
 from gameservices.domain.timefmt import now_ms
 from gameservices.errors import AuthenticationFailed, GameServicesError
-from gameservices.services import console_session, game_objects, user_score
-from gameservices.services import display_link as display_service
-from gameservices.services.badge import BADGE
-from gameservices.services.certificate import CERTIFICATE
-from gameservices.services.lead_scoring import LEAD_SCORING
-from gameservices.services.leaderboard import LEADERBOARD
+from gameservices.services.access import console_session
+from gameservices.services.catalog import game_objects
+from gameservices.services.catalog.badge import BADGE
+from gameservices.services.catalog.certificate import CERTIFICATE
+from gameservices.services.catalog.lead_scoring import LEAD_SCORING
+from gameservices.services.catalog.leaderboard import LEADERBOARD
+from gameservices.services.standings import display_link as display_service
+from gameservices.services.standings import user_score
 from gameservices.storage.database import write_transaction
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)

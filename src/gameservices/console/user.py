@@ -11,12 +11,13 @@ from gameservices.console.session import ConsoleRoute, ReadConsole
 from gameservices.console.signin import context
 from gameservices.domain.listing import ListQuery
 from gameservices.errors import NotFound
-from gameservices.services import game_objects, user_badge, user_lead_scoring, user_score
-from gameservices.services.badge import BADGE
-from gameservices.services.certificate import CERTIFICATE
-from gameservices.services.lead_scoring import LEAD_SCORING
-from gameservices.services.leaderboard import LEADERBOARD
+from gameservices.services.catalog import game_objects
+from gameservices.services.catalog.badge import BADGE
+from gameservices.services.catalog.certificate import CERTIFICATE
+from gameservices.services.catalog.lead_scoring import LEAD_SCORING
+from gameservices.services.catalog.leaderboard import LEADERBOARD
 from gameservices.services.reports import user_certificates as user_certificate_report
+from gameservices.services.standings import user_badge, user_lead_scoring, user_score
 from gameservices.storage.database import Connection
 
 router = APIRouter(prefix="/console/users", route_class=ConsoleRoute, include_in_schema=False)

@@ -14,8 +14,8 @@ from gameservices.console.session import Console, ConsoleRoute, ReadConsole, Wri
 from gameservices.console.signin import context
 from gameservices.domain.timefmt import now_ms
 from gameservices.errors import GameServicesError
-from gameservices.services import webhook as service
-from gameservices.services import webhook_delivery
+from gameservices.services.push import webhook as service
+from gameservices.services.push import webhook_delivery
 from gameservices.webhooks.targets import TargetPolicy
 
 router = APIRouter(prefix="/console/webhooks", route_class=ConsoleRoute, include_in_schema=False)

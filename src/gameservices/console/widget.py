@@ -19,7 +19,7 @@ from gameservices.console.request_text import refuse_unstorable_text
 from gameservices.console.session import ConsoleRoute, ReadConsole, WriteConsole
 from gameservices.console.signin import context
 from gameservices.errors import GameServicesError
-from gameservices.services import widget as service
+from gameservices.services.standings import widget as service
 from gameservices.storage.database import read_transaction
 
 

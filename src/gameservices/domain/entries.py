@@ -1,6 +1,6 @@
 """What the engine knows of entries: the last seen `duration`, which dynamic caps read when an event lacks it.
 
-The service keeps each entry's last seen duration (see `services/event.py`, `_entries_seen`); these helpers
+The service keeps each entry's last seen duration (see `services/scoring/event.py`, `_entries_seen`); these helpers
 read an event the same way, so a batch sees exactly the duration a later batch would load.
 """
 

@@ -17,7 +17,7 @@ from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection import entries
 from gameservices.projection.state import PartnerState
-from gameservices.services.achievements import completion_times
+from gameservices.services.scoring.achievements import completion_times
 
 # (badge id, user id) -> when the user achieved it (epoch seconds)
 Achieved = dict[tuple[str, str], float]

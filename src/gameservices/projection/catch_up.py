@@ -19,7 +19,7 @@ from gameservices.domain.batch import ProfileLookup
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection import entries
 from gameservices.projection.apply import Applier
-from gameservices.services.profiles_lookup import DatabaseProfiles
+from gameservices.services.profiles.profiles_lookup import DatabaseProfiles
 from gameservices.storage import event_log
 from gameservices.storage.database import Connection
 from gameservices.storage.user_profiles import ProfileRecord

@@ -17,7 +17,7 @@ from gameservices.domain.awards import MANUAL_RULE_ID, Award, Evaluation
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection import entries
 from gameservices.projection.state import PartnerState
-from gameservices.services.achievements import UserBuckets, decide_certificates
+from gameservices.services.scoring.achievements import UserBuckets, decide_certificates
 from gameservices.storage.achievements import CertificateRecord
 
 

@@ -15,7 +15,7 @@ from gameservices.projection.badges import Achieved, ReplayedBadges
 from gameservices.projection.certificates import Certificates, ReplayedCertificates, issued
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
-from gameservices.services.profiles_lookup import facts_of
+from gameservices.services.profiles.profiles_lookup import facts_of
 from gameservices.storage import achievements as achievement_repository
 from gameservices.storage import event_log
 from gameservices.storage.database import Connection

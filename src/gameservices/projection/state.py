@@ -23,7 +23,7 @@ from gameservices.projection.group_commit import GroupCommit
 from gameservices.projection.locks import SharedLock
 from gameservices.projection.pending import CheckpointRows, Pending, RuleScoreKey
 from gameservices.projection.periods import PeriodBoards
-from gameservices.services import rule_set as rule_set_service
+from gameservices.services.catalog import rule_set as rule_set_service
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
 from gameservices.storage.rules import RuleRecord

@@ -11,7 +11,7 @@ from gameservices.domain.ids import new_object_id
 from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.loading import load_boards
 from gameservices.ranking import RankedEntry
-from gameservices.services.partner import create_partner
+from gameservices.services.access.partner import create_partner
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Engine, read_transaction, write_transaction

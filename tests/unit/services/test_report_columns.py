@@ -16,7 +16,7 @@ from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.live import LiveState
 from gameservices.services.reports import rows as report_rows
 from gameservices.services.reports.formats import Cell, Columns, Table, csv_bytes, json_bytes
-from gameservices.services.user_score import number
+from gameservices.services.standings.user_score import number
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import report_queries
 from gameservices.storage import rules as rule_repository

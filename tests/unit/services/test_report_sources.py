@@ -13,7 +13,7 @@ from tests.conftest import Partner
 from gameservices.domain.ids import new_object_id
 from gameservices.services.reports.formats import Rows, Table, csv_bytes, json_bytes
 from gameservices.services.reports.rows import whole_numbers
-from gameservices.services.user_score import number
+from gameservices.services.standings.user_score import number
 from gameservices.storage import report_queries
 from gameservices.storage import scores as score_repository
 from gameservices.storage import user_profiles as profile_repository

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from gameservices.api.schemas.common import Id, Name, Pager, RequestModel, Time
-from gameservices.services.display_link import DEFAULT_TOP, MAX_TOP, DisplayLinkInput
+from gameservices.services.standings.display_link import DEFAULT_TOP, MAX_TOP, DisplayLinkInput
 
 
 class DisplayLinkCreate(RequestModel):

@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import Field
 
 from gameservices.api.schemas.common import RequestModel
-from gameservices.services.event import MAX_EVENTS_PER_CALL
+from gameservices.services.scoring.event import MAX_EVENTS_PER_CALL
 
 
 class EventSend(RequestModel):

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from gameservices.api.schemas.common import MAX_LIST, Id, Pager, RequestModel, Url
-from gameservices.services.webhook import WebhookInput
+from gameservices.services.push.webhook import WebhookInput
 
 EventType = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Description = Annotated[str, StringConstraints(max_length=1024)]

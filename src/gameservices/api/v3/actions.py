@@ -14,9 +14,9 @@ from gameservices.api.v3.arguments import Arguments
 from gameservices.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from gameservices.errors import PermissionDenied
 from gameservices.projection.live import LiveState
-from gameservices.services import game_userscore, kaltura_session
-from gameservices.services import kaltura_v3 as v3_errors
-from gameservices.services.session import authenticate, require
+from gameservices.services.access.session import authenticate, require
+from gameservices.services.kaltura import game_userscore, kaltura_session
+from gameservices.services.kaltura import kaltura_v3 as v3_errors
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
 
 MAX_USER_ID = 256

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from gameservices.domain.beacons import Beacon, read_beacon
-from gameservices.services import analytics as service
+from gameservices.services.scoring import analytics as service
 
 SERVICE = "analytics"
 ACTION = "trackevent"

@@ -28,7 +28,7 @@ from gameservices.api.v3.params import (
 )
 from gameservices.domain.text import readable
 from gameservices.errors import GameServicesError
-from gameservices.services import kaltura_v3 as v3_errors
+from gameservices.services.kaltura import kaltura_v3 as v3_errors
 
 PREFIX = "/api_v3"
 METHODS = ["GET", "POST"]

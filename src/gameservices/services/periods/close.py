@@ -25,9 +25,9 @@ from gameservices.projection.board import Board
 from gameservices.projection.entries import PERIOD_CLOSE
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
-from gameservices.services import event as event_service
 from gameservices.services.periods import recurrence as periods
-from gameservices.services.profiles_lookup import DatabaseProfiles
+from gameservices.services.profiles.profiles_lookup import DatabaseProfiles
+from gameservices.services.scoring import event as event_service
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
 from gameservices.storage import periods as period_repository

@@ -17,11 +17,11 @@ the certificate, not the report's name:
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gameservices.services import achievements
 from gameservices.services.reports import user_certificates as user_certificate_report
 from gameservices.services.reports.formats import Cell, Rows, Table
 from gameservices.services.reports.rows import EVERYONE, PEOPLE, Person, chunked, rule_columns
-from gameservices.services.user_score import number
+from gameservices.services.scoring import achievements
+from gameservices.services.standings.user_score import number
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import rules as rule_repository
 from gameservices.storage.database import Connection

@@ -22,8 +22,8 @@ from gameservices.services.reports.rows import (
     rule_scores_by_user,
     standings,
 )
-from gameservices.services.user_lead_scoring import groups_of, is_profile_rule, percentile
-from gameservices.services.user_score import number
+from gameservices.services.standings.user_lead_scoring import groups_of, is_profile_rule, percentile
+from gameservices.services.standings.user_score import number
 from gameservices.storage import rules as rule_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord

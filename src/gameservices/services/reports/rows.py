@@ -18,9 +18,9 @@ from gameservices.domain.engine import collector_paused
 from gameservices.domain.timefmt import now_ms
 from gameservices.domain.values import MAX_SCORE, shown_number
 from gameservices.projection.live import LiveState
-from gameservices.services import user_badge
 from gameservices.services.periods.recurrence import Period, board_of
 from gameservices.services.reports.formats import Cell, Chunk, Columns, Rows, Table
+from gameservices.services.standings import user_badge
 from gameservices.storage import report_queries
 from gameservices.storage import rules as rule_repository
 from gameservices.storage import user_profiles as profile_repository

@@ -10,8 +10,8 @@ from typing import Any
 from gameservices.domain.rules import progress_as_shown
 from gameservices.domain.timefmt import format_ms
 from gameservices.errors import ObjectNotFound
-from gameservices.services.rule_set import compile_rule
-from gameservices.services.user_score import number
+from gameservices.services.catalog.rule_set import compile_rule
+from gameservices.services.standings.user_score import number
 from gameservices.storage import achievements as repository
 from gameservices.storage import buckets as bucket_repository
 from gameservices.storage import entries as entry_repository

@@ -1,0 +1,221 @@
+"""API v3 ``analytics.trackEvent``: the Kaltura player's beacons scored by the rules engine.
+
+A beacon is identified first (its partner, and its viewer from a USER KS of that partner or from ``userId``),
+then written with the partner's other waiting beacons in one transaction: each becomes at most one rule event
+(``domain/beacons.py``) that goes through ``services/event.send_calls``, the path of ``event/send``, so
+duplicates, refusals, the ledger and the ranks behave exactly as for events sent there. The last playTimeSum of
+each viewing session is kept in ``player_sessions``, written in the same transaction as the events.
+"""
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gameservices.auth.ks import KS_TYPE_USER, KsInvalid
+from gameservices.domain.beacons import VIEW, Beacon, play_time, rule_event
+from gameservices.projection.live import LiveState
+from gameservices.projection.state import PartnerState
+from gameservices.services.access.session import verified_session
+from gameservices.services.scoring import event as event_service
+from gameservices.storage import entries as entry_repository
+from gameservices.storage import partners as partner_repository
+from gameservices.storage import player_sessions as session_repository
+from gameservices.storage import processed_events as processed_repository
+from gameservices.storage.database import Connection, Engine, write_transaction
+from gameservices.storage.player_sessions import LastView, SessionKey
+from gameservices.storage.sessions import ks_hash
+
+# A viewing session no VIEW has reported for this long has been reset by the player long ago (it resets after
+# 30 s without one): forgetting it changes nothing.
+IDLE_SESSION_SECONDS = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Viewed:
+    """A beacon with its viewer, as received."""
+
+    beacon: Beacon
+    user_id: str
+    received_at: float
+
+
+def identify(
+    engine: Engine, beacon: Beacon, *, client_ip: str, uri: str, require_ks: bool = False
+) -> str | None:
+    """The beacon's viewer; None when it is not to be scored (unknown or disabled partner, a KS that is not a
+    valid USER KS of that partner, or no user at all; with `require_ks`, a viewer no KS names).
+
+    One prepared read, as API requests authenticate (``storage.partners.auth_snapshot``): the partner, its
+    secrets and whether the KS was ended."""
+    snapshot = partner_repository.auth_snapshot(
+        engine, partner_id=beacon.partner_id, ks_hash=ks_hash(beacon.ks or "")
+    )
+    if snapshot is None or not snapshot.partner.enabled or not snapshot.partner.game_services_enabled:
+        return None
+    if beacon.ks is None:
+        return None if require_ks else beacon.user_id
+    if snapshot.revoked:
+        return None
+    try:
+        session = verified_session(beacon.ks, snapshot.partner.secrets, client_ip=client_ip, uri=uri)
+    except KsInvalid:
+        return None
+    if session.partner_id != beacon.partner_id or session.type != KS_TYPE_USER:
+        return None
+    # A KS naming its user wins over the parameter; an anonymous (widget) KS leaves the parameter to say it.
+    return session.user_id or (None if require_ks else beacon.user_id)
+
+
+def write_beacons(
+    conn: Connection, *, state: PartnerState, partner_id: int, viewed: Sequence[Viewed]
+) -> list[bool]:
+    """Apply beacons of one partner in arrival order; for each, whether it scored an event (not a repeat,
+    not refused). The caller holds the partner's writer turn around the transaction."""
+    # Before reading the sessions' sums: another process cannot change them until this transaction ends.
+    session_repository.lock_sessions(conn, partner_id=partner_id)
+    conversion = _Conversion.start(conn, partner_id, viewed)
+    calls: list[tuple[Sequence[object], float]] = []
+    for item in viewed:
+        converted = conversion.event_of(item)
+        calls.append(([converted] if converted is not None else [], item.received_at))
+    results = event_service.send_calls(conn, state=state, partner_id=partner_id, calls=calls)
+    # A VIEW that added no play time sent no event: its id is remembered here, so that a late repeat of it is
+    # known as one rather than read as the player's reset.
+    processed_repository.record_event_ids(conn, partner_id, conversion.unsent_ids)
+    session_repository.save_views(
+        conn, partner_id=partner_id, views=conversion.changed_views, now=max(v.received_at for v in viewed)
+    )
+    return [
+        len(events) > 0 and result.accepted > 0 for (events, _), result in zip(calls, results, strict=True)
+    ]
+
+
+@dataclass
+class _Conversion:
+    """Beacons → rule events, with what the database already knows: beacon ids seen, sessions' last sums,
+    the partner's entry settings."""
+
+    known_ids: set[str]
+    views: dict[SessionKey, LastView]
+    facts: dict[str, tuple[list[str] | None, str | None]]
+    changed_views: dict[SessionKey, LastView] = field(default_factory=dict)
+    unsent_ids: list[str] = field(default_factory=list)  # of beacons new to the partner that yield no event
+
+    @classmethod
+    def start(cls, conn: Connection, partner_id: int, viewed: Sequence[Viewed]) -> "_Conversion":
+        ids = [item.beacon.event_id(item.user_id) for item in viewed]
+        views = [_session_key(item) for item in viewed if item.beacon.event_type == VIEW]
+        return cls(
+            known_ids=processed_repository.known_event_ids(conn, partner_id, ids),
+            views=session_repository.last_views(conn, partner_id=partner_id, keys=views),
+            facts=entry_repository.entry_facts(
+                conn, partner_id=partner_id, entry_ids=[item.beacon.entry_id for item in viewed]
+            ),
+        )
+
+    def event_of(self, item: Viewed) -> dict[str, Any] | None:
+        beacon = item.beacon
+        event_id = beacon.event_id(item.user_id)
+        if event_id in self.known_ids:
+            return None  # an exact repeat: it neither scores nor moves its session's sum
+        self.known_ids.add(event_id)
+        added = None
+        if beacon.event_type == VIEW and beacon.play_time_sum is not None:
+            key = _session_key(item)
+            previous_sum, previous_index = self.views.get(key, (None, None))
+            index = beacon.session_index  # (a beacon without one: not compared)
+            added = play_time(previous_sum, beacon.play_time_sum, previous_index, index)
+            self.views[key] = self.changed_views[key] = (beacon.play_time_sum, index)
+        event = rule_event(beacon, item.user_id, play_time_added=added)
+        if event is None:
+            self.unsent_ids.append(event_id)
+        else:
+            categories, virtual_event_id = self.facts.get(beacon.entry_id, (None, None))
+            if categories:
+                event["categories"] = categories
+            if virtual_event_id and "virtualEventId" not in event:
+                event["virtualEventId"] = virtual_event_id
+        return event
+
+
+def _session_key(item: Viewed) -> SessionKey:
+    return (item.user_id, item.beacon.entry_id, item.beacon.session_id)
+
+
+def forget_idle_sessions(engine: Engine, *, now: float) -> int:
+    """Drop viewing sessions idle for an hour (a scheduler job); how many went."""
+    with write_transaction(engine) as conn:
+        return session_repository.forget_idle(conn, before=now - IDLE_SESSION_SECONDS)
+
+
+@dataclass(slots=True)
+class _Waiting:
+    viewed: Viewed
+    done: bool = False
+    scored: bool = False
+    error: BaseException | None = None
+
+
+@dataclass
+class _Queue:
+    waiting: list[_Waiting] = field(default_factory=list)
+    leading: bool = False
+    turn: threading.Condition = field(default_factory=threading.Condition)
+
+
+class BeaconWriter:
+    """Writes beacons in groups per partner: the beacon that finds no group running takes every beacon waiting
+    meanwhile and writes them in one transaction (one durable commit for many beacons), holding the partner's
+    writer turn, as ``event/send`` calls are grouped (``LiveState.grouped``). A failing group is written again
+    one beacon at a time, so a bad beacon fails alone. No beacon is answered before its group commits."""
+
+    def __init__(self, engine: Engine, live: LiveState) -> None:
+        self._engine = engine
+        self._live = live
+        self._queues: dict[int, _Queue] = {}
+        self._guard = threading.Lock()
+
+    def write(self, partner_id: int, viewed: Viewed) -> bool:
+        """Write one beacon (with whichever others wait); whether it scored."""
+        with self._guard:
+            queue = self._queues.setdefault(partner_id, _Queue())
+        mine = _Waiting(viewed)
+        group: list[_Waiting] = []
+        with queue.turn:
+            queue.waiting.append(mine)
+            while queue.leading and not mine.done:
+                queue.turn.wait()
+            if not mine.done:
+                queue.leading = True
+                group, queue.waiting = queue.waiting, []
+        if group:
+            try:
+                self._write_group(partner_id, group)
+            finally:
+                with queue.turn:
+                    for member in group:
+                        if not member.done:
+                            member.error, member.done = RuntimeError("the group was interrupted"), True
+                    queue.leading = False
+                    queue.turn.notify_all()
+        if mine.error is not None:
+            raise mine.error
+        return mine.scored
+
+    def _write_group(self, partner_id: int, group: list[_Waiting]) -> None:
+        try:
+            scored = self._run(partner_id, [member.viewed for member in group])
+        except Exception as error:
+            if len(group) == 1:
+                group[0].error, group[0].done = error, True
+                return
+            for member in group:
+                self._write_group(partner_id, [member])
+            return
+        for member, result in zip(group, scored, strict=True):
+            member.scored, member.done = result, True
+
+    def _run(self, partner_id: int, viewed: list[Viewed]) -> list[bool]:
+        with self._live.writing(partner_id) as state, write_transaction(self._engine) as conn:
+            return write_beacons(conn, state=state, partner_id=partner_id, viewed=viewed)
