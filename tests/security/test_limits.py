@@ -265,7 +265,7 @@ def test_partner_flood_is_429_and_other_partners_pass(
 ) -> None:
     app = create_app(settings, engine)
     clock = FakeClock()
-    app.add_middleware(RateLimit, per_second=20, clock=clock)
+    app.add_middleware(RateLimit, per_second=20, engine=engine, clock=clock)
     flooder, neighbour = new_partner(), new_partner()
     with TestClient(app, raise_server_exceptions=False) as client:
         statuses = [Api(client, flooder.ks).call("leaderboard/list")[0] for _ in range(50)]
@@ -318,6 +318,6 @@ def test_api_v3_calls_with_the_ks_in_their_body_are_counted(
 
 def test_rate_limit_off_by_default(engine: Engine, settings: Settings, partner: Partner) -> None:
     app = create_app(settings, engine)
-    app.add_middleware(RateLimit, per_second=settings.rate_limit_per_second)
+    app.add_middleware(RateLimit, per_second=settings.rate_limit_per_second, engine=engine)
     with TestClient(app, raise_server_exceptions=False) as client:
         assert {Api(client, partner.ks).call("leaderboard/list")[0] for _ in range(100)} == {200}
