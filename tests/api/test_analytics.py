@@ -318,6 +318,37 @@ def test_a_partner_over_its_rate_is_told_to_stop_views(
     assert progress(api, board, "kim")["views"] == len(scored)
 
 
+def test_a_beacon_naming_its_action_in_a_form_body_is_limited_as_a_beacon(
+    api: Api, engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    # service and action only in a form-encoded body (no query string): a beacon all the same, told to stop
+    # VIEWs past the rate rather than answered in API v3's envelope.
+    board = program(api)
+    limited = settings.model_copy(update={"rate_limit_per_second": 3})
+    app = create_app(limited, engine)
+    app.state.rate_limits.clock = lambda: 0.0  # time stands still: 3 tokens, never refilled
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = [
+            client.post(
+                "/api_v3/index.php",
+                data={
+                    "service": "analytics",
+                    "action": "trackEvent",
+                    **form(view_beacon(partner.id, "kim", "0_e", "s", index, 10.0 * index)),
+                },
+            )
+            for index in range(1, 6)
+        ]
+    assert [answer.json()["viewEventsEnabled"] for answer in answers] == [True] * 3 + [False] * 2
+    assert all(answer.headers["access-control-allow-origin"] == "*" for answer in answers)
+    assert progress(api, board, "kim")["views"] == 3
+
+
+def form(params: dict[str, Any]) -> dict[str, str]:
+    """Beacon parameters as form fields."""
+    return {key: str(value) for key, value in params.items()}
+
+
 def sponsored_program(api: Api) -> str:
     """The program's leaderboard with a rule also scoring play time of entries in category 301 ("sponsor")."""
     board = program(api)
