@@ -247,7 +247,7 @@ def test_token_bucket_refills_at_the_rate() -> None:
 
 
 def test_token_buckets_stay_bounded_whatever_partner_ids_are_named() -> None:
-    # The partner id is read from a KS that is not verified: anyone can name any number of partners.
+    # Keys come from client addresses, which anyone can vary, and from the partners of verified KSs.
     clock = FakeClock()
     buckets = TokenBuckets(5, clock)
     assert [buckets.take(1) for _ in range(5)] == [0.0] * 5

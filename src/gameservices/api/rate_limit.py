@@ -5,7 +5,9 @@ look-up, `services.session.vouched_partner`) takes its partner's token at once; 
 this process, or a forged one) first takes a token of its client address's bucket, then is verified (one read
 of the partner's secrets) and, if it passes, takes its partner's token too. A flood of forged KSs naming a
 partner thus empties the flooder's address bucket, never the partner's, and the partner's own flood (the same
-KSs again and again) costs what it did.
+KSs again and again) costs what it did: the look-up replaces reading the partner id out of the KS, and is
+cheaper (about 2 µs a request against 6 µs). A KS too long to be remembered
+(`services.session.MAX_REMEMBERED_KS_LENGTH`) is verified, and takes a token of its address, on each request.
 
 API v1 requests are counted by the ASGI middleware before their body is read. API v3 requests are counted by
 their router once their parameters are read (`admit`): the official clients send the KS in the body, and read
