@@ -296,19 +296,20 @@ def test_a_partner_over_its_rate_is_told_to_stop_views(
     api: Api, engine: Engine, settings: Settings, partner: Partner
 ) -> None:
     board = program(api)
-    limited = settings.model_copy(update={"rate_limit_per_second": 3})
-    app = create_app(limited, engine)
-    app.state.rate_limits.clock = lambda: 0.0  # time stands still: 3 tokens, never refilled
+    app = limited_app(engine, settings)
+    user_ks = partner.mint(type=0, user_id="kim")
     with TestClient(app, raise_server_exceptions=False) as client:
         answers = [
-            send_beacon(client, view_beacon(partner.id, "kim", "0_e", "s", index, 10.0 * index))
+            send_beacon(
+                client, {**view_beacon(partner.id, "", "0_e", "s", index, 10.0 * index), "ks": user_ks}
+            )
             for index in range(1, 9)
         ]
         refused = Api(client, partner.ks).call("userScore/list", {"gameObjectId": board})[0]
     assert all(answer.status_code == 200 for answer in answers)
     enabled = [answer.json()["viewEventsEnabled"] for answer in answers]
     assert enabled == [True] * 3 + [False] * 5
-    assert refused == 429  # the API itself still answers 429
+    assert refused == 429  # beacons its KSs signed spend the partner's tokens: its API calls answer 429
     # Only the VIEWs answered true were scored: each added the increase since the last scored one (<= 30 s).
     scored = [index for index, flag in enumerate(enabled, start=1) if flag]
     expected = sum(
@@ -316,6 +317,62 @@ def test_a_partner_over_its_rate_is_told_to_stop_views(
     )
     assert progress(api, board, "kim")["watch"] == expected
     assert progress(api, board, "kim")["views"] == len(scored)
+
+
+def test_beacons_without_a_ks_are_told_to_stop_views_but_leave_the_api_its_tokens(
+    api: Api, engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    # Anyone can send a beacon naming a partner and a userId: such beacons have a bucket of their own.
+    board = program(api)
+    app = limited_app(engine, settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = [
+            send_beacon(client, view_beacon(partner.id, "kim", "0_e", "s", index, 10.0 * index))
+            for index in range(1, 6)
+        ]
+        listed = [
+            Api(client, partner.ks).call("userScore/list", {"gameObjectId": board})[0] for _ in range(3)
+        ]
+    assert [answer.json()["viewEventsEnabled"] for answer in answers] == [True] * 3 + [False] * 2
+    assert listed == [200] * 3
+    assert progress(api, board, "kim")["views"] == 3
+
+
+def limited_app(engine: Engine, settings: Settings) -> Any:
+    """An app allowing 3 requests a second whose clocks stand still: 3 tokens in each bucket, never refilled."""
+    app = create_app(settings.model_copy(update={"rate_limit_per_second": 3}), engine)
+    for buckets in (app.state.rate_limits, app.state.address_rate_limits, app.state.unsigned_beacon_limits):
+        buckets.clock = lambda: 0.0
+    return app
+
+
+def test_a_beacon_naming_its_action_in_a_form_body_is_limited_as_a_beacon(
+    api: Api, engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    # service and action only in a form-encoded body (no query string): a beacon all the same, told to stop
+    # VIEWs past the rate rather than answered in API v3's envelope.
+    board = program(api)
+    app = limited_app(engine, settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = [
+            client.post(
+                "/api_v3/index.php",
+                data={
+                    "service": "analytics",
+                    "action": "trackEvent",
+                    **form(view_beacon(partner.id, "kim", "0_e", "s", index, 10.0 * index)),
+                },
+            )
+            for index in range(1, 6)
+        ]
+    assert [answer.json()["viewEventsEnabled"] for answer in answers] == [True] * 3 + [False] * 2
+    assert all(answer.headers["access-control-allow-origin"] == "*" for answer in answers)
+    assert progress(api, board, "kim")["views"] == 3
+
+
+def form(params: dict[str, Any]) -> dict[str, str]:
+    """Beacon parameters as form fields."""
+    return {key: str(value) for key, value in params.items()}
 
 
 def sponsored_program(api: Api) -> str:

@@ -273,6 +273,30 @@ def test_public_routes_are_rate_limited(engine: Engine, partner: Partner) -> Non
     assert statuses[:3] == [404, 404, 404] and 429 in statuses
 
 
+def test_public_routes_count_an_ipv6_client_by_its_64_and_say_when_to_retry(engine: Engine) -> None:
+    settings = Settings(
+        database_url="sqlite://",
+        create_demo_partner=False,
+        validate_certificate_backgrounds=False,
+        credential_secret="s",
+        public_rate_limit_per_second=3,
+    )
+    app = create_app(settings, engine)
+
+    def get(host: str) -> Any:
+        client = TestClient(app, raise_server_exceptions=False, client=(host, 50000))
+        return client.get("/credentials/AAAAAAAAAAAAAAAAAAAAAA")
+
+    # Each address of one /64 is the same host: a new address does not bring new tokens.
+    answers = [get(f"2001:db8:5:6::{number:x}") for number in range(1, 5)]
+    assert [answer.status_code for answer in answers] == [404, 404, 404, 429]
+    refused = answers[-1]
+    assert refused.json()["code"] == "RATE_LIMITED"
+    assert refused.headers["retry-after"].isdigit() and int(refused.headers["retry-after"]) >= 1
+    assert get("2001:db8:5:7::1").status_code == 404  # another /64
+    assert [get(f"192.0.2.{number}").status_code for number in range(1, 5)] == [404] * 4  # IPv4: per address
+
+
 def test_without_a_secret_there_are_no_credentials(engine: Engine, partner: Partner) -> None:
     settings = Settings(
         database_url="sqlite://", create_demo_partner=False, validate_certificate_backgrounds=False

@@ -102,10 +102,13 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     )
     app.state.webhook_targets = TargetPolicy(allow_private=settings.allow_private_webhooks)
     app.state.loop_connection = LoopConnection(engine)
-    # One token bucket per partner, shared by the rate limit and the player's beacons (which answer "stop
-    # sending VIEWs" rather than a 429).
+    # One token bucket per partner, shared by the rate limit and the player's beacons carrying a KS (which answer
+    # "stop sending VIEWs" rather than a 429); one per client address for KSs not known to be signed by their
+    # partner; one per partner for beacons without a KS, which anyone can send.
     rate = settings.rate_limit_per_second
     app.state.rate_limits = TokenBuckets(float(rate)) if rate > 0 else None
+    app.state.address_rate_limits = TokenBuckets(float(rate)) if rate > 0 else None
+    app.state.unsigned_beacon_limits = TokenBuckets(float(rate)) if rate > 0 else None
     app.state.beacons = BeaconWriter(engine, app.state.live)
     app.state.credentials = credentials_public.config_of(settings)
     app.state.public_buckets = credentials_public.buckets_of(settings)
@@ -124,7 +127,13 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         BodyLimits, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
     # Added last, so it runs first: an over-eager partner is turned away before its body is read.
-    app.add_middleware(RateLimit, per_second=rate, buckets=app.state.rate_limits)
+    app.add_middleware(
+        RateLimit,
+        per_second=rate,
+        engine=engine,
+        buckets=app.state.rate_limits,
+        address_buckets=app.state.address_rate_limits,
+    )
     return app
 
 

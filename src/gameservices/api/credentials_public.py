@@ -4,7 +4,6 @@
 /status/{partnerId}/{listId}`` a signed status list, ``GET /issuers/{partnerId}`` the issuer's key.
 """
 
-import ipaddress
 import re
 from typing import Annotated, Any
 
@@ -13,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gameservices.api.json import render_json
-from gameservices.api.rate_limit import TokenBuckets
+from gameservices.api.rate_limit import TokenBuckets, address_key
 from gameservices.api.responses import ErrorStatuses
 from gameservices.errors import NotFound, RateLimited
 from gameservices.services.certificates import credential_pages as pages
@@ -62,7 +61,7 @@ def buckets_of(settings: Settings) -> TokenBuckets | None:
 def _limited(request: Request) -> CredentialConfig:
     buckets: TokenBuckets | None = request.app.state.public_buckets
     if buckets is not None:
-        wait = buckets.take(_address_key(request))
+        wait = buckets.take(address_key(request.client.host if request.client else ""))
         if wait > 0.0:
             raise RateLimited("Too many requests; retry later", args={"RETRY_AFTER": round(wait, 3)})
     config: CredentialConfig | None = request.app.state.credentials
@@ -138,14 +137,6 @@ def issuer(partner_id: str, request: Request, config: Public) -> Response:
     if document is None:
         raise NotFound("No such issuer", code="ISSUER_NOT_FOUND")
     return Response(render_json(document), media_type=_JSON_LD)
-
-
-def _address_key(request: Request) -> int:
-    host = request.client.host if request.client else ""
-    try:
-        return int(ipaddress.ip_address(host))
-    except ValueError:
-        return 0
 
 
 def _is_id(text: str) -> bool:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from gameservices import errors
 from gameservices.api.json import JsonResponse
+from gameservices.api.rate_limit import retry_after
 
 STATUS_BY_ERROR: dict[type[errors.GameServicesError], int] = {
     errors.InvalidInput: 400,
@@ -49,6 +50,10 @@ def error_response(error: errors.GameServicesError) -> JsonResponse:
         "objectType": "KalturaAPIException",
         "args": error.arguments,
     }
+    wait = error.arguments.get("RETRY_AFTER")
+    if isinstance(error, errors.RateLimited) and isinstance(wait, int | float):
+        # As the API's own rate limit answers (api/rate_limit.py): whole seconds, at least 1.
+        return JsonResponse(body, status_code=429, headers={"Retry-After": retry_after(wait)})
     return JsonResponse(body, status_code=status_of(error))
 
 

@@ -4,7 +4,9 @@ player expects, ``{"time": <epoch seconds>, "viewEventsEnabled": true}`` in JSON
 A beacon that cannot be scored (garbage, an unknown partner, a KS that is not a USER KS of the beacon's
 partner, no user) is answered the same way and changes nothing. A partner over its request rate gets
 ``viewEventsEnabled: false`` (the player then stops its VIEW beacons) instead of a 429, and the beacon is
-not scored. Browsers send the player's JSON POSTs cross-origin: the answers allow any origin.
+not scored. Only a beacon whose KS its partner signed spends the partner's request tokens; one without a KS
+(its ``userId`` taken at its word, which anyone can send) spends a bucket of the partner's KS-less beacons at
+the same rate, so that such beacons cannot turn the partner's API calls away. Browsers send the player's JSON POSTs cross-origin: the answers allow any origin.
 """
 
 import logging
@@ -74,7 +76,7 @@ def _score(state: Any, beacon: Beacon, client_ip: str, uri: str, received_at: fl
         if user_id is None:
             return True
         # Only partners that exist spend tokens: made-up partner ids fill no bucket.
-        buckets = state.rate_limits
+        buckets = state.rate_limits if beacon.ks is not None else state.unsigned_beacon_limits
         if buckets is not None and buckets.take(beacon.partner_id) > 0.0:
             return False
         state.beacons.write(beacon.partner_id, service.Viewed(beacon, user_id, received_at))

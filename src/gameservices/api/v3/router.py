@@ -106,14 +106,22 @@ async def answer(request: Request) -> Response:
         return await analytics.track_event(request, params)
     state = request.app.state
     header_ks = ks_of(request)
-    wait = rate_limit.take_for(state.rate_limits, counted_ks(params, header_ks))
+    client_host = request.client.host if request.client else ""
+    wait = await rate_limit.admit(
+        state.rate_limits,
+        state.address_rate_limits,
+        state.engine,
+        counted_ks(params, header_ks),
+        client_host,
+        count=counted_calls(params),
+    )
     if wait > 0.0:
         # Refused in the envelope, as every API v3 error is: the clients read nothing else.
         response = render(params, lambda: _each(params, rate_limit.refused(wait)), started)
         response.headers["Retry-After"] = rate_limit.retry_after(wait)
         return response
     uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    context = Context(state.engine, state.live, request.client.host if request.client else "", uri)
+    context = Context(state.engine, state.live, client_host, uri)
     return await run_in_threadpool(respond, params, context, header_ks, started)
 
 
@@ -149,6 +157,14 @@ def counted_ks(params: Params, header_ks: str | None) -> str | None:
     if not ks and _text(params.get("service")).lower() == MULTIREQUEST:
         ks = next((found for item in split_multirequest(params) if (found := _text(item.get("ks")))), None)
     return ks or None
+
+
+def counted_calls(params: Params) -> int:
+    """The tokens a request takes from the rate limit: one per action it calls (each request of a
+    multirequest; one for a multirequest holding none, answered with an error all the same)."""
+    if _text(params.get("service")).lower() == MULTIREQUEST:
+        return max(1, len(split_multirequest(params)))
+    return 1
 
 
 def respond(params: Params, context: Context, header_ks: str | None, started: float) -> Response:

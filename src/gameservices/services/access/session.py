@@ -104,9 +104,33 @@ def verified_session(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: 
     return _verified(ks, secrets, client_ip=client_ip, uri=uri)
 
 
+def vouched_partner(ks: str) -> int | None:
+    """The partner of a KS this process has verified and that has not expired, without reading anything (the
+    rate limit's test of who signed a request); None for any other KS."""
+    session = _VOUCHED.get(ks)
+    if session is None or session.expiry <= time.time():
+        return None
+    return session.partner_id
+
+
+def vouch(engine: Engine, ks: str) -> int | None:
+    """`vouched_partner` for a KS not verified yet: its signature and expiry are checked against its partner's
+    secrets (one read), and a KS that passes is remembered as every verified KS is; None when it does not."""
+    try:
+        with read_transaction(engine) as conn:
+            partner = repository.get_partner(conn, peek_partner_id(ks))
+        if partner is None:
+            return None
+        return _signed(ks, partner.secrets, time.time()).partner_id
+    except KsInvalid:
+        return None
+
+
 # KSs that passed verification, by (KS, the secrets that verified it): a KS is decrypted and its signature
 # checked once, not on every request. Its expiry and restrictions are checked every time.
 _VERIFIED: dict[tuple[str, tuple[str, ...]], Session] = {}
+# The same sessions by KS alone, for `vouched_partner` (which does not know the partner's secrets).
+_VOUCHED: dict[str, Session] = {}
 MAX_VERIFIED_SESSIONS = 10_000
 # Longer KSs are verified on every request, never remembered: their length is the minter's to choose (privileges
 # are free text), and remembering MAX_VERIFIED_SESSIONS of any length would let one partner fill the memory.
@@ -114,7 +138,13 @@ MAX_REMEMBERED_KS_LENGTH = 2048
 
 
 def _verified(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str) -> Session:
-    now = time.time()
+    session = _signed(ks, secrets, time.time())
+    check_restrictions(session, client_ip=client_ip, uri=uri)
+    return session
+
+
+def _signed(ks: str, secrets: tuple[str, ...], now: float) -> Session:
+    """The session of a KS whose signature and expiry pass (remembered once verified)."""
     key = (ks, secrets)
     session = _VERIFIED.get(key)
     if session is None:
@@ -122,10 +152,11 @@ def _verified(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str) ->
         if len(ks) <= MAX_REMEMBERED_KS_LENGTH:
             if len(_VERIFIED) >= MAX_VERIFIED_SESSIONS:
                 _VERIFIED.clear()
+                _VOUCHED.clear()
             _VERIFIED[key] = session
+            _VOUCHED[ks] = session
     elif session.expiry <= now:
         raise KsInvalid(KsErrorCode.EXPIRED)
-    check_restrictions(session, client_ip=client_ip, uri=uri)
     return session
 
 

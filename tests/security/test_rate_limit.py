@@ -1,0 +1,134 @@
+"""The rate limit (api/rate_limit.py): only a KS its partner signed spends the partner's tokens, a multirequest
+takes a token per request, and client addresses are keyed as one host holds them (an IPv6 /64)."""
+
+import time
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from gameservices.api.app import create_app
+from gameservices.api.rate_limit import TokenBuckets, address_key
+from gameservices.auth.ks import mint_ks
+from gameservices.settings import Settings
+from tests.conftest import Api, Partner
+
+RATE = 5
+V3_LIST = "/api_v3/service/game_userscore/action/list"
+MULTIREQUEST = "/api_v3/service/multirequest"
+
+
+def limited_app(engine: Engine, settings: Settings) -> FastAPI:
+    """An app allowing RATE requests a second, whose clocks stand still: RATE tokens, never refilled."""
+    app = create_app(settings.model_copy(update={"rate_limit_per_second": RATE}), engine)
+    app.state.rate_limits.clock = lambda: 0.0
+    app.state.address_rate_limits.clock = lambda: 0.0
+    return app
+
+
+def client_at(app: FastAPI, host: str) -> TestClient:
+    """A client of the app calling from `host`."""
+    return TestClient(app, raise_server_exceptions=False, client=(host, 50000))
+
+
+def forged(partner: Partner) -> str:
+    """A KS naming the partner, signed with a secret that is not the partner's."""
+    return mint_ks(partner_id=partner.id, secret="not the partner's secret", now=time.time())
+
+
+def test_forged_kss_spend_their_address_tokens_not_their_partners(
+    engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    app = limited_app(engine, settings)
+    attacker = Api(client_at(app, "203.0.113.7"), forged(partner))
+    flood = [attacker.call("leaderboard/list")[0] for _ in range(3 * RATE)]
+    assert flood == [401] * RATE + [429] * (2 * RATE)
+    # Forged KSs sent to API v3 are turned away alike, from the same address's bucket.
+    v3 = attacker.client.post(V3_LIST, json={"format": 1, "ks": forged(partner)})
+    assert v3.json()["code"] == "RATE_LIMITED"
+    # The partner's own budget is whole: RATE calls pass, and its own flood is still refused past them.
+    owner = Api(client_at(app, "198.51.100.1"), partner.ks)
+    statuses = [owner.call("leaderboard/list")[0] for _ in range(RATE + 2)]
+    assert statuses == [200] * RATE + [429] * 2
+
+
+def test_forged_kss_in_api_v3_bodies_leave_the_partner_its_tokens(
+    engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    app = limited_app(engine, settings)
+    attacker = client_at(app, "2001:db8:1:2::7")
+    codes = [
+        attacker.post(V3_LIST, json={"format": 1, "ks": forged(partner)}).json()["code"]
+        for _ in range(2 * RATE)
+    ]
+    assert codes == ["INVALID_KS"] * RATE + ["RATE_LIMITED"] * RATE
+    owner = client_at(app, "198.51.100.1")
+    owner_codes = [
+        owner.post(V3_LIST, json={"format": 1, "ks": partner.ks}).json()["code"] for _ in range(RATE + 1)
+    ]
+    assert owner_codes == ["MISSING_MANDATORY_PARAMETER"] * RATE + ["RATE_LIMITED"]
+
+
+def test_a_new_ks_for_every_request_still_spends_its_partners_tokens(
+    engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    # A KS's first use is verified before it is counted, so minting one per request (from many addresses, each
+    # with tokens to spare) does not get around the partner's limit.
+    app = limited_app(engine, settings)
+    statuses = [
+        Api(client_at(app, f"198.51.100.{number}"), partner.mint()).call("leaderboard/list")[0]
+        for number in range(1, RATE + 4)
+    ]
+    assert statuses == [200] * RATE + [429] * 3
+
+
+def _multirequest(ks: str, count: int) -> dict[str, Any]:
+    calls = {str(number): {"service": "game_userscore", "action": "list"} for number in range(1, count + 1)}
+    return {"format": 1, "ks": ks, **calls}
+
+
+def test_a_multirequest_takes_a_token_for_each_of_its_requests(
+    engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    app = limited_app(engine, settings)
+    client = client_at(app, "198.51.100.1")
+    first = client.post(MULTIREQUEST, json=_multirequest(partner.ks, 3))
+    assert [result["code"] for result in first.json()] == ["MISSING_MANDATORY_PARAMETER"] * 3
+    # 2 tokens left: a multirequest of 3 is refused as a whole, each of its requests answering RATE_LIMITED.
+    second = client.post(MULTIREQUEST, json=_multirequest(partner.ks, 3))
+    assert second.status_code == 200 and second.headers["retry-after"] == "1"
+    assert [result["code"] for result in second.json()] == ["RATE_LIMITED"] * 3
+    assert second.json()[0]["objectType"] == "KalturaAPIException"
+    # The refusal took nothing: the 2 tokens left serve 2 calls.
+    codes = [client.post(V3_LIST, json={"format": 1, "ks": partner.ks}).json()["code"] for _ in range(3)]
+    assert codes == ["MISSING_MANDATORY_PARAMETER"] * 2 + ["RATE_LIMITED"]
+
+
+def test_tokens_beyond_a_full_bucket_are_granted_once_and_owed() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(5, lambda: now[0])
+    assert buckets.take(1, 3) == 0.0
+    assert buckets.take(1, 3) == pytest.approx(0.2)  # 2 left: refused, nothing taken
+    assert buckets.take(1, 2) == 0.0
+    now[0] += 1.0  # full again
+    assert buckets.take(1, 8) == 0.0  # more than a full bucket: granted, 3 owed
+    assert buckets.take(1) == pytest.approx(0.8)  # 0.8 s until the debt is paid and one token is back
+    now[0] += 0.8
+    assert buckets.take(1) == 0.0
+
+
+ADDRESS_KEYS = [
+    ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", True),
+    ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+    ("192.0.2.1", "192.0.2.2", False),
+    ("192.0.2.1", "::ffff:192.0.2.1", True),
+    ("0.0.0.0", "::", False),
+    ("testclient", "", True),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "same"), ADDRESS_KEYS)
+def test_addresses_are_keyed_by_host(first: str, second: str, same: bool) -> None:
+    assert (address_key(first) == address_key(second)) is same
