@@ -125,3 +125,42 @@ def test_an_unknown_order_is_refused_naming_order_by_and_every_order(api: Api) -
     assert error["args"] == {"PARAM_NAME": "orderBy", "VALUE": "bogus"}
     for order in ("+createdAt", "-updatedAt", "entryId", "-name"):
         assert order in error["message"]
+
+
+CONTROLLED_IDS = ["0_e\x01", "0\n_e", "\x7f", "0_e\x1b1"]
+
+
+@pytest.mark.parametrize("entry_id", CONTROLLED_IDS)
+def test_every_route_naming_an_entry_refuses_control_characters(api: Api, entry_id: str) -> None:
+    # The player's beacons refuse them (domain/beacons.py): the entry controller does too, as does every other
+    # route taking an entry id, with a 400 naming the field.
+    board = api.ok(
+        "leaderboard/create",
+        {
+            "objectType": "Leaderboard",
+            "name": "Board",
+            "status": "enabled",
+            "startDate": "2020-01-01T00:00:00Z",
+            "endDate": "2099-01-01T00:00:00Z",
+            "virtualEventIds": [],
+        },
+    )["id"]
+    for path, body in [
+        ("entry/upsert", {"entryId": entry_id, "name": "x"}),
+        ("entry/get", {"entryId": entry_id}),
+        ("entry/delete", {"entryId": entry_id}),
+        ("entry/list", {"entryIdIn": [entry_id]}),
+        ("entry/list", {"filter": {"entryIdIn": f"0_fine,{entry_id}"}}),
+        ("userCertificateReport/list", {"gameObjectId": board, "entryId": entry_id}),
+    ]:
+        status, error = api.call(path, body)
+        assert status == 400, (path, error)
+        assert error["code"] == "VALIDATION_ERROR" and "entryId" in error["args"]["PARAM_NAME"], error
+        assert "control characters" in error["message"], error
+    event = {"eventType": "viewPeriod", "userId": "kim", "entryId": entry_id, "entryName": "x"}
+    answer = api.ok("event/send", {"events": [event, {**event, "entryId": "0_fine"}]})
+    assert answer["accepted"] == 1
+    assert answer["rejected"] == [
+        {"index": 0, "code": "VALIDATION_ERROR", "message": "entryId must not contain control characters"}
+    ]
+    assert [entry["entryId"] for entry in api.ok("entry/list", {})["objects"]] == ["0_fine"]

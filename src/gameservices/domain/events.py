@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from gameservices.domain.errors import MISSING_MANDATORY_PARAMETER, VALIDATION_ERROR, EventRejected
+from gameservices.domain.ids import NO_CONTROL_CHARACTERS, has_control_characters
 from gameservices.domain.text import has_unstorable, readable, unstorable_reason
 from gameservices.domain.values import MAX_SCORE, Scalar, id_string, parse_number, split_items
 
@@ -108,11 +109,20 @@ def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
     fields["userId"] = fields["kuserId"] = user_id
     fields["eventTime"] = event_time
     entry_id = fields.get("entryId")
-    if entry_id is not None and len(str(entry_id)) > MAX_ENTRY_ID_CHARS:  # (its text is the entry's id kept)
-        raise EventRejected(VALIDATION_ERROR, f"entryId must be at most {MAX_ENTRY_ID_CHARS} characters")
+    if entry_id is not None and (refusal := entry_id_refusal(entry_id)) is not None:
+        raise EventRejected(VALIDATION_ERROR, refusal)
     if raw.get("categories") is not None:
         fields["categories"] = tuple(id_string(item) for item in split_items(raw["categories"]))
     return NormalizedEvent(fields, event_id=event_id)
+
+
+def entry_id_refusal(entry_id: object) -> str | None:
+    """Why an event's ``entryId`` is refused, or None when it is not."""
+    if len(str(entry_id)) > MAX_ENTRY_ID_CHARS:  # (its text is the entry's id kept)
+        return f"entryId must be at most {MAX_ENTRY_ID_CHARS} characters"
+    if isinstance(entry_id, str) and has_control_characters(entry_id):
+        return f"entryId {NO_CONTROL_CHARACTERS}"
+    return None
 
 
 def _field_value(name: str, value: object) -> FieldValue:

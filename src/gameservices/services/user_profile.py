@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from gameservices.domain.events import MAX_ENTRY_ID_CHARS
+from gameservices.domain.events import entry_id_refusal
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.listing import ListQuery
 from gameservices.domain.timefmt import format_ms, now_ms
@@ -207,11 +207,11 @@ _EVENT_IDENTITY = frozenset({"eventTime", "eventId", "kuserId"})
 
 def _is_fact(key: str, value: Any) -> bool:
     """Whether an event field can hold the value (one it could not would refuse the whole event): a number
-    within the score limit, text, a boolean, or a list of them; an ``entryId`` no longer than an event's."""
+    within the score limit, text, a boolean, or a list of them; an ``entryId`` an event may hold."""
     scalar = (str, int, float, bool)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return -MAX_SCORE < value < MAX_SCORE
-    if key == "entryId" and len(str(value)) > MAX_ENTRY_ID_CHARS:
+    if key == "entryId" and entry_id_refusal(value) is not None:
         return False
     return isinstance(value, scalar) or (
         isinstance(value, list) and all(isinstance(item, scalar) for item in value)
