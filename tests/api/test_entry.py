@@ -4,7 +4,11 @@ duration they name."""
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
+from gameservices.storage import entries as entry_repository
+from gameservices.storage.database import write_transaction
+from gameservices.storage.entries import EntryRecord
 from tests.conftest import Api, Partner
 
 
@@ -164,3 +168,31 @@ def test_every_route_naming_an_entry_refuses_control_characters(api: Api, entry_
         {"index": 0, "code": "VALIDATION_ERROR", "message": "entryId must not contain control characters"}
     ]
     assert [entry["entryId"] for entry in api.ok("entry/list", {})["objects"]] == ["0_fine"]
+
+
+def test_events_name_an_entry_by_its_trimmed_id(api: Api) -> None:
+    # event/send keeps the entry id trimmed, as the entry controller and beacons read it: " 0_e " is "0_e".
+    event = {"eventType": "viewPeriod", "userId": "kim", "entryId": " 0_e ", "entryName": "Talk"}
+    api.ok("event/send", {"events": [event, {**event, "entryId": "0_e", "duration": 60}]})
+    entry = api.ok("entry/get", {"entryId": "0_e"})
+    assert (entry["entryId"], entry["name"], entry["duration"]) == ("0_e", "Talk", 60.0)
+    assert api.ok("entry/list", {})["totalCount"] == 1
+    answer = api.ok("event/send", {"events": [{**event, "entryId": "  "}]})
+    assert answer["rejected"] == [
+        {"index": 0, "code": "VALIDATION_ERROR", "message": "entryId must not be empty"}
+    ]
+    assert api.ok("entry/delete", {"entryId": " 0_e"})["entryId"] == "0_e"
+    assert api.call("entry/get", {"entryId": "0_e"})[0] == 404
+
+
+def test_an_entry_stored_with_spaces_before_ids_were_trimmed_stays_reachable(
+    api: Api, engine: Engine, partner: Partner
+) -> None:
+    with write_transaction(engine) as conn:
+        record = EntryRecord(partner.id, " 0_old ", "Old talk", 30.0, None, None, None, 1_700_000_000.0)
+        entry_repository.put_entry(conn, record)
+    found = api.ok("entry/get", {"entryId": "0_old"})
+    assert (found["entryId"], found["name"]) == (" 0_old ", "Old talk")
+    assert api.ok("entry/delete", {"entryId": "0_old"})["entryId"] == " 0_old "
+    assert api.call("entry/get", {"entryId": "0_old"})[0] == 404
+    assert api.ok("entry/list", {})["totalCount"] == 0
