@@ -3,7 +3,7 @@
 An event is a flat JSON object. `eventType` and a user (`userId` or `kuserId`, one identity) are required;
 `eventId`, `eventTime` (ISO 8601 with offset, or epoch seconds; default: the receipt time) and `categories`
 (list or comma string) are optional; any other field is kept if it is a scalar or a list of scalars; a text
-`entryId` is kept trimmed, as every entry id (an empty one or one holding a control character is refused). Text
+`entryId` and `virtualEventId` are kept trimmed, as every such id (an empty one or one holding a control character is refused). Text
 that no database stores (a NUL character, a lone surrogate), in a name or a value, refuses the event.
 """
 
@@ -115,6 +115,9 @@ def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
             raise EventRejected(VALIDATION_ERROR, refusal)
         if isinstance(entry_id, str):
             fields["entryId"] = entry_id.strip()
+    virtual_event_id = fields.get("virtualEventId")
+    if isinstance(virtual_event_id, str):
+        fields["virtualEventId"] = virtual_event_id.strip()  # as every virtual event id is kept
     if raw.get("categories") is not None:
         fields["categories"] = tuple(id_string(item) for item in split_items(raw["categories"]))
     return NormalizedEvent(fields, event_id=event_id)

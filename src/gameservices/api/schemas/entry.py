@@ -28,7 +28,7 @@ VirtualEventId = Annotated[
     BeforeValidator(
         lambda value: str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     ),
-    StringConstraints(min_length=1, max_length=64),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
 ]
 
 
