@@ -438,3 +438,25 @@ def test_a_deployment_may_insist_on_a_ks(
         named = partner.mint(type=0, user_id="kim")
         send_beacon(client, {**view_beacon(partner.id, "mallory", "0_e", "s3", 1, 10.0), "ks": named})
     assert progress(api, board, "kim")["watch"] == 10
+
+
+def test_virtual_event_ids_are_trimmed_wherever_they_enter(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    board = program(api, virtualEventIds=[" 7001 "])
+    assert api.ok("leaderboard/get", {"id": board})["virtualEventIds"] == ["7001"]
+    listed = api.ok("leaderboard/list", {"virtualEventIdIn": ["7001 "]})["objects"]
+    assert [item["id"] for item in listed] == [board]
+    event = {"eventType": "viewPeriod", "userId": "kim", "playTime": 10}
+    api.ok(
+        "event/send", {"events": [{**event, "virtualEventId": " 7001"}, {**event, "virtualEventId": "70"}]}
+    )
+    assert progress(api, board, "kim")["watch"] == 10
+    saved = api.ok("entry/upsert", {"entryId": "0_e", "virtualEventId": " 7001 "})
+    assert saved["virtualEventId"] == "7001"
+    assert api.ok("entry/list", {"virtualEventIdEqual": "7001 "})["totalCount"] == 1
+    send_beacon(app_client, view_beacon(partner.id, "lee", "0_e", "s", 1, 20.0))
+    send_beacon(
+        app_client, {**view_beacon(partner.id, "lee", "0_f", "s", 1, 20.0), "virtualEventId": " 7001 "}
+    )
+    assert progress(api, board, "lee")["watch"] == 40

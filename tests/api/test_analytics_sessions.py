@@ -5,7 +5,7 @@ import threading
 import time
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from gameservices.api.app import create_app
 from gameservices.domain.beacons import read_beacon
@@ -18,6 +18,7 @@ from gameservices.services.scoring.analytics import (
     forget_idle_sessions,
 )
 from gameservices.settings import Settings
+from gameservices.storage.schema import player_sessions, processed_events
 from tests.api.beacons import send_beacon, view_beacon
 from tests.api.test_analytics import program, progress
 from tests.conftest import Api, Partner
@@ -86,3 +87,24 @@ def test_concurrent_beacons_are_written_in_groups_and_all_count(
     assert sum(groups) == 40 and len(groups) < 40, groups  # some beacons waited for a group
     for number in range(8):
         assert progress(api, board, f"u{number}")["watch"] == 50
+
+
+def test_a_beacon_whose_event_is_refused_leaves_no_trace(
+    api: Api, app_client: TestClient, engine: Engine, partner: Partner
+) -> None:
+    board = program(api)
+    # A USER KS naming a viewer of spaces alone: the event path refuses an event of that user.
+    blank = partner.mint(type=0, user_id="   ")
+    for index, play_time_sum in enumerate([10.0, 20.0], start=1):
+        send_beacon(
+            app_client, {**view_beacon(partner.id, "kim", "0_e", "s", index, play_time_sum), "ks": blank}
+        )
+    with engine.connect() as conn:
+        for table in (player_sessions, processed_events):
+            rows = conn.execute(select(table).where(table.c.partner_id == partner.id)).all()
+            assert rows == [], table.name
+    assert api.ok("userScore/list", {"gameObjectId": board})["objects"] == []
+    # The viewer's beacons still score once a KS names them.
+    named = partner.mint(type=0, user_id="kim")
+    send_beacon(app_client, {**view_beacon(partner.id, "kim", "0_e", "s", 3, 30.0), "ks": named})
+    assert progress(api, board, "kim")["watch"] == 30

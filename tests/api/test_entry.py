@@ -4,7 +4,11 @@ duration they name."""
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
+from gameservices.storage import entries as entry_repository
+from gameservices.storage.database import write_transaction
+from gameservices.storage.entries import EntryRecord
 from tests.conftest import Api, Partner
 
 
@@ -125,3 +129,70 @@ def test_an_unknown_order_is_refused_naming_order_by_and_every_order(api: Api) -
     assert error["args"] == {"PARAM_NAME": "orderBy", "VALUE": "bogus"}
     for order in ("+createdAt", "-updatedAt", "entryId", "-name"):
         assert order in error["message"]
+
+
+CONTROLLED_IDS = ["0_e\x01", "0\n_e", "\x7f", "0_e\x1b1"]
+
+
+@pytest.mark.parametrize("entry_id", CONTROLLED_IDS)
+def test_every_route_naming_an_entry_refuses_control_characters(api: Api, entry_id: str) -> None:
+    # The player's beacons refuse them (domain/beacons.py): the entry controller does too, as does every other
+    # route taking an entry id, with a 400 naming the field.
+    board = api.ok(
+        "leaderboard/create",
+        {
+            "objectType": "Leaderboard",
+            "name": "Board",
+            "status": "enabled",
+            "startDate": "2020-01-01T00:00:00Z",
+            "endDate": "2099-01-01T00:00:00Z",
+            "virtualEventIds": [],
+        },
+    )["id"]
+    for path, body in [
+        ("entry/upsert", {"entryId": entry_id, "name": "x"}),
+        ("entry/get", {"entryId": entry_id}),
+        ("entry/delete", {"entryId": entry_id}),
+        ("entry/list", {"entryIdIn": [entry_id]}),
+        ("entry/list", {"filter": {"entryIdIn": f"0_fine,{entry_id}"}}),
+        ("userCertificateReport/list", {"gameObjectId": board, "entryId": entry_id}),
+    ]:
+        status, error = api.call(path, body)
+        assert status == 400, (path, error)
+        assert error["code"] == "VALIDATION_ERROR" and "entryId" in error["args"]["PARAM_NAME"], error
+        assert "control characters" in error["message"], error
+    event = {"eventType": "viewPeriod", "userId": "kim", "entryId": entry_id, "entryName": "x"}
+    answer = api.ok("event/send", {"events": [event, {**event, "entryId": "0_fine"}]})
+    assert answer["accepted"] == 1
+    assert answer["rejected"] == [
+        {"index": 0, "code": "VALIDATION_ERROR", "message": "entryId must not contain control characters"}
+    ]
+    assert [entry["entryId"] for entry in api.ok("entry/list", {})["objects"]] == ["0_fine"]
+
+
+def test_events_name_an_entry_by_its_trimmed_id(api: Api) -> None:
+    # event/send keeps the entry id trimmed, as the entry controller and beacons read it: " 0_e " is "0_e".
+    event = {"eventType": "viewPeriod", "userId": "kim", "entryId": " 0_e ", "entryName": "Talk"}
+    api.ok("event/send", {"events": [event, {**event, "entryId": "0_e", "duration": 60}]})
+    entry = api.ok("entry/get", {"entryId": "0_e"})
+    assert (entry["entryId"], entry["name"], entry["duration"]) == ("0_e", "Talk", 60.0)
+    assert api.ok("entry/list", {})["totalCount"] == 1
+    answer = api.ok("event/send", {"events": [{**event, "entryId": "  "}]})
+    assert answer["rejected"] == [
+        {"index": 0, "code": "VALIDATION_ERROR", "message": "entryId must not be empty"}
+    ]
+    assert api.ok("entry/delete", {"entryId": " 0_e"})["entryId"] == "0_e"
+    assert api.call("entry/get", {"entryId": "0_e"})[0] == 404
+
+
+def test_an_entry_stored_with_spaces_before_ids_were_trimmed_stays_reachable(
+    api: Api, engine: Engine, partner: Partner
+) -> None:
+    with write_transaction(engine) as conn:
+        record = EntryRecord(partner.id, " 0_old ", "Old talk", 30.0, None, None, None, 1_700_000_000.0)
+        entry_repository.put_entry(conn, record)
+    found = api.ok("entry/get", {"entryId": "0_old"})
+    assert (found["entryId"], found["name"]) == (" 0_old ", "Old talk")
+    assert api.ok("entry/delete", {"entryId": "0_old"})["entryId"] == " 0_old "
+    assert api.call("entry/get", {"entryId": "0_old"})[0] == 404
+    assert api.ok("entry/list", {})["totalCount"] == 0

@@ -94,3 +94,37 @@ def test_profiles_ordered_by_email_put_those_without_one_first_on_every_database
 
     assert order("+email") == ["u2", "u3", "u1"]
     assert order("-email") == ["u1", "u3", "u2"]
+
+
+def test_profile_data_does_not_scope_the_profile_event(api: Api) -> None:
+    # profileData's virtualEventId and categories are the profile's data, not the scope of its event: a
+    # leaderboard of another virtual event (or a rule on categories) still sees the profile's change.
+    board = api.ok(
+        "leaderboard/create",
+        {"name": "Profiles", "status": "enabled", "virtualEventIds": ["7001"], **OPEN_WINDOW},
+    )["id"]
+    for name, more in (
+        ("Profile", []),
+        ("Sponsor", [{"fact": "categories", "operator": "in", "value": "301"}]),
+    ):
+        api.ok(
+            "rule/create",
+            {
+                "gameObjectType": "leaderboard",
+                "gameObjectId": board,
+                "mode": "distribute_points",
+                "name": name,
+                "conditions": [{"fact": "eventType", "operator": "equal", "value": "userProfile"}, *more],
+                "type": "count",
+                "metric": "kuserId",
+                "goal": "1",
+                "points": "10",
+                "maxPoints": "10",
+                "groupBy": "kuserId",
+            },
+        )
+    data = {"virtualEventId": "9999", "categories": "301"}
+    stored = api.ok("userProfile/create", {"userId": "kim", "profileData": data})
+    assert stored["profileData"] == data
+    scores = api.ok("userScore/list", {"gameObjectId": board})["objects"]
+    assert [(row["userId"], row["score"]) for row in scores] == [("kim", 10)]

@@ -316,3 +316,14 @@ def test_cli_imports_a_file_the_running_app_sees(
     assert standings(csv_api, board) == [("ada", 100, False)]
     unknown = CliRunner().invoke(cli_app, ["user-profile", "import", "--partner-id", "987654321", str(good)])
     assert unknown.exit_code == 1 and "Partner [987654321] does not exist" in unknown.output
+
+
+def test_a_user_on_two_rows_refuses_the_whole_file_naming_the_line(csv_api: Api) -> None:
+    text = HEADER + "kim,kim@example.com,,,,,,\nlee,,,,,,,\nkim,other@example.com,,,,,,\n"
+    status, body = upload(csv_api, text)
+    assert (status, body["code"]) == (400, "INVALID_CSV")
+    assert body["args"] == {"PARAM_NAME": "csvFile", "INVALID_LINES": 1}
+    assert body["errors"] == [
+        {"line": 4, "column": "userId", "message": "the user id 'kim' is already on line 2"}
+    ]
+    assert profile_count(csv_api) == 0  # nor the other rows

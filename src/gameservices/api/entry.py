@@ -51,8 +51,6 @@ def entry_filter(body: EntryList) -> EntryFilter:
         merged.update(body.filter.model_dump(exclude_none=True))
     merged.update(body.model_dump(include=set(EntryListFilter.model_fields), exclude_none=True))
     entry_ids = merged.get("entryIdIn")
-    if isinstance(entry_ids, str):
-        entry_ids = [part.strip() for part in entry_ids.split(",") if part.strip()]
     order = merged.get("orderBy") or "-createdAt"
     size = body.pager.pageSize if body.pager else 30
     index = body.pager.pageIndex if body.pager else 1

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from gameservices.domain.ids import CONTROL_CHARACTERS
+
 # KAVA event numbers (playkit-js-kava, kava-event-model.ts). 14 is PLAY_REACHED_100_PERCENT, 15 the later
 # PLAY_REACHED_90_PERCENT: the numbers do not follow the percentages.
 VIEW = 99
@@ -28,7 +30,8 @@ MAX_PARTNER_ID = 2**31 - 1
 # The largest eventIndex a viewing session keeps (its column's range); the player counts from 1.
 MAX_SESSION_INDEX = 2**31 - 1
 _INTEGER = re.compile(r"\s*[+-]?\d{1,18}\s*")
-_NOT_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+# Control characters (no id holds one: domain/ids.py) and lone surrogates.
+_NOT_TEXT = re.compile(f"[{CONTROL_CHARACTERS}\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,14 @@
 The header names ``userId`` and any of ``email``, ``firstName``, ``lastName``, ``fullName`` and ``groups`` (in any
 case); every other column is a key of ``profileData``, named as written. Cells are trimmed; an empty cell leaves
 its field out of the row (the stored value stays). ``groups`` lists group ids separated by ``;``
-(``speakers; vip``). The whole text is read before anything is applied, with the problems of
-`gameservices.domain.csv_table`.
+(``speakers; vip``). A user is on one row only: a user id already on an earlier row is refused. The whole text is
+read before anything is applied, with the problems of `gameservices.domain.csv_table`.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from gameservices.domain.csv_table import CsvResult, check_header, read_rows, row_cells
+from gameservices.domain.csv_table import CsvResult, check_header, quote, read_rows, row_cells
 from gameservices.domain.events import MAX_USER_ID_CHARS
 
 MAX_PROFILE_ROWS = 100_000
@@ -64,6 +64,7 @@ class _ProfileRows:
     def __init__(self, result: CsvProfiles, header: list[str], lowered: list[str]) -> None:
         self.result = result
         self.header = header
+        self.first_lines: dict[str, int] = {}  # user id → the line that first named it
         # (profile field or None for a profileData key, header as written, cell limit)
         self.columns = [
             (PROFILE_FIELDS[lower][0], name, PROFILE_FIELDS[lower][1])
@@ -91,6 +92,8 @@ class _ProfileRows:
                     self.result.refuse(line, column, "a user id is required")
             elif len(value) > limit:
                 self.result.refuse(line, column, f"{_what(name)} has at most {limit} characters")
+            elif name == "userId" and (first := self.first_lines.setdefault(value, line)) != line:
+                self.result.refuse(line, column, f"the user id {quote(value)} is already on line {first}")
             else:
                 profile[name] = value
         if data:

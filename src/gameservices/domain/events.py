@@ -2,7 +2,8 @@
 
 An event is a flat JSON object. `eventType` and a user (`userId` or `kuserId`, one identity) are required;
 `eventId`, `eventTime` (ISO 8601 with offset, or epoch seconds; default: the receipt time) and `categories`
-(list or comma string) are optional; any other field is kept if it is a scalar or a list of scalars. Text
+(list or comma string) are optional; any other field is kept if it is a scalar or a list of scalars; a text
+`entryId` and `virtualEventId` are kept trimmed, as every such id (an empty one or one holding a control character is refused). Text
 that no database stores (a NUL character, a lone surrogate), in a name or a value, refuses the event.
 """
 
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from gameservices.domain.errors import MISSING_MANDATORY_PARAMETER, VALIDATION_ERROR, EventRejected
+from gameservices.domain.ids import NO_CONTROL_CHARACTERS, has_control_characters
 from gameservices.domain.text import has_unstorable, readable, unstorable_reason
 from gameservices.domain.values import MAX_SCORE, Scalar, id_string, parse_number, split_items
 
@@ -108,11 +110,33 @@ def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
     fields["userId"] = fields["kuserId"] = user_id
     fields["eventTime"] = event_time
     entry_id = fields.get("entryId")
-    if entry_id is not None and len(str(entry_id)) > MAX_ENTRY_ID_CHARS:  # (its text is the entry's id kept)
-        raise EventRejected(VALIDATION_ERROR, f"entryId must be at most {MAX_ENTRY_ID_CHARS} characters")
+    if entry_id is not None:
+        if (refusal := entry_id_refusal(entry_id)) is not None:
+            raise EventRejected(VALIDATION_ERROR, refusal)
+        if isinstance(entry_id, str):
+            fields["entryId"] = entry_id.strip()
+    virtual_event_id = fields.get("virtualEventId")
+    if isinstance(virtual_event_id, str):
+        fields["virtualEventId"] = virtual_event_id.strip()  # as every virtual event id is kept
     if raw.get("categories") is not None:
         fields["categories"] = tuple(id_string(item) for item in split_items(raw["categories"]))
     return NormalizedEvent(fields, event_id=event_id)
+
+
+def entry_id_refusal(entry_id: object) -> str | None:
+    """Why an event's ``entryId`` is refused, or None when it is not.
+
+    A text id is kept trimmed, as the ``entry`` controller and the player's beacons read it: " e1 " names the
+    entry "e1", and an id of spaces alone names none."""
+    if isinstance(entry_id, str):
+        entry_id = entry_id.strip()
+        if not entry_id:
+            return "entryId must not be empty"
+    if len(str(entry_id)) > MAX_ENTRY_ID_CHARS:  # (its text is the entry's id kept)
+        return f"entryId must be at most {MAX_ENTRY_ID_CHARS} characters"
+    if isinstance(entry_id, str) and has_control_characters(entry_id):
+        return f"entryId {NO_CONTROL_CHARACTERS}"
+    return None
 
 
 def _field_value(name: str, value: object) -> FieldValue:

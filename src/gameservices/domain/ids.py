@@ -1,4 +1,5 @@
-"""Object ids: 24 lowercase hex characters in the MongoDB ObjectId layout (time, random, counter)."""
+"""Object ids: 24 lowercase hex characters in the MongoDB ObjectId layout (time, random, counter); and what
+the ids a partner gives may hold."""
 
 import itertools
 import os
@@ -23,3 +24,16 @@ def new_object_id() -> str:
 def is_object_id(value: object) -> bool:
     """Tell whether a value is a well-formed object id."""
     return isinstance(value, str) and _ID_PATTERN.match(value) is not None
+
+
+# The ids the partner names its own things by (entries, virtual events) hold no control character (C0 or DEL):
+# the player's beacons never carry one (domain/beacons.py), and the API refuses them wherever such an id enters.
+CONTROL_CHARACTERS = "\x00-\x1f\x7f"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+NO_CONTROL_CHARACTERS = "must not contain control characters"
+
+
+def has_control_characters(text: str) -> bool:
+    """Tell whether a text holds a control character (U+0000 to U+001F, or U+007F)."""
+    # isprintable is one C call: printable text (almost every id) is decided without the search.
+    return not text.isprintable() and _CONTROL.search(text) is not None

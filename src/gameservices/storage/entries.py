@@ -78,6 +78,22 @@ def get_entry(conn: Connection, *, partner_id: int, entry_id: str) -> EntryRecor
     return None if row is None else _record(row)
 
 
+def untrimmed_id(conn: Connection, *, partner_id: int, entry_id: str) -> str | None:
+    """The id of an entry stored with spaces around this one (events kept the id as sent before entry ids were
+    trimmed), or None; the first by id when there are several."""
+    found = conn.execute(
+        select(entries.c.entry_id)
+        .where(
+            (entries.c.partner_id == partner_id)
+            & (entries.c.entry_id != entry_id)
+            & (func.trim(entries.c.entry_id) == entry_id)
+        )
+        .order_by(entries.c.entry_id)
+        .limit(1)
+    ).scalar()
+    return None if found is None else str(found)
+
+
 def put_entry(conn: Connection, record: EntryRecord) -> None:
     """Store the entry as given (insert, or replace the fields of the stored one)."""
     row = {

@@ -37,8 +37,9 @@ Time = Annotated[
         }
     ),
 ]
+# Trimmed, as an event's virtualEventId is: " 7001 " is the virtual event "7001".
 VirtualEventIds = Annotated[
-    list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
+    list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]],
     BeforeValidator(
         lambda value: (
             [str(item) if isinstance(item, int) else item for item in value]

@@ -2,20 +2,33 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from gameservices.api.schemas.common import MAX_LIST, Name, Pager, RequestModel, Time
+from gameservices.domain.ids import NO_CONTROL_CHARACTERS, has_control_characters
+
+
+def _without_control_characters(value: str) -> str:
+    if has_control_characters(value):
+        raise PydanticCustomError("control_characters", NO_CONTROL_CHARACTERS)
+    return value
+
 
 # Trimmed, as a beacon's entry id is read (domain/beacons.py): an entry saved as "0_e " is the one beacons of
-# "0_e" name, and an id of spaces alone names none.
-EntryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+# "0_e" name, and an id of spaces alone names none. A control character is refused, as beacons refuse it.
+EntryId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
+    AfterValidator(_without_control_characters),
+]
 CategoryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 VirtualEventId = Annotated[
     str,
     BeforeValidator(
         lambda value: str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     ),
-    StringConstraints(min_length=1, max_length=64),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
 ]
 
 
@@ -29,6 +42,16 @@ def _categories(value: Any) -> Any:
 
 
 Categories = Annotated[list[CategoryId], BeforeValidator(_categories), Field(max_length=MAX_LIST)]
+
+
+def _comma_text(value: Any) -> Any:
+    # A list of ids, or one comma-separated string of them (each checked as an id).
+    if isinstance(value, str):
+        return [part for part in value.split(",") if part.strip()]
+    return value
+
+
+EntryIds = Annotated[list[EntryId], BeforeValidator(_comma_text), Field(max_length=500)]
 
 
 class EntryUpsert(RequestModel):
@@ -51,7 +74,7 @@ class EntryIdRequest(RequestModel):
 class EntryListFilter(RequestModel):
     """The filters of ``entry/list``."""
 
-    entryIdIn: list[EntryId] | str | None = Field(None, max_length=500)
+    entryIdIn: EntryIds | None = None
     virtualEventIdEqual: VirtualEventId | None = None
     createdAtGreaterThan: Time | None = None
     createdAtLessThan: Time | None = None

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, StringConstraints
 
 from gameservices.api.schemas.common import GameObjectType, Id, Pager, RequestModel
+from gameservices.api.schemas.entry import EntryId
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 SubGameId = int | Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -97,7 +98,7 @@ class UserCertificateReportList(GameObjectRequest):
     """``userCertificateReport/list``."""
 
     userId: UserId | None = None
-    entryId: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    entryId: EntryId | None = None
     status: Literal["IN_PROGRESS", "CERTIFIED"] | None = None
     pager: Pager | None = None
 

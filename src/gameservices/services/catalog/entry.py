@@ -62,8 +62,11 @@ def upsert(conn: Connection, *, partner_id: int, fields: dict[str, Any]) -> Entr
 
 
 def get(conn: Connection, *, partner_id: int, entry_id: str) -> EntryRecord:
-    """One entry, or 404."""
+    """One entry, or 404. Entry ids arrive trimmed: an entry events stored with spaces around its id, before
+    they were trimmed too, is found by the trimmed id when no entry has exactly that id."""
     record = repository.get_entry(conn, partner_id=partner_id, entry_id=entry_id)
+    if record is None and (stored := repository.untrimmed_id(conn, partner_id=partner_id, entry_id=entry_id)):
+        record = repository.get_entry(conn, partner_id=partner_id, entry_id=stored)
     if record is None:
         raise NotFound(
             f"Entry with id [{entry_id}] not found", code="OBJECT_NOT_FOUND", args={"ID": entry_id}
@@ -74,10 +77,10 @@ def get(conn: Connection, *, partner_id: int, entry_id: str) -> EntryRecord:
 def delete(conn: Connection, *, partner_id: int, entry_id: str) -> dict[str, Any]:
     """Forget an entry (events naming it later keep its name and duration again)."""
     record = get(conn, partner_id=partner_id, entry_id=entry_id)
-    repository.delete_entry(conn, partner_id=partner_id, entry_id=entry_id)
+    repository.delete_entry(conn, partner_id=partner_id, entry_id=record.entry_id)
     if record.duration is not None:
-        _log_duration(conn, partner_id, entry_id, None)
-    return {"id": entry_id, "entryId": entry_id, "deleted": True}
+        _log_duration(conn, partner_id, record.entry_id, None)
+    return {"id": record.entry_id, "entryId": record.entry_id, "deleted": True}
 
 
 def _log_duration(conn: Connection, partner_id: int, entry_id: str, duration: float | None) -> None:

@@ -219,7 +219,12 @@ def list_page(
     )
     if query.virtual_event_ids is not None:
         wanted = query.virtual_event_ids
-        records = [record for record in records if wanted & set(record.data.get("virtualEventIds") or ())]
+        # (stored ids trimmed: kept as given before virtual event ids were trimmed where they enter)
+        records = [
+            record
+            for record in records
+            if wanted & {str(item).strip() for item in record.data.get("virtualEventIds") or ()}
+        ]
     for name, value in query.data_equals.items():
         if name not in kind.equal_filters:
             raise ValidationFailed(f"{name}Equal", f"this list has no {name} to filter on")

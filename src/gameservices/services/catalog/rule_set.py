@@ -31,7 +31,11 @@ def scope_of(record: GameObjectRecord) -> GameObjectScope:
         enabled=is_enabled(record),
         start=None if start is None else start / 1000,
         end=None if end is None else end / 1000,
-        virtual_event_ids=frozenset(str(item) for item in record.data.get("virtualEventIds") or ()),
+        virtual_event_ids=frozenset(
+            # (trimmed: kept as given before virtual event ids were trimmed where they enter)
+            str(item).strip()
+            for item in record.data.get("virtualEventIds") or ()
+        ),
         policy=policy_of(record),
     )
 

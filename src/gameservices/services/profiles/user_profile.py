@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from gameservices.domain.events import MAX_ENTRY_ID_CHARS
+from gameservices.domain.events import entry_id_refusal
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.listing import ListQuery
 from gameservices.domain.timefmt import format_ms, now_ms
@@ -187,12 +187,13 @@ def _new_record(partner_id: int, fields: dict[str, Any]) -> ProfileRecord:
 def profile_event(record: ProfileRecord) -> dict[str, Any]:
     """The ``userProfile`` event a profile change sends to the rules engine: the profile's fields, with the
     scalar (and list of scalar) values of ``profileData`` as top-level facts (but for ``eventTime``,
-    ``eventId`` and ``kuserId``: the event is the change itself, now, of this user)."""
+    ``eventId`` and ``kuserId``: the event is the change itself, now, of this user; nor ``virtualEventId`` and
+    ``categories``, which would scope it: it is scoped to no virtual event)."""
     shown = view(record)
     event: dict[str, Any] = {
         key: value
         for key, value in (shown.get("profileData") or {}).items()
-        if _is_fact(key, value) and key not in _EVENT_IDENTITY
+        if _is_fact(key, value) and key not in _EVENT_IDENTITY and key not in _EVENT_SCOPING
     }
     for key in ("email", "firstName", "lastName", "fullName", "groups"):
         if shown.get(key) is not None:
@@ -203,15 +204,18 @@ def profile_event(record: ProfileRecord) -> dict[str, Any]:
 
 # Keys that would make the event another one: of another time, a repeat of another event, another user's.
 _EVENT_IDENTITY = frozenset({"eventTime", "eventId", "kuserId"})
+# Keys that scope an event to game objects (a virtual event, categories): a profile belongs to no virtual event,
+# and its data's fields of these names would hide its event from game objects of other virtual events.
+_EVENT_SCOPING = frozenset({"virtualEventId", "categories"})
 
 
 def _is_fact(key: str, value: Any) -> bool:
     """Whether an event field can hold the value (one it could not would refuse the whole event): a number
-    within the score limit, text, a boolean, or a list of them; an ``entryId`` no longer than an event's."""
+    within the score limit, text, a boolean, or a list of them; an ``entryId`` an event may hold."""
     scalar = (str, int, float, bool)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return -MAX_SCORE < value < MAX_SCORE
-    if key == "entryId" and len(str(value)) > MAX_ENTRY_ID_CHARS:
+    if key == "entryId" and entry_id_refusal(value) is not None:
         return False
     return isinstance(value, scalar) or (
         isinstance(value, list) and all(isinstance(item, scalar) for item in value)

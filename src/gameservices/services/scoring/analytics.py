@@ -14,6 +14,8 @@ from typing import Any
 
 from gameservices.auth.ks import KS_TYPE_USER, KsInvalid
 from gameservices.domain.beacons import VIEW, Beacon, play_time, rule_event
+from gameservices.domain.errors import EventRejected
+from gameservices.domain.events import normalize_event
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
 from gameservices.services.access.session import verified_session
@@ -119,6 +121,8 @@ class _Conversion:
         event_id = beacon.event_id(item.user_id)
         if event_id in self.known_ids:
             return None  # an exact repeat: it neither scores nor moves its session's sum
+        if self._refused(item):
+            return None  # the event path refuses its event: no trace, its session's sum unmoved
         self.known_ids.add(event_id)
         added = None
         if beacon.event_type == VIEW and beacon.play_time_sum is not None:
@@ -131,12 +135,29 @@ class _Conversion:
         if event is None:
             self.unsent_ids.append(event_id)
         else:
-            categories, virtual_event_id = self.facts.get(beacon.entry_id, (None, None))
-            if categories:
-                event["categories"] = categories
-            if virtual_event_id and "virtualEventId" not in event:
-                event["virtualEventId"] = virtual_event_id
+            self._fill(event, beacon)
         return event
+
+    def _fill(self, event: dict[str, Any], beacon: Beacon) -> None:
+        categories, virtual_event_id = self.facts.get(beacon.entry_id, (None, None))
+        if categories:
+            event["categories"] = categories
+        if virtual_event_id and "virtualEventId" not in event:
+            event["virtualEventId"] = virtual_event_id
+
+    def _refused(self, item: Viewed) -> bool:
+        """Whether `event/send`'s checks refuse the beacon's event (a viewer id no event may name, say).
+
+        Checked before anything moves: the checks read no play time, so a VIEW is checked with any, whether or
+        not it adds some."""
+        probe = rule_event(item.beacon, item.user_id, play_time_added=1.0)
+        assert probe is not None
+        self._fill(probe, item.beacon)
+        try:
+            normalize_event(probe, received_at=item.received_at)
+        except EventRejected:
+            return True
+        return False
 
 
 def _session_key(item: Viewed) -> SessionKey:
