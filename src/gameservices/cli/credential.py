@@ -75,16 +75,18 @@ def _key(value: str, document: dict[str, Any], offline: bool) -> str:
     issuer = _load(value, offline)
     proof = document.get("proof")
     wanted = proof.get("verificationMethod") if isinstance(proof, dict) else None
-    if wanted is None:
+    if not isinstance(wanted, str):
         _fail("the credential has no single proof naming its verification method")
-    found = [
-        str(method["publicKeyMultibase"])
-        for method in issuer.get("verificationMethod") or []
-        if isinstance(method, dict) and method.get("id") == wanted and method.get("publicKeyMultibase")
-    ]
+    methods = issuer.get("verificationMethod")
+    if not isinstance(methods, list) or not all(isinstance(method, dict) for method in methods):
+        _fail("the issuer document's verificationMethod is not a list of objects")
+    found = [method for method in methods if method.get("id") == wanted]
     if not found:
         _fail(f"the issuer document has no key {wanted}")
-    return found[0]
+    key = found[0].get("publicKeyMultibase")
+    if not isinstance(key, str) or not key:
+        _fail(f"the issuer document's key {wanted} has no publicKeyMultibase text")
+    return key
 
 
 def _statuses(location: str | None, document: dict[str, Any], offline: bool) -> dict[str, Any] | None:
