@@ -93,6 +93,13 @@ class ObjectNotFound(NotFound):
         )
 
 
+class PartnerNotFound(NotFound):
+    """A partner id no partner has (the command line names one)."""
+
+    def __init__(self, partner_id: int) -> None:
+        super().__init__(f"Partner [{partner_id}] not found", args={"PARTNER_ID": partner_id})
+
+
 class Conflict(GameServicesError):
     """The request conflicts with the current state."""
 

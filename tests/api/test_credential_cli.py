@@ -96,3 +96,70 @@ def test_cli_answers_a_credential_with_a_proof_set_as_invalid(api: Api, tmp_path
         )
         assert not isinstance(result.exception, AttributeError), result.exception
         assert result.exit_code == 1 and json.loads(result.output)["state"] == "invalid", result.output
+
+
+def _methods_of_a_wrong_type(wanted: str) -> list[object]:
+    """``verificationMethod`` values of the wrong JSON type, whole or in their fields."""
+    return [
+        5,
+        True,
+        "text",
+        {"id": wanted},
+        None,
+        [5],
+        [[wanted]],
+        [{"id": wanted, "publicKeyMultibase": 5}],
+        [{"id": wanted, "publicKeyMultibase": ["z6Mk"]}],
+        [{"id": wanted, "publicKeyMultibase": None}],
+        [{"id": [wanted], "publicKeyMultibase": "z6Mk"}],
+    ]
+
+
+def test_cli_answers_an_issuer_document_of_wrong_json_types_with_one_line(api: Api, tmp_path: Path) -> None:
+    _, report = certified(api)
+    document = fetch(api.client, report["credentialUrl"])
+    issuer = api.client.get(document["issuer"]["id"].removeprefix(PUBLIC)).json()
+    (tmp_path / "credential.json").write_text(json.dumps(document))
+    wanted = document["proof"]["verificationMethod"]
+    for methods in _methods_of_a_wrong_type(wanted):
+        (tmp_path / "issuer.json").write_text(json.dumps({**issuer, "verificationMethod": methods}))
+        result = CliRunner().invoke(
+            cli_app,
+            [
+                "credential",
+                "verify",
+                str(tmp_path / "credential.json"),
+                "--public-key",
+                str(tmp_path / "issuer.json"),
+                "--offline",
+            ],
+        )
+        assert isinstance(result.exception, SystemExit), (methods, repr(result.exception))
+        assert result.exit_code == 1 and len(result.output.splitlines()) == 1, (methods, result.output)
+        answer = json.loads(result.output)
+        assert answer["state"] == "invalid" and "issuer document" in answer["checks"][0], (methods, answer)
+
+
+def test_cli_answers_a_proof_naming_no_text_method_with_one_line(api: Api, tmp_path: Path) -> None:
+    _, report = certified(api)
+    document = fetch(api.client, report["credentialUrl"])
+    (tmp_path / "issuer.json").write_text(api.client.get(document["issuer"]["id"].removeprefix(PUBLIC)).text)
+    for method in (5, [document["proof"]["verificationMethod"]], {"id": "x"}):
+        changed = {**document, "proof": {**document["proof"], "verificationMethod": method}}
+        (tmp_path / "credential.json").write_text(json.dumps(changed))
+        result = CliRunner().invoke(
+            cli_app,
+            [
+                "credential",
+                "verify",
+                str(tmp_path / "credential.json"),
+                "--public-key",
+                str(tmp_path / "issuer.json"),
+                "--offline",
+            ],
+        )
+        assert isinstance(result.exception, SystemExit), (method, repr(result.exception))
+        assert result.exit_code == 1 and len(result.output.splitlines()) == 1, (method, result.output)
+        assert json.loads(result.output)["checks"] == [
+            "the credential has no single proof naming its verification method"
+        ]

@@ -24,7 +24,11 @@ PUBLIC = "https://certs.example.test"
 
 
 def certified(
-    api: Api, *, user: str = "ann", email: str | None = "Ann@Example.org"
+    api: Api,
+    *,
+    user: str = "ann",
+    email: str | None = "Ann@Example.org",
+    event_time: str = "2025-06-02T10:00:00Z",
 ) -> tuple[str, dict[str, Any]]:
     """A certificate (with the guide's host) and one certified user; the user's report list object."""
     body = guide.certificate_8_2() | {"status": "enabled"}
@@ -40,7 +44,7 @@ def certified(
         "userId": user,
         "entryId": "m1",
         "playTime": 130,
-        "eventTime": "2025-06-02T10:00:00Z",
+        "eventTime": event_time,
     }
     api.ok("event/send", {"events": [event]})
     [report] = api.ok("userCertificateReport/list", {"gameObjectId": certificate})["objects"]
@@ -162,6 +166,39 @@ def test_revocation_shows_on_the_page_in_the_status_list_and_in_the_cli(api: Api
     statuses = fetch(api.client, document["credentialStatus"]["statusListCredential"])
     assert verify_credential(document, key, statuses).state == "valid"
     assert "Valid certificate" in api.client.get(report["verifyUrl"].removeprefix(PUBLIC)).text
+
+
+def test_a_credential_valid_from_a_future_date_is_not_yet_valid_on_the_page_and_in_the_cli(
+    api: Api, tmp_path: Path
+) -> None:
+    # Ingestion accepts a future eventTime, so the certification, and the credential's validFrom, can lie ahead.
+    _, report = certified(api, event_time="2099-06-02T10:00:00Z")
+    document = fetch(api.client, report["credentialUrl"])
+    assert document["validFrom"] == "2099-06-02T10:00:00Z"
+    key = public_key(api.client, document)
+    page = api.client.get(report["verifyUrl"].removeprefix(PUBLIC))
+    assert page.status_code == 200 and "Valid certificate" not in page.text
+    assert "Certificate not yet valid" in page.text and "valid only from 2099-06-02T10:00:00Z" in page.text
+    statuses = fetch(api.client, document["credentialStatus"]["statusListCredential"])
+    verdict = verify_credential(document, key, statuses)
+    assert (verdict.state, verdict.valid_from, verdict.status_checked) == (
+        "not-yet-valid",
+        "2099-06-02T10:00:00Z",
+        True,
+    )
+    assert verdict.checks[-1] == "validity: not yet valid (valid from 2099-06-02T10:00:00Z)"
+    assert verify_credential(document, key, statuses, now=4_100_000_000).state == "valid"  # (December 2099)
+    (tmp_path / "credential.json").write_text(json.dumps(document))
+    result = CliRunner().invoke(
+        cli_app, ["credential", "verify", str(tmp_path / "credential.json"), "--public-key", key, "--offline"]
+    )
+    assert result.exit_code == 1, result.output
+    answer = json.loads(result.output)
+    assert answer["state"] == "not-yet-valid" and answer["checks"][-1].endswith(
+        "(valid from 2099-06-02T10:00:00Z)"
+    )
+    api.ok("userCertificateReport/revoke", {"id": report["id"]})
+    assert "Revoked certificate" in api.client.get(report["verifyUrl"].removeprefix(PUBLIC)).text
 
 
 def test_a_credential_outliving_its_user_certificate_can_still_be_revoked(api: Api) -> None:

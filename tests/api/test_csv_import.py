@@ -352,7 +352,7 @@ def test_cli_import_applies_the_file_and_the_running_app_sees_it(
     assert "Imported 2 rows as 2 events." in done.output
     assert scores(csv_api, board) == [(1, "bob", 7), (2, "ada", 5)]
     unknown = CliRunner().invoke(command, [str(good), "--partner-id", "987654321", "--action", "delta"])
-    assert (unknown.exit_code, "Partner [987654321] does not exist" in unknown.output) == (1, True)
+    assert (unknown.exit_code, "Partner [987654321] not found" in unknown.output) == (1, True)
     wrong = CliRunner().invoke(command, [str(good), "--partner-id", str(partner.id), "--action", "add"])
     assert wrong.exit_code == 1 and "Invalid enumeration value [add]" in wrong.output
 

@@ -5,14 +5,19 @@ traceback, and never a success line."""
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+import sqlalchemy as sa
 import typer.main
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from gameservices.cli import app
+from gameservices.storage import schema
+from gameservices.storage.database import write_transaction
 from gameservices.storage.partners import MAX_PARTNER_ID
-from tests.conftest import Partner
+from tests.api import guide_bodies as guide
+from tests.conftest import Api, Partner
 
 UNKNOWN = "999999999"
 OUT_OF_RANGE = ["0", "-1", str(MAX_PARTNER_ID + 1), str(2**64)]
@@ -57,7 +62,33 @@ def test_replay_of_an_unknown_partner_is_an_error(cli: CliRunner, verify: list[s
     result = cli.invoke(app, ["db", "replay", "--partner-id", UNKNOWN, *verify])
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr == f"error: Partner [{UNKNOWN}] does not exist\n"
+    assert result.stderr == f"error: Partner [{UNKNOWN}] not found\n"
+
+
+@pytest.mark.parametrize("command", [c for c in _commands_naming_a_partner() if c != ("partner", "create")])
+def test_every_command_names_an_unknown_partner_in_one_wording(
+    cli: CliRunner, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    result = cli.invoke(app, [*_arguments(command, tmp_path), "--partner-id", UNKNOWN])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"error: Partner [{UNKNOWN}] not found\n"
+
+
+@pytest.mark.parametrize("verify", [[], ["--verify"]])
+def test_replay_of_a_log_that_lost_its_start_exits_with_an_error(
+    cli: CliRunner, api: Api, engine: Engine, partner: Partner, verify: list[str]
+) -> None:
+    api.ok("leaderboard/create", guide.leaderboard_4_2())
+    api.ok("leaderboard/create", guide.leaderboard_4_2())
+    with write_transaction(engine) as conn:  # as retention would, had entry 1 aged out
+        log = schema.event_log
+        conn.execute(sa.delete(log).where(log.c.partner_id == partner.id, log.c.seq == 1))
+    result = cli.invoke(app, ["db", "replay", "--partner-id", str(partner.id), *verify])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1, result.output
+    line = orjson.loads(result.stdout)
+    assert line == {"partnerId": partner.id, "error": f"the log of partner {partner.id} starts at entry 2"}
 
 
 @pytest.mark.parametrize("command", [["checkpoint"], ["replay"], ["replay", "--verify"]])

@@ -73,7 +73,7 @@ def test_game_services_off_also_closes_the_v3_api(
 
 def test_set_game_services_needs_a_known_partner_and_a_direction(cli: CliRunner) -> None:
     unknown = cli.invoke(app, ["partner", "set-game-services", "--partner-id", "987654321", "--disabled"])
-    assert unknown.exit_code == 1 and "partner 987654321 not found" in unknown.output
+    assert unknown.exit_code == 1 and "Partner [987654321] not found" in unknown.output
     missing = cli.invoke(app, ["partner", "set-game-services", "--partner-id", "1"])
     assert missing.exit_code == 2
 

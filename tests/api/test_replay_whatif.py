@@ -412,3 +412,23 @@ def test_simulate_leaves_period_end_events_outside_its_window_out(api: Api) -> N
     for window in ({"toTime": (now - DAY) / 1000}, {"fromTime": (now + DAY) / 1000}):
         outside = api.ok("rule/simulate", {"gameObjectId": tally, **window})
         assert (outside["top"], outside["usersAffected"]) == ([], 2), window
+
+
+def test_simulate_counts_period_end_events_and_holds_them_to_the_bound(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    _, tally = reward_rules(api, board["id"])
+    api.ok("event/send", {"events": [act("ann", 5, now - 1000), act("bob", 9, now - 1000)]})
+    api.ok("leaderboard/closePeriod", {"id": board["id"]})  # two leaderboardPeriodEnd events, one per user
+    assert api.ok("rule/simulate", {"gameObjectId": tally})["eventsReplayed"] == 4
+    within = api.ok("rule/simulate", {"gameObjectId": tally, "fromTime": (now - DAY) / 1000})
+    assert within["eventsReplayed"] == 4
+    outside = api.ok("rule/simulate", {"gameObjectId": tally, "fromTime": (now + DAY) / 1000})
+    assert outside["eventsReplayed"] == 0
+    monkeypatch.setattr(simulate_module, "MAX_EVENTS", 3)  # the sent events fit; the period's end does not
+    for window in ({}, {"fromTime": (now - DAY) / 1000}):
+        status, answer = api.call("rule/simulate", {"gameObjectId": tally, **window})
+        assert (status, answer.get("code")) == (400, "SIMULATION_TOO_LARGE"), (window, answer)
+        assert "3 events" in answer["message"]

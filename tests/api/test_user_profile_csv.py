@@ -315,7 +315,7 @@ def test_cli_imports_a_file_the_running_app_sees(
     assert profile(csv_api, "ada")["profileData"] == {"title": "CTO"}
     assert standings(csv_api, board) == [("ada", 100, False)]
     unknown = CliRunner().invoke(cli_app, ["user-profile", "import", "--partner-id", "987654321", str(good)])
-    assert unknown.exit_code == 1 and "Partner [987654321] does not exist" in unknown.output
+    assert unknown.exit_code == 1 and "Partner [987654321] not found" in unknown.output
 
 
 def test_a_user_on_two_rows_refuses_the_whole_file_naming_the_line(csv_api: Api) -> None:

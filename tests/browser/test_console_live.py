@@ -1,6 +1,7 @@
 """The console's live screens in a real browser: the dashboard's activity panel (events/s, users scored, recent
 changes of the change feed) and the events tail follow events sent through the API without a reload, the
-certificate preview is a real PDF, axe-core finds nothing on each screen; and with two server processes on one
+certificate preview is a real PDF, axe-core finds nothing on each screen, a live view whose session ended (or may
+no longer read) says so and stops reconnecting; and with two server processes on one
 PostgreSQL database, the screens served by one process follow events written through the other."""
 
 import io
@@ -11,7 +12,9 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
+from gameservices.cli import app as cli_app
 from gameservices.services.certificates.certificate_document import SAMPLE_NAME
 from tests.api.test_certificate_pdf import image_server
 from tests.browser.test_console_browser import WAIT_MS, _accessible, _rule, _shot, _sign_in, _watch
@@ -227,3 +230,91 @@ def test_screens_of_one_process_follow_events_written_through_another(chromium: 
             page.close()
         assert errors == []
         context.close()
+
+
+_CONNECTED = (
+    "document.addEventListener('htmx:sse:after:connection', () => { window.streamConnected = true; });"
+)
+
+
+def _set_hidden(page: Any, hidden: bool) -> None:
+    """What the browser does when the page is hidden or shown again: htmx closes a connected stream while the
+    page is hidden and reconnects it once the page is shown."""
+    page.evaluate(
+        "(hidden) => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});"
+        " document.dispatchEvent(new Event('visibilitychange')); }",
+        hidden,
+    )
+
+
+def test_live_views_whose_session_ended_say_so_and_stop_retrying(served: Served, chromium: Any) -> None:
+    board = _board(served)
+    context = chromium.new_context()
+    errors: list[str] = []
+    signing_in = _policy_watch(context.new_page(), errors)
+    _sign_in(signing_in, served)
+    views = {
+        "#activity": f"{served.base}/console/",
+        "#events-live": f"{served.base}/console/events",
+        "#live-top": f"{served.base}/console/leaderboards/{board}",
+    }
+    pages = {}
+    for selector, address in views.items():
+        page = _policy_watch(context.new_page(), errors)
+        # htmx closes a stream of a hidden page once it is connected (its reader exists from then on).
+        page.add_init_script(_CONNECTED)
+        page.goto(address)
+        page.wait_for_function("() => window.streamConnected === true", timeout=WAIT_MS)
+        _set_hidden(page, True)
+        pages[selector] = page
+    signing_in.bring_to_front()
+    signing_in.click("form.signout button[type=submit]")
+    signing_in.wait_for_url(f"{served.base}/console/signin")
+    stream_requests: dict[str, list[int]] = {}
+    for selector, page in pages.items():
+        answers = stream_requests.setdefault(selector, [])
+        page.on(
+            "response",
+            lambda response, a=answers: a.append(response.status) if "/stream" in response.url else None,
+        )
+        _set_hidden(page, False)
+        # Reconnecting, the stream is refused: the view says the session ended, and htmx stops trying.
+        _wait(page, f"{selector} >> text=Your session has ended")
+        assert page.query_selector("[hx-sse\\:connect]") is None, _trace(page)
+        assert page.get_attribute(f"{selector} a", "href") == "/console/signin"
+        _accessible(page)
+    time.sleep(2)  # htmx would have retried within 0.5 s, then 1 s
+    assert {selector: set(answers) for selector, answers in stream_requests.items()} == {
+        selector: {401} for selector in views
+    }
+    assert all(len(answers) == 1 for answers in stream_requests.values()), stream_requests
+    assert errors == []
+    context.close()
+
+
+def test_a_live_view_whose_session_may_no_longer_read_says_so_and_stops_retrying(
+    tmp_path: Path, served: Served, chromium: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = chromium.new_context()
+    errors: list[str] = []
+    page = _policy_watch(context.new_page(), errors)
+    page.add_init_script(_CONNECTED)
+    _sign_in(page, served)
+    page.wait_for_function("() => window.streamConnected === true", timeout=WAIT_MS)
+    _set_hidden(page, True)
+    monkeypatch.setenv("GAMESERVICES_DATABASE_URL", f"sqlite:///{tmp_path / 'gameservices.db'}")
+    switched = CliRunner().invoke(
+        cli_app, ["partner", "set-game-services", "--partner-id", str(served.partner_id), "--disabled"]
+    )
+    assert switched.exit_code == 0, switched.output
+    answers: list[int] = []
+    page.on(
+        "response", lambda response: answers.append(response.status) if "/stream" in response.url else None
+    )
+    _set_hidden(page, False)
+    _wait(page, "#activity >> text=Your session may no longer read this view")
+    assert page.query_selector("[hx-sse\\:connect]") is None, _trace(page)
+    time.sleep(2)  # htmx would have retried within 0.5 s, then 1 s
+    assert answers == [403]
+    assert errors == []
+    context.close()

@@ -111,3 +111,24 @@ def test_a_hidden_user_sees_their_own_score_without_a_rank(
     assert answer.status_code == 200
     assert "No score yet" not in answer.text
     assert f'id="my-score">{score["score"]}<' in answer.text and 'id="my-rank"' not in answer.text
+
+
+def test_a_refused_ks_is_not_echoed_by_the_widget_but_still_by_the_api(
+    app_client: Any, api: Api, partner: Partner
+) -> None:
+    object_id = _board(api)
+    genuine = partner.mint(type=0, user_id="ben")
+    expired = partner.mint(type=0, user_id="ben", expiry_seconds=-60)
+    for ks, reason in (
+        (genuine[:-6] + "AAAAAA", "INVALID_STR"),
+        (expired, "EXPIRED"),
+        ("x" * 300, "INVALID_STR"),
+    ):
+        answer = app_client.get(
+            f"/widget/rank/data?gameObjectId={object_id}", headers={"Authorization": f"Bearer {ks}"}
+        )
+        assert answer.status_code == 401, answer.text
+        assert f"Invalid KS: {reason}" in answer.text and ks not in answer.text and ks[:40] not in answer.text
+        # API v1 answers in Kaltura's format, the KS quoted in the message.
+        status, body = api.call("leaderboard/get", {"id": object_id}, ks=ks)
+        assert (status, body["code"]) == (401, "INVALID_KS") and ks in body["message"]

@@ -40,6 +40,10 @@ _HEADINGS = {
         "Not a valid certificate",
         "This certificate does not carry a valid signature of its issuer.",
     ),
+    "not-yet-valid": (
+        "Certificate not yet valid",
+        "The issuer signed this certificate, but it is valid only from {valid_from}.",
+    ),
     "unknown": ("Unknown certificate", "No certificate is known at this address."),
 }
 
@@ -93,7 +97,7 @@ def credential(public_id: str, request: Request, _config: Public) -> Response:
     responses={404: {"content": {"text/html": {}}, "description": "Unknown certificate (an HTML page)"}},
 )
 def verify(public_id: str, request: Request, config: Public) -> HTMLResponse:
-    """The verify page: valid, revoked or unknown, with the holder, certificate, credits, date and issuer."""
+    """The verify page: valid, revoked, not yet valid, invalid or unknown, with the holder, certificate, credits, date and issuer."""
     page = None
     if _PUBLIC_ID.match(public_id):
         with read_transaction(request.app.state.engine) as conn:
@@ -107,7 +111,9 @@ def verify(public_id: str, request: Request, config: Public) -> HTMLResponse:
             "credential_url": page.credential_url,
             "issuer_url": page.issuer_url,
         }
-    context["heading"], context["explanation"] = _HEADINGS[context["state"]]
+    heading, explanation = _HEADINGS[context["state"]]
+    valid_from = page.verdict.valid_from if page is not None else ""
+    context["heading"], context["explanation"] = heading, explanation.format(valid_from=valid_from)
     html = _templates.get_template("credentials/verify.html").render(**context)
     status = 404 if page is None else 200
     return HTMLResponse(html, status_code=status, headers=_HTML_HEADERS)

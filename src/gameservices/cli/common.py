@@ -6,7 +6,7 @@ from typing import Any, NoReturn
 import orjson
 import typer
 
-from gameservices.errors import GameServicesError, NotFound
+from gameservices.errors import GameServicesError, PartnerNotFound
 from gameservices.services.scoring.csv_import import InvalidCsv
 from gameservices.storage import migrate
 from gameservices.storage import partners as partner_repository
@@ -59,7 +59,7 @@ def partner_id_option(help_text: str) -> Any:
 
 
 def check_partner(engine: Engine, partner_id: int) -> None:
-    """Raise NotFound unless the partner exists."""
+    """Raise PartnerNotFound unless the partner exists."""
     with read_transaction(engine) as conn:
         if not partner_repository.partner_exists(conn, partner_id):
-            raise NotFound(f"Partner [{partner_id}] does not exist")
+            raise PartnerNotFound(partner_id)

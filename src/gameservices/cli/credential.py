@@ -3,7 +3,7 @@
 The same check as the public verify page (``credentials.verification.verify_credential``): the proof over
 the canonical document, then the revocation bit in the issuer's signed status list. JSON-LD contexts are
 bundled: only the credential, the key and the status list are read, from files or URLs.
-Exit status: 0 valid, 1 invalid or unreadable, 2 revoked.
+Exit status: 0 valid, 1 invalid, not yet valid (its validFrom is to come) or unreadable, 2 revoked.
 """
 
 import json
@@ -17,7 +17,7 @@ import typer
 from gameservices.credentials.verification import status_entries, verify_credential
 
 credential_app = typer.Typer(help="Verifiable certificates.", no_args_is_help=True)
-_EXIT = {"valid": 0, "invalid": 1, "revoked": 2}
+_EXIT = {"valid": 0, "invalid": 1, "not-yet-valid": 1, "revoked": 2}
 
 
 @credential_app.command("verify")
@@ -39,7 +39,7 @@ def verify(
         bool, typer.Option(help="Read nothing over the network (no status check without --status-list).")
     ] = False,
 ) -> None:
-    """Verify a credential: prints the verdict as JSON; exit 0 valid, 2 revoked, 1 invalid."""
+    """Verify a credential: prints the verdict as JSON; exit 0 valid, 2 revoked, 1 invalid or not yet valid."""
     document = _load(_credential_location(credential), offline)
     key = _key(public_key, document, offline)
     statuses = _statuses(status_list, document, offline)
@@ -75,16 +75,18 @@ def _key(value: str, document: dict[str, Any], offline: bool) -> str:
     issuer = _load(value, offline)
     proof = document.get("proof")
     wanted = proof.get("verificationMethod") if isinstance(proof, dict) else None
-    if wanted is None:
+    if not isinstance(wanted, str):
         _fail("the credential has no single proof naming its verification method")
-    found = [
-        str(method["publicKeyMultibase"])
-        for method in issuer.get("verificationMethod") or []
-        if isinstance(method, dict) and method.get("id") == wanted and method.get("publicKeyMultibase")
-    ]
+    methods = issuer.get("verificationMethod")
+    if not isinstance(methods, list) or not all(isinstance(method, dict) for method in methods):
+        _fail("the issuer document's verificationMethod is not a list of objects")
+    found = [method for method in methods if method.get("id") == wanted]
     if not found:
         _fail(f"the issuer document has no key {wanted}")
-    return found[0]
+    key = found[0].get("publicKeyMultibase")
+    if not isinstance(key, str) or not key:
+        _fail(f"the issuer document's key {wanted} has no publicKeyMultibase text")
+    return key
 
 
 def _statuses(location: str | None, document: dict[str, Any], offline: bool) -> dict[str, Any] | None:

@@ -79,8 +79,17 @@ def rank_data(request: Request, game_object_id: GameObjectId) -> Response:
                 client_ip=client_ip,
             )
     except GameServicesError as error:
-        return page("widget/rank_data.html", {"error": problem(error)}, status_code=status_of(error))
+        return page("widget/rank_data.html", {"error": _shown(error)}, status_code=status_of(error))
     return page("widget/rank_data.html", {"error": None, **mine})
+
+
+def _shown(error: GameServicesError) -> dict[str, str]:
+    """An error as the widget shows it. The API's INVALID_KS message quotes the whole KS (as Kaltura's does); a
+    page never echoes a credential back, so the widget's names only why the KS was refused."""
+    if error.code != "INVALID_KS":
+        return problem(error)
+    reason = error.arguments.get("ERR_DESC")
+    return {"code": error.code, "message": f"Invalid KS: {reason}" if reason else "Invalid KS"}
 
 
 @console_router.get("")

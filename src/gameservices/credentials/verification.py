@@ -3,8 +3,10 @@
 The public verify page and ``gameservices credential verify`` both call ``verify_credential``.
 """
 
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from gameservices.credentials import keys, proof
@@ -13,27 +15,64 @@ from gameservices.credentials.jsonld import OB_V3, VC_V2, UnknownContext
 from gameservices.credentials.multibase import MultibaseError
 from gameservices.credentials.status_list import StatusListError, revoked_in
 
-State = Literal["valid", "revoked", "invalid"]
+State = Literal["valid", "revoked", "invalid", "not-yet-valid"]
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome: ``valid``, ``revoked`` (genuine but withdrawn) or ``invalid``, with what was checked."""
+    """The outcome: ``valid``, ``revoked`` (genuine but withdrawn), ``not-yet-valid`` (genuine, not revoked, but
+    its ``validFrom`` is still to come: ``valid_from`` says when) or ``invalid``, with what was checked."""
 
     state: State
     summary: Summary | None
     checks: list[str] = field(default_factory=list)
     status_checked: bool = False
+    valid_from: str = ""
 
 
 def verify_credential(
-    document: Mapping[str, Any], public_key_multibase: str, status_list: Mapping[str, Any] | None = None
+    document: Mapping[str, Any],
+    public_key_multibase: str,
+    status_list: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
 ) -> Verdict:
-    """Check the proof of ``document`` with the issuer's key, then its status in ``status_list`` (when given).
+    """Check the proof of ``document`` with the issuer's key, then its status in ``status_list`` (when given),
+    then that its ``validFrom`` (when it has one) is not after ``now`` (default: the current time).
 
     The status list must be signed by the same key; without one, a valid credential says its status was not
-    checked.
+    checked. A genuine credential whose validFrom is to come is ``not-yet-valid``, as standard verifiers answer
+    (a revoked one stays ``revoked``).
     """
+    verdict = _proof_and_status(document, public_key_multibase, status_list)
+    if verdict.state != "valid" or "validFrom" not in document:
+        return verdict
+    text = document["validFrom"]
+    start = _date_time(text)
+    if start is None:
+        return replace(
+            verdict, state="invalid", checks=[*verdict.checks, "validity: validFrom is not a date-time"]
+        )
+    if start > (time.time() if now is None else now):
+        check = f"validity: not yet valid (valid from {text})"
+        return replace(verdict, state="not-yet-valid", checks=[*verdict.checks, check], valid_from=text)
+    return verdict
+
+
+def _date_time(value: object) -> float | None:
+    """The seconds of an XML Schema dateTime (one without a time zone read as UTC), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def _proof_and_status(
+    document: Mapping[str, Any], public_key_multibase: str, status_list: Mapping[str, Any] | None
+) -> Verdict:
     checks: list[str] = []
     problem = _proof_problem(document, public_key_multibase)
     if problem:

@@ -97,6 +97,11 @@ class ObjectReplay:
                 self.complete = False
             return self._finish()
 
+    def _count(self, events: int) -> None:
+        self.events += events
+        if self.events > self.max_events:
+            raise TooLarge(f"a replay goes through at most {self.max_events} events")
+
     def _finish(self) -> PartnerState:
         self._applier.finish()
         return self.state
@@ -106,18 +111,19 @@ class ObjectReplay:
             events = entries.decode_events(entry.body)
             if not self.window.everything:
                 events = [event for event in events if self.window.admits(event)]
-            self.events += len(events)
-            if self.events > self.max_events:
-                raise TooLarge(f"a replay goes through at most {self.max_events} events")
+            self._count(len(events))
             if events:
                 self.apply_events(events)
             return
-        if entry.kind == entries.PERIOD_CLOSE and not self.window.everything:
-            # Its leaderboardPeriodEnd events count as any event does: only those the window admits.
+        if entry.kind == entries.PERIOD_CLOSE:
+            # Its leaderboardPeriodEnd events are replayed events as any other: only those the window admits,
+            # counted and bounded alike (the periods close all the same).
             closed = event_log.decode_body(entry.body)
             rows = closed["events"]
-            admitted = [self.window.admits(event) for event in entries.events_of(rows)]
-            closed["events"] = [row for row, admit in zip(rows, admitted, strict=True) if admit]
+            if not self.window.everything:
+                admitted = [self.window.admits(event) for event in entries.events_of(rows)]
+                rows = closed["events"] = [row for row, admit in zip(rows, admitted, strict=True) if admit]
+            self._count(len(rows))
             self._applier.apply_details(entry.kind, closed)
             return
         details = None

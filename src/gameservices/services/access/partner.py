@@ -6,7 +6,7 @@ from typing import Any
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, mint_ks
 from gameservices.domain.timefmt import format_ms, now_ms
-from gameservices.errors import Conflict, NotFound, ValidationFailed
+from gameservices.errors import Conflict, PartnerNotFound, ValidationFailed
 from gameservices.storage import partners as repository
 from gameservices.storage.database import Connection
 
@@ -54,7 +54,7 @@ def mint_session(
     """Mint a KS (v2) with the partner's first admin secret."""
     record = repository.get_partner(conn, partner_id)
     if record is None or not record.secrets:
-        raise NotFound(f"partner {partner_id} not found", args={"PARTNER_ID": partner_id})
+        raise PartnerNotFound(partner_id)
     return mint_ks(
         partner_id=partner_id,
         secret=record.secrets[0],
@@ -87,7 +87,7 @@ def set_enabled(
     if not repository.set_partner_flags(
         conn, partner_id=partner_id, now=now_ms(), enabled=enabled, game_services=game_services
     ):
-        raise NotFound(f"partner {partner_id} not found", args={"PARTNER_ID": partner_id})
+        raise PartnerNotFound(partner_id)
 
 
 def define_role(
@@ -100,5 +100,5 @@ def define_role(
             "permissions", f"unknown permission {unknown[0]}; known: {', '.join(PERMISSIONS)}"
         )
     if not repository.partner_exists(conn, partner_id):
-        raise NotFound(f"partner {partner_id} not found", args={"PARTNER_ID": partner_id})
+        raise PartnerNotFound(partner_id)
     repository.upsert_role(conn, partner_id=partner_id, role_id=role_id, name=name, permissions=permissions)
