@@ -78,6 +78,26 @@ def test_badge_update_replaces_its_rules(api: Api) -> None:
     assert [rule["name"] for rule in trimmed["rules"]] == ["Second"]
 
 
+def test_badge_update_replaces_every_rule_of_a_full_badge(api: Api) -> None:
+    rule = guide.badge_7_1()["rules"][0]
+    full = [{**rule, "name": f"Old {index}"} for index in range(100)]
+    badge = api.ok("badge/create", {**guide.badge_7_1(), "rules": full})
+    old_ids = {item["id"] for item in badge["rules"]}
+    assert len(old_ids) == 100
+    # A new set whose last rule is refused: nothing of the call is written, the left-out rules included.
+    broken = [{**rule, "name": f"New {index}"} for index in range(99)] + [{**rule, "goal": "none"}]
+    status, error = api.call("badge/update", {"id": badge["id"], "rules": broken})
+    assert (status, error["args"]["PARAM_NAME"]) == (400, "rules[99].goal"), error
+    assert {item["id"] for item in api.ok("badge/get", {"id": badge["id"]})["rules"]} == old_ids
+    replaced = api.ok(
+        "badge/update",
+        {"id": badge["id"], "rules": [{**rule, "name": f"New {index}"} for index in range(100)]},
+    )
+    assert [item["name"] for item in replaced["rules"]] == [f"New {index}" for index in range(100)]
+    assert old_ids.isdisjoint(item["id"] for item in replaced["rules"])
+    assert api.ok("rule/list", {"gameObjectId": badge["id"], "pager": {"pageSize": 500}})["totalCount"] == 100
+
+
 def test_update_is_partial_and_null_clears(api: Api) -> None:
     created = api.ok("leaderboard/create", guide.leaderboard_4_2())
     updated = api.ok("leaderboard/update", {"id": created["id"], "status": "enabled"})
