@@ -1,6 +1,7 @@
 """CRUD of leaderboards, badges, certificates and lead-scoring profiles through API v1, on every database."""
 
 import re
+from copy import deepcopy
 from typing import Any
 
 import pytest
@@ -266,6 +267,58 @@ def test_update_refuses_server_owned_fields_and_changes_nothing(api: Api) -> Non
 def test_bad_values_are_named(api: Api, field: str, value: Any) -> None:
     status, error = api.call("leaderboard/create", {**guide.leaderboard_4_2(), field: value})
     assert status == 400 and error["code"] == "VALIDATION_ERROR" and error["args"]["PARAM_NAME"] == field
+
+
+def _with_boolean(body: dict[str, Any], path: str, value: bool) -> dict[str, Any]:
+    """body with the value at a dotted path (list indexes as numbers) replaced by a boolean."""
+    body = deepcopy(body)
+    *parents, last = path.split(".")
+    node: Any = body
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return body
+
+
+@pytest.mark.parametrize("value", [True, False])
+@pytest.mark.parametrize(
+    ("controller", "path"),
+    [
+        ("certificate", "certifiedCreditsThreshold"),
+        ("certificate", "outputFileConfiguration.outputFileElements.1.fontSize"),
+        ("certificate", "outputFileConfiguration.outputFileElements.3.x"),
+        ("certificate", "metadataProfileId"),
+        ("leaderboard", "recurrence.interval"),
+        ("leaderboard", "recurrence.graceSeconds"),
+        ("leaderboard", "subLeaderboards.0.id"),
+        ("leadScoring", "scoreGroups.0.range.1"),
+    ],
+)
+def test_a_boolean_is_not_a_number(api: Api, controller: str, path: str, value: bool) -> None:
+    body = CREATE_BODIES[controller]()
+    if controller == "leaderboard":
+        body |= {
+            "endDate": "2035-01-01T00:00:00Z",
+            "subLeaderboards": guide.leaderboard_4_4()["subLeaderboards"],
+        }
+        body["recurrence"] = {"unit": "week", "anchor": "2025-06-02T00:00:00", "timezone": "UTC"}
+    if path == "metadataProfileId":
+        body["metadataProfileId"] = 1
+    status, error = api.call(f"{controller}/create", _with_boolean(body, path, value))
+    assert (status, error["code"], error["args"]["PARAM_NAME"]) == (400, "VALIDATION_ERROR", path), error
+    assert "not true or false" in error["message"]
+    assert api.ok(f"{controller}/list")["totalCount"] == 0
+    created = api.ok(f"{controller}/create", body)
+    top = path.split(".")[0]
+    changed = _with_boolean({top: body[top]}, path, value)
+    status, error = api.call(f"{controller}/update", {"id": created["id"], **changed})
+    assert (status, error["args"]["PARAM_NAME"]) == (400, path), error
+    assert api.ok(f"{controller}/get", {"id": created["id"]}) | {"updatedAt": None} == created | {
+        "updatedAt": None
+    }
 
 
 @pytest.mark.parametrize("value", ["\u00b2", "\u0663", "--5"])

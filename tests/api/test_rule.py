@@ -78,6 +78,32 @@ def test_bad_rule_values_are_named(
     assert api.ok("rule/list", {"gameObjectId": leaderboard["id"]})["totalCount"] == 0
 
 
+@pytest.mark.parametrize("value", [True, False])
+@pytest.mark.parametrize("field", ["goal", "points", "maxPoints"])
+def test_a_boolean_is_not_a_number(api: Api, leaderboard: dict[str, Any], field: str, value: bool) -> None:
+    status, error = api.call("rule/create", {**guide.rule_6_7(leaderboard["id"]), field: value})
+    assert (status, error["code"], error["args"]["PARAM_NAME"]) == (400, "VALIDATION_ERROR", field), error
+    assert "not true or false" in error["message"]
+    assert api.ok("rule/list", {"gameObjectId": leaderboard["id"]})["totalCount"] == 0
+    rule = api.ok("rule/create", guide.rule_6_7(leaderboard["id"]))
+    status, error = api.call("rule/update", {"id": rule["id"], field: value})
+    assert (status, error["args"]["PARAM_NAME"]) == (400, field), error
+    assert api.ok("rule/get", {"id": rule["id"]}) == rule
+
+
+def test_a_boolean_is_not_a_number_in_a_sub_rule_or_a_badge_rule(
+    api: Api, leaderboard: dict[str, Any]
+) -> None:
+    body = guide.rule_6_8(leaderboard["id"])
+    body["subRules"][0]["goal"] = True
+    status, error = api.call("rule/create", body)
+    assert (status, error["args"]["PARAM_NAME"]) == (400, "subRules[0].goal"), error
+    badge = guide.badge_7_1()
+    badge["rules"][0]["points"] = True
+    status, error = api.call("badge/create", badge)
+    assert (status, error["args"]["PARAM_NAME"]) == (400, "rules[0].points"), error
+
+
 def test_rule_must_match_its_game_object(api: Api, leaderboard: dict[str, Any]) -> None:
     status, error = api.call("rule/create", {**guide.rule_6_7(leaderboard["id"]), "gameObjectType": "badge"})
     assert status == 400 and error["args"]["PARAM_NAME"] == "gameObjectType"
