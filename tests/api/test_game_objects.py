@@ -388,6 +388,22 @@ def test_certificate_credits_mapping_is_checked(api: Api) -> None:
     assert api.ok("certificate/get", {"id": certificate["id"]})["creditsMapping"] == good["creditsMapping"]
 
 
+def test_a_rule_named_in_a_credits_mapping_is_not_deleted(api: Api) -> None:
+    certificate = api.ok("certificate/create", guide.certificate_8_2())
+    mapped = api.ok("rule/create", guide.certificate_rule_8_4(certificate["id"]))
+    other = api.ok("rule/create", guide.certificate_rule_8_4(certificate["id"]))
+    mapping = f"credits,{mapped['id']}\n10.0,1\n11.5,2"
+    api.ok("certificate/update", {"id": certificate["id"], "creditsMapping": mapping})
+    status, error = api.call("rule/delete", {"id": mapped["id"]})
+    assert (status, error["code"], error["args"]["PARAM_NAME"]) == (400, "VALIDATION_ERROR", "id"), error
+    assert certificate["id"] in error["message"] and "creditsMapping" in error["message"]
+    assert api.ok("rule/get", {"id": mapped["id"]}) == mapped
+    assert api.ok("certificate/get", {"id": certificate["id"]})["creditsMapping"] == mapping
+    assert api.ok("rule/delete", {"id": other["id"]})["deleted"] is True
+    api.ok("certificate/update", {"id": certificate["id"], "creditsMapping": None})
+    assert api.ok("rule/delete", {"id": mapped["id"]})["deleted"] is True
+
+
 def test_certificate_template_is_checked(api: Api) -> None:
     body = guide.certificate_8_2()
     body["outputFileConfiguration"]["outputFileElements"][0] = {"textElementType": "userFullName"}
