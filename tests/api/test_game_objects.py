@@ -1,6 +1,7 @@
 """CRUD of leaderboards, badges, certificates and lead-scoring profiles through API v1, on every database."""
 
 import re
+from copy import deepcopy
 from typing import Any
 
 import pytest
@@ -76,6 +77,26 @@ def test_badge_update_replaces_its_rules(api: Api) -> None:
     assert updated["rules"][0]["id"] == kept["id"] and updated["rules"][0]["goal"] == "5"
     trimmed = api.ok("badge/update", {"id": badge["id"], "rules": [added]})
     assert [rule["name"] for rule in trimmed["rules"]] == ["Second"]
+
+
+def test_badge_update_replaces_every_rule_of_a_full_badge(api: Api) -> None:
+    rule = guide.badge_7_1()["rules"][0]
+    full = [{**rule, "name": f"Old {index}"} for index in range(100)]
+    badge = api.ok("badge/create", {**guide.badge_7_1(), "rules": full})
+    old_ids = {item["id"] for item in badge["rules"]}
+    assert len(old_ids) == 100
+    # A new set whose last rule is refused: nothing of the call is written, the left-out rules included.
+    broken = [{**rule, "name": f"New {index}"} for index in range(99)] + [{**rule, "goal": "none"}]
+    status, error = api.call("badge/update", {"id": badge["id"], "rules": broken})
+    assert (status, error["args"]["PARAM_NAME"]) == (400, "rules[99].goal"), error
+    assert {item["id"] for item in api.ok("badge/get", {"id": badge["id"]})["rules"]} == old_ids
+    replaced = api.ok(
+        "badge/update",
+        {"id": badge["id"], "rules": [{**rule, "name": f"New {index}"} for index in range(100)]},
+    )
+    assert [item["name"] for item in replaced["rules"]] == [f"New {index}" for index in range(100)]
+    assert old_ids.isdisjoint(item["id"] for item in replaced["rules"])
+    assert api.ok("rule/list", {"gameObjectId": badge["id"], "pager": {"pageSize": 500}})["totalCount"] == 100
 
 
 def test_update_is_partial_and_null_clears(api: Api) -> None:
@@ -248,6 +269,58 @@ def test_bad_values_are_named(api: Api, field: str, value: Any) -> None:
     assert status == 400 and error["code"] == "VALIDATION_ERROR" and error["args"]["PARAM_NAME"] == field
 
 
+def _with_boolean(body: dict[str, Any], path: str, value: bool) -> dict[str, Any]:
+    """body with the value at a dotted path (list indexes as numbers) replaced by a boolean."""
+    body = deepcopy(body)
+    *parents, last = path.split(".")
+    node: Any = body
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return body
+
+
+@pytest.mark.parametrize("value", [True, False])
+@pytest.mark.parametrize(
+    ("controller", "path"),
+    [
+        ("certificate", "certifiedCreditsThreshold"),
+        ("certificate", "outputFileConfiguration.outputFileElements.1.fontSize"),
+        ("certificate", "outputFileConfiguration.outputFileElements.3.x"),
+        ("certificate", "metadataProfileId"),
+        ("leaderboard", "recurrence.interval"),
+        ("leaderboard", "recurrence.graceSeconds"),
+        ("leaderboard", "subLeaderboards.0.id"),
+        ("leadScoring", "scoreGroups.0.range.1"),
+    ],
+)
+def test_a_boolean_is_not_a_number(api: Api, controller: str, path: str, value: bool) -> None:
+    body = CREATE_BODIES[controller]()
+    if controller == "leaderboard":
+        body |= {
+            "endDate": "2035-01-01T00:00:00Z",
+            "subLeaderboards": guide.leaderboard_4_4()["subLeaderboards"],
+        }
+        body["recurrence"] = {"unit": "week", "anchor": "2025-06-02T00:00:00", "timezone": "UTC"}
+    if path == "metadataProfileId":
+        body["metadataProfileId"] = 1
+    status, error = api.call(f"{controller}/create", _with_boolean(body, path, value))
+    assert (status, error["code"], error["args"]["PARAM_NAME"]) == (400, "VALIDATION_ERROR", path), error
+    assert "not true or false" in error["message"]
+    assert api.ok(f"{controller}/list")["totalCount"] == 0
+    created = api.ok(f"{controller}/create", body)
+    top = path.split(".")[0]
+    changed = _with_boolean({top: body[top]}, path, value)
+    status, error = api.call(f"{controller}/update", {"id": created["id"], **changed})
+    assert (status, error["args"]["PARAM_NAME"]) == (400, path), error
+    assert api.ok(f"{controller}/get", {"id": created["id"]}) | {"updatedAt": None} == created | {
+        "updatedAt": None
+    }
+
+
 @pytest.mark.parametrize("value", ["\u00b2", "\u0663", "--5"])
 def test_a_time_of_non_ascii_digits_is_refused_as_no_time(api: Api, value: str) -> None:
     status, error = api.call("leaderboard/create", {**guide.leaderboard_4_2(), "startDate": value})
@@ -313,6 +386,22 @@ def test_certificate_credits_mapping_is_checked(api: Api) -> None:
         status, error = api.call("certificate/update", {"id": certificate["id"], "creditsMapping": mapping})
         assert status == 400 and text in error["message"], (mapping, error)
     assert api.ok("certificate/get", {"id": certificate["id"]})["creditsMapping"] == good["creditsMapping"]
+
+
+def test_a_rule_named_in_a_credits_mapping_is_not_deleted(api: Api) -> None:
+    certificate = api.ok("certificate/create", guide.certificate_8_2())
+    mapped = api.ok("rule/create", guide.certificate_rule_8_4(certificate["id"]))
+    other = api.ok("rule/create", guide.certificate_rule_8_4(certificate["id"]))
+    mapping = f"credits,{mapped['id']}\n10.0,1\n11.5,2"
+    api.ok("certificate/update", {"id": certificate["id"], "creditsMapping": mapping})
+    status, error = api.call("rule/delete", {"id": mapped["id"]})
+    assert (status, error["code"], error["args"]["PARAM_NAME"]) == (400, "VALIDATION_ERROR", "id"), error
+    assert certificate["id"] in error["message"] and "creditsMapping" in error["message"]
+    assert api.ok("rule/get", {"id": mapped["id"]}) == mapped
+    assert api.ok("certificate/get", {"id": certificate["id"]})["creditsMapping"] == mapping
+    assert api.ok("rule/delete", {"id": other["id"]})["deleted"] is True
+    api.ok("certificate/update", {"id": certificate["id"], "creditsMapping": None})
+    assert api.ok("rule/delete", {"id": mapped["id"]})["deleted"] is True
 
 
 def test_certificate_template_is_checked(api: Api) -> None:

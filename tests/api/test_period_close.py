@@ -382,6 +382,44 @@ def test_api_v3_answers_and_sets_the_current_period(
     assert scores(api, board["id"]) == {"ann": 5, "bob": 4}
 
 
+def test_api_v3_update_answers_the_standing_list_and_get_show(
+    api: Api, app_client: TestClient, partner: Partner
+) -> None:
+    v3 = V3(app_client, partner.ks)
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    api.ok("event/send", {"events": [act("ann", 5, now - 2 * DAY), act("ann", 2, now), act("bob", 4, now)]})
+    target = {"gameObjectId": board["id"], "gameObjectType": "1"}
+
+    def shown(answer: dict[str, Any]) -> list[tuple[str, int, int | None]]:
+        return [(item["userId"], item["score"], item["rank"]) for item in answer["objects"]]
+
+    for user, score in (("ann", 10), ("bob", 4), ("cid", 3)):
+        answer = v3.call("game_userscore", "update", {**target, "userId": user, "score": score})
+        listed = v3.call("game_userscore", "list", {"filter": {**target, "userIdEqual": user}})
+        got = api.ok("userScore/get", {"gameObjectId": board["id"], "userId": user})
+        assert shown(answer) == [(user, got["score"], got["rank"])], (user, answer)
+        assert shown(answer)[0] in shown(listed)
+    # ann's all-time total is 10; the current period (and so the answer) moved by as much: 2 + 3.
+    assert shown(v3.call("game_userscore", "list", {"filter": target})) == [
+        ("ann", 5, 1),
+        ("bob", 4, 2),
+        ("cid", 3, 3),
+    ]
+    assert scores(api, board["id"], "all") == {"ann": 10, "bob": 4, "cid": 3}
+    # A score set to the total a user has from earlier periods only leaves them out of the current one: listed and
+    # got there as nobody, answered so.
+    api.ok("event/send", {"events": [act("dan", 6, now - 2 * DAY)]})
+    answer = v3.call("game_userscore", "update", {**target, "userId": "dan", "score": 6})
+    assert (
+        shown(answer)
+        == []
+        == shown(v3.call("game_userscore", "list", {"filter": {**target, "userIdEqual": "dan"}}))
+    )
+    status, error = api.call("userScore/get", {"gameObjectId": board["id"], "userId": "dan"})
+    assert (status, error["code"]) == (404, "USER_ID_NOT_FOUND")
+
+
 def test_api_v3_delete_removes_a_user_with_no_score_in_the_current_period(
     api: Api, app_client: TestClient, partner: Partner
 ) -> None:
@@ -409,7 +447,8 @@ def test_api_v3_update_that_changes_nothing_leaves_the_current_period_alone(
     api.ok("event/send", {"events": [act("ann", 5, now - 2 * DAY)]})
     params = {"gameObjectId": board["id"], "gameObjectType": "1", "userId": "ann", "score": 5}
     answer = v3.call("game_userscore", "update", params)
-    assert [(item["rank"], item["userId"], item["score"]) for item in answer["objects"]] == [(1, "ann", 5)]
+    # Not in the current period, she is not in the answer either (as `list` and `userScore/get` show it).
+    assert (answer["objects"], answer["totalCount"]) == ([], 0)
     assert scores(api, board["id"], "all") == {"ann": 5}
     assert scores(api, board["id"]) == {}
     assert api.ok("leaderboard/closePeriod", {"id": board["id"]})["top"] == []

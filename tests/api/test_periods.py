@@ -5,9 +5,13 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
+from gameservices.domain.periods import SINCE_FIELD
+from gameservices.storage.database import read_transaction
+from gameservices.storage.game_objects import get_game_object
 from tests.api import guide_bodies as guide
-from tests.conftest import Api
+from tests.conftest import Api, Partner
 
 WEEKLY = {"unit": "week", "interval": 1, "anchor": "2025-06-02T00:00:00", "timezone": "Europe/Berlin"}
 
@@ -75,6 +79,19 @@ def test_update_sets_changes_and_removes_the_recurrence(api: Api) -> None:
     assert status == 400 and "recurrence.anchor" in str(error)
     cleared = api.ok("leaderboard/update", {"id": created["id"], "recurrence": None})
     assert "recurrence" not in cleared and "currentPeriod" not in cleared
+
+
+def test_a_clone_starts_its_own_periods(api: Api, engine: Engine, partner: Partner) -> None:
+    source = api.ok("leaderboard/create", guide.leaderboard_4_2() | {"endDate": "2035-01-01T00:00:00Z"})
+    # A calendar given by an update starts the periods from then (a server-owned field of the source).
+    api.ok("leaderboard/update", {"id": source["id"], "recurrence": WEEKLY})
+    copy = api.ok("leaderboard/clone", {"id": source["id"]})
+    assert copy["recurrence"] == {**WEEKLY, "graceSeconds": 60} and "currentPeriod" in copy
+    with read_transaction(engine) as conn:
+        stored_source = get_game_object(conn, partner_id=partner.id, object_id=source["id"])
+        stored_copy = get_game_object(conn, partner_id=partner.id, object_id=copy["id"])
+    assert stored_source is not None and SINCE_FIELD in stored_source.data
+    assert stored_copy is not None and SINCE_FIELD not in stored_copy.data
 
 
 def points_rule(leaderboard_id: str) -> dict[str, Any]:

@@ -4,9 +4,12 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
+from gameservices.projection.replay import verify
+from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
-from tests.conftest import Api
+from tests.conftest import Api, Partner
 
 ID = re.compile(r"^[0-9a-f]{24}$")
 
@@ -78,6 +81,32 @@ def test_bad_rule_values_are_named(
     assert api.ok("rule/list", {"gameObjectId": leaderboard["id"]})["totalCount"] == 0
 
 
+@pytest.mark.parametrize("value", [True, False])
+@pytest.mark.parametrize("field", ["goal", "points", "maxPoints"])
+def test_a_boolean_is_not_a_number(api: Api, leaderboard: dict[str, Any], field: str, value: bool) -> None:
+    status, error = api.call("rule/create", {**guide.rule_6_7(leaderboard["id"]), field: value})
+    assert (status, error["code"], error["args"]["PARAM_NAME"]) == (400, "VALIDATION_ERROR", field), error
+    assert "not true or false" in error["message"]
+    assert api.ok("rule/list", {"gameObjectId": leaderboard["id"]})["totalCount"] == 0
+    rule = api.ok("rule/create", guide.rule_6_7(leaderboard["id"]))
+    status, error = api.call("rule/update", {"id": rule["id"], field: value})
+    assert (status, error["args"]["PARAM_NAME"]) == (400, field), error
+    assert api.ok("rule/get", {"id": rule["id"]}) == rule
+
+
+def test_a_boolean_is_not_a_number_in_a_sub_rule_or_a_badge_rule(
+    api: Api, leaderboard: dict[str, Any]
+) -> None:
+    body = guide.rule_6_8(leaderboard["id"])
+    body["subRules"][0]["goal"] = True
+    status, error = api.call("rule/create", body)
+    assert (status, error["args"]["PARAM_NAME"]) == (400, "subRules[0].goal"), error
+    badge = guide.badge_7_1()
+    badge["rules"][0]["points"] = True
+    status, error = api.call("badge/create", badge)
+    assert (status, error["args"]["PARAM_NAME"]) == (400, "rules[0].points"), error
+
+
 def test_rule_must_match_its_game_object(api: Api, leaderboard: dict[str, Any]) -> None:
     status, error = api.call("rule/create", {**guide.rule_6_7(leaderboard["id"]), "gameObjectType": "badge"})
     assert status == 400 and error["args"]["PARAM_NAME"] == "gameObjectType"
@@ -140,3 +169,60 @@ def test_sub_rule_ids_are_the_servers(api: Api) -> None:
     assert all(ID.match(item) for item in ids) and len(set(ids)) == 3
     kept = api.ok("rule/update", {"id": rule["id"], "subRules": [rule["subRules"][1], rule["subRules"][1]]})
     assert kept["subRules"][0]["id"] == ids[1] and kept["subRules"][1]["id"] not in ids
+
+
+def _cap(name: str, group_by: str, max_points: str) -> dict[str, Any]:
+    """A sub-rule that blocks its root rule once a bucket of it handed out `max_points` likes."""
+    return {
+        "name": name,
+        "type": "count",
+        "metric": "commentId",
+        "groupBy": group_by,
+        "goal": "1",
+        "maxPoints": max_points,
+        "mode": "block_root_rule_if_exhausted",
+    }
+
+
+def _like(comment: str) -> dict[str, Any]:
+    return {
+        "eventType": "like",
+        "userId": "ann",
+        "entryId": "0_a",
+        "commentId": comment,
+        "like": True,
+        "eventTime": "2025-06-02T10:00:00Z",
+        "virtualEventId": guide.VIRTUAL_EVENT_ID,
+    }
+
+
+def _score(api: Api, leaderboard_id: str) -> float:
+    found: float = api.ok("userScore/get", {"gameObjectId": leaderboard_id, "userId": "ann"})["score"]
+    return found
+
+
+def test_a_sub_rule_keeps_its_progress_when_one_before_it_is_removed(
+    api: Api, engine: Engine, partner: Partner
+) -> None:
+    leaderboard = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled"})
+    body = guide.rule_6_8(leaderboard["id"]) | {"groupBy": "kuserId,commentId", "points": "10"}
+    # Three likes a user, and two an entry: ann's likes on 0_a exhaust the second sub-rule, not the first.
+    body["subRules"] = [_cap("Per user", "kuserId", "3"), _cap("Per entry", "kuserId,entryId", "2")]
+    rule = api.ok("rule/create", body)
+    api.ok("event/send", {"events": [_like("c1"), _like("c2"), _like("c3")]})
+    assert _score(api, leaderboard["id"]) == 20
+    per_entry = rule["subRules"][1]
+    updated = api.ok("rule/update", {"id": rule["id"], "subRules": [per_entry]})
+    assert [sub_rule["id"] for sub_rule in updated["subRules"]] == [per_entry["id"]]
+    # The per-entry cap keeps its own progress (exhausted on 0_a), not the removed per-user cap's.
+    api.ok("event/send", {"events": [_like("c4")]})
+    assert _score(api, leaderboard["id"]) == 20
+    # A sub-rule added before it leaves its progress too.
+    added = api.ok("rule/update", {"id": rule["id"], "subRules": [_cap("New", "kuserId", "9"), per_entry]})
+    assert added["subRules"][1]["id"] == per_entry["id"]
+    api.ok("event/send", {"events": [_like("c5")]})
+    assert _score(api, leaderboard["id"]) == 20
+    # Replaying the log from empty reaches the same buckets and scores.
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+    assert verdict.same, verdict.differences

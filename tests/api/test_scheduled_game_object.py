@@ -88,3 +88,18 @@ def test_update_moves_a_transition_to_the_first_instant_of_1970(api: Api) -> Non
         api.ok("scheduledGameObject/get", {"id": schedule["id"]})["scheduledDate"]
         == "1970-01-01T00:00:00.000Z"
     )
+
+
+def test_update_refuses_null_for_the_action_and_the_date(api: Api) -> None:
+    leaderboard = api.ok("leaderboard/create", guide.leaderboard_4_2())
+    schedule = api.ok(
+        "scheduledGameObject/create", guide.schedule_13(leaderboard["id"], "enable", "2030-06-01T09:00:00Z")
+    )
+    for field in ("scheduledAction", "scheduledDate"):
+        status, error = api.call("scheduledGameObject/update", {"id": schedule["id"], field: None})
+        assert (status, error["code"], error["args"]["PARAM_NAME"]) == (400, "VALIDATION_ERROR", field), error
+        status, error = api.call(
+            "scheduledGameObject/update", {"id": schedule["id"], "scheduledAction": "disable", field: None}
+        )
+        assert (status, error["args"]["PARAM_NAME"]) == (400, field), error
+    assert api.ok("scheduledGameObject/get", {"id": schedule["id"]}) == schedule

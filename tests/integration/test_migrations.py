@@ -27,7 +27,7 @@ from gameservices.storage.schema import metadata, user_scores
 from gameservices.storage.upsert import upsert
 from tests.conftest import DATABASES, POSTGRES_URL, postgres_database
 
-HEAD = "0019"
+HEAD = "0020"
 
 
 def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
@@ -354,3 +354,51 @@ def test_revision_0018_keeps_the_sessions_without_an_index(fresh_engine: Engine)
     with read_transaction(fresh_engine) as conn:
         kept = conn.execute(select(sessions)).mappings().one()
     assert dict(kept) == {**row, "event_index": None}  # (an index kept from now on: not compared before)
+
+
+def test_revision_0020_keys_sub_rule_buckets_by_the_sub_rules_id(fresh_engine: Engine) -> None:
+    _migrate(fresh_engine, "0019")
+    data = {"type": "count", "subRules": [{"id": "s-a"}, {"id": "s-b"}, {"name": "without an id"}]}
+    rule = {
+        "id": "root",
+        "partner_id": 7,
+        "game_object_type": "leaderboard",
+        "game_object_id": "board",
+        "name": "R",
+        "status": "enabled",
+        "position": 0,
+        "data": data,
+        "created_at": 0,
+        "updated_at": 0,
+    }
+    bucket = {key: ROWS["buckets"][0][key] for key in ROWS["buckets"][0] if key != "rule_id"}
+    keys = [(7, "root"), (7, "root/0"), (7, "root/1"), (7, "root/2"), (8, "root/0")]
+    with write_transaction(fresh_engine) as conn:
+        conn.execute(insert(metadata.tables["rules"]), [rule])
+        conn.execute(
+            insert(metadata.tables["buckets"]),
+            [{**bucket, "partner_id": partner_id, "rule_id": rule_id} for partner_id, rule_id in keys],
+        )
+        conn.execute(
+            insert(metadata.tables["bucket_values"]),
+            [{"partner_id": 7, "rule_id": "root/1", "bucket_key": '["u1"]', "value": "e1"}],
+        )
+
+    def stored() -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
+        with read_transaction(fresh_engine) as conn:
+            return (
+                {(row.partner_id, row.rule_id) for row in conn.execute(select(metadata.tables["buckets"]))},
+                {
+                    (row.partner_id, row.rule_id)
+                    for row in conn.execute(select(metadata.tables["bucket_values"]))
+                },
+            )
+
+    _migrate(fresh_engine, "0020")
+    # Another partner's buckets and a sub-rule without an id keep their keys.
+    assert stored() == (
+        {(7, "root"), (7, "root/s-a"), (7, "root/s-b"), (7, "root/2"), (8, "root/0")},
+        {(7, "root/s-b")},
+    )
+    _migrate(fresh_engine, "0019", down=True)
+    assert stored() == (set(keys), {(7, "root/1")})

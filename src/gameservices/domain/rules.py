@@ -6,7 +6,7 @@ event), `points` (1) and `maxPoints` (unlimited). Sub-rules may omit the same fi
 default to the root's, their mode to `block_root_rule_if_exhausted`, and they share the root's recipient.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
@@ -68,7 +68,8 @@ ROOT_MODES = frozenset({RuleMode.DISTRIBUTE_POINTS, RuleMode.DONT_DISTRIBUTE_POI
 class Rule:
     """A validated rule. `goal` and `points` do not shape the contribution of external/override rules.
 
-    Sub-rules have ids `<root id>/<position>`, so each keeps its own buckets.
+    Sub-rules have ids `<root id>/<sub-rule id>` (the id the rule service stores with each sub-rule; its position
+    when it has none), so each keeps its own buckets, whatever becomes of the other sub-rules.
     """
 
     id: str
@@ -221,7 +222,20 @@ def _parse_sub_rules(value: object, root: Rule, kind: _Kind, prefix: str) -> tup
         raise DomainValidationError(path, "a sub-rule cannot have sub-rules")
     if not isinstance(value, list) or len(value) > MAX_SUB_RULES:
         raise DomainValidationError(path, f"must be a list of at most {MAX_SUB_RULES} rules")
+    ids = sub_rule_ids(root.id, value)
     return tuple(
-        _parse(item, f"{root.id}/{index}", root.game_object_id, _Kind.SUB, f"{path}[{index}]", root)
+        _parse(item, ids[index], root.game_object_id, _Kind.SUB, f"{path}[{index}]", root)
         for index, item in enumerate(value)
     )
+
+
+def sub_rule_ids(root_id: str, sub_rules: Sequence[object]) -> tuple[str, ...]:
+    """The ids of a rule's sub-rules, in order, which key their buckets: `<root id>/<its stored id>`, so a
+    sub-rule keeps its progress when others are added or removed before it; `<root id>/<position>` for one
+    without an id of its own, or with an id an earlier one has (the rule service stores none so)."""
+    ids: list[str] = []
+    for index, raw in enumerate(sub_rules):
+        given = raw.get("id") if isinstance(raw, Mapping) else None
+        by_id = f"{root_id}/{given}" if isinstance(given, str) and given else None
+        ids.append(by_id if by_id is not None and by_id not in ids else f"{root_id}/{index}")
+    return tuple(ids)

@@ -7,7 +7,7 @@ changes their values. The rule set is compiled lazily, before the next events ne
 """
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gameservices.domain.awards import Award, Evaluation
@@ -16,6 +16,7 @@ from gameservices.domain.buckets import Bucket, BucketKey
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedEvent
 from gameservices.domain.periods import ClosedPeriod, board_key
+from gameservices.domain.rules import sub_rule_ids
 from gameservices.projection import entries
 from gameservices.projection.board import UserStanding
 from gameservices.projection.pending import RuleScoreKey, ledger_of
@@ -173,7 +174,7 @@ class Applier:
     def _rebuild(self, details: dict[str, Any]) -> None:
         # The object's buckets and standings as the writer recomputed them (`projection.rebuild`).
         self._clear(details)
-        self._state.store_buckets(rebuilt_buckets(details["buckets"]))
+        self._state.store_buckets(rebuilt_buckets(details["buckets"], self._state.rules))
         object_id = details["gameObjectId"]
         board = self._state.board(object_id)
         for user_id, score, reached_at, hidden in details["standings"]:
@@ -228,12 +229,12 @@ def _ledgers_by_entry(
     return [((seq, seq), ledger_of(own)) for (seq, _), own in zip(entries, grouped, strict=True)]
 
 
-def rebuilt_buckets(rows: list[list[Any]]) -> dict[BucketKey, Bucket]:
+def rebuilt_buckets(rows: list[list[Any]], rules: Mapping[str, RuleRecord]) -> dict[BucketKey, Bucket]:
     """The buckets of a `gameObject.rebuild` entry: [ruleId, key values, userId, progress, awarded, seen,
-    completedAt, updatedAt] rows."""
+    completedAt, updatedAt] rows; `rules`: the rules as they were when it was written (the state's)."""
     found: dict[BucketKey, Bucket] = {}
     for rule_id, values, user_id, progress, awarded, seen, completed_at, updated_at in rows:
-        found[(rule_id, tuple(values))] = Bucket(
+        found[(_sub_rule_by_id(rule_id, rules), tuple(values))] = Bucket(
             user_id,
             progress=progress,
             awarded=awarded,
@@ -242,3 +243,17 @@ def rebuilt_buckets(rows: list[list[Any]]) -> dict[BucketKey, Bucket]:
             updated_at=updated_at,
         )
     return found
+
+
+def _sub_rule_by_id(rule_id: str, rules: Mapping[str, RuleRecord]) -> str:
+    """A bucket's rule id as the engine names it now. Entries written before sub-rules were keyed by their stored
+    id (revision 0020) name them `<root id>/<position>`: the sub-rule at that position then, which the rules
+    applied up to the entry hold. Ids are 24 hex digits, never a position's one or two digits."""
+    root_id, sep, position = rule_id.partition("/")
+    if not sep or not position.isdigit() or len(position) > 2:
+        return rule_id
+    record = rules.get(root_id)
+    sub_rules = None if record is None else record.data.get("subRules")
+    if not isinstance(sub_rules, list) or int(position) >= len(sub_rules):
+        return rule_id
+    return sub_rule_ids(root_id, sub_rules)[int(position)]

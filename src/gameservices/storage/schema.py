@@ -150,7 +150,7 @@ buckets = Table(
     "buckets",
     metadata,
     Column("partner_id", Integer, primary_key=True),
-    # Sub-rules keep buckets too, under "<root rule id>/<position>".
+    # Sub-rules keep buckets too, under "<root rule id>/<sub-rule id>" (revision 0020; "/<position>" before).
     Column("rule_id", String(64), primary_key=True),
     Column("bucket_key", Text, primary_key=True),
     Column("user_id", String(256), nullable=True),
@@ -165,7 +165,7 @@ bucket_values = Table(
     "bucket_values",
     metadata,
     Column("partner_id", Integer, primary_key=True),
-    # Sub-rules keep buckets too, under "<root rule id>/<position>".
+    # Sub-rules keep buckets too, under "<root rule id>/<sub-rule id>" (revision 0020; "/<position>" before).
     Column("rule_id", String(64), primary_key=True),
     Column("bucket_key", Text, primary_key=True),
     Column("value", Text, primary_key=True),

@@ -206,6 +206,17 @@ def test_badge_rule_still_requires(field: str) -> None:
 UPVOTES: dict[str, Any] = guide.rule_6_8("lb")
 
 
+def test_sub_rules_with_ids_are_named_by_them() -> None:
+    first, second = (dict(UPVOTES["subRules"][0], id=sub_id) for sub_id in ("s-a", "s-b"))
+    rule = parse_rule({**UPVOTES, "subRules": [first, second]}, rule_id="r9", game_object_id="lb")
+    assert [sub.id for sub in rule.sub_rules] == ["r9/s-a", "r9/s-b"]
+    # The second keeps its name (its buckets) when the first goes; an id given twice falls back to the position.
+    alone = parse_rule({**UPVOTES, "subRules": [second]}, rule_id="r9", game_object_id="lb")
+    assert [sub.id for sub in alone.sub_rules] == ["r9/s-b"]
+    twice = parse_rule({**UPVOTES, "subRules": [second, second]}, rule_id="r9", game_object_id="lb")
+    assert [sub.id for sub in twice.sub_rules] == ["r9/s-b", "r9/1"]
+
+
 def test_sub_rule_defaults_and_ids() -> None:
     rule = parse_rule(UPVOTES, rule_id="r9", game_object_id="lb")
     (sub,) = rule.sub_rules

@@ -8,10 +8,12 @@ from gameservices.api.schemas.common import (
     MAX_NAME,
     Name,
     ParticipationPolicy,
+    Real,
     RequestModel,
     Status,
     Text,
     Url,
+    Whole,
     update_model,
 )
 
@@ -28,12 +30,12 @@ class OutputFileElement(RequestModel):
         ]
         | None
     ) = None
-    fontSize: float | None = Field(None, gt=0, le=500)
-    x: float | None = Field(None, ge=0, le=100_000)
-    y: float | None = Field(None, ge=0, le=100_000)
+    fontSize: Real | None = Field(None, gt=0, le=500)
+    x: Real | None = Field(None, ge=0, le=100_000)
+    y: Real | None = Field(None, ge=0, le=100_000)
     xPath: Annotated[str, StringConstraints(max_length=MAX_NAME)] | None = None
     # verificationQr: the side of the QR square (quiet zone included), in pixels.
-    size: float | None = Field(None, ge=16, le=100_000)
+    size: Real | None = Field(None, ge=16, le=100_000)
 
 
 class OutputFileConfiguration(RequestModel):
@@ -51,11 +53,11 @@ class CertificateCreate(RequestModel):
     status: Status = "disabled"
     externalId: Annotated[str, StringConstraints(max_length=MAX_NAME)] | None = None
     certificateEligibility: Literal["once", "perEntry"]
-    certifiedCreditsThreshold: float = Field(ge=0, le=1_000_000_000)
+    certifiedCreditsThreshold: Real = Field(ge=0, le=1_000_000_000)
     host: Url | None = None
     outputFileConfiguration: OutputFileConfiguration | None = None
     creditsMapping: Annotated[str, StringConstraints(max_length=65536)] | None = None
-    metadataProfileId: int | Annotated[str, StringConstraints(max_length=64)] | None = None
+    metadataProfileId: Whole | Annotated[str, StringConstraints(max_length=64)] | None = None
     participationPolicy: ParticipationPolicy | None = None
     # Verifiable certificates: false leaves the QR code off the PDF (the credential is still issued).
     verification: bool | None = None

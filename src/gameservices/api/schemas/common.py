@@ -11,6 +11,7 @@ from pydantic import (
     WithJsonSchema,
     create_model,
 )
+from pydantic_core import PydanticCustomError
 
 from gameservices.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from gameservices.domain.timefmt import parse_time
@@ -49,6 +50,19 @@ VirtualEventIds = Annotated[
     ),
     Field(max_length=MAX_LIST),
 ]
+
+
+def _not_a_boolean(value: object) -> object:
+    # JSON's true and false are not numbers, though pydantic's int and float take them as 1 and 0.
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_not_boolean", "must be a number, not true or false")
+    return value
+
+
+# Every numeric field of a body takes numbers only: `goal: true` is refused, never read as 1.
+NotBoolean = BeforeValidator(_not_a_boolean)
+Real = Annotated[float, NotBoolean]
+Whole = Annotated[int, NotBoolean]
 GameObjectType = Literal["leaderboard", "badge", "certificate", "leadScoring"]
 Status = Literal["scheduled", "enabled", "disabled"]
 

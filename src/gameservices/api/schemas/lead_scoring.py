@@ -1,11 +1,12 @@
 """Bodies of the ``leadScoring`` controller (guide section 9)."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, FiniteFloat
 
 from gameservices.api.schemas.common import (
     Name,
+    NotBoolean,
     ParticipationPolicy,
     RequestModel,
     Status,
@@ -22,7 +23,7 @@ class Group(RequestModel):
     """A named score range ``[low, high]``."""
 
     name: Name
-    range: list[FiniteFloat] = Field(min_length=2, max_length=2)
+    range: list[Annotated[FiniteFloat, NotBoolean]] = Field(min_length=2, max_length=2)
 
 
 class LeadScoringCreate(RequestModel):

@@ -13,6 +13,7 @@ from gameservices.api.schemas.common import (
     Text,
     Time,
     VirtualEventIds,
+    Whole,
     update_model,
 )
 from gameservices.domain.periods import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, MAX_INTERVAL
@@ -24,16 +25,16 @@ class Recurrence(RequestModel):
     """When a recurring leaderboard's periods reset (docs/periods.md); the time zone is checked by the service."""
 
     unit: Literal["day", "week", "month"]
-    interval: int = Field(1, ge=1, le=MAX_INTERVAL)
+    interval: Whole = Field(1, ge=1, le=MAX_INTERVAL)
     anchor: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    graceSeconds: int = Field(DEFAULT_GRACE_SECONDS, ge=0, le=MAX_GRACE_SECONDS)
+    graceSeconds: Whole = Field(DEFAULT_GRACE_SECONDS, ge=0, le=MAX_GRACE_SECONDS)
 
 
 class SubLeaderboard(RequestModel):
     """A segmentation of the leaderboard's users by profile fields."""
 
-    id: int | Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    id: Whole | Annotated[str, StringConstraints(min_length=1, max_length=64)]
     name: Name
     filterPaths: list[Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME)]] = Field(
         min_length=1, max_length=5

@@ -8,13 +8,14 @@ from gameservices.api.schemas.common import (
     GameObjectType,
     Id,
     Name,
+    NotBoolean,
     OwnedListRequest,
     RequestModel,
     Text,
     update_model,
 )
 
-Number = float | int | Annotated[str, StringConstraints(max_length=128)]
+Number = Annotated[float | int | Annotated[str, StringConstraints(max_length=128)], NotBoolean]
 FieldName = Annotated[str, StringConstraints(max_length=128)]
 
 

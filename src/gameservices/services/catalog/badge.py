@@ -42,13 +42,17 @@ def _write_rules(conn: Connection, record: GameObjectRecord, rules: Any) -> None
     }
     listed = [raw.get("id") for raw in rules or []]
     removed = sorted(existing - {rule_id for rule_id in listed if rule_id in existing})
-    last = len(listed) + len(removed) - 1
+    last = len(removed) + len(listed) - 1
+    # The left-out rules go first, so the limit of rules per game object holds for the set the call gives (a
+    # full badge can be given a whole new set). A failure later in the call rolls the removals back with it.
+    for offset, rule_id in enumerate(removed):
+        rule_service.delete(conn, partner_id=record.partner_id, rule_id=rule_id, decide=offset == last)
     for index, raw in enumerate(rules or []):
         unknown = sorted(set(raw) - _RULE_FIELDS)
         if unknown:
             raise ValidationFailed(f"rules[{index}].{unknown[0]}", "unknown field")
         fields = {**raw, "gameObjectType": "badge", "gameObjectId": record.id}
-        decide = index == last
+        decide = len(removed) + index == last
         try:
             if raw.get("id") in existing:
                 rule_service.update(
@@ -62,9 +66,6 @@ def _write_rules(conn: Connection, record: GameObjectRecord, rules: Any) -> None
         except ValidationFailed as error:
             field = error.arguments.get("PARAM_NAME", "")
             raise ValidationFailed(f"rules[{index}].{field}", error.message) from error
-    for offset, rule_id in enumerate(removed):
-        decide = len(listed) + offset == last
-        rule_service.delete(conn, partner_id=record.partner_id, rule_id=rule_id, decide=decide)
 
 
 def _read_rules(conn: Connection, record: GameObjectRecord) -> dict[str, Any]:

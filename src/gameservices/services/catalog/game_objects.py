@@ -182,7 +182,10 @@ def clone(conn: Connection, *, partner_id: int, kind: GameObjectKind, object_id:
     """Copy a game object and its rules under new ids; the copy starts disabled."""
     source = get(conn, partner_id=partner_id, kind=kind, object_id=object_id)
     now = now_ms()
-    copy = replace(source, id=new_object_id(), status="disabled", created_at=now, updated_at=now)
+    # The source's server-owned fields (keys starting with "_", e.g. when its periods started) are its own: the
+    # copy starts afresh, its recurring periods from its creation.
+    data = {key: value for key, value in source.data.items() if not key.startswith("_")}
+    copy = replace(source, id=new_object_id(), status="disabled", data=data, created_at=now, updated_at=now)
     renamed: dict[str, str] = {}
     copied = []
     for rule in rule_repository.rules_of(conn, partner_id=partner_id, game_object_id=object_id):

@@ -3,6 +3,7 @@
 from dataclasses import asdict, replace
 from typing import Any
 
+from gameservices.domain.credits import parse_credits_mapping
 from gameservices.domain.errors import DomainValidationError
 from gameservices.domain.ids import new_object_id
 from gameservices.domain.listing import ListQuery
@@ -125,11 +126,33 @@ def update(
 
 
 def delete(conn: Connection, *, partner_id: int, rule_id: str, decide: bool = True) -> dict[str, Any]:
-    """Remove a rule. `decide`: see ``update``."""
+    """Remove a rule. `decide`: see ``update``. A certificate's rule named in its credits mapping stays: the
+    mapping names rules of the certificate only (docs/decisions.md, "Credits mapping")."""
     record = get(conn, partner_id=partner_id, rule_id=rule_id)
+    if record.game_object_type == "certificate":
+        _refuse_if_mapped(conn, record)
     repository.delete_rule(conn, partner_id=partner_id, rule_id=rule_id)
     _log_rule_change(conn, partner_id, rule_id, None, decide=decide, badge_id=record.game_object_id)
     return {"id": rule_id, "deleted": True}
+
+
+def _refuse_if_mapped(conn: Connection, record: RuleRecord) -> None:
+    certificate = object_repository.get_game_object(
+        conn, partner_id=record.partner_id, object_id=record.game_object_id
+    )
+    mapping_text = None if certificate is None else certificate.data.get("creditsMapping")
+    if not isinstance(mapping_text, str) or not mapping_text:
+        return
+    try:
+        named = parse_credits_mapping(mapping_text).rule_ids
+    except DomainValidationError:  # (checked when stored: cannot happen)
+        return
+    if record.id in named:
+        raise ValidationFailed(
+            "id",
+            f"the rule is named in the creditsMapping of certificate {record.game_object_id}: "
+            "change the mapping (certificate/update) before deleting it",
+        )
 
 
 def list_page(conn: Connection, *, partner_id: int, query: ListQuery) -> tuple[int, list[RuleRecord]]:

@@ -65,7 +65,11 @@ def get(conn: Connection, *, partner_id: int, schedule_id: str) -> ScheduleRecor
 
 
 def update(conn: Connection, *, partner_id: int, changes: dict[str, Any]) -> ScheduleRecord:
-    """Change the action or the date of a pending transition."""
+    """Change the action or the date of a pending transition; a transition always has both, so null (which
+    clears an optional field in other updates) is refused for them."""
+    for key in ("scheduledAction", "scheduledDate"):
+        if key in changes and changes[key] is None:
+            raise ValidationFailed(key, "a required field cannot be cleared")
     record = _pending(conn, partner_id=partner_id, schedule_id=changes["id"])
     action, date = changes.get("scheduledAction"), changes.get("scheduledDate")
     updated = replace(

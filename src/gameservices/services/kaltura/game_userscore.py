@@ -93,7 +93,9 @@ def delete_score(
     """``delete``: remove the user from the game object; answers the rank and score they had."""
     record = _game_object(conn, partner_id, game_object_id, game_object_type)
     _require_user(user_id)
-    before = standing(conn, live=live, partner_id=partner_id, game_object_id=record.id, user_id=user_id)
+    before = standing(
+        conn, live=live, partner_id=partner_id, game_object_id=record.id, user_id=user_id, or_all_time=True
+    )
     if before is None:
         raise v3_errors.user_id_not_found(user_id)
     user_score.delete_score(conn, partner_id=partner_id, record=record, user_id=user_id)
@@ -101,13 +103,21 @@ def delete_score(
 
 
 def standing(
-    conn: Connection, *, live: LiveState, partner_id: int, game_object_id: str, user_id: str
+    conn: Connection,
+    *,
+    live: LiveState,
+    partner_id: int,
+    game_object_id: str,
+    user_id: str,
+    or_all_time: bool = False,
 ) -> dict[str, Any] | None:
-    """A user's ``KalturaUserScoreProperties`` (rank null when their policy hides them), or None when they have
-    no score; on a recurring leaderboard, in the current period, or all-time when they have none in it."""
+    """A user's ``KalturaUserScoreProperties`` on the board ``list`` ranks (a recurring leaderboard's current
+    period), as ``list`` and API v1 ``userScore/get`` show it (rank null when their policy hides them); None
+    when they have no score there. `or_all_time`: then their all-time standing, if any (what ``delete`` removes
+    from a user with no score in the current period)."""
     with live.reading(conn, partner_id) as state:
         current, _ = periods.board_of(state.timeline(game_object_id), game_object_id, None, now_ms())
-        for key in (current, game_object_id):
+        for key in (current, game_object_id) if or_all_time else (current,):
             board = state.boards.get(key)
             found = board.standing(user_id) if board is not None else None
             if board is not None and found is not None:
