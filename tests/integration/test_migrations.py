@@ -27,7 +27,7 @@ from gameservices.storage.schema import metadata, user_scores
 from gameservices.storage.upsert import upsert
 from tests.conftest import DATABASES, POSTGRES_URL, postgres_database
 
-HEAD = "0020"
+HEAD = "0021"
 
 
 def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
@@ -402,3 +402,18 @@ def test_revision_0020_keys_sub_rule_buckets_by_the_sub_rules_id(fresh_engine: E
     )
     _migrate(fresh_engine, "0019", down=True)
     assert stored() == (set(keys), {(7, "root/1")})
+
+
+def test_revision_0021_adds_the_ks_uses_and_downgrades(fresh_engine: Engine) -> None:
+    _migrate(fresh_engine, "0020")
+    assert "ks_uses" not in inspect(fresh_engine).get_table_names()
+    _migrate(fresh_engine, "0021")
+    row = {"ks_hash": "a" * 64, "partner_id": 7, "expires_at": 2_000_000_000, "uses": 3}
+    with write_transaction(fresh_engine) as conn:
+        conn.execute(insert(metadata.tables["ks_uses"]), row)
+    with read_transaction(fresh_engine) as conn:
+        assert dict(conn.execute(select(metadata.tables["ks_uses"])).mappings().one()) == row
+    _migrate(fresh_engine, "0020", down=True)
+    assert "ks_uses" not in inspect(fresh_engine).get_table_names()
+    _migrate(fresh_engine, "0021")
+    assert "ks_uses" in inspect(fresh_engine).get_table_names()

@@ -280,6 +280,19 @@ revoked_sessions = Table(
     Index("ix_revoked_sessions_expires", "expires_at"),
 )
 
+# Uses of each KS that carries `actionslimit` (and only those), by the SHA-256 of the KS as for revoked_sessions:
+# counted by every process on the database, forgotten once the KS has expired.
+ks_uses = Table(
+    "ks_uses",
+    metadata,
+    Column("ks_hash", String(64), primary_key=True),
+    Column("partner_id", Integer, nullable=False),
+    # The KS's own expiry, epoch seconds.
+    Column("expires_at", BigInteger, nullable=False),
+    Column("uses", BigInteger, nullable=False),
+    Index("ix_ks_uses_expires", "expires_at"),
+)
+
 # Verifiable certificates (DESIGN 9): each partner's issuer key (the private half sealed with the configured
 # secret), its Bitstring Status Lists, and one signed credential per user certificate, found by an unguessable
 # public id.
