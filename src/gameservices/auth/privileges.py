@@ -11,6 +11,9 @@ from dataclasses import dataclass
 PRIVILEGE_SET_ROLE = "setrole"
 PRIVILEGE_IP_RESTRICTION = "iprestrict"
 PRIVILEGE_URI_RESTRICTION = "urirestrict"
+PRIVILEGE_ACTIONS_LIMIT = "actionslimit"
+# A larger `actionslimit` is as good as none, and is read as this many (a count never gets there).
+MAX_ACTIONS_LIMIT = 10**18
 
 _VALUE_DELIMITER = "/"
 _URI_ALTERNATIVES = "|"
@@ -66,6 +69,23 @@ class Privileges:
             return None
         # The value was split on "/" like every privilege value; a URI list is rejoined and split on "|".
         return tuple(_VALUE_DELIMITER.join(values).split(_URI_ALTERNATIVES))
+
+    @property
+    def actions_limit(self) -> int | None:
+        """How many requests `actionslimit` allows the KS, or None when it carries no such limit. A value that
+        is not a non-negative decimal integer (or no value) allows none: the KS asked for a limit it cannot
+        be held to otherwise."""
+        values = self.get(PRIVILEGE_ACTIONS_LIMIT)
+        if values is None:
+            return None
+        first = values[0] if values else ""
+        if not (first.isascii() and first.isdigit()):
+            return 0
+        return (
+            MAX_ACTIONS_LIMIT
+            if len(first) > len(str(MAX_ACTIONS_LIMIT))
+            else min(int(first), MAX_ACTIONS_LIMIT)
+        )
 
 
 def ip_allowed(privileges: Privileges, client_ip: str) -> bool:

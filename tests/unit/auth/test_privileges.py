@@ -3,7 +3,7 @@
 import pytest
 
 from gameservices.auth.ks import KsInvalid, Session, check_restrictions
-from gameservices.auth.privileges import Privileges, ip_allowed, uri_allowed
+from gameservices.auth.privileges import MAX_ACTIONS_LIMIT, Privileges, ip_allowed, uri_allowed
 
 
 @pytest.mark.parametrize(
@@ -153,3 +153,22 @@ def test_check_restrictions(
     with pytest.raises(KsInvalid) as caught:
         check_restrictions(_session(privileges), client_ip=client_ip, uri=uri)
     assert (caught.value.code, caught.value.description) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "limit"),
+    [
+        ("", None),
+        ("setrole:3", None),
+        ("actionslimit:3", 3),
+        ("actionslimit:0", 0),
+        ("actionslimit:3/5,setrole:x", 3),
+        ("actionslimit", 0),
+        ("actionslimit:-1", 0),
+        ("actionslimit:x", 0),
+        ("actionslimit:٣", 0),  # a digit, but not an ASCII one
+        ("actionslimit:" + "9" * 5000, MAX_ACTIONS_LIMIT),
+    ],
+)
+def test_actions_limit_reads_a_non_negative_decimal_or_allows_nothing(raw: str, limit: int | None) -> None:
+    assert Privileges.parse(raw).actions_limit == limit
