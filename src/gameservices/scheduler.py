@@ -16,6 +16,7 @@ from functools import partial
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import GameServicesError
 from gameservices.projection.live import LiveState
+from gameservices.services.access import session as access_session
 from gameservices.services.catalog import scheduler_jobs
 from gameservices.services.periods import close as period_close
 from gameservices.services.scoring import analytics
@@ -29,6 +30,8 @@ INTERVAL_SECONDS = 0.5
 BATCH_SIZE = 100
 # Viewing sessions of the player's beacons idle for an hour are dropped this often.
 IDLE_SESSIONS_EVERY_SECONDS = 300.0
+# The use counts of expired KSs (`actionslimit`) are dropped this often.
+EXPIRED_KS_USES_EVERY_SECONDS = 300.0
 _log = logging.getLogger(__name__)
 
 # A job runs once per tick and answers whether it has more work ready right away.
@@ -133,8 +136,9 @@ def start_scheduler(
     log_retention_days: int = 0,
     live: LiveState | None = None,
 ) -> Scheduler:
-    """Start running due scheduled transitions and period closes, forgetting idle player sessions and (when days
-    are given) the event log's retention in a background thread; call ``stop()`` on the result. Closes rank
+    """Start running due scheduled transitions and period closes, forgetting idle player sessions and the use
+    counts of expired KSs, and (when days are given) the event log's retention in a background thread; call
+    ``stop()`` on the result. Closes rank
     the period in `live` (the server's states; a state of its own when None)."""
     idle_sessions = partial(_forget_idle_sessions, engine)
     live = live if live is not None else LiveState()
@@ -142,6 +146,7 @@ def start_scheduler(
         partial(_transitions_job, engine, live),
         partial(_periods_job, engine, live),
         Every(IDLE_SESSIONS_EVERY_SECONDS, idle_sessions),
+        Every(EXPIRED_KS_USES_EVERY_SECONDS, partial(forget_expired_ks_uses, engine)),
     ]
     if log_retention_days > 0:
         jobs.append(LogRetention(engine, days=log_retention_days))
@@ -189,6 +194,14 @@ def _forget_idle_sessions(engine: Engine) -> None:
     forgotten = analytics.forget_idle_sessions(engine, now=time.time())
     if forgotten:
         _log.info("forgot %d idle player sessions", forgotten)
+
+
+def forget_expired_ks_uses(engine: Engine) -> int:
+    """The job dropping the use counts of expired KSs; how many went."""
+    forgotten = access_session.forget_expired_uses(engine, now=time.time())
+    if forgotten:
+        _log.info("forgot the use counts of %d expired KSs", forgotten)
+    return forgotten
 
 
 def _transitions_job(engine: Engine, live: LiveState) -> bool:

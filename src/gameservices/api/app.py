@@ -32,7 +32,7 @@ from gameservices.api import (
     webhook,
     webhook_delivery,
 )
-from gameservices.api.deps import LoopConnection, authenticate_request
+from gameservices.api.deps import LoopConnection, authenticated
 from gameservices.api.errors import error_response, from_validation_error, handle_service_error
 from gameservices.api.json import JsonResponse
 from gameservices.api.limits import BodyLimits
@@ -45,7 +45,7 @@ from gameservices.rendering.background import BackgroundLoader, FetchPolicy
 from gameservices.services.scoring.analytics import BeaconWriter
 from gameservices.settings import Settings
 from gameservices.storage import log_wakeups
-from gameservices.storage.database import Engine, is_sqlite
+from gameservices.storage.database import Engine
 from gameservices.webhooks.targets import TargetPolicy
 
 API_PREFIX = "/api/v1"
@@ -167,14 +167,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_body(request: Request, exc: RequestValidationError) -> JsonResponse:
         # A request that is both unauthenticated and malformed is answered as unauthenticated.
-        return _unauthenticated(request) or error_response(from_validation_error(exc))
+        return await _unauthenticated(request) or error_response(from_validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JsonResponse:
         if exc.status_code == 400 and request.url.path.startswith(f"{API_PREFIX}/"):
             # A body that could not even be parsed (not UTF-8, a multipart form without its boundary): the KS is
             # reported first, as for any malformed body.
-            return _unauthenticated(request) or error_response(_unreadable_body(exc))
+            return await _unauthenticated(request) or error_response(_unreadable_body(exc))
         if exc.status_code == 404:
             return error_response(_unknown_route(request.url.path))
         if exc.status_code == 405:
@@ -195,10 +195,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return response
 
 
-def _unauthenticated(request: Request) -> JsonResponse | None:
+async def _unauthenticated(request: Request) -> JsonResponse | None:
     """The answer to a request whose KS is missing or invalid; None when it authenticates."""
     try:
-        authenticate_request(request, on_loop=is_sqlite(request.app.state.engine))
+        await authenticated(request)
     except errors.AuthenticationFailed as auth_error:
         return error_response(auth_error)
     except errors.GameServicesError:

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -13,7 +13,7 @@ from gameservices.errors import PermissionDenied
 from gameservices.projection import checkpoint
 from gameservices.projection.live import LiveState
 from gameservices.rendering.background import BackgroundLoader
-from gameservices.services.access.session import Caller, require
+from gameservices.services.access.session import Caller, CountedOffLoop, require
 from gameservices.services.access.session import authenticate_request as authenticate
 from gameservices.settings import Settings
 from gameservices.storage.database import Connection, Engine, is_sqlite, read_transaction, write_transaction
@@ -91,22 +91,55 @@ def service_name(request: Request) -> str:
     return "->".join(parts[-2:]) if len(parts) >= 2 else request.url.path
 
 
+# Where a request keeps the outcome of its authentication: a request is authenticated (and a KS carrying
+# `actionslimit` counted) once, however many of its steps ask (its dependency, then an error handler).
+_AUTHENTICATED = "gameservices.authenticated"
+
+
 def authenticate_request(request: Request, *, on_loop: bool = False) -> tuple[Caller, tuple[int, int]]:
     """Verify the request's KS; the caller and its partner's versions. Raises the authentication errors.
 
-    `on_loop`: called on the event loop (SQLite only), it reads on the application's own loop connection.
+    `on_loop`: called on the event loop (SQLite only), it reads on the application's own loop connection, and
+    raises ``CountedOffLoop`` for a KS whose use is counted (a write, made off the loop: `authenticated`).
     """
-    engine: Engine = request.app.state.engine
-    client_ip = request.client.host if request.client else ""
-    uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    connection = request.app.state.loop_connection.get() if on_loop else None
-    return authenticate(engine, ks=ks_of(request), client_ip=client_ip, uri=uri, connection=connection)
+    state = request.scope.setdefault("state", {})
+    known = state.get(_AUTHENTICATED)
+    if known is None:
+        engine: Engine = request.app.state.engine
+        client_ip = request.client.host if request.client else ""
+        uri = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        connection = request.app.state.loop_connection.get() if on_loop else None
+        try:
+            known = authenticate(
+                engine, ks=ks_of(request), client_ip=client_ip, uri=uri, connection=connection
+            )
+        except CountedOffLoop:
+            raise
+        except Exception as error:
+            known = error
+        state[_AUTHENTICATED] = known
+    if isinstance(known, Exception):
+        raise known
+    return cast(tuple[Caller, tuple[int, int]], known)
 
 
-def _api(request: Request, permission: str, *, on_loop: bool = False) -> Api:
+async def authenticated(request: Request) -> tuple[Caller, tuple[int, int]]:
+    """`authenticate_request` from the event loop: on SQLite a read on the loop's own connection, a KS whose use
+    is counted (and any PostgreSQL read) on a worker thread."""
+    if is_sqlite(request.app.state.engine):
+        try:
+            return authenticate_request(request, on_loop=True)
+        except CountedOffLoop:
+            pass
+    return await run_in_threadpool(authenticate_request, request)
+
+
+def _api(
+    request: Request, permission: str, authentication: tuple[Caller, tuple[int, int]] | None = None
+) -> Api:
     service = service_name(request)
     try:
-        caller, versions = authenticate_request(request, on_loop=on_loop)
+        caller, versions = authentication or authenticate_request(request)
     except PermissionDenied as denied:
         # A USER KS, a disabled partner or one without game services: SERVICE names the action, as for a
         # missing permission.
@@ -135,10 +168,16 @@ async def writer(
 
 async def _authenticated(request: Request, permission: str) -> Api:
     # On SQLite authentication is one local read of microseconds, made on the event loop with a connection of
-    # its own: cheaper than handing each request to a worker thread and back. PostgreSQL's network round trip
-    # stays off the loop.
+    # its own: cheaper than handing each request to a worker thread and back. PostgreSQL's network round trip,
+    # and the write counting a use of a KS carrying `actionslimit`, stay off the loop.
     if is_sqlite(request.app.state.engine):
-        return _api(request, permission, on_loop=True)
+        try:
+            authentication = authenticate_request(request, on_loop=True)
+        except CountedOffLoop:
+            authentication = await run_in_threadpool(authenticate_request, request)
+        except PermissionDenied:
+            authentication = None  # raised again by _api, with the action's SERVICE
+        return _api(request, permission, authentication)
     return await run_in_threadpool(_api, request, permission)
 
 

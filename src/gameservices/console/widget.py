@@ -19,6 +19,7 @@ from gameservices.console.request_text import refuse_unstorable_text
 from gameservices.console.session import ConsoleRoute, ReadConsole, WriteConsole
 from gameservices.console.signin import context
 from gameservices.errors import GameServicesError
+from gameservices.services.access.session import CountAfter
 from gameservices.services.standings import widget as service
 from gameservices.storage.database import read_transaction
 
@@ -69,15 +70,22 @@ async def rank_widget(
 def rank_data(request: Request, game_object_id: GameObjectId) -> Response:
     """The KS's user's rank, score and neighbours, as an HTML fragment."""
     client_ip = request.client.host if request.client else ""
+    count = CountAfter()
     try:
-        with read_transaction(request.app.state.engine) as conn:
-            mine = service.my_rank(
-                conn,
-                live=request.app.state.live,
-                ks=ks_of(request),
-                game_object_id=game_object_id,
-                client_ip=client_ip,
-            )
+        try:
+            with read_transaction(request.app.state.engine) as conn:
+                mine = service.my_rank(
+                    conn,
+                    live=request.app.state.live,
+                    ks=ks_of(request),
+                    game_object_id=game_object_id,
+                    client_ip=client_ip,
+                    count=count,
+                )
+        finally:
+            # The KS's use counts whatever the answer (an unknown game object too); past its limit the KS is
+            # refused instead of that answer.
+            count.settle(request.app.state.engine)
     except GameServicesError as error:
         return page("widget/rank_data.html", {"error": _shown(error)}, status_code=status_of(error))
     return page("widget/rank_data.html", {"error": None, **mine})

@@ -14,7 +14,7 @@ from gameservices.api.v3.arguments import Arguments
 from gameservices.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from gameservices.errors import PermissionDenied
 from gameservices.projection.live import LiveState
-from gameservices.services.access.session import authenticate, require
+from gameservices.services.access.session import CountAfter, authenticate, require
 from gameservices.services.kaltura import game_userscore, kaltura_session
 from gameservices.services.kaltura import kaltura_v3 as v3_errors
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
@@ -162,11 +162,15 @@ def end_session(call: Call) -> Any:
 
 def _api(call: Call, permission: str) -> Partnered:
     context = call.context
+    # Each action counts one use of a KS carrying `actionslimit` (each action of a multirequest too, as on the
+    # Kaltura server), once the read that checked the KS has ended.
+    count = CountAfter()
     with read_transaction(context.engine) as conn:
         try:
-            caller = authenticate(conn, ks=call.ks, client_ip=context.client_ip, uri=context.uri)
+            caller = authenticate(conn, ks=call.ks, client_ip=context.client_ip, uri=context.uri, count=count)
         except PermissionDenied as denied:
             raise v3_errors.service_forbidden(call.name) from denied
+    count.settle(context.engine)
     require(caller, permission, service=call.name)
     return Partnered(caller.partner_id, context.engine, context.live)
 

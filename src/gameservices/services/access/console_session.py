@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, mint_ks
 from gameservices.errors import AuthenticationFailed, GameServicesError
-from gameservices.services.access.session import authenticate, verify_session
+from gameservices.services.access.session import authenticate, count_in, not_counted, verify_session
 from gameservices.storage import console_sessions as repository
 from gameservices.storage import partners as partner_repository
 from gameservices.storage.console_sessions import ConsoleSessionRecord
@@ -57,8 +57,10 @@ def sign_in_with_ks(
     """A session acting with a given admin KS, for as long as both it and the session last."""
     now = int(time.time())
     try:
-        _, session = verify_session(conn, ks=ks, client_ip=client_ip, uri=CONSOLE_URI)
-        authenticate(conn, ks=ks, client_ip=client_ip, uri=CONSOLE_URI)
+        # Signing in is one use of the KS (counted in the sign-in's transaction); each console request after it
+        # is another.
+        _, session = verify_session(conn, ks=ks, client_ip=client_ip, uri=CONSOLE_URI, count=not_counted)
+        authenticate(conn, ks=ks, client_ip=client_ip, uri=CONSOLE_URI, count=count_in(conn))
     except GameServicesError as error:
         raise AuthenticationFailed(SIGN_IN_FAILED, code="CONSOLE_SIGN_IN_FAILED") from error
     return _start(

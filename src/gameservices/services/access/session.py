@@ -1,4 +1,10 @@
-"""Who is calling: a KS verified against the partner's secrets, and what it is allowed to do."""
+"""Who is calling: a KS verified against the partner's secrets, and what it is allowed to do.
+
+A KS carrying `actionslimit:N` may be used for N requests: each check of such a KS that passes counts one use
+in the database (``storage.ks_uses``, shared by every process), and past N the KS is refused with
+EXCEEDED_ACTIONS_LIMIT. Whoever checks a KS says where its use is counted (a ``UseCount``); a KS without the
+privilege costs nothing more.
+"""
 
 import time
 from collections.abc import Callable
@@ -17,9 +23,10 @@ from gameservices.auth.ks import (
 from gameservices.domain.text import has_unstorable
 from gameservices.errors import AuthenticationFailed, PermissionDenied
 from gameservices.services.access.partner import PERMISSIONS
+from gameservices.storage import ks_uses as use_repository
 from gameservices.storage import partners as repository
 from gameservices.storage import sessions as session_repository
-from gameservices.storage.database import Connection, Engine, read_transaction
+from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
 from gameservices.storage.partners import PartnerRecord
 
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
@@ -35,10 +42,98 @@ class Caller:
     ks: str
 
 
-def authenticate(conn: Connection, *, ks: str | None, client_ip: str, uri: str) -> Caller:
-    """Verify a KS as the Kaltura server does; only an ADMIN KS of an enabled partner passes."""
-    partner, session = verify_session(conn, ks=ks, client_ip=client_ip, uri=uri)
-    return _caller(partner, session, lambda role_id: _role(conn, partner.id, role_id))
+# Counts one use of a verified KS, or raises ``KsInvalid`` (EXCEEDED_ACTIONS_LIMIT) when the KS has none left.
+UseCount = Callable[[Session], None]
+
+
+class CountedOffLoop(Exception):
+    """A KS whose use must be counted was checked on a connection that may not write (the event loop's): check
+    it again off the loop, without `connection`."""
+
+
+def count_in(conn: Connection) -> UseCount:
+    """Count a KS's use in the caller's write transaction (which also holds the rest of its work)."""
+
+    def count(session: Session) -> None:
+        _count_use(conn, session)
+
+    return count
+
+
+def count_apart(engine: Engine) -> UseCount:
+    """Count a KS's use in a write transaction of its own (for a check made outside any write transaction)."""
+
+    def count(session: Session) -> None:
+        if session.privileges.actions_limit is not None:
+            with write_transaction(engine) as conn:
+                uses = _add_use(conn, session)
+            _refuse_past_limit(session, uses)
+
+    return count
+
+
+def not_counted(_session: Session) -> None:
+    """For a check of a KS whose use another check of the same KS in the same request counts."""
+
+
+class CountAfter:
+    """Counts a KS's use once the read transaction that checked it has ended (``settle``): a check made in a
+    read transaction opens no write transaction while it holds its connection."""
+
+    def __init__(self) -> None:
+        self._sessions: list[Session] = []
+
+    def __call__(self, session: Session) -> None:
+        self._sessions.append(session)
+
+    def settle(self, engine: Engine) -> None:
+        """Count the uses of the KSs checked (each in a transaction of its own); raises AuthenticationFailed
+        (INVALID_KS, EXCEEDED_ACTIONS_LIMIT) for a KS with no use left."""
+        sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            _count_apart(engine, session)
+
+
+def _count_apart(engine: Engine, session: Session) -> None:
+    try:
+        count_apart(engine)(session)
+    except KsInvalid as error:
+        raise _invalid(session.raw, error) from error
+
+
+def forget_expired_uses(engine: Engine, *, now: float) -> int:
+    """Drop the use counts of KSs past their expiry (a scheduler job); how many went."""
+    with write_transaction(engine) as conn:
+        return use_repository.forget_expired(conn, now=int(now))
+
+
+def _count_use(conn: Connection, session: Session) -> None:
+    if session.privileges.actions_limit is not None:
+        _refuse_past_limit(session, _add_use(conn, session))
+
+
+def _add_use(conn: Connection, session: Session) -> int:
+    return use_repository.count_use(
+        conn, ks=session.raw, partner_id=session.partner_id, expires_at=session.expiry
+    )
+
+
+def _refuse_past_limit(session: Session, uses: int) -> None:
+    limit = session.privileges.actions_limit
+    if limit is not None and uses > limit:
+        raise KsInvalid(KsErrorCode.EXCEEDED_ACTIONS_LIMIT)
+
+
+def authenticate(conn: Connection, *, ks: str | None, client_ip: str, uri: str, count: UseCount) -> Caller:
+    """Verify a KS as the Kaltura server does; only an ADMIN KS of an enabled partner passes. Its use is
+    counted by `count` once it passes (see ``verify_session``)."""
+    partner, session = verify_session(conn, ks=ks, client_ip=client_ip, uri=uri, count=not_counted)
+    caller = _caller(partner, session, lambda role_id: _role(conn, partner.id, role_id))
+    try:
+        count(session)
+    except KsInvalid as error:
+        raise _invalid(session.raw, error) from error
+    return caller
 
 
 def authenticate_request(
@@ -50,6 +145,9 @@ def authenticate_request(
     a KS already verified against the same secrets is not decrypted again (its expiry is still checked): the
     cost of authentication stays far below that of the request it guards. With `connection` (a DBAPI connection
     the caller owns), every read runs on it and nothing waits for the engine's pool.
+
+    The use of a KS carrying `actionslimit` is counted in a write transaction of its own once the caller
+    passes; with `connection`, which must not write, such a KS raises ``CountedOffLoop`` instead.
     """
     if not ks:
         raise AuthenticationFailed("Missing KS, session not established", code="MISSING_KS")
@@ -65,6 +163,8 @@ def authenticate_request(
         session = _verified(ks, snapshot.partner.secrets, client_ip=client_ip, uri=uri)
         if snapshot.revoked:
             raise KsInvalid(KsErrorCode.LOGOUT)
+        if connection is not None and session.privileges.actions_limit is not None:
+            raise CountedOffLoop
     except KsInvalid as error:
         raise _invalid(ks, error) from error
 
@@ -76,13 +176,16 @@ def authenticate_request(
         with read_transaction(engine) as conn:
             return _role(conn, snapshot.partner.id, role_id)
 
-    return _caller(snapshot.partner, session, role), snapshot.versions
+    caller = _caller(snapshot.partner, session, role)
+    _count_apart(engine, session)
+    return caller, snapshot.versions
 
 
 def verify_session(
-    conn: Connection, *, ks: str | None, client_ip: str, uri: str
+    conn: Connection, *, ks: str | None, client_ip: str, uri: str, count: UseCount
 ) -> tuple[PartnerRecord, Session]:
-    """Verify any KS (of any type) as the Kaltura server does: signature, expiry, restrictions, not ended."""
+    """Verify any KS (of any type) as the Kaltura server does: signature, expiry, restrictions, not ended; then
+    `count` counts its use (a KS past its `actionslimit` is refused)."""
     if not ks:
         raise AuthenticationFailed("Missing KS, session not established", code="MISSING_KS")
     try:
@@ -94,14 +197,20 @@ def verify_session(
         if session_repository.is_revoked(conn, ks):
             # Ended by session.end: the Kaltura server answers a logged-out KS with LOGOUT.
             raise KsInvalid(KsErrorCode.LOGOUT)
+        count(session)
     except KsInvalid as error:
         raise _invalid(ks, error) from error
     return partner, session
 
 
-def verified_session(ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str) -> Session:
-    """A KS verified against these secrets (remembered, as for API requests); raises ``KsInvalid``."""
-    return _verified(ks, secrets, client_ip=client_ip, uri=uri)
+def verified_session(
+    ks: str, secrets: tuple[str, ...], *, client_ip: str, uri: str, count: UseCount
+) -> Session:
+    """A KS verified against these secrets (remembered, as for API requests), its use counted by `count`;
+    raises ``KsInvalid``."""
+    session = _verified(ks, secrets, client_ip=client_ip, uri=uri)
+    count(session)
+    return session
 
 
 def vouched_partner(ks: str) -> int | None:

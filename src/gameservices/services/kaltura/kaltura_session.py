@@ -6,7 +6,7 @@ import time
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER, mint_ks
 from gameservices.domain.timefmt import now_ms
-from gameservices.services.access.session import verify_session
+from gameservices.services.access.session import count_in, verify_session
 from gameservices.services.kaltura import kaltura_v3 as v3_errors
 from gameservices.storage import partners as partner_repository
 from gameservices.storage import sessions as session_repository
@@ -52,7 +52,8 @@ def start(
 
 def end(conn: Connection, *, ks: str | None, client_ip: str, uri: str) -> None:
     """``session.end``: log the calling KS out (it must be valid: an ended KS cannot be ended again)."""
-    partner, session = verify_session(conn, ks=ks, client_ip=client_ip, uri=uri)
+    # The use is counted in this transaction (on SQLite a second write transaction would wait for this one).
+    partner, session = verify_session(conn, ks=ks, client_ip=client_ip, uri=uri, count=count_in(conn))
     now = int(time.time())
     # Records of KSs past their expiry are kept no longer than it takes the next logout to clear them.
     session_repository.forget_expired(conn, now=now)

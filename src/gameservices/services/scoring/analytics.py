@@ -18,7 +18,7 @@ from gameservices.domain.errors import EventRejected
 from gameservices.domain.events import normalize_event
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
-from gameservices.services.access.session import verified_session
+from gameservices.services.access.session import count_apart, not_counted, verified_session
 from gameservices.services.scoring import event as event_service
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import partners as partner_repository
@@ -60,10 +60,14 @@ def identify(
     if snapshot.revoked:
         return None
     try:
-        session = verified_session(beacon.ks, snapshot.partner.secrets, client_ip=client_ip, uri=uri)
+        session = verified_session(
+            beacon.ks, snapshot.partner.secrets, client_ip=client_ip, uri=uri, count=not_counted
+        )
+        if session.partner_id != beacon.partner_id or session.type != KS_TYPE_USER:
+            return None
+        # A beacon is one use of a KS carrying `actionslimit`: past the limit it is not scored.
+        count_apart(engine)(session)
     except KsInvalid:
-        return None
-    if session.partner_id != beacon.partner_id or session.type != KS_TYPE_USER:
         return None
     # A KS naming its user wins over the parameter; an anonymous (widget) KS leaves the parameter to say it.
     return session.user_id or (None if require_ks else beacon.user_id)

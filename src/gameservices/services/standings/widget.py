@@ -8,7 +8,7 @@ from typing import Any
 
 from gameservices.errors import NotFound, PermissionDenied, ValidationFailed
 from gameservices.projection.live import LiveState
-from gameservices.services.access.session import verify_session
+from gameservices.services.access.session import UseCount, verify_session
 from gameservices.services.standings import user_score
 from gameservices.storage import widget_origins as repository
 from gameservices.storage.database import Connection
@@ -20,10 +20,17 @@ _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]{1,200}(:[0-9]{1,5})?$")
 
 
 def my_rank(
-    conn: Connection, *, live: LiveState, ks: str | None, game_object_id: str, client_ip: str
+    conn: Connection,
+    *,
+    live: LiveState,
+    ks: str | None,
+    game_object_id: str,
+    client_ip: str,
+    count: UseCount,
 ) -> dict[str, Any]:
-    """The KS's user on one of its partner's game objects: rank, score and the users around them."""
-    partner, session = verify_session(conn, ks=ks, client_ip=client_ip, uri="/widget/rank")
+    """The KS's user on one of its partner's game objects: rank, score and the users around them; `count`
+    counts the KS's use."""
+    partner, session = verify_session(conn, ks=ks, client_ip=client_ip, uri="/widget/rank", count=count)
     if not partner.enabled or not partner.game_services_enabled:
         raise PermissionDenied("Game Services are not enabled for this partner", code="SERVICE_FORBIDDEN")
     if not session.user_id:
