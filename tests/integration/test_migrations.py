@@ -417,3 +417,60 @@ def test_revision_0021_adds_the_ks_uses_and_downgrades(fresh_engine: Engine) -> 
     assert "ks_uses" not in inspect(fresh_engine).get_table_names()
     _migrate(fresh_engine, "0021")
     assert "ks_uses" in inspect(fresh_engine).get_table_names()
+
+
+def test_revision_0020_replaces_buckets_left_under_the_keys_it_moves_to(fresh_engine: Engine) -> None:
+    # A position's buckets left behind (its sub-rule removed while buckets were keyed by position) and a sub-rule
+    # now at that position: going down, the sub-rule's own buckets take the position's key. Going up, the
+    # position's buckets replace any row found under the sub-rule's key.
+    _migrate(fresh_engine, "0020")
+    data = {"type": "count", "subRules": [{"id": "s-a"}, {"id": "s-b"}]}
+    rule = {
+        "id": "root",
+        "partner_id": 7,
+        "game_object_type": "leaderboard",
+        "game_object_id": "board",
+        "name": "R",
+        "status": "enabled",
+        "position": 0,
+        "data": data,
+        "created_at": 0,
+        "updated_at": 0,
+    }
+    bucket = {
+        key: ROWS["buckets"][0][key] for key in ROWS["buckets"][0] if key not in ("rule_id", "progress")
+    }
+    rows = [("root/1", 1.0), ("root/s-a", 2.0), ("root/s-b", 3.0)]
+    with write_transaction(fresh_engine) as conn:
+        conn.execute(insert(metadata.tables["rules"]), [rule])
+        conn.execute(
+            insert(metadata.tables["buckets"]),
+            [
+                {**bucket, "partner_id": 7, "rule_id": rule_id, "progress": progress}
+                for rule_id, progress in rows
+            ],
+        )
+        conn.execute(
+            insert(metadata.tables["bucket_values"]),
+            [
+                {"partner_id": 7, "rule_id": rule_id, "bucket_key": bucket["bucket_key"], "value": "e1"}
+                for rule_id, _ in rows
+            ],
+        )
+
+    def stored() -> tuple[dict[str, float], set[str]]:
+        with read_transaction(fresh_engine) as conn:
+            return (
+                {row.rule_id: row.progress for row in conn.execute(select(metadata.tables["buckets"]))},
+                {row.rule_id for row in conn.execute(select(metadata.tables["bucket_values"]))},
+            )
+
+    _migrate(fresh_engine, "0019", down=True)
+    assert stored() == ({"root/0": 2.0, "root/1": 3.0}, {"root/0", "root/1"})
+    with write_transaction(fresh_engine) as conn:
+        conn.execute(
+            insert(metadata.tables["buckets"]),
+            [{**bucket, "partner_id": 7, "rule_id": "root/s-b", "progress": 9.0}],
+        )
+    _migrate(fresh_engine, "0020")
+    assert stored() == ({"root/s-a": 2.0, "root/s-b": 3.0}, {"root/s-a", "root/s-b"})

@@ -11,8 +11,10 @@ from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
 from gameservices.api.rate_limit import TokenBuckets, address_key
-from gameservices.auth.ks import mint_ks
+from gameservices.auth.ks import mint_ks, verify_ks
 from gameservices.settings import Settings
+from gameservices.storage import sessions
+from gameservices.storage.database import write_transaction
 from tests.conftest import Api, Partner
 
 RATE = 5
@@ -132,3 +134,42 @@ ADDRESS_KEYS = [
 @pytest.mark.parametrize(("first", "second", "same"), ADDRESS_KEYS)
 def test_addresses_are_keyed_by_host(first: str, second: str, same: bool) -> None:
     assert (address_key(first) == address_key(second)) is same
+
+
+def test_an_ended_ks_no_longer_spends_its_partners_tokens(
+    engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    # A KS the partner signed, used (so remembered as signed), then logged out with session.end: whoever still
+    # holds it is refused, and its flood empties the holder's address bucket, not the partner's.
+    app = limited_app(engine, settings)
+    leaked = partner.mint()
+    holder = client_at(app, "203.0.113.9")
+    assert Api(holder, leaked).call("leaderboard/list")[0] == 200
+    ended = holder.post("/api_v3/service/session/action/end", json={"format": 1, "ks": leaked})
+    assert ended.status_code == 200 and ended.json() is None
+    # The holder's address spent a token on the KS's first use; its 4 others go to the refused KS.
+    flood = [Api(holder, leaked).call("leaderboard/list")[0] for _ in range(3 * RATE)]
+    assert flood == [401] * (RATE - 1) + [429] * (2 * RATE + 1)
+    # The partner lost the 2 tokens of the calls made before the KS ended, and no more.
+    owner = Api(client_at(app, "198.51.100.1"), partner.ks)
+    statuses = [owner.call("leaderboard/list")[0] for _ in range(RATE)]
+    assert statuses == [200] * (RATE - 2) + [429] * 2
+
+
+def test_a_ks_another_process_ended_stops_spending_once_refused_here(
+    engine: Engine, settings: Settings, partner: Partner
+) -> None:
+    # Ended elsewhere (written straight to the database, as another process's session.end does): this process
+    # still takes the partner's token for its next use, refuses it, and from then on counts it by its address.
+    app = limited_app(engine, settings)
+    leaked = partner.mint()
+    holder = client_at(app, "203.0.113.10")
+    assert Api(holder, leaked).call("leaderboard/list")[0] == 200
+    session = verify_ks(leaked, secrets=[partner.secret], now=time.time())
+    with write_transaction(engine) as conn:
+        sessions.revoke(conn, ks=leaked, partner_id=partner.id, expires_at=session.expiry, now_ms=0)
+    flood = [Api(holder, leaked).call("leaderboard/list")[0] for _ in range(3 * RATE)]
+    assert flood == [401] * RATE + [429] * (2 * RATE)
+    owner = Api(client_at(app, "198.51.100.1"), partner.ks)
+    statuses = [owner.call("leaderboard/list")[0] for _ in range(RATE)]
+    assert statuses == [200] * (RATE - 2) + [429] * 2

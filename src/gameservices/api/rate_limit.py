@@ -6,7 +6,8 @@ this process, or a forged one) first takes a token of its client address's bucke
 of the partner's secrets) and, if it passes, takes its partner's token too. A flood of forged KSs naming a
 partner thus empties the flooder's address bucket, never the partner's, and the partner's own flood (the same
 KSs again and again) costs what it did: the look-up replaces reading the partner id out of the KS, and is
-cheaper (about 2 µs a request against 6 µs). A KS too long to be remembered
+cheaper (about 2 µs a request against 6 µs). A KS ended by ``session.end`` is forgotten (at once by the
+process that ends it, by any other once it refuses it) and is then counted as a forged one. A KS too long to be remembered
 (`services.session.MAX_REMEMBERED_KS_LENGTH`) is verified, and takes a token of its address, on each request.
 
 API v1 requests are counted by the ASGI middleware before their body is read. API v3 requests are counted by

@@ -50,6 +50,9 @@ class Applier:
         self._rules_changed = False
         # Called with each events entry's events and their evaluation, once applied (simulations read awards).
         self.observe: Callable[[list[NormalizedEvent], Evaluation], None] | None = None
+        # Whether rule changes written when sub-rules' buckets were keyed by position move them as they then
+        # stayed (off for a replay under rules of its own, which the log's rule changes do not reach).
+        self.positional_sub_rules = True
 
     def apply(self, kind: str, body: bytes) -> None:
         """Apply one entry; ValueError for a kind this code does not know."""
@@ -112,7 +115,11 @@ class Applier:
         if rule is None:
             self._state.drop_rule(details["ruleId"])
         else:
-            self._state.put_rule(RuleRecord(**rule))
+            record = RuleRecord(**rule)
+            before = self._state.rules.get(record.id)
+            if before is not None and self.positional_sub_rules and details.get(SUB_RULE_BUCKETS) != BY_ID:
+                self._state.rename_buckets(positional_moves(before, record))
+            self._state.put_rule(record)
         self._rules_changed = True
 
     def _game_object(self, details: dict[str, Any]) -> None:
@@ -257,3 +264,28 @@ def _sub_rule_by_id(rule_id: str, rules: Mapping[str, RuleRecord]) -> str:
     if not isinstance(sub_rules, list) or int(position) >= len(sub_rules):
         return rule_id
     return sub_rule_ids(root_id, sub_rules)[int(position)]
+
+
+# A rule change entry's mark that its writer keyed sub-rules' buckets by the sub-rule's id (revision 0020).
+SUB_RULE_BUCKETS = "subRuleBuckets"
+BY_ID = "byId"
+
+
+def positional_moves(before: RuleRecord, after: RuleRecord) -> dict[str, str]:
+    """Where a rule change written without the `SUB_RULE_BUCKETS` mark moves its sub-rules' buckets, under the
+    names the engine gives them now: such a change left each position's buckets in place, to the sub-rule that
+    took the position (none: kept under `<root id>/<position>`), which is what revision 0020 found and renamed."""
+    old_ids = _sub_rule_ids_of(before)
+    new_ids = _sub_rule_ids_of(after)
+    moves: dict[str, str] = {}
+    for index in range(max(len(old_ids), len(new_ids))):
+        source = old_ids[index] if index < len(old_ids) else f"{before.id}/{index}"
+        target = new_ids[index] if index < len(new_ids) else f"{after.id}/{index}"
+        if source != target:
+            moves[source] = target
+    return moves
+
+
+def _sub_rule_ids_of(record: RuleRecord) -> tuple[str, ...]:
+    sub_rules = record.data.get("subRules")
+    return sub_rule_ids(record.id, sub_rules) if isinstance(sub_rules, list) else ()

@@ -76,6 +76,7 @@ class ObjectReplay:
         self.events = 0
         self.complete = True  # whether the retained log starts at its first entry
         self._applier = Applier(self.state, ReplayedProfiles())
+        self._applier.positional_sub_rules = rules is None
         self._applier.observe = self.awarded
 
     def run(self, conn: Connection, partner_id: int) -> PartnerState:

@@ -418,6 +418,18 @@ class PartnerState(PeriodBoards):
             self._pending = Pending()
             self._pages, self._pages_version = {}, (-1, -1)
 
+    def rename_buckets(self, moves: Mapping[str, str]) -> None:
+        """Move the buckets of each rule id in `moves` to the rule id it names, all at once (a bucket already
+        under a target id that is not itself moved is replaced)."""
+        if not moves:
+            return
+        moved = {key: bucket for key, bucket in self._buckets.items() if key[0] in moves}
+        for key, bucket in moved.items():
+            del self._buckets[key]
+            if bucket.user_id is not None:
+                self._user_buckets.get(bucket.user_id, set()).discard(key)
+        self.store_buckets({(moves[rule_id], values): bucket for (rule_id, values), bucket in moved.items()})
+
     def forget_buckets(self, rule_ids: Iterable[str], user_id: str | None = None) -> None:
         """Drop the buckets of these rules and of their sub-rules (only one user's, when given)."""
         owned = set(rule_ids)

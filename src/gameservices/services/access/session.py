@@ -162,6 +162,7 @@ def authenticate_request(
             raise KsInvalid(KsErrorCode.INVALID_STR)
         session = _verified(ks, snapshot.partner.secrets, client_ip=client_ip, uri=uri)
         if snapshot.revoked:
+            forget(ks)
             raise KsInvalid(KsErrorCode.LOGOUT)
         if connection is not None and session.privileges.actions_limit is not None:
             raise CountedOffLoop
@@ -196,6 +197,7 @@ def verify_session(
         session = _verified(ks, partner.secrets, client_ip=client_ip, uri=uri)
         if session_repository.is_revoked(conn, ks):
             # Ended by session.end: the Kaltura server answers a logged-out KS with LOGOUT.
+            forget(ks)
             raise KsInvalid(KsErrorCode.LOGOUT)
         count(session)
     except KsInvalid as error:
@@ -224,15 +226,23 @@ def vouched_partner(ks: str) -> int | None:
 
 def vouch(engine: Engine, ks: str) -> int | None:
     """`vouched_partner` for a KS not verified yet: its signature and expiry are checked against its partner's
-    secrets (one read), and a KS that passes is remembered as every verified KS is; None when it does not."""
+    secrets and it must not have been ended (one read), and a KS that passes is remembered as every verified KS
+    is; None when it does not."""
     try:
-        with read_transaction(engine) as conn:
-            partner = repository.get_partner(conn, peek_partner_id(ks))
-        if partner is None:
+        snapshot = repository.auth_snapshot(
+            engine, partner_id=peek_partner_id(ks), ks_hash=session_repository.ks_hash(ks)
+        )
+        if snapshot is None or snapshot.revoked:
             return None
-        return _signed(ks, partner.secrets, time.time()).partner_id
+        return _signed(ks, snapshot.partner.secrets, time.time()).partner_id
     except KsInvalid:
         return None
+
+
+def forget(ks: str) -> None:
+    """Stop vouching for a KS this process remembers as signed (``session.end`` ended it): from now on it is
+    verified, and refused, as a KS never seen, spending its client address's tokens instead of its partner's."""
+    _VOUCHED.pop(ks, None)
 
 
 # KSs that passed verification, by (KS, the secrets that verified it): a KS is decrypted and its signature

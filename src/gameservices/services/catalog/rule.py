@@ -11,6 +11,7 @@ from gameservices.domain.rules import parse_badge_rule, parse_rule
 from gameservices.domain.timefmt import format_ms, now_ms
 from gameservices.errors import ObjectNotFound, ValidationFailed
 from gameservices.feed.changes import Changes
+from gameservices.projection.apply import BY_ID, SUB_RULE_BUCKETS
 from gameservices.projection.entries import RULE_CHANGE
 from gameservices.services.scoring import achievements
 from gameservices.storage import event_log
@@ -211,7 +212,12 @@ def _log_rule_change(
     # deleted), so a projection compiles the same rule set from the log alone. Its changes: the badges the
     # change lets users achieve (decided by the rules as they are now: "decide": false when another change of
     # the same write decides instead).
-    details: dict[str, Any] = {"ruleId": rule_id, "rule": None if record is None else asdict(record)}
+    details: dict[str, Any] = {
+        "ruleId": rule_id,
+        "rule": None if record is None else asdict(record),
+        # Sub-rules' buckets stay with their sub-rule's id (a replay moves those of changes without the mark).
+        SUB_RULE_BUCKETS: BY_ID,
+    }
     announced = Changes()
     if decide:
         achievements.reevaluate_badge(

@@ -6,7 +6,7 @@ import time
 
 from gameservices.auth.ks import KS_TYPE_ADMIN, KS_TYPE_USER, mint_ks
 from gameservices.domain.timefmt import now_ms
-from gameservices.services.access.session import count_in, verify_session
+from gameservices.services.access.session import count_in, forget, verify_session
 from gameservices.services.kaltura import kaltura_v3 as v3_errors
 from gameservices.storage import partners as partner_repository
 from gameservices.storage import sessions as session_repository
@@ -60,6 +60,8 @@ def end(conn: Connection, *, ks: str | None, client_ip: str, uri: str) -> None:
     session_repository.revoke(
         conn, ks=session.raw, partner_id=partner.id, expires_at=session.expiry, now_ms=now_ms()
     )
+    # This process stops counting it as its partner's at once (others do once they next refuse it).
+    forget(session.raw)
 
 
 def _is_secret_of(secret: str, secrets: tuple[str, ...]) -> bool:

@@ -1,6 +1,7 @@
 """Sub-rules' buckets are keyed by the sub-rule's stored id, `<root rule id>/<sub-rule id>`, instead of its
 position, `<root rule id>/<position>`: removing a sub-rule before others handed its buckets (its progress) to the
-one after it. Existing buckets and seen values move to the key of the sub-rule that holds the position now.
+one after it. Existing buckets and seen values move to the key of the sub-rule that holds the position now
+(replacing any left under that key; going down, those of a position left behind by a removed sub-rule).
 
 Revision ID: 0020
 Revises: 0019
@@ -43,6 +44,12 @@ def _move(renames: list[tuple[int, str, str]], *, forward: bool) -> None:
         table = sa.table(name, sa.column("partner_id"), sa.column("rule_id"))
         for partner_id, by_position, by_id in renames:
             old, new = (by_position, by_id) if forward else (by_id, by_position)
+            # Rows already under the new key are stale: going down, those of a position whose sub-rule was
+            # removed while buckets were keyed by position, now the key of the sub-rule holding the position.
+            # (The keys moved from and to never meet: positions are digits, stored ids are not.)
+            bind.execute(
+                sa.delete(table).where((table.c.partner_id == partner_id) & (table.c.rule_id == new))
+            )
             bind.execute(
                 sa.update(table)
                 .where((table.c.partner_id == partner_id) & (table.c.rule_id == old))
