@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from gameservices.api.schemas.common import MAX_LIST, Name, Pager, RequestModel, Time
+from gameservices.api.schemas.common import MAX_LIST, Name, Pager, Real, RequestModel, Time
 from gameservices.domain.ids import NO_CONTROL_CHARACTERS, has_control_characters
 
 
@@ -60,7 +60,7 @@ class EntryUpsert(RequestModel):
     objectType: Literal["Entry"] | None = None
     entryId: EntryId
     name: Name | None = None
-    duration: Annotated[float, Field(ge=0, le=10**9, allow_inf_nan=False)] | None = None
+    duration: Annotated[Real, Field(ge=0, le=10**9, allow_inf_nan=False)] | None = None
     categories: Categories | None = None
     virtualEventId: VirtualEventId | None = None
 
