@@ -22,13 +22,19 @@ EntryId = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
     AfterValidator(_without_control_characters),
 ]
-CategoryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# Categories and virtual event ids likewise: trimmed, and refused with a control character, as events refuse them.
+CategoryId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_without_control_characters),
+]
 VirtualEventId = Annotated[
     str,
     BeforeValidator(
         lambda value: str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     ),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_without_control_characters),
 ]
 
 
