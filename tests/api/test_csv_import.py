@@ -316,6 +316,29 @@ def test_an_event_time_that_is_no_time_refuses_the_file_naming_the_cell(
     assert [(error["line"], error["column"]) for error in body["errors"]] == [(2, "eventTime")]
 
 
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [
+        ("entryId", '"0_e\x01"'),
+        ("virtualEventId", '"70\x0101"'),
+        ("sessionId", '"s\n1"'),
+        ("categories", '"301,3\x1b02"'),
+    ],
+)
+def test_an_id_holding_a_control_character_refuses_the_file_naming_the_line(
+    csv_api: Api, column: str, cell: str
+) -> None:
+    # As event/send refuses such an event (and a beacon could never carry the id): the whole file, nothing applied.
+    board = leaderboard(csv_api, [BOOTH])
+    text = f"userId,score,eventType,{column}\nada,5,boothVisit,1\nbob,6,boothVisit,{cell}\n"
+    status, body = upload(csv_api, text)
+    assert (status, body["code"], body["args"]["INVALID_LINES"]) == (400, "INVALID_CSV", 1), body
+    assert body["errors"] == [
+        {"line": 3, "column": None, "message": f"{column} must not contain control characters"}
+    ]
+    assert scores(csv_api, board) == []
+
+
 def test_upload_without_a_file_or_a_ks(csv_api: Api) -> None:
     response = csv_api.client.post(
         f"/api/v1/{UPLOAD}", data={"eventAction": "delta"}, headers={"Authorization": f"Bearer {csv_api.ks}"}

@@ -170,6 +170,67 @@ def test_every_route_naming_an_entry_refuses_control_characters(api: Api, entry_
     assert [entry["entryId"] for entry in api.ok("entry/list", {})["objects"]] == ["0_fine"]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("virtualEventId", "70\x0101"),
+        ("sessionId", "s\n1"),
+        ("categories", ["301", "3\x7f02"]),
+        ("categories", "301,3\x1b02"),
+    ],
+)
+def test_events_refuse_control_characters_in_the_ids_beacons_carry(api: Api, field: str, value: Any) -> None:
+    # As in an entry id: only the event holding one is refused; the entry controller refuses it too.
+    event = {"eventType": "viewPeriod", "userId": "kim", "entryId": "0_bad", "entryName": "x", field: value}
+    answer = api.ok("event/send", {"events": [event, {**event, "entryId": "0_fine", field: "7001"}]})
+    assert (answer["accepted"], answer["rejected"]) == (
+        1,
+        [{"index": 0, "code": "VALIDATION_ERROR", "message": f"{field} must not contain control characters"}],
+    )
+    assert [entry["entryId"] for entry in api.ok("entry/list", {})["objects"]] == ["0_fine"]
+    if field != "sessionId":
+        status, error = api.call("entry/upsert", {"entryId": "0_bad", field: value})
+        assert (status, error["code"]) == (400, "VALIDATION_ERROR"), error
+        assert error["args"]["PARAM_NAME"].startswith(field) and "control characters" in error["message"]
+        assert api.call("entry/get", {"entryId": "0_bad"})[0] == 404
+
+
+OPEN = {"startDate": "2020-01-01T00:00:00Z", "endDate": "2099-01-01T00:00:00Z"}
+
+
+def test_events_keep_categories_trimmed_as_entries_do(api: Api) -> None:
+    # A rule scoped to category 301 sees [" 301 "] as it sees " 301 " in a comma text and an entry's categories.
+    api.ok("entry/upsert", {"entryId": "0_e", "categories": [" 301 "]})
+    assert api.ok("entry/get", {"entryId": "0_e"})["categories"] == ["301"]
+    board = api.ok(
+        "leaderboard/create",
+        {"name": "Track 301", "status": "enabled", "virtualEventIds": [], **OPEN},
+    )["id"]
+    api.ok(
+        "rule/create",
+        {
+            "gameObjectType": "leaderboard",
+            "gameObjectId": board,
+            "name": "Likes in track 301",
+            "conditions": [{"fact": "categories", "operator": "in", "value": "301"}],
+            "type": "count",
+            "mode": "distribute_points",
+            "metric": "eventId",
+            "groupBy": "kuserId",
+            "goal": "1",
+            "points": "1",
+            "maxPoints": "unlimited",
+        },
+    )
+    event = {"eventType": "like", "userId": "kim", "categories": [" 301 ", 17]}
+    assert api.ok("event/send", {"events": [event]})["accepted"] == 1
+    assert api.ok("userScore/get", {"gameObjectId": board, "userId": "kim"})["score"] == 1
+    answer = api.ok("event/send", {"events": [{**event, "categories": ["301", "  "]}]})
+    assert answer["rejected"] == [
+        {"index": 0, "code": "VALIDATION_ERROR", "message": "categories must not hold an empty category"}
+    ]
+
+
 def test_events_name_an_entry_by_its_trimmed_id(api: Api) -> None:
     # event/send keeps the entry id trimmed, as the entry controller and beacons read it: " 0_e " is "0_e".
     event = {"eventType": "viewPeriod", "userId": "kim", "entryId": " 0_e ", "entryName": "Talk"}

@@ -299,3 +299,30 @@ def _fill(params: dict[str, Any], board: str) -> dict[str, Any]:
         name: _fill(value, board) if isinstance(value, dict) else board if value == "{board}" else value
         for name, value in params.items()
     }
+
+
+@pytest.mark.parametrize("text", ["true", "false"])
+@pytest.mark.parametrize(
+    ("action", "where", "name"),
+    [
+        ("update", None, "score"),
+        ("list", "pager", "pageSize"),
+        ("list", "pager", "pageIndex"),
+        ("list", "filter", "placesAboveUser"),
+        ("list", "filter", "placesBelowUser"),
+    ],
+)
+def test_true_as_text_is_no_number(
+    api: Api, v3: V3, board: str, action: str, where: str | None, name: str, text: str
+) -> None:
+    # A form parameter is text: "true" is refused as any text that is no number, never read as 1 or 0.
+    target = {"gameObjectId": board, "gameObjectType": "1"}
+    if where is None:
+        params: dict[str, Any] = {**target, "userId": "amy", name: text}
+    else:
+        params = {"filter": {**target, "userIdEqual": "amy"}}
+        params[where] = {**params.get(where, {}), name: text}
+    answer = v3.call("game_userscore", action, params)
+    refused = ("PROPERTY_VALIDATION_NUMERIC_VALUE", {"PROP_NAME": name})
+    assert (answer["code"], answer["args"]) == refused, answer
+    assert v1_ranking(api, board) == RANKED

@@ -8,7 +8,7 @@ from pydantic import Field
 from gameservices.api.deps import ReadApi, WriteApi
 from gameservices.api.paging import page_bounds
 from gameservices.api.responses import ListResult, ObjectResult
-from gameservices.api.schemas.common import Id, Pager, RequestModel, required_fields
+from gameservices.api.schemas.common import Id, NotBoolean, Pager, RequestModel, Whole, required_fields
 from gameservices.api.schemas.rule import RuleCreate, RuleUpdate
 from gameservices.api.schemas.user_score import GameObjectUserRequest
 from gameservices.api.targets import target_of
@@ -23,7 +23,7 @@ from gameservices.services.replay import simulation
 from gameservices.services.standings import user_score as user_score_service
 
 _REQUIRED = required_fields(RuleCreate)
-TimeValue = float | int | Annotated[str, Field(max_length=64)]
+TimeValue = Annotated[float | int | Annotated[str, Field(max_length=64)], NotBoolean]
 
 
 class RuleCandidate(RuleUpdate):  # type: ignore[misc,valid-type]
@@ -40,7 +40,7 @@ class SimulateRequest(RequestModel):
     removeRuleIds: list[Id] = Field(default_factory=list, max_length=100)
     fromTime: TimeValue | None = None
     toTime: TimeValue | None = None
-    top: int = Field(25, ge=1, le=100)
+    top: Whole = Field(25, ge=1, le=100)
 
 
 class RebuildRequest(RequestModel):

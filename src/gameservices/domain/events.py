@@ -2,8 +2,9 @@
 
 An event is a flat JSON object. `eventType` and a user (`userId` or `kuserId`, one identity) are required;
 `eventId`, `eventTime` (ISO 8601 with offset, or epoch seconds; default: the receipt time) and `categories`
-(list or comma string) are optional; any other field is kept if it is a scalar or a list of scalars; a text
-`entryId` and `virtualEventId` are kept trimmed, as every such id (an empty one or one holding a control character is refused). Text
+(list or comma string) are optional; any other field is kept if it is a scalar or a list of scalars. A text
+`entryId`, `virtualEventId`, `sessionId` and each category are kept trimmed, as every such id (an empty `entryId`
+or category is refused); a control character inside one of them refuses the event, as it would a beacon. Text
 that no database stores (a NUL character, a lone surrogate), in a name or a value, refuses the event.
 """
 
@@ -117,10 +118,36 @@ def normalize_event(raw: object, *, received_at: float) -> NormalizedEvent:
             fields["entryId"] = entry_id.strip()
     virtual_event_id = fields.get("virtualEventId")
     if isinstance(virtual_event_id, str):
-        fields["virtualEventId"] = virtual_event_id.strip()  # as every virtual event id is kept
+        # As every virtual event id is kept (and a beacon's, whose session id is trimmed too).
+        fields["virtualEventId"] = _trimmed_id("virtualEventId", virtual_event_id)
+    session_id = fields.get("sessionId")
+    if isinstance(session_id, str):
+        fields["sessionId"] = _trimmed_id("sessionId", session_id)
     if raw.get("categories") is not None:
-        fields["categories"] = tuple(id_string(item) for item in split_items(raw["categories"]))
+        fields["categories"] = _categories(raw["categories"])
     return NormalizedEvent(fields, event_id=event_id)
+
+
+def _categories(value: object) -> tuple[str, ...]:
+    # Each category trimmed, as the entry controller keeps them: [" 301 "] names the category "301", as the
+    # comma text " 301 , 302" always did; in a list, one of spaces alone names none and is refused.
+    categories = []
+    for item in split_items(value):
+        if isinstance(item, str):
+            item = _trimmed_id("categories", item)
+            if not item:
+                raise EventRejected(VALIDATION_ERROR, "categories must not hold an empty category")
+        categories.append(id_string(item))
+    return tuple(categories)
+
+
+def _trimmed_id(name: str, text: str) -> str:
+    # Trimmed first, as a beacon's ids are; then a control character left inside refuses the event: the
+    # player's beacons never carry one (domain/ids.py), so such an id could never meet a beacon's.
+    text = text.strip()
+    if has_control_characters(text):
+        raise EventRejected(VALIDATION_ERROR, f"{name} {NO_CONTROL_CHARACTERS}")
+    return text
 
 
 def entry_id_refusal(entry_id: object) -> str | None:

@@ -65,6 +65,8 @@ ACCEPTED = [
     ({"userId": "u1", "categories": ["c1", 2, 3.0]}, ("u1", RECEIVED, ("c1", "2", "3"))),
     ({"userId": "u1", "categories": 7}, ("u1", RECEIVED, ("7",))),
     ({"userId": "u1", "categories": ""}, ("u1", RECEIVED, ())),
+    # Each category of a list is trimmed, as a comma text's always were (and as the entry controller keeps them).
+    ({"userId": "u1", "categories": [" 301 ", "\tc2"]}, ("u1", RECEIVED, ("301", "c2"))),
 ]
 
 
@@ -103,6 +105,16 @@ REFUSED = [
     ({"eventType": "like", "userId": "u1", "tags": [["a"]]}, "VALIDATION_ERROR", "tags"),
     ({"eventType": "like", "userId": "u1", "score": float("nan")}, "VALIDATION_ERROR", "score"),
     ({"eventType": "like", "userId": "u1", "categories": [{"id": 1}]}, "VALIDATION_ERROR", "categories"),
+    ({"eventType": "like", "userId": "u1", "categories": ["c1", " "]}, "VALIDATION_ERROR", "empty category"),
+    # Ids the player's beacons name things by hold no control character (domain/ids.py).
+    (
+        {"eventType": "like", "userId": "u1", "virtualEventId": "70\x0101"},
+        "VALIDATION_ERROR",
+        "virtualEventId",
+    ),
+    ({"eventType": "like", "userId": "u1", "sessionId": "s\x7f1"}, "VALIDATION_ERROR", "sessionId"),
+    ({"eventType": "like", "userId": "u1", "categories": ["c1", "c\n2"]}, "VALIDATION_ERROR", "categories"),
+    ({"eventType": "like", "userId": "u1", "categories": "c1,c\x1b2"}, "VALIDATION_ERROR", "categories"),
 ]
 
 
@@ -163,3 +175,14 @@ def test_storable_unusual_text_is_kept() -> None:
     event = normalize_event(raw, received_at=RECEIVED)
     assert event.user_id == "Zoë 🎉" and event.fields["note"] == "tab\tbreak\n"
     assert event.fields["keys"] == ("日本", "\U0001f389")
+
+
+def test_virtual_event_and_session_ids_are_kept_trimmed() -> None:
+    # As a beacon's are (domain/beacons.py): " s1 " is the session "s1", whichever way it came.
+    raw = {"eventType": "like", "userId": "u1", "virtualEventId": " 7001\t", "sessionId": " s1 "}
+    event = normalize_event(raw, received_at=RECEIVED)
+    assert (event.fields["virtualEventId"], event.fields["sessionId"], event.virtual_event_id) == (
+        "7001",
+        "s1",
+        "7001",
+    )

@@ -43,7 +43,7 @@ VirtualEventIds = Annotated[
     list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]],
     BeforeValidator(
         lambda value: (
-            [str(item) if isinstance(item, int) else item for item in value]
+            [str(item) if isinstance(item, int) and not isinstance(item, bool) else item for item in value]
             if isinstance(value, list)
             else value
         )
@@ -76,8 +76,8 @@ class RequestModel(BaseModel):
 class Pager(RequestModel):
     """Which page of a list to return."""
 
-    pageSize: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    pageIndex: int = Field(1, ge=1, le=1_000_000)
+    pageSize: Whole = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    pageIndex: Whole = Field(1, ge=1, le=1_000_000)
     objectType: str | None = None
 
 

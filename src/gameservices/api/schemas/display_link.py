@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from gameservices.api.schemas.common import Id, Name, Pager, RequestModel, Time
+from gameservices.api.schemas.common import Id, Name, Pager, RequestModel, Time, Whole
 from gameservices.services.standings.display_link import DEFAULT_TOP, MAX_TOP, DisplayLinkInput
 
 
@@ -12,10 +12,10 @@ class DisplayLinkCreate(RequestModel):
     """``displayLink/create``: a public big-screen link of a leaderboard."""
 
     gameObjectId: Id
-    top: int = Field(DEFAULT_TOP, ge=1, le=MAX_TOP)
+    top: Whole = Field(DEFAULT_TOP, ge=1, le=MAX_TOP)
     title: Name | None = None
     anonymize: bool = False
-    subLeaderboardId: int | Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    subLeaderboardId: Whole | Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     expiresAt: Time | None = None
 
     def link_input(self) -> DisplayLinkInput:

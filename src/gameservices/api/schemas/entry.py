@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from gameservices.api.schemas.common import MAX_LIST, Name, Pager, RequestModel, Time
+from gameservices.api.schemas.common import MAX_LIST, Name, Pager, Real, RequestModel, Time
 from gameservices.domain.ids import NO_CONTROL_CHARACTERS, has_control_characters
 
 
@@ -22,13 +22,19 @@ EntryId = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
     AfterValidator(_without_control_characters),
 ]
-CategoryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# Categories and virtual event ids likewise: trimmed, and refused with a control character, as events refuse them.
+CategoryId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_without_control_characters),
+]
 VirtualEventId = Annotated[
     str,
     BeforeValidator(
         lambda value: str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     ),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_without_control_characters),
 ]
 
 
@@ -60,7 +66,7 @@ class EntryUpsert(RequestModel):
     objectType: Literal["Entry"] | None = None
     entryId: EntryId
     name: Name | None = None
-    duration: Annotated[float, Field(ge=0, le=10**9, allow_inf_nan=False)] | None = None
+    duration: Annotated[Real, Field(ge=0, le=10**9, allow_inf_nan=False)] | None = None
     categories: Categories | None = None
     virtualEventId: VirtualEventId | None = None
 

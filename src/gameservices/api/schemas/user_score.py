@@ -4,11 +4,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
-from gameservices.api.schemas.common import GameObjectType, Id, Pager, RequestModel
+from gameservices.api.schemas.common import GameObjectType, Id, Pager, RequestModel, Whole
 from gameservices.api.schemas.entry import EntryId
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-SubGameId = int | Annotated[str, StringConstraints(min_length=1, max_length=64)]
+SubGameId = Whole | Annotated[str, StringConstraints(min_length=1, max_length=64)]
 MAX_PERIOD_INDEX = 100_000_000
 PERIOD_NAMES = ("current", "previous", "all")
 
@@ -72,8 +72,8 @@ class UserScoreList(GameObjectRequest):
 
     pager: Pager | None = None
     userIdEqual: UserId | None = None
-    placesAboveUser: int = Field(0, ge=0, le=500)
-    placesBelowUser: int = Field(0, ge=0, le=500)
+    placesAboveUser: Whole = Field(0, ge=0, le=500)
+    placesBelowUser: Whole = Field(0, ge=0, le=500)
     subGameProperties: SubGameProperties | None = None
     includeHidden: bool = False
     period: Period | None = None
