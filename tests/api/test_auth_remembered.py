@@ -30,9 +30,12 @@ def test_a_remembered_ks_sees_its_partner_disabled_and_enabled(
 
 
 def test_a_remembered_ks_still_expires(api: Api, partner: Partner) -> None:
-    ks = partner.mint(expiry_seconds=1)
+    ks = partner.mint(expiry_seconds=3)
+    # Expiry counts whole seconds: the KS is valid for at least two, time enough for the first call on a busy
+    # machine (with one second it could have a few milliseconds); then wait until it has surely expired.
+    expired_by = int(time.time()) + 4.1
     assert api.call("leaderboard/list", ks=ks)[0] == 200
-    time.sleep(2.1)
+    time.sleep(max(0.0, expired_by - time.time()))
     status, body = api.call("leaderboard/list", ks=ks)
     assert status == 401 and body["code"] == "INVALID_KS"
     assert body["args"]["ERR_DESC"] == "EXPIRED"

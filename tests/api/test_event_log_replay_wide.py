@@ -19,9 +19,9 @@ from gameservices.domain.timefmt import format_ms
 from gameservices.projection.checkpoint import bring_up, checkpoint_partner
 from gameservices.projection.live import LiveState
 from gameservices.projection.replay import snapshot, verify
-from gameservices.services.periods import close as period_close
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
+from tests.api.test_period_close import close_every_due
 from tests.api.v3_client import V3
 from tests.conftest import POLL_RULE, Api
 
@@ -244,7 +244,7 @@ class World:
             status, error = api.call("leaderboard/closePeriod", {"id": self.rec["id"]})
             assert status == 200 or error["code"] == "VALIDATION_ERROR", error
         elif name == "scheduledClose":
-            period_close.close_due(self.engine, self.live, now=self.now + value, limit=100)
+            close_every_due(self.engine, self.live, now=self.now + value)
         elif name == "recurrence":
             api.ok(
                 "leaderboard/update",
