@@ -83,6 +83,14 @@ def test_a_request_refused_for_its_body_counts_once(api: Api, partner: Partner, 
     assert _uses(engine, ks) == 2
 
 
+def test_a_counted_ks_the_partner_does_not_serve_is_refused_as_any_other(api: Api, partner: Partner) -> None:
+    # A USER KS: refused for the action it asked, whether or not its uses are counted.
+    plain = api.call("leaderboard/list", ks=partner.mint(type=0, user_id="u"))
+    counted = api.call("leaderboard/list", ks=partner.mint(type=0, user_id="u", privileges="actionslimit:5"))
+    assert plain[0] == counted[0] == 403
+    assert counted[1] == plain[1] and counted[1]["args"]["SERVICE"] == "leaderboard->list", counted
+
+
 def test_a_limit_that_is_not_a_number_allows_nothing(api: Api, partner: Partner) -> None:
     for privileges in ("actionslimit:x", "actionslimit", "actionslimit:-1", "actionslimit:0"):
         status, refused = api.call("leaderboard/list", ks=partner.mint(privileges=privileges))

@@ -172,9 +172,8 @@ async def _authenticated(request: Request, permission: str) -> Api:
     # and the write counting a use of a KS carrying `actionslimit`, stay off the loop.
     if is_sqlite(request.app.state.engine):
         try:
-            authentication = authenticate_request(request, on_loop=True)
-        except CountedOffLoop:
-            authentication = await run_in_threadpool(authenticate_request, request)
+            # (a KS whose use is counted is checked on a worker thread: its refusals are named as any other's)
+            authentication: tuple[Caller, tuple[int, int]] | None = await authenticated(request)
         except PermissionDenied:
             authentication = None  # raised again by _api, with the action's SERVICE
         return _api(request, permission, authentication)
