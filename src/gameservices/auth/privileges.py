@@ -81,10 +81,11 @@ class Privileges:
         first = values[0] if values else ""
         if not (first.isascii() and first.isdigit()):
             return 0
+        digits = first.lstrip("0") or "0"  # (zeros before the number: its length alone does not bound it)
         return (
             MAX_ACTIONS_LIMIT
-            if len(first) > len(str(MAX_ACTIONS_LIMIT))
-            else min(int(first), MAX_ACTIONS_LIMIT)
+            if len(digits) > len(str(MAX_ACTIONS_LIMIT))
+            else min(int(digits), MAX_ACTIONS_LIMIT)
         )
 
 

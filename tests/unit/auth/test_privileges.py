@@ -168,6 +168,8 @@ def test_check_restrictions(
         ("actionslimit:x", 0),
         ("actionslimit:٣", 0),  # a digit, but not an ASCII one
         ("actionslimit:" + "9" * 5000, MAX_ACTIONS_LIMIT),
+        ("actionslimit:" + "0" * 30 + "2", 2),  # leading zeros make no number larger
+        ("actionslimit:" + "0" * 5000, 0),
     ],
 )
 def test_actions_limit_reads_a_non_negative_decimal_or_allows_nothing(raw: str, limit: int | None) -> None:
