@@ -101,10 +101,16 @@ def _count_apart(engine: Engine, session: Session) -> None:
         raise _invalid(session.raw, error) from error
 
 
+# How long a KS's use count outlives the KS: a host whose clock lags this one's still accepts the KS for a while,
+# and would count its uses from zero again once the count is gone.
+USES_KEPT_AFTER_EXPIRY_SECONDS = 600
+
+
 def forget_expired_uses(engine: Engine, *, now: float) -> int:
-    """Drop the use counts of KSs past their expiry (a scheduler job); how many went."""
+    """Drop the use counts of KSs that expired ``USES_KEPT_AFTER_EXPIRY_SECONDS`` or more before `now` (a scheduler
+    job); how many went."""
     with write_transaction(engine) as conn:
-        return use_repository.forget_expired(conn, now=int(now))
+        return use_repository.forget_expired(conn, now=int(now) - USES_KEPT_AFTER_EXPIRY_SECONDS)
 
 
 def _count_use(conn: Connection, session: Session) -> None:
