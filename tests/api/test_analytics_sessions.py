@@ -4,10 +4,12 @@ groups."""
 import threading
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from gameservices.api.app import create_app
+from gameservices.domain import events
 from gameservices.domain.beacons import read_beacon
 from gameservices.projection.live import LiveState
 from gameservices.scheduler import Every
@@ -108,3 +110,24 @@ def test_a_beacon_whose_event_is_refused_leaves_no_trace(
     named = partner.mint(type=0, user_id="kim")
     send_beacon(app_client, {**view_beacon(partner.id, "kim", "0_e", "s", 3, 30.0), "ks": named})
     assert progress(api, board, "kim")["watch"] == 30
+
+
+def test_a_view_whose_play_time_the_event_checks_refuse_leaves_its_sum_unmoved(
+    api: Api, app_client: TestClient, engine: Engine, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The play time a VIEW adds lies within 0 and 30 s, which event/send's checks accept today; were a check to
+    # refuse some (a limit of 15 here), the VIEW refused must not move its session's sum either: the checks
+    # read its real event, not one with a stand-in play time.
+    board = program(api)
+    monkeypatch.setattr(events, "MAX_SCORE", 15)
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s", 1, 10.0))
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s", 2, 30.0))  # adds 20 s: refused
+    with engine.connect() as conn:
+        sums = conn.execute(
+            select(player_sessions.c.play_time_sum).where(player_sessions.c.partner_id == partner.id)
+        ).all()
+    assert [row.play_time_sum for row in sums] == [10.0]
+    monkeypatch.undo()
+    # The next VIEW adds what it brings over the sum last accepted.
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_e", "s", 3, 35.0))
+    assert progress(api, board, "kim")["watch"] == 35

@@ -1,10 +1,13 @@
 """The ``entry`` controller: upsert, get, list and delete, scoped to the partner; events keep the last name and
 duration they name."""
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from gameservices.storage import entries as entry_repository
 from gameservices.storage.database import write_transaction
@@ -257,3 +260,70 @@ def test_an_entry_stored_with_spaces_before_ids_were_trimmed_stays_reachable(
     assert api.ok("entry/delete", {"entryId": "0_old"})["entryId"] == " 0_old "
     assert api.call("entry/get", {"entryId": "0_old"})[0] == 404
     assert api.ok("entry/list", {})["totalCount"] == 0
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on `engine` meanwhile."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+STORED_UNTRIMMED = [
+    ("\t0_tab\n", "0_tab"),
+    ("\r\n0_crlf", "0_crlf"),
+    ("\xa00_nbsp\u3000", "0_nbsp"),
+    ("\u20030_em_space\u2028", "0_em_space"),
+    ("\x1c0_separator ", "0_separator"),
+]
+
+
+def test_entries_stored_with_any_whitespace_around_their_id_are_found_as_python_trims_it(
+    api: Api, engine: Engine, partner: Partner
+) -> None:
+    with write_transaction(engine) as conn:
+        for stored, _ in STORED_UNTRIMMED:
+            record = EntryRecord(partner.id, stored, stored, None, None, None, None, 1_700_000_000.0)
+            entry_repository.put_entry(conn, record)
+    for stored, trimmed in STORED_UNTRIMMED:
+        assert api.ok("entry/get", {"entryId": trimmed})["entryId"] == stored
+    # Whitespace inside an id is kept: "0_ tab" is not "\t0_tab\n".
+    assert api.call("entry/get", {"entryId": "0_ tab"})[0] == 404
+    for stored, trimmed in STORED_UNTRIMMED:
+        assert api.ok("entry/delete", {"entryId": f" {trimmed}\t"})["entryId"] == stored
+    assert api.ok("entry/list", {})["totalCount"] == 0
+
+
+def test_a_miss_reads_the_partners_entries_once_it_is_known_to_have_no_untrimmed_id_no_more(
+    api: Api, engine: Engine, partner: Partner
+) -> None:
+    api.ok("entry/upsert", {"entryId": "0_kept"})
+    with statements(engine) as first:
+        assert api.call("entry/get", {"entryId": "0_unknown"})[0] == 404
+    # The first miss looks for an untrimmed id and finds the partner has none at all...
+    assert sum("trim(" in statement.lower() for statement in first) == 1
+    with statements(engine) as later:
+        for number in range(5):
+            assert api.call("entry/get", {"entryId": f"0_unknown_{number}"})[0] == 404
+            assert api.call("entry/delete", {"entryId": f"0_unknown_{number}"})[0] == 404
+    # ... so later misses read only the entry asked for.
+    assert not [statement for statement in later if "trim(" in statement.lower()]
+    # An untrimmed id stored after all (as events stored them before ids were trimmed) is found again.
+    with write_transaction(engine) as conn:
+        entry_repository.put_entry(
+            conn, EntryRecord(partner.id, " 0_late", None, None, None, None, None, 1.0)
+        )
+    assert api.ok("entry/get", {"entryId": "0_late"})["entryId"] == " 0_late"
+
+
+def test_the_whitespace_looked_for_is_what_python_trims() -> None:
+    python = {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+    assert set(entry_repository.WHITESPACE) == python

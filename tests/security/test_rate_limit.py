@@ -1,5 +1,6 @@
 """The rate limit (api/rate_limit.py): only a KS its partner signed spends the partner's tokens, a multirequest
-takes a token per request, and client addresses are keyed as one host holds them (an IPv6 /64)."""
+takes a token per request, client addresses are keyed as one host holds them (an IPv6 /64), and KSs new to the
+process are verified at a bounded rate whatever the number of addresses."""
 
 import time
 from typing import Any
@@ -10,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
-from gameservices.api.rate_limit import TokenBuckets, address_key
+from gameservices.api.rate_limit import UNVERIFIED_RATE_FACTOR, TokenBuckets, address_key
 from gameservices.auth.ks import mint_ks, verify_ks
 from gameservices.settings import Settings
-from gameservices.storage import sessions
+from gameservices.storage import partners, sessions
 from gameservices.storage.database import write_transaction
 from tests.conftest import Api, Partner
 
@@ -27,6 +28,7 @@ def limited_app(engine: Engine, settings: Settings) -> FastAPI:
     app = create_app(settings.model_copy(update={"rate_limit_per_second": RATE}), engine)
     app.state.rate_limits.clock = lambda: 0.0
     app.state.address_rate_limits.clock = lambda: 0.0
+    app.state.unverified_rate_limits.clock = lambda: 0.0
     return app
 
 
@@ -173,3 +175,40 @@ def test_a_ks_another_process_ended_stops_spending_once_refused_here(
     owner = Api(client_at(app, "198.51.100.1"), partner.ks)
     statuses = [owner.call("leaderboard/list")[0] for _ in range(RATE)]
     assert statuses == [200] * (RATE - 2) + [429] * 2
+
+
+def test_forged_kss_from_countless_addresses_read_the_database_at_a_bounded_rate(
+    engine: Engine, settings: Settings, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each forged KS from an IPv6 /64 of its own finds a full address bucket (an attacker's /48 holds 65,536 of
+    # them, more than the buckets kept): only the process's bucket of verifications bounds their reads.
+    app = limited_app(engine, settings)
+    now = [0.0]
+    for buckets in (app.state.rate_limits, app.state.address_rate_limits, app.state.unverified_rate_limits):
+        buckets.clock = lambda: now[0]
+    owner = Api(client_at(app, "198.51.100.1"), partner.ks)
+    assert owner.call("leaderboard/list")[0] == 200  # verified now, and remembered
+    reads = [0]
+    snapshot = partners.auth_snapshot
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads[0] += 1
+        return snapshot(*args, **kwargs)
+
+    monkeypatch.setattr(partners, "auth_snapshot", counted)
+    verifications = UNVERIFIED_RATE_FACTOR * RATE - 1  # the owner's KS took one
+    flood = [
+        Api(client_at(app, f"2001:db8:7:{number:x}::1"), forged(partner)).call("leaderboard/list")[0]
+        for number in range(10 * verifications)
+    ]
+    assert flood == [401] * verifications + [429] * (9 * verifications)
+    # Each forged KS verified cost two reads (the rate limit's, then authentication's); the refused ones none.
+    assert reads[0] == 2 * verifications
+    # The partner's KS already verified passes at once; a KS new to the process waits for the flood's bucket
+    # to refill, as the forged ones do, then passes.
+    assert owner.call("leaderboard/list")[0] == 200
+    fresh = Api(client_at(app, "198.51.100.2"), partner.mint())
+    assert fresh.call("leaderboard/list")[0] == 429
+    now[0] += 1.0
+    assert fresh.call("leaderboard/list")[0] == 200
+    assert owner.call("leaderboard/list")[0] == 200

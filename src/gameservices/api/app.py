@@ -36,7 +36,7 @@ from gameservices.api.deps import LoopConnection, authenticated
 from gameservices.api.errors import error_response, from_validation_error, handle_service_error
 from gameservices.api.json import JsonResponse
 from gameservices.api.limits import BodyLimits
-from gameservices.api.rate_limit import RateLimit, TokenBuckets
+from gameservices.api.rate_limit import RateLimit, TokenBuckets, unverified_buckets_of
 from gameservices.api.v3 import analytics as v3_analytics
 from gameservices.console import app as console
 from gameservices.feed.hub import FeedHub
@@ -104,10 +104,12 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.loop_connection = LoopConnection(engine)
     # One token bucket per partner, shared by the rate limit and the player's beacons carrying a KS (which answer
     # "stop sending VIEWs" rather than a 429); one per client address for KSs not known to be signed by their
-    # partner; one per partner for beacons without a KS, which anyone can send.
+    # partner, and one for all of them together (so that a flood from countless addresses reads the database at
+    # a bounded rate); one per partner for beacons without a KS, which anyone can send.
     rate = settings.rate_limit_per_second
     app.state.rate_limits = TokenBuckets(float(rate)) if rate > 0 else None
     app.state.address_rate_limits = TokenBuckets(float(rate)) if rate > 0 else None
+    app.state.unverified_rate_limits = unverified_buckets_of(rate) if rate > 0 else None
     app.state.unsigned_beacon_limits = TokenBuckets(float(rate)) if rate > 0 else None
     app.state.beacons = BeaconWriter(engine, app.state.live)
     app.state.credentials = credentials_public.config_of(settings)
@@ -133,6 +135,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         engine=engine,
         buckets=app.state.rate_limits,
         address_buckets=app.state.address_rate_limits,
+        unverified_buckets=app.state.unverified_rate_limits,
     )
     return app
 

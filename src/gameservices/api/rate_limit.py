@@ -2,9 +2,13 @@
 
 Only a KS the partner signed spends the partner's tokens: one this process has verified already (a dictionary
 look-up, `services.session.vouched_partner`) takes its partner's token at once; any other KS (its first use in
-this process, or a forged one) first takes a token of its client address's bucket, then is verified (one read
-of the partner's secrets) and, if it passes, takes its partner's token too. A flood of forged KSs naming a
-partner thus empties the flooder's address bucket, never the partner's, and the partner's own flood (the same
+this process, or a forged one) first takes a token of its client address's bucket, then one of the process's
+bucket of verifications (``UNVERIFIED_RATE_FACTOR`` times the partner rate, for every address together), then is
+verified (one read of the partner's secrets) and, if it passes, takes its partner's token too. A flood of forged
+KSs naming a partner thus empties the flooder's address bucket, never the partner's; a flood from more addresses
+than the address buckets keep (an IPv6 /48 holds 65,536 /64s, each with a full bucket) empties the verification
+bucket, so that forged KSs cost at most that many reads a second: while it lasts, a KS new to the process is
+refused with 429 too (a KS the process has verified already still passes). The partner's own flood (the same
 KSs again and again) costs what it did: the look-up replaces reading the partner id out of the KS, and is
 cheaper (about 2 µs a request against 6 µs). A KS ended by ``session.end`` is forgotten (at once by the
 process that ends it, by any other once it refuses it) and is then counted as a forged one. A KS too long to be remembered
@@ -35,6 +39,12 @@ MAX_BUCKETS = 10_000
 # IPv6 keys sit above every IPv4 address; an IPv6 client is keyed by its /64, the block one host is given.
 _IPV6_KEYS = 1 << 128
 _IPV6_HOST_BITS = 64
+# Verifications of KSs the process does not know yet, for every client address together: this many times the
+# partner rate a second (docs/security.md, Limits). A partner minting a KS for each request spends at most its
+# partner rate of them (each verified KS then takes its partner's token), so several partners can do so at once.
+UNVERIFIED_RATE_FACTOR = 4
+# The key of the one bucket of verifications.
+_EVERY_ADDRESS = 0
 
 
 class TokenBuckets:
@@ -94,6 +104,7 @@ class RateLimit:
         clock: Callable[[], float] = time.monotonic,
         buckets: TokenBuckets | None = None,
         address_buckets: TokenBuckets | None = None,
+        unverified_buckets: TokenBuckets | None = None,
     ) -> None:
         self.app = app
         self.engine = engine
@@ -101,8 +112,11 @@ class RateLimit:
             buckets = TokenBuckets(float(per_second), clock)
         if address_buckets is None and per_second > 0:
             address_buckets = TokenBuckets(float(per_second), clock)
+        if unverified_buckets is None and per_second > 0:
+            unverified_buckets = unverified_buckets_of(per_second, clock)
         self.buckets = buckets
         self.address_buckets = address_buckets
+        self.unverified_buckets = unverified_buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.buckets is None or scope["type"] != "http" or str(scope["path"]).startswith(API_V3_PREFIX):
@@ -111,7 +125,12 @@ class RateLimit:
         client = scope.get("client")
         host = str(client[0]) if client else ""
         wait = await admit(
-            self.buckets, self.address_buckets, self.engine, _header_ks(scope) or _query_ks(scope), host
+            self.buckets,
+            self.address_buckets,
+            self.engine,
+            _header_ks(scope) or _query_ks(scope),
+            host,
+            unverified_buckets=self.unverified_buckets,
         )
         if wait > 0.0:
             await _refuse(send, wait)
@@ -126,12 +145,15 @@ async def admit(
     ks: str | None,
     client_host: str,
     count: int = 1,
+    *,
+    unverified_buckets: TokenBuckets | None = None,
 ) -> float:
     """Take `count` tokens for a request carrying `ks`: 0.0 when granted (or there is nothing to count),
     otherwise the seconds until they are available.
 
-    A KS this process has verified takes its partner's tokens. Any other takes the client address's first, then
-    is verified, and takes its partner's if it passes: one that does not is left for authentication to refuse.
+    A KS this process has verified takes its partner's tokens. Any other takes the client address's first and one
+    of `unverified_buckets` (one verification, whatever `count`), then is verified, and takes its partner's if it
+    passes: one that does not is left for authentication to refuse.
     (The player's beacons take their partner's tokens themselves and answer "no more VIEWs" instead,
     api/v3/analytics.py.)
     """
@@ -143,10 +165,19 @@ async def admit(
             wait = address_buckets.take(address_key(client_host), count)
             if wait > 0.0:
                 return wait
+        if unverified_buckets is not None:
+            wait = unverified_buckets.take(_EVERY_ADDRESS)
+            if wait > 0.0:
+                return wait
         partner_id = await run_in_threadpool(vouch, engine, ks)
         if partner_id is None:
             return 0.0
     return buckets.take(partner_id, count)
+
+
+def unverified_buckets_of(per_second: int, clock: Callable[[], float] = time.monotonic) -> TokenBuckets:
+    """The bucket of verifications of KSs not known yet, for a partner rate of `per_second`."""
+    return TokenBuckets(float(UNVERIFIED_RATE_FACTOR * per_second), clock)
 
 
 def address_key(host: str) -> int:

@@ -5,11 +5,12 @@ The engine's own writes (the last seen name and duration, ``save_entries``) and 
 Times here are epoch seconds, as the table keeps them.
 """
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Engine, case, delete, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from gameservices.storage.schema import entries
@@ -78,20 +79,46 @@ def get_entry(conn: Connection, *, partner_id: int, entry_id: str) -> EntryRecor
     return None if row is None else _record(row)
 
 
+# Every character Python's ``str.strip()`` removes (``str.isspace``), which entry ids are trimmed of wherever they
+# enter (the API's models strip the same, and refuse the control characters among them: U+001C to U+001F).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Partners, per database, known to have no entry id stored untrimmed: every write trims entry ids now, so such a
+# partner never has one again (a write of this process that stores one all the same forgets it here).
+_ALL_TRIMMED: "weakref.WeakKeyDictionary[Engine, set[int]]" = weakref.WeakKeyDictionary()
+MAX_ALL_TRIMMED = 100_000
+
+
 def untrimmed_id(conn: Connection, *, partner_id: int, entry_id: str) -> str | None:
-    """The id of an entry stored with spaces around this one (events kept the id as sent before entry ids were
-    trimmed), or None; the first by id when there are several."""
+    """The id of an entry stored with whitespace around this one (events kept the id as sent before entry ids
+    were trimmed), or None; the first by id when there are several.
+
+    Trimmed as Python trims (``WHITESPACE``). The partner's entries are read only while it may have such an id:
+    the first look that finds none at all is the last for that partner in this process."""
+    known = _ALL_TRIMMED.setdefault(conn.engine, set())
+    if partner_id in known:
+        return None
+    trimmed = func.trim(entries.c.entry_id, WHITESPACE)
+    # One read: the match first, else any untrimmed id (the partner still has some), else none.
     found = conn.execute(
         select(entries.c.entry_id)
-        .where(
-            (entries.c.partner_id == partner_id)
-            & (entries.c.entry_id != entry_id)
-            & (func.trim(entries.c.entry_id) == entry_id)
-        )
-        .order_by(entries.c.entry_id)
+        .where((entries.c.partner_id == partner_id) & (entries.c.entry_id != trimmed))
+        .order_by(case((trimmed == entry_id, 0), else_=1), entries.c.entry_id)
         .limit(1)
     ).scalar()
-    return None if found is None else str(found)
+    if found is None:
+        if len(known) >= MAX_ALL_TRIMMED:
+            known.clear()
+        known.add(partner_id)
+        return None
+    return str(found) if str(found).strip(WHITESPACE) == entry_id else None
+
+
+def _stored_untrimmed(conn: Connection, partner_id: int, entry_ids: Sequence[str]) -> None:
+    if any(entry_id != entry_id.strip(WHITESPACE) for entry_id in entry_ids):
+        _ALL_TRIMMED.get(conn.engine, set()).discard(partner_id)
 
 
 def put_entry(conn: Connection, record: EntryRecord) -> None:
@@ -106,6 +133,7 @@ def put_entry(conn: Connection, record: EntryRecord) -> None:
         "created_at": record.created_at,
         "updated_at": record.updated_at,
     }
+    _stored_untrimmed(conn, record.partner_id, [record.entry_id])
     upsert(
         conn,
         entries,
@@ -176,7 +204,8 @@ def entry_facts(
 def save_entries(
     conn: Connection, partner_id: int, seen: Mapping[str, tuple[str | None, float | None, float]]
 ) -> None:
-    """Keep the last seen name and duration of each entry (entry id → (name, duration, time))."""
+    """Keep the last seen name and duration of each entry (entry id → (name, duration, time)); the ids are
+    events' entry ids, trimmed (domain/events.py), so none is stored untrimmed here (``untrimmed_id``)."""
     rows = [
         {
             "partner_id": partner_id,

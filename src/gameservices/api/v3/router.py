@@ -114,6 +114,7 @@ async def answer(request: Request) -> Response:
         counted_ks(params, header_ks),
         client_host,
         count=counted_calls(params),
+        unverified_buckets=state.unverified_rate_limits,
     )
     if wait > 0.0:
         # Refused in the envelope, as every API v3 error is: the clients read nothing else.

@@ -62,8 +62,9 @@ def upsert(conn: Connection, *, partner_id: int, fields: dict[str, Any]) -> Entr
 
 
 def get(conn: Connection, *, partner_id: int, entry_id: str) -> EntryRecord:
-    """One entry, or 404. Entry ids arrive trimmed: an entry events stored with spaces around its id, before
-    they were trimmed too, is found by the trimmed id when no entry has exactly that id."""
+    """One entry, or 404. Entry ids arrive trimmed: an entry events stored with whitespace around its id, before
+    they were trimmed too, is found by the trimmed id when no entry has exactly that id (looked for only while
+    the partner may have such an id: ``storage.entries.untrimmed_id``)."""
     record = repository.get_entry(conn, partner_id=partner_id, entry_id=entry_id)
     if record is None and (stored := repository.untrimmed_id(conn, partner_id=partner_id, entry_id=entry_id)):
         record = repository.get_entry(conn, partner_id=partner_id, entry_id=stored)

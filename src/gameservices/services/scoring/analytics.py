@@ -125,21 +125,23 @@ class _Conversion:
         event_id = beacon.event_id(item.user_id)
         if event_id in self.known_ids:
             return None  # an exact repeat: it neither scores nor moves its session's sum
-        if self._refused(item):
-            return None  # the event path refuses its event: no trace, its session's sum unmoved
-        self.known_ids.add(event_id)
-        added = None
+        added = key = view = None
         if beacon.event_type == VIEW and beacon.play_time_sum is not None:
             key = _session_key(item)
             previous_sum, previous_index = self.views.get(key, (None, None))
             index = beacon.session_index  # (a beacon without one: not compared)
             added = play_time(previous_sum, beacon.play_time_sum, previous_index, index)
-            self.views[key] = self.changed_views[key] = (beacon.play_time_sum, index)
+            view = (beacon.play_time_sum, index)
         event = rule_event(beacon, item.user_id, play_time_added=added)
+        if event is not None:
+            self._fill(event, beacon)
+        if self._refused(item, event):
+            return None  # the event path refuses its event: no trace, its session's sum unmoved
+        self.known_ids.add(event_id)
+        if key is not None and view is not None:
+            self.views[key] = self.changed_views[key] = view
         if event is None:
             self.unsent_ids.append(event_id)
-        else:
-            self._fill(event, beacon)
         return event
 
     def _fill(self, event: dict[str, Any], beacon: Beacon) -> None:
@@ -149,14 +151,15 @@ class _Conversion:
         if virtual_event_id and "virtualEventId" not in event:
             event["virtualEventId"] = virtual_event_id
 
-    def _refused(self, item: Viewed) -> bool:
-        """Whether `event/send`'s checks refuse the beacon's event (a viewer id no event may name, say).
-
-        Checked before anything moves: the checks read no play time, so a VIEW is checked with any, whether or
-        not it adds some."""
-        probe = rule_event(item.beacon, item.user_id, play_time_added=1.0)
+    def _refused(self, item: Viewed, event: dict[str, Any] | None) -> bool:
+        """Whether `event/send`'s checks refuse the beacon's event (a viewer id no event may name, a play time
+        past a limit), checked before anything moves: the event itself, play time and all; for a VIEW that adds
+        no play time (and sends no event), the event it would send with some, so that what the checks refuse
+        in it (its viewer, its ids) leaves its session's sum unmoved too."""
+        probe = event if event is not None else rule_event(item.beacon, item.user_id, play_time_added=1.0)
         assert probe is not None
-        self._fill(probe, item.beacon)
+        if event is None:
+            self._fill(probe, item.beacon)
         try:
             normalize_event(probe, received_at=item.received_at)
         except EventRejected:
