@@ -82,6 +82,44 @@ def certificates_of(conn: Connection, partner_id: int, certificate_id: str) -> l
     return [_certificate(row._mapping) for row in conn.execute(statement)]
 
 
+def certificates_page(
+    conn: Connection,
+    partner_id: int,
+    certificate_id: str,
+    *,
+    user_id: str | None,
+    entry_id: str | None,
+    status: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[CertificateRecord]]:
+    """How many user certificates of a certificate definition match the filters (None: any), and those of one
+    page of them, by user then entry as `certificates_of` gives them all."""
+    if "\0" in (user_id or "") + (entry_id or ""):
+        return 0, []  # no stored id holds one (events refuse control characters; PostgreSQL text cannot)
+    condition = (user_certificates.c.partner_id == partner_id) & (
+        user_certificates.c.certificate_id == certificate_id
+    )
+    for column, value in (
+        (user_certificates.c.user_id, user_id),
+        (user_certificates.c.entry_id, entry_id),
+        (user_certificates.c.status, status),
+    ):
+        if value is not None:
+            condition = condition & (column == value)
+    total = conn.execute(select(func.count()).select_from(user_certificates).where(condition)).scalar_one()
+    if offset >= total or limit <= 0:
+        return total, []
+    statement = (
+        select(user_certificates)
+        .where(condition)
+        .order_by(user_certificates.c.user_id, user_certificates.c.entry_id)
+        .offset(offset)
+        .limit(min(limit, total - offset))
+    )
+    return total, [_certificate(row._mapping) for row in conn.execute(statement)]
+
+
 def certificates_of_users(
     conn: Connection, partner_id: int, certificate_id: str, user_ids: Iterable[str]
 ) -> list[CertificateRecord]:

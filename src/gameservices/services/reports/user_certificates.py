@@ -60,21 +60,24 @@ def list_page(
     offset: int,
     limit: int,
 ) -> dict[str, Any]:
-    """The certificate's users (and entries) matching the filters, by user then entry."""
-    rows = [
-        row
-        for row in repository.certificates_of(conn, partner_id, record.id)
-        if (user_id is None or row.user_id == user_id)
-        and (entry_id is None or row.entry_id == entry_id)
-        and (status is None or row.status == status)
-    ]
-    page = rows[offset : offset + limit]
+    """The certificate's users (and entries) matching the filters, by user then entry. Only the page's records
+    are read (the count is counted in SQL)."""
+    total, page = repository.certificates_page(
+        conn,
+        partner_id,
+        record.id,
+        user_id=user_id,
+        entry_id=entry_id,
+        status=status,
+        offset=offset,
+        limit=limit,
+    )
     names = entry_repository.entry_names(
         conn, partner_id, sorted({row.entry_id for row in page if row.entry_id})
     )
     progress = _progress(conn, partner_id, record, sorted({row.user_id for row in page}))
     return {
-        "totalCount": len(rows),
+        "totalCount": total,
         "objects": [view(row, names.get(row.entry_id), progress) for row in page],
     }
 
