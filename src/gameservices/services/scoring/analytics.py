@@ -17,6 +17,7 @@ from gameservices.auth.ks import KS_TYPE_USER, KsInvalid
 from gameservices.domain.beacons import VIEW, Beacon, play_time, rule_event
 from gameservices.domain.errors import EventRejected
 from gameservices.domain.events import normalize_event
+from gameservices.domain.ids import has_control_characters
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
 from gameservices.services.access.session import count_apart, forget, not_counted, verified_session
@@ -167,9 +168,12 @@ class _Conversion:
         return cls(
             known_ids=processed_repository.known_event_ids(conn, partner_id, ids),
             views=session_repository.last_views(conn, partner_id=partner_id, keys=views),
-            facts=entry_repository.entry_facts(
-                conn, partner_id=partner_id, entry_ids=[item.beacon.entry_id for item in viewed]
-            ),
+            facts={
+                entry_id: _usable_facts(categories, virtual_event_id)
+                for entry_id, (categories, virtual_event_id) in entry_repository.entry_facts(
+                    conn, partner_id=partner_id, entry_ids=[item.beacon.entry_id for item in viewed]
+                ).items()
+            },
         )
 
     def event_of(self, item: Viewed) -> dict[str, Any] | None:
@@ -217,6 +221,26 @@ class _Conversion:
         except EventRejected:
             return True
         return False
+
+
+def _usable_facts(
+    categories: list[str] | None, virtual_event_id: str | None
+) -> tuple[list[str] | None, str | None]:
+    """An entry's categories and virtual event as its beacons' events may carry them: values stored before
+    `entry/upsert` refused them (a control character, a category of spaces alone), which would have every event
+    of the entry refused, are left out, and the rest kept."""
+    if categories:
+        categories = [category for category in categories if _usable_id(category)]
+    if virtual_event_id is not None and not _usable_id(virtual_event_id):
+        virtual_event_id = None
+    return categories or None, virtual_event_id
+
+
+def _usable_id(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # (a number: as the event checks take it)
+    text = value.strip()
+    return bool(text) and not has_control_characters(text)
 
 
 def _session_key(item: Viewed) -> SessionKey:
