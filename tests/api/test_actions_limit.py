@@ -2,6 +2,7 @@
 process on it (API v1, each API v3 action, session.end, the rank widget, console sign-in and requests, beacons),
 then is refused with EXCEEDED_ACTIONS_LIMIT as the Kaltura server refuses it. Other KSs write nothing."""
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from gameservices.services.scoring import analytics
 from gameservices.settings import Settings
 from gameservices.storage import ks_uses
 from gameservices.storage.database import open_engine, read_transaction, write_transaction
+from gameservices.storage.schema import console_sessions
 from gameservices.storage.schema import ks_uses as ks_uses_table
 from tests.api.v3_client import V3, v3_test_client
 from tests.conftest import Api, Partner
@@ -181,6 +183,34 @@ def test_console_sign_in_and_each_console_request_count(
         "/console/signin", data={"ks": spent}, follow_redirects=False
     )
     assert refused.status_code == 401
+
+
+def test_a_console_session_whose_ks_is_spent_still_signs_out(
+    app_client: TestClient, partner: Partner, engine: Engine
+) -> None:
+    # Signing out uses no KS: a session whose KS has no use left is deleted all the same.
+    browser = TestClient(app_client.app, raise_server_exceptions=False)
+    ks = partner.mint(privileges="actionslimit:2")
+    assert browser.post("/console/signin", data={"ks": ks}, follow_redirects=False).status_code == 303
+    dashboard = browser.get("/console/", follow_redirects=False)
+    assert dashboard.status_code == 200 and _uses(engine, ks) == 2
+    found = re.search(r'name="csrf_token" value="([^"]+)"', dashboard.text)
+    assert found is not None
+    assert browser.get("/console/", follow_redirects=False).status_code == 303  # the KS is spent
+    assert _console_sessions(engine, partner.id) == 1
+    # A forged form signs nobody out.
+    forged = browser.post("/console/signout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert forged.status_code == 403 and _console_sessions(engine, partner.id) == 1
+    signed_out = browser.post("/console/signout", data={"csrf_token": found.group(1)}, follow_redirects=False)
+    assert (signed_out.status_code, signed_out.headers["location"]) == (303, "/console/signin")
+    assert _console_sessions(engine, partner.id) == 0
+    assert _uses(engine, ks) == 3  # (the refused dashboard's check; signing out used none)
+
+
+def _console_sessions(engine: Engine, partner_id: int) -> int:
+    with read_transaction(engine) as conn:
+        statement = select(func.count()).where(console_sessions.c.partner_id == partner_id)
+        return int(conn.execute(statement).scalar_one())
 
 
 def test_each_beacon_counts_a_use(partner: Partner, engine: Engine) -> None:

@@ -2,6 +2,7 @@
 events worked out by hand; bad beacons are answered and score nothing; over-eager partners are told to stop
 sending VIEWs; the session's last sum is shared by every process."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,9 @@ from sqlalchemy import Engine
 
 from gameservices.api.app import create_app
 from gameservices.settings import Settings
+from gameservices.storage import entries
+from gameservices.storage.database import write_transaction
+from gameservices.storage.entries import EntryRecord
 from tests.api.beacons import SERVICE_PATH, recorded_session, send_beacon, view_beacon
 from tests.conftest import Api, Partner
 
@@ -411,6 +415,37 @@ def test_entry_settings_fill_what_beacons_lack(api: Api, app_client: TestClient,
     other = {**view_beacon(partner.id, "kim", "0_booth", "s1", 3, 30.0), "virtualEventId": "9999"}
     send_beacon(app_client, other)
     assert progress(api, board, "kim") == {**progress(api, board, "kim"), "watch": 20, "sponsor": 10}
+
+
+def test_an_entry_stored_with_control_characters_in_its_settings_still_scores(
+    api: Api, engine: Engine, app_client: TestClient, partner: Partner
+) -> None:
+    # Stored before entry/upsert refused control characters (straight through the repository here): an event
+    # carrying them is refused, so beacons leave those values out and keep the rest.
+    board = sponsored_program(api)
+    now = time.time()
+    for entry_id, virtual_event_id in (("0_booth", "70\x0101"), ("0_hall", "7001")):
+        record = EntryRecord(
+            partner_id=partner.id,
+            entry_id=entry_id,
+            name=None,
+            duration=None,
+            categories=["30\x011", "301", "\t", " "],
+            virtual_event_id=virtual_event_id,
+            created_at=now,
+            updated_at=now,
+        )
+        with write_transaction(engine) as conn:
+            entries.put_entry(conn, record)
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_booth", "s1", 1, 10.0))
+    send_beacon(app_client, {**view_beacon(partner.id, "kim", "0_booth", "s1", 2, 20.0), "eventType": 3})
+    send_beacon(app_client, view_beacon(partner.id, "kim", "0_hall", "s2", 1, 20.0))
+    assert progress(api, board, "kim") == {
+        **progress(api, board, "kim"),
+        "watch": 30,
+        "sponsor": 30,
+        "plays": 1,
+    }
 
 
 def test_an_entry_named_with_spaces_is_the_one_beacons_name(

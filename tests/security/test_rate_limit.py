@@ -1,6 +1,7 @@
 """The rate limit (api/rate_limit.py): only a KS its partner signed spends the partner's tokens, a multirequest
 takes a token per request, client addresses are keyed as one host holds them (an IPv6 /64), and KSs new to the
-process are verified at a bounded rate whatever the number of addresses."""
+process are verified at a bounded rate whatever the number of addresses, and so are the player's beacons that no
+KS or partner known to the process vouches for."""
 
 import time
 from typing import Any
@@ -16,6 +17,8 @@ from gameservices.auth.ks import mint_ks, verify_ks
 from gameservices.settings import Settings
 from gameservices.storage import partners, sessions
 from gameservices.storage.database import write_transaction
+from tests.api.beacons import send_beacon, view_beacon
+from tests.api.test_analytics import program, progress, score
 from tests.conftest import Api, Partner
 
 RATE = 5
@@ -212,3 +215,76 @@ def test_forged_kss_from_countless_addresses_read_the_database_at_a_bounded_rate
     now[0] += 1.0
     assert fresh.call("leaderboard/list")[0] == 200
     assert owner.call("leaderboard/list")[0] == 200
+
+
+def test_beacons_nothing_vouches_for_read_the_database_at_a_bounded_rate(
+    api: Api, engine: Engine, settings: Settings, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Beacons with forged KSs, and beacons without a KS naming made-up partners, each from an IPv6 /64 of its
+    # own: the process's bucket of verifications bounds their reads, as it bounds the API's forged KSs.
+    board = program(api)
+    app = limited_app(engine, settings)
+    now = [0.0]
+    for buckets in (
+        app.state.rate_limits,
+        app.state.address_rate_limits,
+        app.state.unverified_rate_limits,
+        app.state.unsigned_beacon_limits,
+        app.state.beacon_partners,
+    ):
+        buckets.clock = lambda: now[0]
+    viewer_ks = partner.mint(type=0, user_id="kim")
+    genuine = [
+        {**view_beacon(partner.id, "", "0_e", "s1", 1, 10.0), "ks": viewer_ks},
+        view_beacon(partner.id, "lee", "0_e", "s2", 1, 10.0),
+    ]
+    # Their first beacons: the KS is verified and remembered, the partner's facts read and remembered.
+    assert [send_beacon(client_at(app, "198.51.100.1"), beacon).status_code for beacon in genuine] == [
+        200
+    ] * 2
+    reads = [0]
+    snapshot = partners.auth_snapshot
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads[0] += 1
+        return snapshot(*args, **kwargs)
+
+    monkeypatch.setattr(partners, "auth_snapshot", counted)
+    verifications = UNVERIFIED_RATE_FACTOR * RATE - len(genuine)
+    flood = []
+    for number in range(10 * verifications):
+        beacon = view_beacon(partner.id, "mallory", "0_e", f"x{number}", 1, 10.0)
+        if number % 2:
+            beacon = {**beacon, "partnerId": 2_000_000_000 - number}  # no such partner
+        else:
+            beacon = {**beacon, "ks": forged(partner)}
+        flood.append(send_beacon(client_at(app, f"2001:db8:7:{number:x}::1"), beacon))
+    # Every beacon is answered in the player's protocol; one read each for the first ones, none for the rest.
+    assert {(answer.status_code, answer.headers["content-type"]) for answer in flood} == {
+        (200, "application/json")
+    }
+    assert {answer.json()["viewEventsEnabled"] for answer in flood} == {True}
+    assert reads[0] == verifications
+    # The genuine viewers are still scored: the remembered KS takes its partner's token (then one read, for
+    # session.end), the partner's beacons without a KS read nothing.
+    later = [
+        {**view_beacon(partner.id, "", "0_e", "s1", 2, 20.0), "ks": viewer_ks},
+        view_beacon(partner.id, "lee", "0_e", "s2", 2, 20.0),
+    ]
+    answers = [send_beacon(client_at(app, "198.51.100.1"), beacon).json() for beacon in later]
+    assert [answer["viewEventsEnabled"] for answer in answers] == [True] * 2
+    assert reads[0] == verifications + 1
+    # A viewer's KS new to the process waits for the flood's bucket to refill, as the API's does (its beacon
+    # meanwhile is not scored, and answered as one that is, so that the player keeps sending).
+    fresh = partner.mint(type=0, user_id="max")
+    viewer = client_at(app, "198.51.100.2")
+    waiting = send_beacon(viewer, {**view_beacon(partner.id, "", "0_e", "s3", 1, 10.0), "ks": fresh})
+    assert waiting.json()["viewEventsEnabled"] is True
+    now[0] += 1.0
+    send_beacon(viewer, {**view_beacon(partner.id, "", "0_e", "s4", 1, 20.0), "ks": fresh})
+    assert {user: progress(api, board, user)["watch"] for user in ("kim", "lee", "max")} == {
+        "kim": 20,
+        "lee": 20,
+        "max": 20,
+    }
+    assert score(api, board, "mallory") == 0

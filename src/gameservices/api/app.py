@@ -42,7 +42,7 @@ from gameservices.console import app as console
 from gameservices.feed.hub import FeedHub
 from gameservices.projection.live import LiveState
 from gameservices.rendering.background import BackgroundLoader, FetchPolicy
-from gameservices.services.scoring.analytics import BeaconWriter
+from gameservices.services.scoring.analytics import BeaconPartners, BeaconWriter
 from gameservices.settings import Settings
 from gameservices.storage import log_wakeups
 from gameservices.storage.database import Engine
@@ -105,12 +105,14 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     # One token bucket per partner, shared by the rate limit and the player's beacons carrying a KS (which answer
     # "stop sending VIEWs" rather than a 429); one per client address for KSs not known to be signed by their
     # partner, and one for all of them together (so that a flood from countless addresses reads the database at
-    # a bounded rate); one per partner for beacons without a KS, which anyone can send.
+    # a bounded rate; beacons nothing vouches for take them too before their read); one per partner for beacons
+    # without a KS, which anyone can send, whose partners' facts are remembered a while (`BeaconPartners`).
     rate = settings.rate_limit_per_second
     app.state.rate_limits = TokenBuckets(float(rate)) if rate > 0 else None
     app.state.address_rate_limits = TokenBuckets(float(rate)) if rate > 0 else None
     app.state.unverified_rate_limits = unverified_buckets_of(rate) if rate > 0 else None
     app.state.unsigned_beacon_limits = TokenBuckets(float(rate)) if rate > 0 else None
+    app.state.beacon_partners = BeaconPartners(engine)
     app.state.beacons = BeaconWriter(engine, app.state.live)
     app.state.credentials = credentials_public.config_of(settings)
     app.state.public_buckets = credentials_public.buckets_of(settings)

@@ -154,25 +154,39 @@ async def admit(
     A KS this process has verified takes its partner's tokens. Any other takes the client address's first and one
     of `unverified_buckets` (one verification, whatever `count`), then is verified, and takes its partner's if it
     passes: one that does not is left for authentication to refuse.
-    (The player's beacons take their partner's tokens themselves and answer "no more VIEWs" instead,
+    (The player's beacons take the same tokens themselves, and answer in the player's protocol instead,
     api/v3/analytics.py.)
     """
     if buckets is None or not ks:
         return 0.0
     partner_id = vouched_partner(ks)
     if partner_id is None:
-        if address_buckets is not None:
-            wait = address_buckets.take(address_key(client_host), count)
-            if wait > 0.0:
-                return wait
-        if unverified_buckets is not None:
-            wait = unverified_buckets.take(_EVERY_ADDRESS)
-            if wait > 0.0:
-                return wait
+        wait = verification_wait(address_buckets, unverified_buckets, client_host, count)
+        if wait > 0.0:
+            return wait
         partner_id = await run_in_threadpool(vouch, engine, ks)
         if partner_id is None:
             return 0.0
     return buckets.take(partner_id, count)
+
+
+def verification_wait(
+    address_buckets: TokenBuckets | None,
+    unverified_buckets: TokenBuckets | None,
+    client_host: str,
+    count: int = 1,
+) -> float:
+    """Take what a request takes before the database is read for something it claims that no bucket of its
+    partner's vouches for (a KS not known to be signed, a partner id not known to exist): `count` tokens of its
+    client address's bucket, then one of the process's verifications. 0.0 when granted, otherwise the seconds
+    until they are available (the address's tokens stay taken when the verification is refused)."""
+    if address_buckets is not None:
+        wait = address_buckets.take(address_key(client_host), count)
+        if wait > 0.0:
+            return wait
+    if unverified_buckets is not None:
+        return unverified_buckets.take(_EVERY_ADDRESS)
+    return 0.0
 
 
 def unverified_buckets_of(per_second: int, clock: Callable[[], float] = time.monotonic) -> TokenBuckets:

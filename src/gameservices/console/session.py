@@ -79,14 +79,33 @@ def signed_in(request: Request) -> bool:
 
 
 def form_sender(request: Request, csrf_token: Annotated[str, Form()] = "") -> Console:
-    """A signed-in caller whose form carries the session's CSRF token (whatever its permissions: signing out)."""
+    """A signed-in caller whose form carries the session's CSRF token (whatever its permissions)."""
     console = _console(request)
+    _check_csrf(request, csrf_token, console.session)
+    return console
+
+
+def signing_out(request: Request, csrf_token: Annotated[str, Form()] = "") -> str:
+    """The cookie's token of a session whose sign-out form carries the session's CSRF token, whatever the state of
+    its KS (ended, expired, past its `actionslimit`): deleting one's own session is no API action, so it neither
+    checks nor uses the KS."""
+    token = request.cookies.get(COOKIE, "")
+    if not token:
+        raise SignInRequired
+    with read_transaction(request.app.state.engine) as conn:
+        record = console_session.find(conn, token=token)
+    if record is None:
+        raise SignInRequired
+    _check_csrf(request, csrf_token, record)
+    return token
+
+
+def _check_csrf(request: Request, csrf_token: str, session: ConsoleSessionRecord) -> None:
     given = csrf_token or request.headers.get("x-csrf-token", "")
-    if not hmac.compare_digest(given.encode(), console.session.csrf_token.encode()):
+    if not hmac.compare_digest(given.encode(), session.csrf_token.encode()):
         raise errors.PermissionDenied(
             "The form is stale or forged: reload the page", code="CSRF_TOKEN_INVALID"
         )
-    return console
 
 
 def writer(console: Annotated[Console, Depends(form_sender)], request: Request) -> Console:
@@ -97,7 +116,7 @@ def writer(console: Annotated[Console, Depends(form_sender)], request: Request) 
 
 ReadConsole = Annotated[Console, Depends(reader)]
 WriteConsole = Annotated[Console, Depends(writer)]
-FormConsole = Annotated[Console, Depends(form_sender)]
+SigningOut = Annotated[str, Depends(signing_out)]
 
 
 class ConsoleRoute(APIRoute):

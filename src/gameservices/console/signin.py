@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from gameservices.console.live_views import activity_context
 from gameservices.console.pages import page
-from gameservices.console.session import COOKIE, Console, ConsoleRoute, FormConsole, ReadConsole
+from gameservices.console.session import COOKIE, Console, ConsoleRoute, ReadConsole, SigningOut
 from gameservices.domain.listing import ListQuery
 from gameservices.domain.timefmt import now_ms
 from gameservices.errors import AuthenticationFailed, GameServicesError
@@ -85,10 +85,10 @@ def sign_in(
 
 
 @router.post("/signout")
-def sign_out(console: FormConsole) -> Response:
-    """End the session and forget its cookie."""
-    with write_transaction(console.engine) as conn:
-        console_session.sign_out(conn, token=console.token)
+def sign_out(token: SigningOut, request: Request) -> Response:
+    """End the session and forget its cookie (whatever the state of the session's KS)."""
+    with write_transaction(request.app.state.engine) as conn:
+        console_session.sign_out(conn, token=token)
     response = RedirectResponse("/console/signin", status_code=303)
     response.delete_cookie(COOKIE, path="/console")
     return response

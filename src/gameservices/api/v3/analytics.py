@@ -7,6 +7,13 @@ partner, no user) is answered the same way and changes nothing. A partner over i
 not scored. Only a beacon whose KS its partner signed spends the partner's request tokens; one without a KS
 (its ``userId`` taken at its word, which anyone can send) spends a bucket of the partner's KS-less beacons at
 the same rate, so that such beacons cannot turn the partner's API calls away. Browsers send the player's JSON POSTs cross-origin: the answers allow any origin.
+
+Nothing is read for a beacon before a bucket allows it. A KS this process has verified takes its partner's token
+first; any other KS, and a KS-less beacon whose partner the process does not know, takes a token of its client
+address and one of the process's verifications (the buckets of the API's KSs not known yet, `rate_limit.admit`)
+before the read; over them it is not scored and answered as a beacon that is, so that a viewer caught in
+someone else's flood is not told to stop its VIEWs. The facts of partners that exist are remembered for
+``PARTNER_FACTS_SECONDS`` (`BeaconPartners`): their KS-less beacons read nothing meanwhile.
 """
 
 import logging
@@ -21,7 +28,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
+from gameservices.api import rate_limit
+from gameservices.api.rate_limit import TokenBuckets
 from gameservices.domain.beacons import Beacon, read_beacon
+from gameservices.services.access.session import vouched_partner
 from gameservices.services.scoring import analytics as service
 
 SERVICE = "analytics"
@@ -69,21 +79,63 @@ async def track_event(request: Request, params: dict[str, Any]) -> Response:
 
 
 def _score(state: Any, beacon: Beacon, client_ip: str, uri: str, received_at: float) -> bool:
-    """Write the beacon if it is to be scored; False when its partner is over its rate (no more VIEWs)."""
+    """Write the beacon if it is to be scored; False when its partner is over its rate (no more VIEWs).
+
+    Nothing is read for a beacon before a bucket allows it: one whose KS this process knows its partner signed
+    takes the partner's token first; any other KS, and a partner id not known to exist, take a token of the
+    client address and one of the process's verifications (as the API's KSs not known yet do, `admit`)."""
     try:
-        require_ks = state.settings.beacons_require_ks
-        user_id = service.identify(state.engine, beacon, client_ip=client_ip, uri=uri, require_ks=require_ks)
+        if beacon.ks is None:
+            user_id = _viewer_without_ks(state, beacon, client_ip)
+            buckets = state.unsigned_beacon_limits
+        else:
+            signer = vouched_partner(beacon.ks)
+            if signer is None:
+                if not _may_read(state, client_ip):
+                    return True  # (not scored; the player keeps sending, each beacon a retry)
+                buckets = state.rate_limits
+            elif signer != beacon.partner_id:
+                return True  # another partner's KS: never scored, nothing to read
+            else:
+                if _over(state.rate_limits, signer):
+                    return False
+                buckets = None  # (its token is taken)
+            require_ks = state.settings.beacons_require_ks
+            user_id = service.identify(
+                state.engine, beacon, client_ip=client_ip, uri=uri, require_ks=require_ks
+            )
         if user_id is None:
             return True
-        # Only partners that exist spend tokens: made-up partner ids fill no bucket.
-        buckets = state.rate_limits if beacon.ks is not None else state.unsigned_beacon_limits
-        if buckets is not None and buckets.take(beacon.partner_id) > 0.0:
+        # Only partners that exist spend tokens here: made-up partner ids fill no bucket.
+        if _over(buckets, beacon.partner_id):
             return False
         state.beacons.write(beacon.partner_id, service.Viewed(beacon, user_id, received_at))
     except Exception:
         # The player ignores the answer's status anyway; an unexpected failure is logged, never a 500.
         _log.exception("beacon of partner %s not scored", beacon.partner_id)
     return True
+
+
+def _viewer_without_ks(state: Any, beacon: Beacon, client_ip: str) -> str | None:
+    """The viewer of a beacon without a KS (its `userId`), if its partner takes beacons; its partner's facts are
+    remembered a while (`BeaconPartners`), and read only once the rate limit allows it."""
+    if state.settings.beacons_require_ks or beacon.user_id is None:
+        return None
+    partners: service.BeaconPartners = state.beacon_partners
+    if not partners.takes_beacons(beacon.partner_id, may_read=lambda: _may_read(state, client_ip)):
+        return None
+    return beacon.user_id
+
+
+def _may_read(state: Any, client_ip: str) -> bool:
+    """Whether a beacon nothing vouches for may read the database: its client address's token and one of the
+    process's verifications, shared with the API's KSs not known yet."""
+    wait = rate_limit.verification_wait(state.address_rate_limits, state.unverified_rate_limits, client_ip)
+    return wait == 0.0
+
+
+def _over(buckets: TokenBuckets | None, partner_id: int) -> bool:
+    return buckets is not None and buckets.take(partner_id) > 0.0
 
 
 def answer(received_at: float, *, view_events_enabled: bool) -> Response:

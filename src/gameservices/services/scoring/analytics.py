@@ -8,7 +8,8 @@ each viewing session is kept in ``player_sessions``, written in the same transac
 """
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +17,10 @@ from gameservices.auth.ks import KS_TYPE_USER, KsInvalid
 from gameservices.domain.beacons import VIEW, Beacon, play_time, rule_event
 from gameservices.domain.errors import EventRejected
 from gameservices.domain.events import normalize_event
+from gameservices.domain.ids import has_control_characters
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
-from gameservices.services.access.session import count_apart, not_counted, verified_session
+from gameservices.services.access.session import count_apart, forget, not_counted, verified_session
 from gameservices.services.scoring import event as event_service
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import partners as partner_repository
@@ -31,6 +33,11 @@ from gameservices.storage.sessions import ks_hash
 # A viewing session no VIEW has reported for this long has been reset by the player long ago (it resets after
 # 30 s without one): forgetting it changes nothing.
 IDLE_SESSION_SECONDS = 3600.0
+# How long what is known of a partner (it exists, is enabled, has game services) serves its beacons without a KS
+# before it is read again: a partner disabled stops scoring them within this time.
+PARTNER_FACTS_SECONDS = 10.0
+# Partners whose facts are kept at most (only partners that exist are kept).
+MAX_PARTNER_FACTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,8 @@ def identify(
     if beacon.ks is None:
         return None if require_ks else beacon.user_id
     if snapshot.revoked:
+        # Ended by session.end: no longer taken as signed by its partner (as the API forgets it).
+        forget(beacon.ks)
         return None
     try:
         session = verified_session(
@@ -71,6 +80,50 @@ def identify(
         return None
     # A KS naming its user wins over the parameter; an anonymous (widget) KS leaves the parameter to say it.
     return session.user_id or (None if require_ks else beacon.user_id)
+
+
+class BeaconPartners:
+    """Whether partners take beacons without a KS (they exist, are enabled and have game services), read from the
+    database at most once every ``PARTNER_FACTS_SECONDS`` per partner: such beacons, which anyone can send, read
+    nothing while their partner's facts are fresh.
+
+    Only partners that exist are remembered (made-up ids cannot fill the memory): a partner id not remembered is
+    read only if `may_read` (the caller's rate limit) allows it; the facts of a partner remembered are read again
+    when stale whatever `may_read` says, at most once every ``PARTNER_FACTS_SECONDS`` for each partner that exists.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        seconds: float = PARTNER_FACTS_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._seconds = seconds
+        self.clock = clock
+        # partner id -> (takes beacons, read at), in order of reading.
+        self._facts: dict[int, tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def takes_beacons(self, partner_id: int, *, may_read: Callable[[], bool]) -> bool:
+        """Whether the partner takes beacons; False too when it would have to be read and `may_read` refuses."""
+        now = self.clock()
+        with self._lock:
+            known = self._facts.get(partner_id)
+        if known is not None and now - known[1] < self._seconds:
+            return known[0]
+        if known is None and not may_read():
+            return False
+        snapshot = partner_repository.auth_snapshot(self._engine, partner_id=partner_id, ks_hash=ks_hash(""))
+        takes = snapshot is not None and snapshot.partner.enabled and snapshot.partner.game_services_enabled
+        with self._lock:
+            self._facts.pop(partner_id, None)
+            if snapshot is not None:
+                self._facts[partner_id] = (takes, now)
+                if len(self._facts) > MAX_PARTNER_FACTS:
+                    del self._facts[next(iter(self._facts))]
+        return takes
 
 
 def write_beacons(
@@ -115,9 +168,12 @@ class _Conversion:
         return cls(
             known_ids=processed_repository.known_event_ids(conn, partner_id, ids),
             views=session_repository.last_views(conn, partner_id=partner_id, keys=views),
-            facts=entry_repository.entry_facts(
-                conn, partner_id=partner_id, entry_ids=[item.beacon.entry_id for item in viewed]
-            ),
+            facts={
+                entry_id: _usable_facts(categories, virtual_event_id)
+                for entry_id, (categories, virtual_event_id) in entry_repository.entry_facts(
+                    conn, partner_id=partner_id, entry_ids=[item.beacon.entry_id for item in viewed]
+                ).items()
+            },
         )
 
     def event_of(self, item: Viewed) -> dict[str, Any] | None:
@@ -165,6 +221,26 @@ class _Conversion:
         except EventRejected:
             return True
         return False
+
+
+def _usable_facts(
+    categories: list[str] | None, virtual_event_id: str | None
+) -> tuple[list[str] | None, str | None]:
+    """An entry's categories and virtual event as its beacons' events may carry them: values stored before
+    `entry/upsert` refused them (a control character, a category of spaces alone), which would have every event
+    of the entry refused, are left out, and the rest kept."""
+    if categories:
+        categories = [category for category in categories if _usable_id(category)]
+    if virtual_event_id is not None and not _usable_id(virtual_event_id):
+        virtual_event_id = None
+    return categories or None, virtual_event_id
+
+
+def _usable_id(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # (a number: as the event checks take it)
+    text = value.strip()
+    return bool(text) and not has_control_characters(text)
 
 
 def _session_key(item: Viewed) -> SessionKey:
