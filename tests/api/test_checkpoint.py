@@ -488,23 +488,24 @@ def test_a_checkpoint_never_writes_entries_a_rolled_back_write_applied(
     app_client: TestClient, engine: Engine, partner: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A profile change applies its own entries to the state within its transaction (its userProfile event, then
-    # the visibility refresh reads the state); rolled back, it forgets the state, but a checkpoint may come in
-    # between the rollback and that: it must not write those entries, which the log does not hold.
+    # the visibility refresh reads the state); rolled back, it forgets the state. A checkpoint starting between
+    # the rollback and that must not write those entries, which the log does not hold: it reads the state's rows
+    # only once the write's hold of the state has ended, the state forgotten.
     api = Api(app_client, partner.ks)
     board = _board(api)
     _polls(api, ("ann", "p1"))
     live = app_client.app.state.live  # type: ignore[attr-defined]
     state = live.partner(partner.id)
     written: list[Any] = []
+    racers: list[threading.Thread] = []
     real_invalidate = PartnerState.invalidate
 
     def checkpoint_then_invalidate(self: PartnerState) -> None:
-        if not written:  # the checkpoint thread, between the rollback and the state's undoing
-            racer = threading.Thread(
-                target=lambda: written.append(write_checkpoint(engine, state, partner.id))
+        if not racers:  # the checkpoint thread, between the rollback and the state's undoing
+            racers.append(
+                threading.Thread(target=lambda: written.append(write_checkpoint(engine, state, partner.id)))
             )
-            racer.start()
-            racer.join()
+            racers[0].start()
         real_invalidate(self)
 
     def failing_save(*_: Any) -> None:
@@ -514,7 +515,8 @@ def test_a_checkpoint_never_writes_entries_a_rolled_back_write_applied(
     monkeypatch.setattr(visibility, "_save", failing_save)
     status, _ = api.call("userProfile/upsert", {"userId": "ann", "email": "ann@example.com"})
     monkeypatch.undo()
-    assert status == 500 and written
+    racers[0].join(30)
+    assert status == 500 and written == [None]
     tables_at, last = _seqs(engine, partner.id)
     assert tables_at <= last
     _polls(api, ("bob", "p1"))

@@ -110,9 +110,10 @@ def test_a_change_made_by_another_process_shows_in_the_next_poll(
 def test_a_page_rendered_from_a_rolled_back_write_is_never_answered(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A profile change applies its own entries to the state within its transaction; a poll rendered meanwhile is
-    # kept under the versions those entries gave the state. Rolled back, the state is loaded again at the older
-    # versions, and later writes reach the same versions with other scores: the page rendered before must go.
+    # A profile change applies its own entries to the state within its transaction, holding the state until the
+    # transaction ends: a poll arriving meanwhile waits, and is rendered from the state loaded again at the older
+    # versions once the write rolled back. Later writes reach the versions the rolled-back write had given the
+    # state, with other scores: no page may be kept under them from before.
     board = _board(api)
     _poll(api, "ann", "p1")
     body = {"gameObjectId": board, "pager": {"pageSize": 10, "pageIndex": 1}}
@@ -121,16 +122,17 @@ def test_a_page_rendered_from_a_rolled_back_write_is_never_answered(
         return [row["userId"] for row in api.ok("userScore/list", body)["objects"]]
 
     rendered: list[list[str]] = []
+    racers: list[threading.Thread] = []
 
     def poll_then_fail(*_: Any) -> None:
-        racer = threading.Thread(target=lambda: rendered.append(users()))
-        racer.start()
-        racer.join()
+        racers.append(threading.Thread(target=lambda: rendered.append(users())))
+        racers[0].start()
         raise RuntimeError("the connection was lost")
 
     monkeypatch.setattr(visibility, "_save", poll_then_fail)
     status, _ = api.call("userProfile/upsert", {"userId": "dan", "email": "dan@example.com"})
     monkeypatch.undo()
+    racers[0].join(30)
     assert status == 500 and rendered == [["ann"]]
     _poll(api, "bob", "p1")
     _poll(api, "cid", "p1")  # the versions the rolled-back write had given the state

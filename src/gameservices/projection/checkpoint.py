@@ -96,10 +96,13 @@ def write_checkpoint(engine: Engine, state: PartnerState, partner_id: int) -> Wr
             after_commit(conn, lambda: state.written_through(before))
             return None
         rows = _rows_lacking(conn, state, partner_id, before)
+        if rows.seq <= before:
+            # The state was forgotten (or loaded afresh) while this waited for its rows: a write of this process
+            # that took in its own entries and rolled back holds it until it is forgotten (`loading.refresh`).
+            return None
         if rows.seq > event_log.last_seq(conn, partner_id):
-            # The state holds entries the log does not: a write of this process applied its own entries to it
-            # and rolled back, and is about to forget the state (`loading.refresh`). Written, they would put the
-            # checkpoint past the log, over the next entries appended there.
+            # The state holds entries the log does not (a rolled-back write's, forgotten in a moment). Written,
+            # they would put the checkpoint past the log, over the next entries appended there.
             return None
         _write_rows(conn, partner_id, rows)
         checkpoints.advance(conn, partner_id, rows.seq)

@@ -11,7 +11,13 @@ from gameservices.storage import checkpoints, event_log
 from gameservices.storage import entries as entry_repository
 from gameservices.storage import periods as period_repository
 from gameservices.storage import scores as score_repository
-from gameservices.storage.database import Connection, in_snapshot, on_rollback
+from gameservices.storage.database import (
+    Connection,
+    after_commit,
+    in_snapshot,
+    on_rollback,
+    transaction_notes,
+)
 
 __all__ = ["behind", "load_boards", "refresh"]
 
@@ -27,14 +33,40 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
     """Bring the state up to the database's: apply the log entries it lacks when it can, else reload what the
     versions say has changed. `versions` must have been read in the transaction of `conn`; a state already at or
     past them is left as it is. Holds the state's lock exclusively while it changes the state (the caller may hold
-    it so already, never shared)."""
+    it so already, never shared); within a write transaction that appended entries of the partner, until that
+    transaction has ended (`_hold_until_end`)."""
     if not behind(state, versions):
         return
     # Loaded within a write transaction, the state holds its changes: forget it if they are rolled back.
     on_rollback(conn, state.invalidate)
+    if not state.private and event_log.appended_in(conn, partner_id):
+        _hold_until_end(conn, state, partner_id)
     with state.lock.exclusive():
         if behind(state, versions):  # (another thread may have brought it up while this one waited)
             _bring_up(conn, state, partner_id, versions)
+
+
+def _hold_until_end(conn: Connection, state: PartnerState, partner_id: int) -> None:
+    """Hold the state exclusively until the write transaction of `conn` has committed, or rolled back and the state
+    been forgotten: it is about to take in entries that transaction appended (a profile change's own `userProfile`
+    event, read back by its visibility refresh), which no reader may see before they are committed, and no
+    checkpoint write (its rows are read under a shared hold)."""
+    held = transaction_notes(conn).setdefault(_HELD_STATES, set())
+    if id(state) in held:
+        return
+    if checkpoints.tables_at(conn, partner_id) is None:
+        # Writers take the checkpoint row before the state's lock, as a checkpoint does (it reads the state's
+        # rows holding that row): waiting for it while holding the state would deadlock with one.
+        checkpoints.lock(conn, partner_id)
+    state.lock.acquire_exclusive()
+    held.add(id(state))
+    # (Registered after `state.invalidate` above: a rolled-back state is forgotten before readers get in.)
+    after_commit(conn, state.lock.release_exclusive)
+    on_rollback(conn, state.lock.release_exclusive)
+
+
+# The transaction note holding the ids of the states `_hold_until_end` holds.
+_HELD_STATES = "held_states"
 
 
 def _bring_up(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "Connection",
     "Engine",
     "after_commit",
+    "in_write_transaction",
     "on_rollback",
     "open_engine",
     "read_transaction",
@@ -177,7 +178,13 @@ def in_snapshot(connection: Connection) -> bool:
     """Whether every statement of the connection's transaction reads one snapshot of the database: SQLite's
     transactions and `read_transaction`s do; a PostgreSQL write transaction (READ COMMITTED) sees each commit of
     others as it happens."""
-    return connection.dialect.name == "sqlite" or _AFTER_COMMIT not in connection.info
+    return connection.dialect.name == "sqlite" or not in_write_transaction(connection)
+
+
+def in_write_transaction(connection: Connection) -> bool:
+    """Whether the connection's transaction was opened by `write_transaction` (what it wrote stays uncommitted
+    until its block ends)."""
+    return _AFTER_COMMIT in connection.info
 
 
 def transaction_notes(connection: Connection) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Select, bindparam, delete, func, insert, sele
 
 from gameservices.domain.timefmt import now_ms
 from gameservices.storage import checkpoints, log_wakeups
+from gameservices.storage.database import in_write_transaction, transaction_notes
 from gameservices.storage.schema import event_log, log_checkpoints, partners
 
 
@@ -21,6 +22,8 @@ class LogEntry:
     body: bytes
 
 
+# The transaction note holding the partners whose logs the transaction appended to.
+_APPENDED = "appended"
 # A body orjson cannot write (an integer beyond 64 bits) is written by the standard library after this mark, and
 # read back by it too: orjson would read such an integer as a float.
 _WIDE = b"~"
@@ -90,8 +93,15 @@ def append(
             partner_id=partner_id, seq=appended.seq, kind=kind, body=body, created_at=now_ms, changes=changes
         )
     )
+    if in_write_transaction(conn):
+        transaction_notes(conn).setdefault(_APPENDED, set()).add(partner_id)
     log_wakeups.notify(conn, partner_id)
     return appended
+
+
+def appended_in(conn: Connection, partner_id: int) -> bool:
+    """Whether this write transaction appended an entry of the partner (uncommitted while it lasts)."""
+    return in_write_transaction(conn) and partner_id in transaction_notes(conn).get(_APPENDED, ())
 
 
 def record(

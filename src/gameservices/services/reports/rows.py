@@ -17,12 +17,14 @@ from typing import Any
 from gameservices.domain.engine import collector_paused
 from gameservices.domain.timefmt import now_ms
 from gameservices.domain.values import MAX_SCORE, shown_number
+from gameservices.projection.board import Board, UserStanding
 from gameservices.projection.live import LiveState
 from gameservices.services.periods.recurrence import Period, board_of
 from gameservices.services.reports.formats import Cell, Chunk, Columns, Rows, Table
 from gameservices.services.standings import user_badge
-from gameservices.storage import report_queries
+from gameservices.storage import checkpoints, report_queries
 from gameservices.storage import rules as rule_repository
+from gameservices.storage import scores as score_repository
 from gameservices.storage import user_profiles as profile_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.game_objects import GameObjectRecord
@@ -117,11 +119,27 @@ def ordered_users(
     conn: Connection, live: LiveState, partner_id: int, game_object_id: str, period: Period = "all"
 ) -> tuple[list[str], list[float], int]:
     """Every scored user's id and score in leaderboard order, and how many of them are displayed (ranked):
-    `Board.ordered` of the game object's board (of a period's, when given) in the partner's fresh live state."""
+    `Board.ordered` of the game object's board (of a period's, when given) as the tables read in the
+    transaction of `conn` hold it, so that a report's ledger cells and names, read there too, add up to it.
+
+    That board is the partner's live state's whenever the state reflects exactly the log entries those tables do
+    (the usual case: the report brought the tables up to the state just before); a write that landed in between
+    moved the state past them, and the board is then built from the tables."""
     with live.reading(conn, partner_id) as state:
         key, _ = board_of(state.timeline(game_object_id), game_object_id, period, now_ms())
-        board = state.boards.get(key)
-        return ([], [], 0) if board is None else board.ordered()
+        if state.log_seq == checkpoints.read(conn, partner_id):
+            board = state.boards.get(key)
+            return ([], [], 0) if board is None else board.ordered()
+    return _stored_board(conn, partner_id, game_object_id, key).ordered()
+
+
+def _stored_board(conn: Connection, partner_id: int, game_object_id: str, key: str) -> Board:
+    """The board `key` of a game object as its scores' table holds it."""
+    board = Board()
+    for row in score_repository.scores_of_object(conn, partner_id, game_object_id):
+        if row.game_object_id == key:
+            board.put(row.user_id, UserStanding(row.score, row.reached_at, row.hidden))
+    return board
 
 
 def ranks_of(displayed: int, count: int) -> Iterator[int | None]:
