@@ -14,6 +14,34 @@ PROFILE = {
 }
 
 
+def title_board(api: Api) -> str:
+    """A leaderboard of virtual event 1 whose rule gives 100 points to a profile titled CTO; its id."""
+    board: str = api.ok(
+        "leaderboard/create",
+        {"name": "Profiles", "status": "enabled", "virtualEventIds": ["1"], **OPEN_WINDOW},
+    )["id"]
+    api.ok(
+        "rule/create",
+        {
+            "gameObjectType": "leaderboard",
+            "gameObjectId": board,
+            "mode": "distribute_points",
+            "name": "Job title",
+            "conditions": [
+                {"fact": "eventType", "operator": "equal", "value": "userProfile"},
+                {"fact": "title", "operator": "equal", "value": "CTO"},
+            ],
+            "type": "count",
+            "metric": "kuserId",
+            "goal": "1",
+            "points": "100",
+            "maxPoints": "100",
+            "groupBy": "kuserId",
+        },
+    )
+    return board
+
+
 def test_profile_crud_and_derived_full_name(api: Api) -> None:
     created = api.ok("userProfile/create", PROFILE)
     assert created["fullName"] == "Zoë Ångström-Łukasiewicz" and created["objectType"] == "UserProfile"
@@ -55,29 +83,7 @@ def test_profile_limits(api: Api) -> None:
 def test_a_profile_data_value_no_event_field_can_hold_leaves_the_profile_event_whole(api: Api) -> None:
     # A number past the score limit, or an entryId longer than an event's, is kept in the profile: the
     # profile's event leaves that one fact out and still reaches the rules.
-    board = api.ok(
-        "leaderboard/create",
-        {"name": "Profiles", "status": "enabled", "virtualEventIds": ["1"], **OPEN_WINDOW},
-    )["id"]
-    api.ok(
-        "rule/create",
-        {
-            "gameObjectType": "leaderboard",
-            "gameObjectId": board,
-            "mode": "distribute_points",
-            "name": "Job title",
-            "conditions": [
-                {"fact": "eventType", "operator": "equal", "value": "userProfile"},
-                {"fact": "title", "operator": "equal", "value": "CTO"},
-            ],
-            "type": "count",
-            "metric": "kuserId",
-            "goal": "1",
-            "points": "100",
-            "maxPoints": "100",
-            "groupBy": "kuserId",
-        },
-    )
+    board = title_board(api)
     data = {"title": "CTO", "revenue": 2**60, "entryId": "e" * 5000}
     stored = api.ok("userProfile/create", {"userId": "ceo", "profileData": data})
     assert stored["profileData"] == data

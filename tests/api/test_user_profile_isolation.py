@@ -13,37 +13,10 @@ from gameservices.projection.live import LiveState
 from gameservices.projection.replay import verify
 from gameservices.services.scoring import visibility
 from gameservices.storage.database import read_transaction
+from tests.api.test_user_profile import title_board
 from tests.conftest import Api
 
-OPEN_WINDOW = {"startDate": "2000-01-01T00:00:00Z", "endDate": "2100-01-01T00:00:00Z"}
 WAIT = 30.0
-
-
-def _profile_board(api: Api) -> str:
-    board: str = api.ok(
-        "leaderboard/create",
-        {"name": "Profiles", "status": "enabled", "virtualEventIds": ["1"], **OPEN_WINDOW},
-    )["id"]
-    api.ok(
-        "rule/create",
-        {
-            "gameObjectType": "leaderboard",
-            "gameObjectId": board,
-            "mode": "distribute_points",
-            "name": "Job title",
-            "conditions": [
-                {"fact": "eventType", "operator": "equal", "value": "userProfile"},
-                {"fact": "title", "operator": "equal", "value": "CTO"},
-            ],
-            "type": "count",
-            "metric": "kuserId",
-            "goal": "1",
-            "points": "100",
-            "maxPoints": "100",
-            "groupBy": "kuserId",
-        },
-    )
-    return board
 
 
 def _score(state: Any, board: str, user_id: str) -> float | None:
@@ -56,7 +29,7 @@ def test_no_reader_sees_the_scores_of_a_profile_change_that_rolls_back(
     app_client: TestClient, engine: Engine, partner: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = Api(app_client, partner.ks)
-    board = _profile_board(api)
+    board = title_board(api)
     api.ok("userProfile/create", {"userId": "ann", "profileData": {"title": "CTO"}})
     api.ok("userProfile/create", {"userId": "bob", "profileData": {"title": "Engineer"}})
     live: LiveState = app_client.app.state.live  # type: ignore[attr-defined]
@@ -106,7 +79,7 @@ def test_a_profile_change_is_seen_by_the_read_after_its_answer(
     app_client: TestClient, engine: Engine, partner: Any
 ) -> None:
     api = Api(app_client, partner.ks)
-    board = _profile_board(api)
+    board = title_board(api)
     live: LiveState = app_client.app.state.live  # type: ignore[attr-defined]
     api.ok("userProfile/upsert", {"userId": "bob", "profileData": {"title": "CTO"}})
     state = live.partner(partner.id)
