@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16 * 1024 * 1024
     # Largest multipart upload (CSV import).
     max_upload_bytes: int = 50 * 1024 * 1024
+    # Peers whose X-Forwarded-For and X-Forwarded-Proto headers are believed (a reverse proxy in front): comma-separated
+    # addresses or networks, "*" for any; empty believes none, and the client is the connection's peer. The client
+    # address feeds `iprestrict` KSs and the per-address limits.
+    forwarded_allow_ips: str = "127.0.0.1"
     # Create a demo partner on the first start of an empty database.
     create_demo_partner: bool = True
     # Requests a partner may send per second before answers turn to 429 (0 disables the limit).

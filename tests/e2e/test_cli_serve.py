@@ -8,8 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
+from gameservices.auth.ks import mint_ks
 from gameservices.cli.serve import listen_address
 from gameservices.settings import Settings
 from tests import serving
@@ -23,13 +25,16 @@ def test_listen_address_prefers_the_options_then_the_settings() -> None:
     assert listen_address(Settings(), None, None) == ("127.0.0.1", 8000)
 
 
-def _serve(tmp_path: Path, env_port: int, *args: str) -> "subprocess.Popen[bytes]":
+def _serve(
+    tmp_path: Path, env_port: int, *args: str, environment: dict[str, str] | None = None
+) -> "subprocess.Popen[bytes]":
     # Started here, not by tests.serving: the host and port come from the environment unless the options say.
     env = {
         **os.environ,
         "GAMESERVICES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
         "GAMESERVICES_HOST": "127.0.0.1",
         "GAMESERVICES_PORT": str(env_port),
+        **(environment or {}),
     }
     with (tmp_path / "serve.log").open("ab") as output:
         return subprocess.Popen(
@@ -120,3 +125,44 @@ def test_a_setting_the_service_cannot_work_with_is_one_line_and_status_1(
     )
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: {name}: ") and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("believed", "workers"),
+    [("", "1"), ("127.0.0.1", "1"), ("", "2")],
+    ids=["none", "loopback", "none-two-workers"],
+)
+def test_forwarded_addresses_are_believed_only_from_the_configured_peers(
+    tmp_path: Path, believed: str, workers: str
+) -> None:
+    # A KS bound to one address (iprestrict) names the client uvicorn saw: the peer (127.0.0.1 here), or the
+    # address a believed peer forwarded.
+    port = serving.free_port()
+    process = _serve(
+        tmp_path, port, "--workers", workers, environment={"GAMESERVICES_FORWARDED_ALLOW_IPS": believed}
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        serving.wait_until_up(base, tmp_path / "serve.log", process=process)
+        demo = serving.demo_partner(tmp_path / "serve.log", process=process)
+        ks = mint_ks(
+            partner_id=demo["partnerId"],
+            secret=demo["adminSecret"],
+            now=time.time(),
+            privileges="iprestrict:10.1.2.3",
+        )
+        answered = httpx.post(
+            f"{base}/api/v1/leaderboard/list",
+            json={},
+            headers={"Authorization": f"Bearer {ks}", "X-Forwarded-For": "10.1.2.3"},
+            timeout=10,
+        )
+        if believed:
+            assert answered.status_code == 200, answered.text
+        else:
+            assert (
+                answered.status_code == 401
+                and answered.json()["args"]["ERR_DESC"] == "EXCEEDED_RESTRICTED_IP"
+            )
+    finally:
+        serving.stop(process)

@@ -104,7 +104,7 @@ def serve(
         return
     application, stop = _served(settings, engine)
     try:
-        _server(application, host=host, port=port).run()
+        _server(application, config={"host": host, "port": port, **proxy_config(settings)}).run()
     finally:
         stop()
 
@@ -183,15 +183,24 @@ def _worker(host: str, port: int, serving: EventType) -> None:
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listening.bind(address)
-    server = _server(application, on_started=serving.set)
+    server = _server(application, on_started=serving.set, config=proxy_config(settings))
     try:
         server.run(sockets=[listening])
     finally:
         stop()
 
 
+def proxy_config(settings: Settings) -> dict[str, object]:
+    """uvicorn's settings for forwarded headers: believed from ``GAMESERVICES_FORWARDED_ALLOW_IPS`` only (none
+    when it is empty; uvicorn would otherwise read its own environment variable, or believe 127.0.0.1)."""
+    allowed = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(allowed), "forwarded_allow_ips": allowed or "127.0.0.1"}
+
+
 def _server(
-    application: "Application", on_started: Callable[[], None] | None = None, **config: object
+    application: "Application",
+    on_started: Callable[[], None] | None = None,
+    config: dict[str, object] | None = None,
 ) -> "uvicorn.Server":
     """A uvicorn server that, asked to stop, first ends the open event streams (they would hold it up), and calls
     `on_started` once it has started serving."""
@@ -215,7 +224,7 @@ def _server(
             if isinstance(captured, list):
                 captured.clear()
 
-    return Server(uvicorn.Config(application, log_level="warning", **config))  # type: ignore[arg-type]
+    return Server(uvicorn.Config(application, log_level="warning", **(config or {})))  # type: ignore[arg-type]
 
 
 def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable[[], None]]:
