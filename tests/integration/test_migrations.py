@@ -356,10 +356,9 @@ def test_revision_0018_keeps_the_sessions_without_an_index(fresh_engine: Engine)
     assert dict(kept) == {**row, "event_index": None}  # (an index kept from now on: not compared before)
 
 
-def test_revision_0020_keys_sub_rule_buckets_by_the_sub_rules_id(fresh_engine: Engine) -> None:
-    _migrate(fresh_engine, "0019")
-    data = {"type": "count", "subRules": [{"id": "s-a"}, {"id": "s-b"}, {"name": "without an id"}]}
-    rule = {
+def _root_rule(sub_rules: list[dict[str, str]]) -> dict[str, Any]:
+    """The `rules` row of partner 7's rule "root" with these sub-rules."""
+    return {
         "id": "root",
         "partner_id": 7,
         "game_object_type": "leaderboard",
@@ -367,10 +366,15 @@ def test_revision_0020_keys_sub_rule_buckets_by_the_sub_rules_id(fresh_engine: E
         "name": "R",
         "status": "enabled",
         "position": 0,
-        "data": data,
+        "data": {"type": "count", "subRules": sub_rules},
         "created_at": 0,
         "updated_at": 0,
     }
+
+
+def test_revision_0020_keys_sub_rule_buckets_by_the_sub_rules_id(fresh_engine: Engine) -> None:
+    _migrate(fresh_engine, "0019")
+    rule = _root_rule([{"id": "s-a"}, {"id": "s-b"}, {"name": "without an id"}])
     bucket = {key: ROWS["buckets"][0][key] for key in ROWS["buckets"][0] if key != "rule_id"}
     keys = [(7, "root"), (7, "root/0"), (7, "root/1"), (7, "root/2"), (8, "root/0")]
     with write_transaction(fresh_engine) as conn:
@@ -424,19 +428,7 @@ def test_revision_0020_replaces_buckets_left_under_the_keys_it_moves_to(fresh_en
     # now at that position: going down, the sub-rule's own buckets take the position's key. Going up, the
     # position's buckets replace any row found under the sub-rule's key.
     _migrate(fresh_engine, "0020")
-    data = {"type": "count", "subRules": [{"id": "s-a"}, {"id": "s-b"}]}
-    rule = {
-        "id": "root",
-        "partner_id": 7,
-        "game_object_type": "leaderboard",
-        "game_object_id": "board",
-        "name": "R",
-        "status": "enabled",
-        "position": 0,
-        "data": data,
-        "created_at": 0,
-        "updated_at": 0,
-    }
+    rule = _root_rule([{"id": "s-a"}, {"id": "s-b"}])
     bucket = {
         key: ROWS["buckets"][0][key] for key in ROWS["buckets"][0] if key not in ("rule_id", "progress")
     }
