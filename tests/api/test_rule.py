@@ -171,7 +171,7 @@ def test_sub_rule_ids_are_the_servers(api: Api) -> None:
     assert kept["subRules"][0]["id"] == ids[1] and kept["subRules"][1]["id"] not in ids
 
 
-def _cap(name: str, group_by: str, max_points: str) -> dict[str, Any]:
+def cap_sub_rule(name: str, group_by: str, max_points: str) -> dict[str, Any]:
     """A sub-rule that blocks its root rule once a bucket of it handed out `max_points` likes."""
     return {
         "name": name,
@@ -207,7 +207,10 @@ def test_a_sub_rule_keeps_its_progress_when_one_before_it_is_removed(
     leaderboard = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled"})
     body = guide.rule_6_8(leaderboard["id"]) | {"groupBy": "kuserId,commentId", "points": "10"}
     # Three likes a user, and two an entry: ann's likes on 0_a exhaust the second sub-rule, not the first.
-    body["subRules"] = [_cap("Per user", "kuserId", "3"), _cap("Per entry", "kuserId,entryId", "2")]
+    body["subRules"] = [
+        cap_sub_rule("Per user", "kuserId", "3"),
+        cap_sub_rule("Per entry", "kuserId,entryId", "2"),
+    ]
     rule = api.ok("rule/create", body)
     api.ok("event/send", {"events": [_like("c1"), _like("c2"), _like("c3")]})
     assert _score(api, leaderboard["id"]) == 20
@@ -218,7 +221,9 @@ def test_a_sub_rule_keeps_its_progress_when_one_before_it_is_removed(
     api.ok("event/send", {"events": [_like("c4")]})
     assert _score(api, leaderboard["id"]) == 20
     # A sub-rule added before it leaves its progress too.
-    added = api.ok("rule/update", {"id": rule["id"], "subRules": [_cap("New", "kuserId", "9"), per_entry]})
+    added = api.ok(
+        "rule/update", {"id": rule["id"], "subRules": [cap_sub_rule("New", "kuserId", "9"), per_entry]}
+    )
     assert added["subRules"][1]["id"] == per_entry["id"]
     api.ok("event/send", {"events": [_like("c5")]})
     assert _score(api, leaderboard["id"]) == 20

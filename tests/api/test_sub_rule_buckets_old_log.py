@@ -16,19 +16,8 @@ from gameservices.projection.state import PartnerState
 from gameservices.storage import event_log
 from gameservices.storage.database import read_transaction
 from tests.api import guide_bodies as guide
+from tests.api.test_rule import cap_sub_rule
 from tests.conftest import Api, Partner
-
-
-def _cap(name: str, group_by: str, max_points: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "type": "count",
-        "metric": "commentId",
-        "groupBy": group_by,
-        "goal": "1",
-        "maxPoints": max_points,
-        "mode": "block_root_rule_if_exhausted",
-    }
 
 
 def _likes(*comments: str) -> dict[str, Any]:
@@ -77,14 +66,17 @@ def test_a_replay_moves_sub_rule_buckets_as_rule_changes_logged_before_revision_
 ) -> None:
     leaderboard = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled"})
     body = guide.rule_6_8(leaderboard["id"]) | {"groupBy": "kuserId,commentId", "points": "10"}
-    body["subRules"] = [_cap("Per user", "kuserId", "3"), _cap("Per entry", "kuserId,entryId", "2")]
+    body["subRules"] = [
+        cap_sub_rule("Per user", "kuserId", "3"),
+        cap_sub_rule("Per entry", "kuserId,entryId", "2"),
+    ]
     rule = api.ok("rule/create", body)
     api.ok("event/send", _likes("c1", "c2", "c3"))
     # The first sub-rule removed, then one added before the one left and one after it, then the order changed.
     api.ok("rule/update", {"id": rule["id"], "subRules": [rule["subRules"][1]]})
     api.ok("event/send", _likes("c4"))
     kept = api.ok("rule/get", {"id": rule["id"]})["subRules"][0]
-    subs = [_cap("New", "kuserId", "9"), kept, _cap("Third", "entryId", "1")]
+    subs = [cap_sub_rule("New", "kuserId", "9"), kept, cap_sub_rule("Third", "entryId", "1")]
     added = api.ok("rule/update", {"id": rule["id"], "subRules": subs})
     api.ok("event/send", _likes("c5", "c6"))
     final = api.ok(

@@ -28,19 +28,8 @@ from gameservices.storage import rules as rule_repository
 from gameservices.storage.database import read_transaction
 from gameservices.storage.rules import RuleRecord
 from tests.api import guide_bodies as guide
+from tests.api.test_rule import cap_sub_rule
 from tests.conftest import Api
-
-
-def _cap(name: str, group_by: str, max_points: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "type": "count",
-        "metric": "commentId",
-        "groupBy": group_by,
-        "goal": "1",
-        "maxPoints": max_points,
-        "mode": "block_root_rule_if_exhausted",
-    }
 
 
 def _likes(user: str, *comments: str) -> dict[str, Any]:
@@ -67,7 +56,10 @@ def test_rebuilds_between_sub_rule_changes_replay_to_the_live_state(
     api = Api(app_client, partner.ks)
     board = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled"})["id"]
     body = guide.rule_6_8(board) | {"groupBy": "kuserId,commentId", "points": "10"}
-    body["subRules"] = [_cap("Per user", "kuserId", "3"), _cap("Per entry", "kuserId,entryId", "2")]
+    body["subRules"] = [
+        cap_sub_rule("Per user", "kuserId", "3"),
+        cap_sub_rule("Per entry", "kuserId,entryId", "2"),
+    ]
     rule = api.ok("rule/create", body)
     with TestClient(create_app(settings, engine), raise_server_exceptions=False) as other_client:
         follower = Api(other_client, partner.ks)
@@ -81,7 +73,11 @@ def test_rebuilds_between_sub_rule_changes_replay_to_the_live_state(
             "rule/update",
             {
                 "id": rule["id"],
-                "subRules": [_cap("New", "kuserId", "9"), _cap("Other", "entryId", "1"), kept],
+                "subRules": [
+                    cap_sub_rule("New", "kuserId", "9"),
+                    cap_sub_rule("Other", "entryId", "1"),
+                    kept,
+                ],
             },
         )
         api.ok("event/send", _likes("ann", "c3") | {"events": _likes("bob", "c1", "c2")["events"]})
@@ -126,7 +122,10 @@ def test_a_rebuild_of_sub_rules_without_ids_is_read_back_under_the_keys_it_wrote
     rules it was written under to the very buckets recomputed, whichever sub-rule takes the position later."""
     board = api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled"})["id"]
     body = guide.rule_6_8(board) | {"groupBy": "kuserId,commentId", "points": "10"}
-    body["subRules"] = [_cap("Per user", "kuserId", "3"), _cap("Per entry", "kuserId,entryId", "2")]
+    body["subRules"] = [
+        cap_sub_rule("Per user", "kuserId", "3"),
+        cap_sub_rule("Per entry", "kuserId,entryId", "2"),
+    ]
     rule = api.ok("rule/create", body)
     api.ok("event/send", _likes("ann", "c1", "c2", "c3") | {"events": _likes("bob", "c1")["events"]})
     with read_transaction(engine) as conn:
