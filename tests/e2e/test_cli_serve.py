@@ -1,5 +1,6 @@
 """``gameservices serve`` listens where the settings say unless the command line says otherwise."""
 
+import json
 import os
 import signal
 import socket
@@ -23,6 +24,42 @@ def test_listen_address_prefers_the_options_then_the_settings() -> None:
     assert listen_address(settings, "127.0.0.1", None) == ("127.0.0.1", 9001)
     assert listen_address(settings, None, 9002) == ("0.0.0.0", 9002)
     assert listen_address(Settings(), None, None) == ("127.0.0.1", 8000)
+
+
+# Run in a process of its own: freezing reaches every object of the process.
+_LOADED_FOR_GOOD = """
+import gc, json, weakref
+from gameservices.cli.serve import loaded_for_good
+
+class Node:
+    pass
+
+cycle = Node()
+cycle.itself = cycle
+gone = weakref.ref(cycle)
+del cycle
+frozen = gc.get_freeze_count()
+with loaded_for_good():
+    paused = not gc.isenabled()
+    kept = [Node() for _ in range(5_000)]
+print(json.dumps({
+    "paused": paused,
+    "enabled_after": gc.isenabled(),
+    "newly_frozen": gc.get_freeze_count() - frozen,
+    "garbage_collected_first": gone() is None,
+}))
+"""
+
+
+def test_the_state_loaded_before_serving_is_frozen_with_the_garbage_collected_first() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED_FOR_GOOD], capture_output=True, text=True, check=True, timeout=60
+    )
+    found = json.loads(done.stdout)
+    assert found["paused"] is True
+    assert found["enabled_after"] is True
+    assert found["newly_frozen"] >= 5_000
+    assert found["garbage_collected_first"] is True
 
 
 def _serve(

@@ -17,7 +17,8 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event as EventType
 from types import FrameType
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gameservices.cli.common import open_database, print_json
+from gameservices.domain.engine import collector_paused
 from gameservices.projection.checkpoint import CheckpointThread
 from gameservices.services.access import partner as partner_service
 from gameservices.settings import Settings
@@ -55,10 +57,20 @@ def tune_for_serving() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
-def freeze_loaded_state() -> None:
-    """Move everything alive now (the loaded state) out of the collector's sight for good."""
+@contextmanager
+def loaded_for_good() -> Iterator[None]:
+    """Around the load of the state the process keeps for its life: the collector's garbage is collected first
+    (while the process is small), the collector stays paused while the block loads, and everything alive at the
+    block's end is frozen (moved out of the collector's sight for good) before the collector runs again.
+
+    The collector would otherwise scan the millions of loaded objects twice before serving (the pass that
+    re-enabling it starts, then the collection before the freeze): about 3 s after a load of a 1,000,000-user
+    leaderboard with 1,000,000 log entries to apply. A load makes no reference cycles, so freezing without
+    collecting after it keeps no garbage."""
     gc.collect()
-    gc.freeze()
+    with collector_paused():
+        yield
+        gc.freeze()
 
 
 def listen_address(settings: Settings, host: str | None, port: int | None) -> tuple[str, int]:
@@ -236,11 +248,10 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
 
     application = create_app(settings, engine)
     live = application.state.live
-    with read_transaction(engine) as conn:
-        # Every partner's rules, buckets and rank indexes are loaded before the first request, not by it.
+    # Every partner's rules, buckets and rank indexes are loaded before the first request, not by it; the loaded
+    # state lives as long as the process: the collector is kept from scanning it again and again.
+    with loaded_for_good(), read_transaction(engine) as conn:
         live.warm_up(conn, [partner["partnerId"] for partner in partner_service.list_partners(conn)])
-    # The loaded state lives as long as the process: keep the collector from scanning it again and again.
-    freeze_loaded_state()
     tune_for_serving()
     scheduler = start_scheduler(engine, log_retention_days=settings.event_log_retention_days, live=live)
     checkpointer = Checkpointer(engine).start()
