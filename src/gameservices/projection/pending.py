@@ -90,8 +90,11 @@ class Pending:
             marks[key] = seq
             if bucket.seen:
                 before = previous.get(key)
-                old = before.seen if before is not None and before.seen else ()
-                seen.extend((key, value) for value in bucket.seen if value not in old)
+                # (A set difference: a bucket may have counted many values before, and gained few.)
+                gained = (
+                    bucket.seen.difference(before.seen) if before is not None and before.seen else bucket.seen
+                )
+                seen.extend((key, value) for value in gained)
         for board_user in standings:
             self._standings[board_user] = seq
         for seqs, ledger in ledgers:
