@@ -20,6 +20,7 @@ from gameservices.services.scoring.analytics import (
     forget_idle_sessions,
 )
 from gameservices.settings import Settings
+from gameservices.storage.database import AfterCommitFailed
 from gameservices.storage.schema import player_sessions, processed_events
 from tests.api.beacons import send_beacon, view_beacon
 from tests.api.test_analytics import program, progress
@@ -89,6 +90,50 @@ def test_concurrent_beacons_are_written_in_groups_and_all_count(
     assert sum(groups) == 40 and len(groups) < 40, groups  # some beacons waited for a group
     for number in range(8):
         assert progress(api, board, f"u{number}")["watch"] == 50
+
+
+def test_a_group_of_beacons_that_committed_and_then_failed_is_not_written_again(
+    engine: Engine, partner: Partner
+) -> None:
+    writer = BeaconWriter(engine, LiveState())
+    groups: list[int] = []
+    first_writing, let_first_end = threading.Event(), threading.Event()
+
+    def committed_then_failed(partner_id: int, viewed: list[Viewed]) -> list[bool]:
+        groups.append(len(viewed))
+        if len(groups) == 1:  # the first beacon's group: holds the turn while two more beacons wait
+            first_writing.set()
+            let_first_end.wait(10)
+            return [True]
+        raise AfterCommitFailed("committed, but an action after the commit failed")
+
+    writer._run = committed_then_failed  # type: ignore[method-assign]
+    outcomes: dict[str, object] = {}
+
+    def viewer(user_id: str) -> None:
+        beacon = read_beacon(view_beacon(partner.id, user_id, "0_e", f"s-{user_id}", 1, 10.0))
+        assert beacon is not None
+        try:
+            outcomes[user_id] = writer.write(partner.id, Viewed(beacon, user_id, time.time()))
+        except AfterCommitFailed as error:
+            outcomes[user_id] = error
+
+    first = threading.Thread(target=viewer, args=("ann",))
+    first.start()
+    assert first_writing.wait(10)
+    waiting = [threading.Thread(target=viewer, args=(user_id,)) for user_id in ("bob", "cid")]
+    for thread in waiting:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(writer._groups[partner.id][0]._pending) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    let_first_end.set()
+    for thread in (first, *waiting):
+        thread.join(10)
+    # The waiting beacons formed one group; it committed, so it is not written again beacon by beacon.
+    assert groups == [1, 2]
+    assert outcomes["ann"] is True
+    assert isinstance(outcomes["bob"], AfterCommitFailed) and isinstance(outcomes["cid"], AfterCommitFailed)
 
 
 def test_a_beacon_whose_event_is_refused_leaves_no_trace(

@@ -121,13 +121,27 @@ def checkpoint_partner(engine: Engine, partner_id: int) -> Written | None:
     return write_checkpoint(engine, state, partner_id)
 
 
+# Times `bring_up` reads the state and writes what the tables lack before it gives up.
+BRING_UP_TRIES = 5
+
+
 def bring_up(engine: Engine, live: "LiveState", partner_id: int) -> None:
     """Before reading the derived tables: make them reflect every entry committed so far (the reader then sees
-    every write answered before it)."""
-    with read_transaction(engine) as conn, live.reading(conn, partner_id) as state:
-        pass
-    if state.has_pending:
-        write_checkpoint(engine, state, partner_id)
+    every write answered before it). RuntimeError when they still lack some after BRING_UP_TRIES tries."""
+    for _ in range(BRING_UP_TRIES):
+        with read_transaction(engine) as conn, live.reading(conn, partner_id) as state:
+            seq, pending = state.log_seq, state.has_pending
+        if not pending:
+            return
+        written = write_checkpoint(engine, state, partner_id)
+        if written is not None and written.seq >= seq:
+            return
+        # Nothing written: the tables were at the state's seq already, unless a rolled-back write of this process
+        # forgot the state meanwhile (the tables then lack what it held: read it again, loaded afresh).
+        with read_transaction(engine) as conn:
+            if checkpoints.read(conn, partner_id) >= seq:
+                return
+    raise RuntimeError(f"the derived tables of partner {partner_id} could not be brought up to its log")
 
 
 def _rows_lacking(conn: Connection, state: PartnerState, partner_id: int, before: int) -> CheckpointRows:

@@ -42,7 +42,15 @@ def refresh(conn: Connection, state: PartnerState, partner_id: int, versions: tu
     if not state.private and event_log.appended_in(conn, partner_id):
         _hold_until_end(conn, state, partner_id)
     with state.lock.exclusive():
-        if behind(state, versions):  # (another thread may have brought it up while this one waited)
+        # (Another thread may have brought it up while this one waited.)
+        if not behind(state, versions) or _bring_up(conn, state, partner_id, versions):
+            return
+    # The state is to be loaded from the tables, which a PostgreSQL write transaction does holding the checkpoint
+    # row. A checkpoint holds that row while it waits to read the state: the row is taken with the state let go
+    # (the order a checkpoint takes them in), then the state loaded.
+    checkpoints.lock(conn, partner_id)
+    with state.lock.exclusive():
+        if behind(state, versions):
             _bring_up(conn, state, partner_id, versions)
 
 
@@ -54,7 +62,7 @@ def _hold_until_end(conn: Connection, state: PartnerState, partner_id: int) -> N
     held = transaction_notes(conn).setdefault(_HELD_STATES, set())
     if id(state) in held:
         return
-    if checkpoints.tables_at(conn, partner_id) is None:
+    if not checkpoints.locked(conn, partner_id):
         # Writers take the checkpoint row before the state's lock, as a checkpoint does (it reads the state's
         # rows holding that row): waiting for it while holding the state would deadlock with one.
         checkpoints.lock(conn, partner_id)
@@ -69,11 +77,13 @@ def _hold_until_end(conn: Connection, state: PartnerState, partner_id: int) -> N
 _HELD_STATES = "held_states"
 
 
-def _bring_up(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> None:
+def _bring_up(conn: Connection, state: PartnerState, partner_id: int, versions: tuple[int, int]) -> bool:
+    """Bring the state up to the versions; False (and the state not loaded) when it must be loaded within a
+    PostgreSQL write transaction that does not hold the partner's checkpoint row yet (the caller takes it first)."""
     state_version, rules_version = versions
     if state.rule_set is not None and state.log_seq >= 0 and catch_up(conn, state, partner_id):
         state.set_versions(state_version, rules_version)
-        return
+        return True
     # (After the catch-up: one failing midway may have forgotten the whole state, its rule set too.)
     rules_stale = rules_version != state.rules_version or state.rule_set is None
     state_stale = state_version != state.state_version
@@ -81,10 +91,10 @@ def _bring_up(conn: Connection, state: PartnerState, partner_id: int, versions: 
         state.load_rule_set(conn, partner_id)
         state.set_versions(state.state_version, rules_version)
     if state_stale or state.log_seq < 0:
-        if not in_snapshot(conn):
-            # The tables and their checkpoint are read in several statements: keep other processes' checkpoints
-            # from moving them in between (the lock order of writers: the partner row, then this one).
-            checkpoints.lock(conn, partner_id)
+        if not in_snapshot(conn) and not checkpoints.locked(conn, partner_id):
+            # The tables and their checkpoint are read in several statements: other processes' checkpoints must
+            # not move them in between (the lock order of writers: the partner row, then the checkpoint row).
+            return False
         # A load creates millions of long-lived objects and no cycles: collector passes over them are waste.
         with collector_paused():
             state.load(
@@ -99,8 +109,9 @@ def _bring_up(conn: Connection, state: PartnerState, partner_id: int, versions: 
             state.written_through(tables_at)
             apply_after_checkpoint(conn, state, partner_id)
             state.set_versions(state_version, state.rules_version)
-        return
+        return True
     state.reached(event_log.last_seq(conn, partner_id))
+    return True
 
 
 def load_boards(conn: Connection, partner_id: int) -> dict[str, Board]:

@@ -2,11 +2,13 @@
 
 from sqlalchemy import Connection, insert, select, update
 
-from gameservices.storage.database import transaction_notes
+from gameservices.storage.database import in_write_transaction, transaction_notes
 from gameservices.storage.schema import log_checkpoints, partners
 
 # The transaction note holding, per partner, the log seq its tables reflect within the transaction.
 _TABLES_AT = "tables_at"
+# The transaction note holding the partners whose checkpoint row the transaction locked.
+_LOCKED = "checkpoint_rows_locked"
 
 
 def create(conn: Connection, partner_id: int) -> None:
@@ -35,11 +37,18 @@ def lock(conn: Connection, partner_id: int) -> int:
     value = conn.execute(
         select(log_checkpoints.c.seq).where(log_checkpoints.c.partner_id == partner_id).with_for_update()
     ).scalar_one_or_none()
+    if in_write_transaction(conn):
+        transaction_notes(conn).setdefault(_LOCKED, set()).add(partner_id)
     if value is None:
         seq = _unrecorded(conn, partner_id)
         conn.execute(insert(log_checkpoints).values(partner_id=partner_id, seq=seq))
         return seq
     return int(value)
+
+
+def locked(conn: Connection, partner_id: int) -> bool:
+    """Whether this write transaction holds the partner's checkpoint row (`lock`)."""
+    return partner_id in transaction_notes(conn).get(_LOCKED, ())
 
 
 def advance(conn: Connection, partner_id: int, seq: int) -> None:

@@ -18,6 +18,7 @@ from gameservices.domain.beacons import VIEW, Beacon, play_time, rule_event
 from gameservices.domain.errors import EventRejected
 from gameservices.domain.events import normalize_event
 from gameservices.domain.ids import has_control_characters
+from gameservices.projection.group_commit import GroupCommit
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
 from gameservices.services.access.session import count_apart, forget, not_counted, verified_session
@@ -253,72 +254,26 @@ def forget_idle_sessions(engine: Engine, *, now: float) -> int:
         return session_repository.forget_idle(conn, before=now - IDLE_SESSION_SECONDS)
 
 
-@dataclass(slots=True)
-class _Waiting:
-    viewed: Viewed
-    done: bool = False
-    scored: bool = False
-    error: BaseException | None = None
-
-
-@dataclass
-class _Queue:
-    waiting: list[_Waiting] = field(default_factory=list)
-    leading: bool = False
-    turn: threading.Condition = field(default_factory=threading.Condition)
-
-
 class BeaconWriter:
-    """Writes beacons in groups per partner: the beacon that finds no group running takes every beacon waiting
-    meanwhile and writes them in one transaction (one durable commit for many beacons), holding the partner's
-    writer turn, as ``event/send`` calls are grouped (``LiveState.grouped``). A failing group is written again
-    one beacon at a time, so a bad beacon fails alone. No beacon is answered before its group commits."""
+    """Writes beacons in groups per partner (`projection.group_commit`): the beacon that finds no group running
+    takes every beacon waiting meanwhile and writes them in one transaction (one durable commit for many beacons),
+    holding the partner's writer turn, as ``event/send`` calls are grouped (``LiveState.grouped``), in a group of
+    their own. A failing group is written again one beacon at a time, so a bad beacon fails alone (but not a group
+    that committed and failed after: it is never written twice). No beacon is answered before its group commits."""
 
     def __init__(self, engine: Engine, live: LiveState) -> None:
         self._engine = engine
         self._live = live
-        self._queues: dict[int, _Queue] = {}
+        self._groups: dict[int, tuple[GroupCommit, threading.Lock]] = {}
         self._guard = threading.Lock()
 
     def write(self, partner_id: int, viewed: Viewed) -> bool:
         """Write one beacon (with whichever others wait); whether it scored."""
         with self._guard:
-            queue = self._queues.setdefault(partner_id, _Queue())
-        mine = _Waiting(viewed)
-        group: list[_Waiting] = []
-        with queue.turn:
-            queue.waiting.append(mine)
-            while queue.leading and not mine.done:
-                queue.turn.wait()
-            if not mine.done:
-                queue.leading = True
-                group, queue.waiting = queue.waiting, []
-        if group:
-            try:
-                self._write_group(partner_id, group)
-            finally:
-                with queue.turn:
-                    for member in group:
-                        if not member.done:
-                            member.error, member.done = RuntimeError("the group was interrupted"), True
-                    queue.leading = False
-                    queue.turn.notify_all()
-        if mine.error is not None:
-            raise mine.error
-        return mine.scored
-
-    def _write_group(self, partner_id: int, group: list[_Waiting]) -> None:
-        try:
-            scored = self._run(partner_id, [member.viewed for member in group])
-        except Exception as error:
-            if len(group) == 1:
-                group[0].error, group[0].done = error, True
-                return
-            for member in group:
-                self._write_group(partner_id, [member])
-            return
-        for member, result in zip(group, scored, strict=True):
-            member.scored, member.done = result, True
+            # (The lock: what the group holds while it writes; the writer turn is taken by `_run`.)
+            commits, lock = self._groups.setdefault(partner_id, (GroupCommit(), threading.Lock()))
+        scored: bool = commits.run(viewed, lambda group: self._run(partner_id, group), lock)
+        return scored
 
     def _run(self, partner_id: int, viewed: list[Viewed]) -> list[bool]:
         with self._live.writing(partner_id) as state, write_transaction(self._engine) as conn:
