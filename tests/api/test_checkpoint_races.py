@@ -148,3 +148,28 @@ def test_a_read_of_the_tables_sees_an_answered_write_when_the_state_is_forgotten
     # The event/send above was answered before this read began: the read must see its 10 points.
     # (state.log_seq, what write_checkpoint returned): the state forgotten (-1), nothing written (None).
     assert [row["score"] for row in progress] == [10], (returned, progress)
+
+
+def test_bring_up_gives_up_after_its_tries_rather_than_answer_from_tables_lacking_a_write(
+    app_client: TestClient, engine: Engine, partner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = Api(app_client, partner.ks)
+    _board(api)
+    checkpoint_partner(engine, partner.id)
+    _polls(api, ("ann", "p1"))
+    live = app_client.app.state.live  # type: ignore[attr-defined]
+    tries: list[int] = []
+
+    def forgotten_every_time(_: Engine, state: Any, __: int) -> None:
+        # A rolled-back write of this process forgets the state before every checkpoint of it.
+        tries.append(state.log_seq)
+        state.invalidate()
+
+    monkeypatch.setattr(checkpoint, "write_checkpoint", forgotten_every_time)
+    with pytest.raises(RuntimeError, match="could not be brought up"):
+        checkpoint.bring_up(engine, live, partner.id)
+    assert len(tries) == checkpoint.BRING_UP_TRIES
+    monkeypatch.undo()
+    checkpoint.bring_up(engine, live, partner.id)
+    tables_at, last = _seqs(engine, partner.id)
+    assert tables_at == last
