@@ -1,9 +1,10 @@
 """Repository of webhook endpoints (``webhook``) and of the dispatcher's position in each partner's change feed."""
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, tuple_, update
 
 from gameservices.storage.schema import partners, webhook_cursors, webhooks
 from gameservices.storage.upsert import upsert
@@ -77,6 +78,20 @@ def enabled_webhooks(conn: Connection, partner_id: int) -> list[WebhookRecord]:
         .with_for_update(read=True)
     )
     return [_record(row) for row in rows]
+
+
+def lock_webhooks(conn: Connection, keys: Iterable[tuple[int, str]]) -> None:
+    """Lock these (partner id, webhook id) rows until the transaction ends, in that order (PostgreSQL; SQLite's
+    write transactions take turns anyway): before their deliveries' rows, as a delete and a fan-out take them."""
+    ordered = sorted(set(keys))
+    if not ordered or conn.dialect.name == "sqlite":
+        return
+    conn.execute(
+        select(webhooks.c.id)
+        .where(tuple_(webhooks.c.partner_id, webhooks.c.id).in_(ordered))
+        .order_by(webhooks.c.partner_id, webhooks.c.id)
+        .with_for_update(key_share=True)
+    ).all()
 
 
 def update_webhook(conn: Connection, record: WebhookRecord) -> None:

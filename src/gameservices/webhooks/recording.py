@@ -29,16 +29,22 @@ def outcome_of(attempt: Attempt, sent: Sent, now: int) -> Outcome:
 
 def record(conn: Connection, results: Sequence[tuple[Attempt, Sent]], *, now: int) -> None:
     """Store the outcomes of attempts (those whose lease is still theirs: a dispatcher whose lease ran out no
-    longer owns its delivery); deliveries in one statement, failures one by one."""
+    longer owns its delivery); deliveries in one statement, failures one by one. The webhooks' rows are locked
+    first, as `webhook/delete` and the fan-out take them before their deliveries' rows (in another order, two of
+    them would wait for each other on PostgreSQL)."""
+    webhooks.lock_webhooks(conn, ((attempt.partner_id, attempt.webhook_id) for attempt, _ in results))
     delivered = [(attempt, sent.status_code or 200) for attempt, sent in results if sent.delivered]
     deliveries.finish_delivered(conn, delivered, now=now)
     for partner_id, webhook_id in sorted(
         {(attempt.partner_id, attempt.webhook_id) for attempt, _ in delivered}
     ):
         webhooks.note_success(conn, partner_id=partner_id, webhook_id=webhook_id)
-    for attempt, sent in results:
-        if sent.delivered:
-            continue
+    # Failures by webhook, in the order of the rows' locks.
+    failed = sorted(
+        ((attempt, sent) for attempt, sent in results if not sent.delivered),
+        key=lambda item: (item[0].partner_id, item[0].webhook_id),
+    )
+    for attempt, sent in failed:
         outcome = outcome_of(attempt, sent, now)
         if deliveries.finish(conn, attempt=attempt, outcome=outcome, now=now):
             _note_failure(conn, attempt, sent, now)

@@ -64,9 +64,9 @@ def fail(conn: Connection, *, schedule: ScheduleRecord, now: int, reason: str) -
 
 
 def _claim(conn: Connection, *, schedule: ScheduleRecord, now: int) -> ScheduleRecord | None:
-    record = repository.claim_schedule(conn, partner_id=schedule.partner_id, schedule_id=schedule.id, now=now)
-    if record is not None:
-        # The partner's writers take turns on its row (event ingestion does too): once it is ours, every
-        # transition of the partner committed before is visible, and the version bump below cannot interleave.
-        partner_repository.lock_versions(conn, schedule.partner_id)
-    return record
+    # The partner's writers take turns on its row (event ingestion does too): once it is ours, every transition
+    # of the partner committed before is visible, and the version bump below cannot interleave. It is taken before
+    # the schedule row, as `scheduledGameObject/update` and `delete` take them (in the other order, the two would
+    # wait for each other on PostgreSQL).
+    partner_repository.lock_versions(conn, schedule.partner_id)
+    return repository.claim_schedule(conn, partner_id=schedule.partner_id, schedule_id=schedule.id, now=now)
