@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from gameservices import feed
 from gameservices.domain.timefmt import format_ms
@@ -19,7 +19,8 @@ from gameservices.projection.replay import verify
 from gameservices.services.periods import close as period_close
 from gameservices.services.periods.progress import PeriodProgress
 from gameservices.storage import periods as period_repository
-from gameservices.storage.database import read_transaction
+from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.storage.schema import leaderboard_periods
 from tests.api import guide_bodies as guide
 from tests.api.test_periods import act, ms, points_rule, scores
 from tests.api.v3_client import V3
@@ -553,3 +554,32 @@ def test_an_end_date_moved_before_the_current_period_drops_its_close(
     api.ok("leaderboard/update", {"id": board["id"], "endDate": format_ms(now + 365 * DAY)})
     with read_transaction(engine) as conn:  # moved out again: the next period end is due again
         assert len(period_repository.pending_of(conn, partner.id, board["id"])) == 1
+
+
+def test_replay_verify_reports_a_closed_period_the_tables_lost(
+    api: Api, app_client: TestClient, engine: Engine, partner: Partner
+) -> None:
+    # The log says the period closed; the tables (what a load builds its timelines from) say it is still pending:
+    # a process loading now would count late events in that period, the replay in the next one.
+    now = int(time.time() * 1000)
+    board = daily_board(api, anchor_ms=now - 10 * DAY + 3_600_000)
+    api.ok("event/send", {"events": [act("ann", 5, now)]})
+    closed = api.ok("leaderboard/closePeriod", {"id": board["id"]})
+    with read_transaction(engine) as conn:
+        before = verify(conn, partner.id)
+    assert before.same and before.closed_periods == 1, before
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(leaderboard_periods)
+            .where(leaderboard_periods.c.partner_id == partner.id)
+            .where(leaderboard_periods.c.game_object_id == board["id"])
+            .where(leaderboard_periods.c.period_index == closed["index"])
+            .values(status="pending", closed_at=None)
+        )
+    with read_transaction(engine) as conn:
+        verdict = verify(conn, partner.id)
+    assert not verdict.same
+    assert verdict.differences == [
+        f"closed period ({board['id']!r}, {closed['index']}): replayed "
+        f"({ms(closed['startsAt'])}, {ms(closed['endsAt'])}, {ms(closed['closedAt'])}), stored None"
+    ]

@@ -69,6 +69,7 @@ def db_replay(
                         "standings": verdict.standings,
                         "badges": verdict.badges,
                         "certificates": verdict.certificates,
+                        "closedPeriods": verdict.closed_periods,
                         "unverifiedCertificates": verdict.unverified,
                         "same": verdict.same,
                         "differences": verdict.differences,

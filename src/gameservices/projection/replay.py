@@ -114,6 +114,7 @@ class Verdict:
     standings: int
     badges: int = 0
     certificates: int = 0
+    closed_periods: int = 0
     # Certificates whose user certificates were not compared (rebuilt by an entry not carrying them).
     unverified: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
@@ -125,11 +126,12 @@ class Verdict:
 
 
 def verify(conn: Connection, partner_id: int) -> Verdict:
-    """Replay the partner's log and compare every bucket and standing with the state loaded from the tables,
-    every badge achieved with those recorded, and every user certificate with those stored."""
+    """Replay the partner's log and compare every bucket, standing and closed period with the state loaded from
+    the tables, every badge achieved with those recorded, and every user certificate with those stored."""
     replayed = replay_with_achievements(conn, partner_id)
     with LiveState().reading(conn, partner_id) as stored:
         expected_buckets, expected_standings = snapshot(stored)
+        expected_periods = closed_periods(stored)
     expected_badges = achievement_repository.all_badges(conn, partner_id)
     unverified = replayed.unknown_certificates
     expected_certificates = {
@@ -143,6 +145,7 @@ def verify(conn: Connection, partner_id: int) -> Verdict:
         len(expected_standings),
         len(expected_badges),
         len(expected_certificates),
+        len(expected_periods),
         sorted(unverified),
     )
     compared: list[tuple[str, Mapping[Any, object], Mapping[Any, object]]] = [
@@ -150,6 +153,8 @@ def verify(conn: Connection, partner_id: int) -> Verdict:
         ("standing", standings, expected_standings),
         ("badge", replayed.badges, expected_badges),
         ("certificate", replayed.certificates, expected_certificates),
+        # (A load times late events by the closed periods the tables hold; a replay by the log's closes.)
+        ("closed period", closed_periods(replayed.state), expected_periods),
     ]
     for name, mine, theirs in compared:
         for key in sorted(set(mine) | set(theirs), key=repr):
@@ -169,6 +174,16 @@ def stored_certificates(conn: Connection, partner_id: int) -> Certificates:
 
 
 Snapshot = tuple[dict[object, object], dict[object, object]]
+
+
+def closed_periods(state: PartnerState) -> dict[object, object]:
+    """Every closed period a state holds, comparable: (game object id, period index) -> (startsAt, endsAt,
+    closedAt)."""
+    return {
+        (object_id, period.index): (period.starts_at, period.ends_at, period.closed_at)
+        for object_id, periods in state.period_closes.items()
+        for period in periods
+    }
 
 
 def snapshot(state: PartnerState) -> Snapshot:
