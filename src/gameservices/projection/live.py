@@ -155,8 +155,9 @@ class LiveState:
             if not behind(state, versions):
                 yield state
                 return
-        with state.lock.exclusive():
+        # The connection before the state's lock: readers hold theirs while they wait for the lock, and waiting for
+        # one of the pool's connections while holding the lock would keep them all waiting (the pool's timeout).
+        with read_transaction(engine) as conn, state.lock.exclusive():
             if behind(state, versions):
-                with read_transaction(engine) as conn:
-                    refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
+                refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
             yield state
