@@ -14,10 +14,12 @@ from sqlalchemy import Engine, update
 from gameservices import feed
 from gameservices.domain.timefmt import format_ms
 from gameservices.errors import ValidationFailed
+from gameservices.projection.entries import PERIOD_CLOSE
 from gameservices.projection.live import LiveState
 from gameservices.projection.replay import verify
 from gameservices.services.periods import close as period_close
 from gameservices.services.periods.progress import PeriodProgress
+from gameservices.storage import event_log
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import read_transaction, write_transaction
 from gameservices.storage.schema import leaderboard_periods
@@ -583,3 +585,45 @@ def test_replay_verify_reports_a_closed_period_the_tables_lost(
         f"closed period ({board['id']!r}, {closed['index']}): replayed "
         f"({ms(closed['startsAt'])}, {ms(closed['endsAt'])}, {ms(closed['closedAt'])}), stored None"
     ]
+
+
+def test_a_reward_inside_another_boards_open_period_counts_there_when_both_close_together(
+    api: Api, app_client: TestClient, engine: Engine, partner: Partner
+) -> None:
+    # Board A's period ends at E (grace 60 s: due E+60 s); board B's ends at E+60 s (grace 0: due E+60 s too), so
+    # one scheduler look closes both. A's leaderboardPeriodEnd event (eventTime E) lies inside B's period, still
+    # open at E: it counts there, as when the two close in separate looks, and B's period ranks with it.
+    live = app_client.app.state.live  # type: ignore[attr-defined]
+    now = int(time.time() * 1000)
+    anchor = now - 10 * DAY + 3_600_000
+    a = daily_board(api, anchor_ms=anchor, grace=60)
+    b = daily_board(api, anchor_ms=anchor + 60_000, grace=0)
+    api.ok(
+        "rule/create",
+        {
+            **points_rule(b["id"]),
+            "name": "A's period ends",
+            "conditions": [
+                {"fact": "eventType", "operator": "equal", "value": "leaderboardPeriodEnd"},
+                {"fact": "gameObjectId", "operator": "equal", "value": a["id"]},
+            ],
+            "type": "count",
+        },
+    )
+    b_index = b["currentPeriod"]["index"]
+    api.ok("event/send", {"events": [act("ann", 5, now)]})
+    end_a = ms(a["currentPeriod"]["endsAt"].replace("Z", "+00:00"))
+    close_every_due(engine, live, now=end_a + 60_000)  # both due now: one look, one transaction
+    assert scores(api, b["id"], "all") == {"ann": 6}
+    assert scores(api, b["id"], b_index) == {"ann": 6}
+    # B's period ranked with the reward: its own leaderboardPeriodEnd event carries the score 6.
+    with read_transaction(engine) as conn:
+        closes = [
+            event_log.decode_body(entry.body)
+            for entry in event_log.entries_after(conn, partner.id, 0, limit=1_000)
+            if entry.kind == PERIOD_CLOSE
+        ]
+        verdict = verify(conn, partner.id)
+    assert [[item["gameObjectId"] for item in close["periods"]] for close in closes] == [[a["id"]], [b["id"]]]
+    assert [fields["score"] for _, fields in closes[1]["events"]] == [6]
+    assert verdict.same, verdict.differences

@@ -24,12 +24,14 @@ from gameservices.projection import checkpoint
 from gameservices.projection.board import Board
 from gameservices.projection.entries import PERIOD_CLOSE
 from gameservices.projection.live import LiveState
+from gameservices.projection.loading import refresh
 from gameservices.projection.state import PartnerState
 from gameservices.services.periods import recurrence as periods
 from gameservices.services.profiles.profiles_lookup import DatabaseProfiles
 from gameservices.services.scoring import event as event_service
 from gameservices.storage import event_log
 from gameservices.storage import game_objects as object_repository
+from gameservices.storage import partners as partner_repository
 from gameservices.storage import periods as period_repository
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
 from gameservices.storage.periods import PeriodEnd
@@ -63,8 +65,8 @@ class Closed:
 
 
 def close_due(engine: Engine, live: LiveState, *, now: int, limit: int) -> int:
-    """Close the period ends due by `now` (at most `limit`), a partner's together in one transaction; how many
-    were due."""
+    """Close the period ends due by `now` (at most `limit`), a partner's together in one transaction (one log
+    entry for those ending at one instant); how many were due."""
     with read_transaction(engine) as conn:
         due = period_repository.due_closes(conn, now=now, limit=limit)
     by_partner: dict[int, list[PeriodEnd]] = {}
@@ -93,7 +95,27 @@ def close_scheduled(
             timeline = _fitting(conn, state, end)
             if timeline is not None:
                 closing.append((end, timeline, timeline.bounds(end.period_index)[1]))
-        return _close(conn, state, partner_id, closing, now) if closing else []
+        return _close_in_order(conn, state, partner_id, closing, now)
+
+
+def _close_in_order(
+    conn: Connection,
+    state: PartnerState,
+    partner_id: int,
+    closing: list[tuple[PeriodEnd, Timeline, int]],
+    now: int,
+) -> list[Closed]:
+    """Close periods in the order of their ends, those ending at one instant together (one log entry for each
+    instant). A period's leaderboardPeriodEnd events count in another leaderboard's period still open at that
+    instant, which ranks with what they gave when it closes later in the same transaction: before each later
+    instant, the state takes in the entries this transaction appended (`loading.refresh`, which then holds it
+    until the transaction ends)."""
+    closed: list[Closed] = []
+    for ends_at in sorted({item[2] for item in closing}):
+        if closed:
+            refresh(conn, state, partner_id, partner_repository.lock_versions(conn, partner_id))
+        closed += _close(conn, state, partner_id, [item for item in closing if item[2] == ends_at], now)
+    return closed
 
 
 def close_now(engine: Engine, live: LiveState, *, partner_id: int, game_object_id: str, now: int) -> Closed:
