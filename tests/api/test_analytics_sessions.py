@@ -12,6 +12,7 @@ from gameservices.api.app import create_app
 from gameservices.domain import events
 from gameservices.domain.beacons import read_beacon
 from gameservices.projection.live import LiveState
+from gameservices.projection.state import PartnerState
 from gameservices.scheduler import Every
 from gameservices.services.scoring.analytics import (
     IDLE_SESSION_SECONDS,
@@ -69,9 +70,9 @@ def test_concurrent_beacons_are_written_in_groups_and_all_count(
     groups: list[int] = []
     run = writer._run
 
-    def counted(partner_id: int, viewed: list[Viewed]) -> list[bool]:
+    def counted(state: PartnerState, partner_id: int, viewed: list[Viewed]) -> list[bool]:
         groups.append(len(viewed))
-        return run(partner_id, viewed)
+        return run(state, partner_id, viewed)
 
     writer._run = counted  # type: ignore[method-assign]
 
@@ -99,7 +100,7 @@ def test_a_group_of_beacons_that_committed_and_then_failed_is_not_written_again(
     groups: list[int] = []
     first_writing, let_first_end = threading.Event(), threading.Event()
 
-    def committed_then_failed(partner_id: int, viewed: list[Viewed]) -> list[bool]:
+    def committed_then_failed(state: PartnerState, partner_id: int, viewed: list[Viewed]) -> list[bool]:
         groups.append(len(viewed))
         if len(groups) == 1:  # the first beacon's group: holds the turn while two more beacons wait
             first_writing.set()
@@ -125,7 +126,7 @@ def test_a_group_of_beacons_that_committed_and_then_failed_is_not_written_again(
     for thread in waiting:
         thread.start()
     deadline = time.monotonic() + 10
-    while len(writer._groups[partner.id][0]._pending) < 2 and time.monotonic() < deadline:
+    while len(writer._groups[partner.id]._pending) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     let_first_end.set()
     for thread in (first, *waiting):

@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from gameservices.api.app import create_app
@@ -21,6 +21,7 @@ from gameservices.services.scoring import event as event_service
 from gameservices.services.scoring import visibility
 from gameservices.storage import checkpoints
 from gameservices.storage.database import write_transaction
+from tests.api.lock_waits import join_or_unstick
 from tests.api.test_checkpoint import IN_WINDOW, _board, _polls, _seqs
 from tests.conftest import Api
 
@@ -88,21 +89,7 @@ def test_a_writer_loading_its_state_and_a_checkpoint_do_not_wait_for_each_other(
     assert writer_in_load.wait(10)
     checkpointer = threading.Thread(target=checkpoint_once, name="racing-checkpoint", daemon=True)
     checkpointer.start()
-    writer.join(10)
-    checkpointer.join(1)
-    stuck = [thread.name for thread in (writer, checkpointer) if thread.is_alive()]
-    if stuck:
-        # Break the deadlock so that the session goes on: cancel the writer's wait for the row lock.
-        with engine.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-            conn.commit()
-        writer.join(10)
-        checkpointer.join(10)
+    stuck = join_or_unstick(engine, [writer, checkpointer], seconds=10)
     assert not stuck, f"deadlocked for 10 s: {stuck} (outcomes: {outcomes})"
     scored = api.ok("userScore/list", {"gameObjectId": board})["objects"]
     assert sorted(row["userId"] for row in scored) == ["ann", "bob", "cid", "dan"]

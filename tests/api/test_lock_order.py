@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from gameservices import scheduler
@@ -29,26 +29,9 @@ from gameservices.storage import webhook_deliveries as delivery_repository
 from gameservices.storage.database import read_transaction, transaction_notes, write_transaction
 from gameservices.webhooks import recording
 from gameservices.webhooks.sender import Sent
+from tests.api.lock_waits import join_or_unstick
 from tests.conftest import Api
 from tests.integration.test_scheduler import challenge, iso
-
-
-def _unstick(engine: Engine, threads: list[threading.Thread]) -> list[str]:
-    for thread in threads:
-        thread.join(15)
-    stuck = [thread.name for thread in threads if thread.is_alive()]
-    if stuck:
-        with engine.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-            conn.commit()
-        for thread in threads:
-            thread.join(10)
-    return stuck
 
 
 def _run(name: str, outcomes: dict[str, Any], work: Callable[[], Any]) -> threading.Thread:
@@ -125,7 +108,7 @@ def test_recording_a_failed_transition_and_cancelling_it_do_not_deadlock(
     cancelling = _run(
         "racing-cancel", outcomes, lambda: api.call("scheduledGameObject/delete", {"id": planned["id"]})
     )
-    stuck = _unstick(engine, [racing, cancelling])
+    stuck = join_or_unstick(engine, [racing, cancelling])
     assert not stuck, f"deadlocked for 15 s: {stuck} (outcomes: {outcomes})"
     # Both finish: the transition is either failed (then the cancel is refused as a conflict, 400-range) or
     # cancelled (then the scheduler finds it no longer its to mark: None) - never a deadlock abort.
@@ -191,7 +174,7 @@ def test_recording_a_delivery_and_deleting_its_webhook_do_not_deadlock(
     racing = _run("racing-dispatcher", outcomes, record)
     assert dispatcher_has_delivery_row.wait(10)
     deleting = _run("racing-delete", outcomes, lambda: api.call("webhook/delete", {"id": hook["id"]}))
-    stuck = _unstick(engine, [racing, deleting])
+    stuck = join_or_unstick(engine, [racing, deleting])
     assert not stuck, f"deadlocked for 15 s: {stuck} (outcomes: {outcomes})"
     assert not isinstance(outcomes["racing-dispatcher"], Exception), (
         f"the dispatcher's recording was aborted: {outcomes['racing-dispatcher']!r}"

@@ -39,12 +39,9 @@ def record(conn: Connection, results: Sequence[tuple[Attempt, Sent]], *, now: in
         {(attempt.partner_id, attempt.webhook_id) for attempt, _ in delivered}
     ):
         webhooks.note_success(conn, partner_id=partner_id, webhook_id=webhook_id)
-    # Failures by webhook, in the order of the rows' locks.
-    failed = sorted(
-        ((attempt, sent) for attempt, sent in results if not sent.delivered),
-        key=lambda item: (item[0].partner_id, item[0].webhook_id),
-    )
-    for attempt, sent in failed:
+    for attempt, sent in results:
+        if sent.delivered:
+            continue
         outcome = outcome_of(attempt, sent, now)
         if deliveries.finish(conn, attempt=attempt, outcome=outcome, now=now):
             _note_failure(conn, attempt, sent, now)

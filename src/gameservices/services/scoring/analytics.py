@@ -264,17 +264,21 @@ class BeaconWriter:
     def __init__(self, engine: Engine, live: LiveState) -> None:
         self._engine = engine
         self._live = live
-        self._groups: dict[int, tuple[GroupCommit, threading.Lock]] = {}
+        self._groups: dict[int, GroupCommit] = {}
         self._guard = threading.Lock()
 
     def write(self, partner_id: int, viewed: Viewed) -> bool:
         """Write one beacon (with whichever others wait); whether it scored."""
         with self._guard:
-            # (The lock: what the group holds while it writes; the writer turn is taken by `_run`.)
-            commits, lock = self._groups.setdefault(partner_id, (GroupCommit(), threading.Lock()))
-        scored: bool = commits.run(viewed, lambda group: self._run(partner_id, group), lock)
+            commits = self._groups.setdefault(partner_id, GroupCommit())
+        # (A group is written holding the partner's writer turn, as `LiveState.grouped` writes event/send calls.)
+        state = self._live.partner(partner_id)
+        scored: bool = commits.run(
+            viewed, lambda group: self._run(state, partner_id, group), state.write_lock
+        )
         return scored
 
-    def _run(self, partner_id: int, viewed: list[Viewed]) -> list[bool]:
-        with self._live.writing(partner_id) as state, write_transaction(self._engine) as conn:
+    def _run(self, state: PartnerState, partner_id: int, viewed: list[Viewed]) -> list[bool]:
+        """Write a group of beacons in one transaction (the caller holds the partner's writer turn)."""
+        with write_transaction(self._engine) as conn:
             return write_beacons(conn, state=state, partner_id=partner_id, viewed=viewed)
