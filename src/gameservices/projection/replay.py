@@ -115,6 +115,9 @@ class Verdict:
     badges: int = 0
     certificates: int = 0
     closed_periods: int = 0
+    rules: int = 0
+    game_objects: int = 0
+    entry_durations: int = 0
     # Certificates whose user certificates were not compared (rebuilt by an entry not carrying them).
     unverified: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
@@ -126,12 +129,13 @@ class Verdict:
 
 
 def verify(conn: Connection, partner_id: int) -> Verdict:
-    """Replay the partner's log and compare every bucket, standing and closed period with the state loaded from
-    the tables, every badge achieved with those recorded, and every user certificate with those stored."""
+    """Replay the partner's log and compare every bucket, standing, closed period, rule, game object and kept
+    entry duration with the state loaded from the tables, every badge achieved with those recorded, and every user certificate with those stored."""
     replayed = replay_with_achievements(conn, partner_id)
     with LiveState().reading(conn, partner_id) as stored:
         expected_buckets, expected_standings = snapshot(stored)
         expected_periods = closed_periods(stored)
+        expected_definitions = definitions(stored)
     expected_badges = achievement_repository.all_badges(conn, partner_id)
     unverified = replayed.unknown_certificates
     expected_certificates = {
@@ -146,8 +150,12 @@ def verify(conn: Connection, partner_id: int) -> Verdict:
         len(expected_badges),
         len(expected_certificates),
         len(expected_periods),
+        len(expected_definitions[0]),
+        len(expected_definitions[1]),
+        len(expected_definitions[2]),
         sorted(unverified),
     )
+    rules, objects, durations = definitions(replayed.state)
     compared: list[tuple[str, Mapping[Any, object], Mapping[Any, object]]] = [
         ("bucket", buckets, expected_buckets),
         ("standing", standings, expected_standings),
@@ -155,6 +163,10 @@ def verify(conn: Connection, partner_id: int) -> Verdict:
         ("certificate", replayed.certificates, expected_certificates),
         # (A load times late events by the closed periods the tables hold; a replay by the log's closes.)
         ("closed period", closed_periods(replayed.state), expected_periods),
+        # What later events are scored by: a difference here shows in no score until they come.
+        ("rule", rules, expected_definitions[0]),
+        ("game object", objects, expected_definitions[1]),
+        ("entry duration", durations, expected_definitions[2]),
     ]
     for name, mine, theirs in compared:
         for key in sorted(set(mine) | set(theirs), key=repr):
@@ -184,6 +196,17 @@ def closed_periods(state: PartnerState) -> dict[object, object]:
         for object_id, periods in state.period_closes.items()
         for period in periods
     }
+
+
+def definitions(
+    state: PartnerState,
+) -> tuple[Mapping[Any, object], Mapping[Any, object], Mapping[Any, object]]:
+    """The rules, game objects and kept entry durations a state scores later events by, comparable."""
+    return (
+        {rule_id: record.__dict__ for rule_id, record in state.rules.items()},
+        {object_id: record.__dict__ for object_id, record in state.objects.items()},
+        dict(state.entry_durations),
+    )
 
 
 def snapshot(state: PartnerState) -> Snapshot:
