@@ -116,3 +116,9 @@ class RateLimited(GameServicesError):
     """The partner sends requests faster than allowed."""
 
     default_code = "RATE_LIMITED"
+
+
+class Unavailable(GameServicesError):
+    """The service cannot answer this request now; the same request may succeed a moment later."""
+
+    default_code = "SERVICE_TEMPORARILY_UNAVAILABLE"

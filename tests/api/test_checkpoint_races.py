@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from gameservices.api.app import create_app
+from gameservices.errors import Unavailable
 from gameservices.projection import catch_up, checkpoint
 from gameservices.projection.checkpoint import checkpoint_partner, write_checkpoint
 from gameservices.services.scoring import event as event_service
@@ -141,7 +142,7 @@ def test_bring_up_gives_up_after_its_tries_rather_than_answer_from_tables_lackin
     app_client: TestClient, engine: Engine, partner: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = Api(app_client, partner.ks)
-    _board(api)
+    board = _board(api)
     checkpoint_partner(engine, partner.id)
     _polls(api, ("ann", "p1"))
     live = app_client.app.state.live  # type: ignore[attr-defined]
@@ -153,9 +154,18 @@ def test_bring_up_gives_up_after_its_tries_rather_than_answer_from_tables_lackin
         state.invalidate()
 
     monkeypatch.setattr(checkpoint, "write_checkpoint", forgotten_every_time)
-    with pytest.raises(RuntimeError, match="could not be brought up"):
+    with pytest.raises(Unavailable):
         checkpoint.bring_up(engine, live, partner.id)
     assert len(tries) == checkpoint.BRING_UP_TRIES
+    # A read of the tables then answers 503 in the API's error shape, to be sent again.
+    body = {"gameObjectId": board, "userId": "ann"}
+    answer = app_client.post(
+        "/api/v1/userScore/ruleProgress", json=body, headers={"Authorization": f"Bearer {partner.ks}"}
+    )
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.json()["code"] == "SERVICE_TEMPORARILY_UNAVAILABLE"
+    assert answer.json()["objectType"] == "KalturaAPIException"
     monkeypatch.undo()
     checkpoint.bring_up(engine, live, partner.id)
     tables_at, last = _seqs(engine, partner.id)

@@ -19,6 +19,7 @@ STATUS_BY_ERROR: dict[type[errors.GameServicesError], int] = {
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
     errors.RateLimited: 429,
+    errors.Unavailable: 503,
 }
 
 
@@ -51,9 +52,10 @@ def error_response(error: errors.GameServicesError) -> JsonResponse:
         "args": error.arguments,
     }
     wait = error.arguments.get("RETRY_AFTER")
-    if isinstance(error, errors.RateLimited) and isinstance(wait, int | float):
+    if isinstance(error, errors.RateLimited | errors.Unavailable) and isinstance(wait, int | float):
         # As the API's own rate limit answers (api/rate_limit.py): whole seconds, at least 1.
-        return JsonResponse(body, status_code=429, headers={"Retry-After": retry_after(wait)})
+        headers = {"Retry-After": retry_after(wait)}
+        return JsonResponse(body, status_code=status_of(error), headers=headers)
     return JsonResponse(body, status_code=status_of(error))
 
 

@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gameservices.errors import Unavailable
 from gameservices.projection.loading import refresh
 from gameservices.projection.pending import CheckpointRows, Straddled
 from gameservices.projection.state import PartnerState
@@ -127,7 +128,8 @@ BRING_UP_TRIES = 5
 
 def bring_up(engine: Engine, live: "LiveState", partner_id: int) -> None:
     """Before reading the derived tables: make them reflect every entry committed so far (the reader then sees
-    every write answered before it). RuntimeError when they still lack some after BRING_UP_TRIES tries."""
+    every write answered before it). `Unavailable` (answered 503, to be tried again) when they still lack some
+    after BRING_UP_TRIES tries: only while the partner's writes in this process keep failing and rolling back."""
     for _ in range(BRING_UP_TRIES):
         with read_transaction(engine) as conn, live.reading(conn, partner_id) as state:
             seq, pending = state.log_seq, state.has_pending
@@ -141,7 +143,10 @@ def bring_up(engine: Engine, live: "LiveState", partner_id: int) -> None:
         with read_transaction(engine) as conn:
             if checkpoints.read(conn, partner_id) >= seq:
                 return
-    raise RuntimeError(f"the derived tables of partner {partner_id} could not be brought up to its log")
+    _log.warning("partner %s: the derived tables could not be brought up to the log", partner_id)
+    raise Unavailable(
+        "The partner's scores are being written; try again in a moment", args={"RETRY_AFTER": 1}
+    )
 
 
 def _rows_lacking(conn: Connection, state: PartnerState, partner_id: int, before: int) -> CheckpointRows:
