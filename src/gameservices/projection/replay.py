@@ -26,7 +26,7 @@ MAX_REPORTED = 20
 
 
 class NotReplayable(Exception):
-    """The partner's log does not start at its first entry (older entries were not kept)."""
+    """The partner's log does not hold every entry from its first (retention deleted some)."""
 
 
 class _ReplayedProfiles:
@@ -82,11 +82,18 @@ def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
         certificates.observe(events, evaluation)
 
     applier.observe = observe
+    # (Read first: every entry up to it is committed, and a later read sees it unless retention deleted it.)
+    newest = event_log.last_seq(conn, partner_id)
     seq = 0
     while found := event_log.entries_after(conn, partner_id, seq, limit=READ_CHUNK):
         if seq == 0 and found[0].seq != 1:
             raise NotReplayable(f"the log of partner {partner_id} starts at entry {found[0].seq}")
         for entry in found:
+            if entry.seq != seq + 1:
+                # Retention deletes by the time a call was received: one received earlier may commit later, and
+                # its entry go while the entries around it stay.
+                raise NotReplayable(f"the log of partner {partner_id} lacks entries {seq + 1}-{entry.seq - 1}")
+            seq = entry.seq
             if entry.kind == entries.EVENTS:
                 applier.apply(entry.kind, entry.body)
                 continue
@@ -96,9 +103,10 @@ def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
             applier.apply_details(entry.kind, details)
             badges.after(entry.kind, details, badge_id)
             certificates.after(entry.kind, details)
-        seq = found[-1].seq
-    if seq == 0 and event_log.last_seq(conn, partner_id) > 0:
+    if seq == 0 and newest > 0:
         raise NotReplayable(f"the log of partner {partner_id} retains no entry")
+    if seq < newest:
+        raise NotReplayable(f"the log of partner {partner_id} lacks entries {seq + 1}-{newest}")
     applier.finish()
     state.reached(seq)
     return Replayed(state, badges.achieved, certificates.certificates, set(certificates.unknown))

@@ -74,7 +74,7 @@ class ObjectReplay:
         self.state.make_private()
         self.state.set_rules(rules or {})
         self.events = 0
-        self.complete = True  # whether the retained log starts at its first entry
+        self.complete = True  # whether the retained log holds every entry from the first
         self._applier = Applier(self.state, ReplayedProfiles())
         self._applier.positional_sub_rules = rules is None
         self._applier.observe = self.awarded
@@ -85,17 +85,20 @@ class ObjectReplay:
             raise TooLarge(f"the log holds more than {MAX_ENTRIES} entries")
         # A replay allocates millions of long-lived objects and no cycles: collector passes over them are waste.
         with collector_paused():
+            newest = event_log.last_seq(conn, partner_id)  # (read first, as `replay` does)
             seq = 0
             while found := event_log.entries_after(conn, partner_id, seq, limit=READ_CHUNK):
-                if seq == 0 and found[0].seq != 1:
-                    self.complete = False
                 for entry in found:
                     if self.until is not None and entry.seq >= self.until:
                         return self._finish()
+                    if entry.seq != seq + 1:
+                        # Retention deleted the start, or an entry among kept ones (it deletes by the time a
+                        # call was received, and a call received earlier may commit later).
+                        self.complete = False
                     self._entry(entry)
-                seq = found[-1].seq
-            if seq == 0 and event_log.last_seq(conn, partner_id) > 0:
-                self.complete = False
+                    seq = entry.seq
+            if seq < newest:
+                self.complete = False  # (the newest entries, or every entry, deleted)
             return self._finish()
 
     def _count(self, events: int) -> None:
