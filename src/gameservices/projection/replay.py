@@ -92,7 +92,9 @@ def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
             if entry.seq != seq + 1:
                 # Retention deletes by the time a call was received: one received earlier may commit later, and
                 # its entry go while the entries around it stay.
-                raise NotReplayable(f"the log of partner {partner_id} lacks entries {seq + 1}-{entry.seq - 1}")
+                raise NotReplayable(
+                    f"the log of partner {partner_id} lacks entries {seq + 1}-{entry.seq - 1}"
+                )
             seq = entry.seq
             if entry.kind == entries.EVENTS:
                 applier.apply(entry.kind, entry.body)
