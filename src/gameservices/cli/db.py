@@ -70,10 +70,12 @@ def db_replay(
                         "badges": verdict.badges,
                         "certificates": verdict.certificates,
                         "closedPeriods": verdict.closed_periods,
+                        "ledger": verdict.ledger,
                         "rules": verdict.rules,
                         "gameObjects": verdict.game_objects,
                         "entryDurations": verdict.entry_durations,
                         "unverifiedCertificates": verdict.unverified,
+                        "unverifiedLedgers": verdict.unverified_ledgers,
                         "same": verdict.same,
                         "differences": verdict.differences,
                     }

@@ -13,11 +13,13 @@ from gameservices.projection import entries
 from gameservices.projection.apply import Applier
 from gameservices.projection.badges import Achieved, ReplayedBadges
 from gameservices.projection.certificates import Certificates, ReplayedCertificates, issued
+from gameservices.projection.ledger import ReplayedLedger, comparable
 from gameservices.projection.live import LiveState
 from gameservices.projection.state import PartnerState
 from gameservices.services.profiles.profiles_lookup import facts_of
 from gameservices.storage import achievements as achievement_repository
-from gameservices.storage import event_log
+from gameservices.storage import checkpoints, event_log
+from gameservices.storage import scores as score_repository
 from gameservices.storage.database import Connection
 from gameservices.storage.user_profiles import ProfileRecord
 
@@ -66,6 +68,7 @@ class Replayed:
     badges: Achieved
     certificates: Certificates
     unknown_certificates: set[str]
+    ledger: ReplayedLedger
 
 
 def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
@@ -75,11 +78,13 @@ def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
     state.make_private()
     badges = ReplayedBadges(state)
     certificates = ReplayedCertificates(state)
+    ledger = ReplayedLedger(state)
     applier = Applier(state, _ReplayedProfiles())
 
     def observe(events: list[NormalizedEvent], evaluation: Evaluation) -> None:
         badges.observe(events, evaluation)
         certificates.observe(events, evaluation)
+        ledger.observe(events, evaluation)
 
     applier.observe = observe
     # (Read first: every entry up to it is committed, and a later read sees it unless retention deleted it.)
@@ -102,16 +107,18 @@ def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
             details = event_log.decode_body(entry.body)
             badge_id = badges.before(entry.kind, details)
             certificates.before(entry.kind, details)
+            ledger.before(entry.kind, details)
             applier.apply_details(entry.kind, details)
             badges.after(entry.kind, details, badge_id)
             certificates.after(entry.kind, details)
+            ledger.after(entry.kind, details)
     if seq == 0 and newest > 0:
         raise NotReplayable(f"the log of partner {partner_id} retains no entry")
     if seq < newest:
         raise NotReplayable(f"the log of partner {partner_id} lacks entries {seq + 1}-{newest}")
     applier.finish()
     state.reached(seq)
-    return Replayed(state, badges.achieved, certificates.certificates, set(certificates.unknown))
+    return Replayed(state, badges.achieved, certificates.certificates, set(certificates.unknown), ledger)
 
 
 @dataclass
@@ -125,11 +132,14 @@ class Verdict:
     badges: int = 0
     certificates: int = 0
     closed_periods: int = 0
+    ledger: int = 0
     rules: int = 0
     game_objects: int = 0
     entry_durations: int = 0
     # Certificates whose user certificates were not compared (rebuilt by an entry not carrying them).
     unverified: list[str] = field(default_factory=list)
+    # Game objects whose ledger was not compared (rebuilt by an entry not carrying it).
+    unverified_ledgers: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
 
     @property
@@ -139,13 +149,19 @@ class Verdict:
 
 
 def verify(conn: Connection, partner_id: int) -> Verdict:
-    """Replay the partner's log and compare every bucket, standing, closed period, rule, game object and kept
-    entry duration with the state loaded from the tables, every badge achieved with those recorded, and every user certificate with those stored."""
+    """Replay the partner's log and compare every bucket, standing, closed period, ledger row, rule, game object
+    and kept entry duration with the state loaded from the tables, every badge achieved with those recorded, and every user certificate with those stored."""
     replayed = replay_with_achievements(conn, partner_id)
     with LiveState().reading(conn, partner_id) as stored:
         expected_buckets, expected_standings = snapshot(stored)
         expected_periods = closed_periods(stored)
         expected_definitions = definitions(stored)
+        # The ledger table plus the points of the entries after its checkpoint (`Pending`: added, not yet written).
+        stored_ledger = score_repository.all_rule_scores(conn, partner_id)
+        for key, points in stored.checkpoint_rows(checkpoints.read(conn, partner_id)).ledger.items():
+            stored_ledger[key] = stored_ledger.get(key, 0.0) + points
+    unknown_ledgers = replayed.ledger.unknown
+    expected_ledger = comparable(stored_ledger, unknown_ledgers)
     expected_badges = achievement_repository.all_badges(conn, partner_id)
     unverified = replayed.unknown_certificates
     expected_certificates = {
@@ -160,10 +176,12 @@ def verify(conn: Connection, partner_id: int) -> Verdict:
         len(expected_badges),
         len(expected_certificates),
         len(expected_periods),
+        len(expected_ledger),
         len(expected_definitions[0]),
         len(expected_definitions[1]),
         len(expected_definitions[2]),
         sorted(unverified),
+        sorted(unknown_ledgers),
     )
     rules, objects, durations = definitions(replayed.state)
     compared: list[tuple[str, Mapping[Any, object], Mapping[Any, object]]] = [
@@ -173,6 +191,7 @@ def verify(conn: Connection, partner_id: int) -> Verdict:
         ("certificate", replayed.certificates, expected_certificates),
         # (A load times late events by the closed periods the tables hold; a replay by the log's closes.)
         ("closed period", closed_periods(replayed.state), expected_periods),
+        ("ledger", comparable(replayed.ledger.points, unknown_ledgers), expected_ledger),
         # What later events are scored by: a difference here shows in no score until they come.
         ("rule", rules, expected_definitions[0]),
         ("game object", objects, expected_definitions[1]),

@@ -106,6 +106,19 @@ def scores_of_object(conn: Connection, partner_id: int, game_object_id: str) -> 
     ]
 
 
+def all_rule_scores(conn: Connection, partner_id: int) -> dict[RuleScoreKey, float]:
+    """The partner's whole ledger: (game object id, rule id, user id) → points."""
+    statement = select(
+        user_rule_scores.c.game_object_id,
+        user_rule_scores.c.rule_id,
+        user_rule_scores.c.user_id,
+        user_rule_scores.c.score,
+    ).where(user_rule_scores.c.partner_id == partner_id)
+    return {
+        (str(obj), str(rule), str(user)): float(score) for obj, rule, user, score in conn.execute(statement)
+    }
+
+
 def rule_scores_of_user(
     conn: Connection, partner_id: int, game_object_id: str, user_id: str
 ) -> dict[str, float]:

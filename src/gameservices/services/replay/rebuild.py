@@ -57,6 +57,10 @@ def rebuild(
     after = replayed.boards.get(record.id) or Board()
     _write(conn, partner_id, record, recomputed, after, revoke_unearned)
     details = entry_details(replayed, record.id)
+    # The ledger it wrote (`projection.ledger`: a replay cannot recompute it from the entry alone).
+    details["ledger"] = [
+        [rule_id, user_id, points] for (_, rule_id, user_id), points in sorted(recomputed.ledger.items())
+    ]
     if record.object_type == "certificate":
         # What a replay cannot recompute from the entry alone (`projection.certificates`).
         written = achievement_repository.certificates_of(conn, partner_id, record.id)
