@@ -239,9 +239,10 @@ def _user_id(user_id: object, kuser_id: object) -> str:
 def _one_user_id(name: str, value: object) -> str | None:
     if value is None:
         return None
-    # Integer user ids are common in Kaltura clients; they name the same user as their decimal text.
+    # Integer user ids are common in Kaltura clients; they name the same user as their decimal text (no longer
+    # than a text one: the tables hold at most MAX_USER_ID_CHARS).
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        value = str(value)
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_ID_CHARS:
         raise EventRejected(
             VALIDATION_ERROR, f"{name} must be a non-empty string of at most {MAX_USER_ID_CHARS} characters"
