@@ -40,6 +40,9 @@ class PartnerState(PeriodBoards):
     def __init__(self) -> None:
         self._state_version = -1
         self._rules_version = -1
+        # Counts the times the state was forgotten or loaded: a writer reads the state without its lock (its writer
+        # turn keeps other writers away), and scores again when a reload began meanwhile (`generation`).
+        self._generation = 0
         # The seq of the newest event log entry the state reflects (-1: not loaded).
         self._log_seq = -1
         # Each entry's last seen duration (dynamic caps read it when an event has none), as of `log_seq`.
@@ -106,6 +109,12 @@ class PartnerState(PeriodBoards):
         """Whether the state holds changes its derived tables may lack, or entries newer than the checkpoint it
         knows of (a checkpoint then moves past them)."""
         return bool(self._pending) or self._log_seq > self._pending.through
+
+    @property
+    def generation(self) -> int:
+        """Moves whenever the state is forgotten or loaded: what was read from it without its lock while it did
+        not move was read from one whole state."""
+        return self._generation
 
     @property
     def rule_set(self) -> RuleSet | None:
@@ -401,6 +410,7 @@ class PartnerState(PeriodBoards):
         period_closes: dict[str, list[ClosedPeriod]],
     ) -> None:
         """Replace the scores, buckets, durations and closed periods by ones loaded from the tables."""
+        self._generation += 1
         self._pending = Pending()
         self._buckets, self._user_buckets = {}, {}
         self.store_buckets(buckets)
@@ -413,6 +423,7 @@ class PartnerState(PeriodBoards):
         """Forget everything: the next read loads the partner again. Its kept pages go too: a rolled-back write
         may have moved the state to versions that later writes reach again with other scores."""
         with self.lock.exclusive():
+            self._generation += 1
             self._state_version = self._rules_version = self._log_seq = -1
             self._rule_set = None
             self._pending = Pending()

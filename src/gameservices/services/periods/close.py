@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedEvent, normalize_events
 from gameservices.domain.periods import RECURRENCE_FIELD, ClosedPeriod, Timeline, board_key
 from gameservices.domain.timefmt import format_ms
@@ -252,13 +251,6 @@ def _score(
     changes: Changes,
 ) -> None:
     # As `event/send` scores events, with the closed period already closed for the standings they move.
-    assert state.rule_set is not None
-    evaluation = evaluate(
-        events,
-        rule_set=state.rule_set,
-        buckets=state,
-        profiles=DatabaseProfiles(conn, partner_id, sorted({event.user_id for event in events})),
-        entry_durations=state.kept_durations(events),
-    )
-    standings = state.standings_after(evaluation.awards, timelines)
+    profiles = DatabaseProfiles(conn, partner_id, sorted({event.user_id for event in events}))
+    evaluation, standings = event_service.evaluate_whole(conn, state, partner_id, events, profiles, timelines)
     event_service.write_scored(conn, state, partner_id, events, evaluation, standings, now / 1000, changes)

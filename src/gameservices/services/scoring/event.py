@@ -8,7 +8,8 @@ from typing import Any
 from gameservices.domain.awards import Evaluation
 from gameservices.domain.engine import evaluate
 from gameservices.domain.events import NormalizedBatch, NormalizedEvent, normalize_events
-from gameservices.errors import ValidationFailed
+from gameservices.domain.periods import Timeline
+from gameservices.errors import Unavailable, ValidationFailed
 from gameservices.feed.changes import Changes
 from gameservices.feed.scoring import score_changes
 from gameservices.projection import checkpoint
@@ -119,17 +120,47 @@ def _apply(
     if not events:
         return outcome
     profiles = DatabaseProfiles(conn, partner_id, sorted({event.user_id for event in events}))
-    assert state.rule_set is not None
-    evaluation = evaluate(
-        events,
-        rule_set=state.rule_set,
-        buckets=state,
-        profiles=profiles,
-        entry_durations=state.kept_durations(events),
-    )
+    evaluation, standings = evaluate_whole(conn, state, partner_id, events, profiles)
     outcome.skipped = [(positions[index], rule_id, text) for index, rule_id, text in evaluation.skipped]
-    _persist(conn, state, partner_id, events, evaluation, received_at)
+    _persist(conn, state, partner_id, events, evaluation, standings, received_at)
     return outcome
+
+
+# Times a writer scores its events again when its state was forgotten or loaded again while it read it.
+SCORE_TRIES = 5
+
+
+def evaluate_whole(
+    conn: Connection,
+    state: PartnerState,
+    partner_id: int,
+    events: list[NormalizedEvent],
+    profiles: DatabaseProfiles,
+    timelines: dict[str, Timeline] | None = None,
+) -> tuple[Evaluation, dict[tuple[str, str], UserStanding]]:
+    """Evaluate events against the state, and the standings their awards move, read from one whole state.
+
+    The caller holds the partner's writer turn and row lock and brought the state up to the log: it reads the
+    state without its lock. Another thread of the process may still forget the state and load it again
+    meanwhile (a checkpoint that finds the tables' checkpoint among entries a load applied together, a read
+    after a rolled-back write): what was read then may be half a load, so the state is brought up again and the
+    events scored again. `Unavailable` after SCORE_TRIES tries."""
+    for _ in range(SCORE_TRIES):
+        generation = state.generation
+        rule_set = state.rule_set
+        if rule_set is not None:
+            evaluation = evaluate(
+                events,
+                rule_set=rule_set,
+                buckets=state,
+                profiles=profiles,
+                entry_durations=state.kept_durations(events),
+            )
+            standings = state.standings_after(evaluation.awards, timelines)
+            if state.generation == generation:
+                return evaluation, standings
+        refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
+    raise Unavailable("The partner's scores are being loaded; try again in a moment", args={"RETRY_AFTER": 1})
 
 
 def _split(outcome: _Outcome, starts: list[int], sizes: list[int]) -> list[SendResult]:
@@ -174,9 +205,9 @@ def _persist(
     partner_id: int,
     accepted: list[NormalizedEvent],
     evaluation: Evaluation,
+    standings: dict[tuple[str, str], UserStanding],
     now: float,
 ) -> None:
-    standings = state.standings_after(evaluation.awards)
     changes = Changes()
     # A live state's events leave the buckets, the ledger and the totals to the checkpoint (their log entry makes
     # them durable). Written at once: events within a write that brought the tables up to the log (an import, a
