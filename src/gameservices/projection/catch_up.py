@@ -71,8 +71,11 @@ def catch_up(conn: Connection, state: "PartnerState", partner_id: int) -> bool:
         return False
     try:
         _apply(conn, state, partner_id, steps)
-    except Exception:  # a half-applied state is useless: the caller loads it from the tables
+    except Exception:  # a half-applied state is useless: forgotten, the caller loads it from the tables
         _log.exception("catching up with the event log failed; loading the state again")
+        # (Forgotten here: a caller that must take the checkpoint row before it loads comes back to a state whose
+        # seq did not move, and would apply the same entries again on top of their half.)
+        state.invalidate()
         return False
     state.reached(found[-1].seq)
     return True
