@@ -16,6 +16,7 @@ from gameservices.errors import Conflict
 from gameservices.services.certificates import credentials as service
 from gameservices.services.certificates.certificate_document import CertificateDocument
 from gameservices.services.scoring.achievements import CERTIFIED
+from gameservices.storage.credentials import CredentialRecord
 from gameservices.storage.database import Connection, write_transaction
 
 _log = logging.getLogger(__name__)
@@ -50,12 +51,23 @@ def unrevoke(body: IdRequest, api: WriteApi) -> dict[str, Any]:
         )
 
 
-def add_links(conn: Connection, api: Api, objects: list[dict[str, Any]]) -> None:
-    """Give each listed user certificate its credential links, issuing the credentials not issued yet (in a
-    transaction of their own, after the read)."""
+def issued_credentials(
+    conn: Connection, api: Api, objects: list[dict[str, Any]]
+) -> dict[str, CredentialRecord]:
+    """The credentials issued so far for the listed certified user certificates, by record id (read within the
+    list's transaction; `add_links` issues the others after it)."""
+    if config_of(api.settings) is None:
+        return {}
+    certified = [item["id"] for item in objects if item.get("status") == CERTIFIED]
+    return dict(service.existing(conn, api.partner_id, certified))
+
+
+def add_links(api: Api, objects: list[dict[str, Any]], issued: dict[str, CredentialRecord]) -> None:
+    """Give each listed user certificate its credential links, issuing the credentials not issued yet in a
+    transaction of their own. Called once the list's read has ended: a write opened while the read still holds
+    its pooled connection waits for a second one, and concurrent lists would take the whole pool."""
     config = config_of(api.settings)
     certified = [item["id"] for item in objects if item.get("status") == CERTIFIED]
-    issued = service.existing(conn, api.partner_id, certified) if config is not None else {}
     missing = [record_id for record_id in certified if record_id not in issued]
     if config is not None and missing:
         try:
@@ -68,7 +80,8 @@ def add_links(conn: Connection, api: Api, objects: list[dict[str, Any]]) -> None
 
 
 def with_verify_url(api: Api, document: CertificateDocument, record_id: str) -> CertificateDocument:
-    """The PDF's document with the short verify URL its QR code carries (none when verification is off)."""
+    """The PDF's document with the short verify URL its QR code carries (none when verification is off). Called
+    with no transaction open (it may write one)."""
     config = config_of(api.settings)
     if config is None or not document.verification:
         return document

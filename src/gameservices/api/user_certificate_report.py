@@ -11,7 +11,7 @@ from gameservices.api.responses import ErrorStatuses, ListResult
 from gameservices.api.schemas.common import IdRequest
 from gameservices.api.schemas.user_score import UserCertificateReportList
 from gameservices.api.targets import target_of
-from gameservices.api.user_certificate_credentials import add_links, with_verify_url
+from gameservices.api.user_certificate_credentials import add_links, issued_credentials, with_verify_url
 from gameservices.services.certificates import certificate_document as document_service
 from gameservices.services.reports import user_certificates as service
 
@@ -35,8 +35,9 @@ def list_(body: UserCertificateReportList, api: ReadApi) -> dict[str, Any]:
             offset=offset,
             limit=size,
         )
-        add_links(conn, api, result["objects"])
-        return result
+        issued = issued_credentials(conn, api, result["objects"])
+    add_links(api, result["objects"], issued)
+    return result
 
 
 @router.post(
@@ -49,7 +50,7 @@ def serve_certificate(body: IdRequest, api: ReadApi) -> Response:
     """The user's certificate as a PDF."""
     with api.read() as conn:
         document = document_service.document_of(conn, partner_id=api.partner_id, record_id=body.id)
-        document = with_verify_url(api, document, body.id)
+    document = with_verify_url(api, document, body.id)
     pdf = document_service.render(document, loader=api.backgrounds)
     disposition = f'inline; filename="{document.file_name}"'
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
