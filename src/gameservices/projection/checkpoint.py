@@ -152,18 +152,22 @@ def bring_up(engine: Engine, live: "LiveState", partner_id: int) -> None:
 def _rows_lacking(conn: Connection, state: PartnerState, partner_id: int, before: int) -> CheckpointRows:
     """What the tables, at checkpoint `before` (which nobody moves while the caller holds the checkpoint row),
     lack of the state, as of its seq (`rows.seq`). A state holding entries applied together on both sides of
-    `before` (a load's, when another process wrote a checkpoint among them) cannot tell what the tables lack: it
-    is loaded again right here, from those tables and the log after them, and then holds exactly that."""
+    `before` (a load's, when another process wrote a checkpoint among them) cannot tell what the tables lack: a
+    state of its own is loaded right here, from those tables and the log after them (which is at least as new as
+    the live one), and holds exactly that. The live state is left as it is: the partner's writer may be reading it
+    without its lock (`event.evaluate_whole`), and half a load in its place would have it score and decide
+    achievements against the tables' older buckets. Its straddling entries go once the checkpoint commits
+    (`written_through` at a seq past them)."""
     try:
         with state.lock.shared():
             return state.checkpoint_rows(before)
     except Straddled:
         _log.info("partner %s: the checkpoint lies among entries loaded together; loading again", partner_id)
-    state.invalidate()
+    loaded = PartnerState()
+    loaded.make_private()  # (read by this thread alone)
     # (Not the partner row's lock: writers take it before the checkpoint row's, and `flush`'s caller holds it.)
-    refresh(conn, state, partner_id, partner_repository.read_versions(conn, partner_id))
-    with state.lock.shared():
-        return state.checkpoint_rows(before)
+    refresh(conn, loaded, partner_id, partner_repository.read_versions(conn, partner_id))
+    return loaded.checkpoint_rows(before)
 
 
 def _write_rows(conn: Connection, partner_id: int, rows: CheckpointRows) -> None:
