@@ -393,6 +393,7 @@ class PartnerState(PeriodBoards):
 
     def load_rule_set(self, conn: Connection, partner_id: int) -> None:
         """Load the partner's game objects and rules, and compile them."""
+        self._generation += 1
         self._objects, self._rules = rule_set_service.load_records(conn, partner_id)
         self.recompile()
 

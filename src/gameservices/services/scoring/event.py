@@ -142,12 +142,12 @@ def evaluate_whole(
 
     The caller holds the partner's writer turn and row lock and brought the state up to the log: it reads the
     state without its lock. Another thread of the process may still forget the state and load it again
-    meanwhile (a checkpoint that finds the tables' checkpoint among entries a load applied together, a read
-    after a rolled-back write): what was read then may be half a load, so the state is brought up again and the
-    events scored again. `Unavailable` after SCORE_TRIES tries."""
+    meanwhile (a read that finds it forgotten after a failed catch-up or a rolled-back write): what was read then
+    may be half a load, so the state is brought up again and the events scored again. A load under way when the
+    writer begins is waited out. `Unavailable` after SCORE_TRIES tries."""
     for _ in range(SCORE_TRIES):
-        generation = state.generation
-        rule_set = state.rule_set
+        with state.lock.shared():  # (a load holds the state exclusively until it is whole: waited out)
+            generation, rule_set = state.generation, state.rule_set
         if rule_set is not None:
             evaluation = evaluate(
                 events,
