@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -196,10 +197,26 @@ def _worker(host: str, port: int, serving: EventType) -> None:
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listening.bind(address)
     server = _server(application, on_started=serving.set, config=proxy_config(settings))
+    _end_with_parent(server)
     try:
         server.run(sockets=[listening])
     finally:
         stop()
+
+
+def _end_with_parent(server: "uvicorn.Server") -> None:
+    """Stop the worker as SIGTERM does (its requests answered, a last checkpoint written) once the `serve` process
+    that started it is gone: killed with SIGKILL, that process cannot stop its workers, which would go on serving
+    the port unsupervised, beside the workers of a `serve` started again there."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        server.handle_exit(signal.SIGTERM, None)
+
+    threading.Thread(target=watch, name="gameservices-parent-watch", daemon=True).start()
 
 
 def proxy_config(settings: Settings) -> dict[str, object]:
