@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 import psycopg
 from sqlalchemy import Connection, Engine, text
 
-from gameservices.storage.database import after_commit
+from gameservices.storage.database import after_commit, read_transaction
 from gameservices.storage.partners import MAX_PARTNER_ID, log_seqs
 
 _log = logging.getLogger(__name__)
@@ -151,7 +151,8 @@ class LogPoller:
                 known = self._followed()
                 if not known:
                     continue
-                with self._engine.connect() as conn:
+                # (A read transaction: SQLite's plain BEGIN, which takes no write lock and waits for no writer.)
+                with read_transaction(self._engine) as conn:
                     seqs = log_seqs(conn, set(known))
                 grown = {partner_id for partner_id, seq in seqs.items() if seq > known[partner_id]}
                 if grown:
