@@ -280,7 +280,7 @@ def _served(settings: Settings, engine: Engine) -> tuple["Application", Callable
         live.follow(engine, partner_ids)
         hub.poke(partner_ids)
 
-    listener = LogListener(engine, woken).start()
+    listener = LogListener(engine, woken, followed=lambda: live.followed().keys()).start()
     # SQLite has no LISTEN: other processes' writes on the same file are noticed by polling the partners' seqs.
     poller = LogPoller(engine, live.followed, woken).start() if is_sqlite(engine) else None
     # ... and at once when another process serving the file rings after its commit; this one rings them.

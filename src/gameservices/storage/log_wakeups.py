@@ -8,7 +8,10 @@ finds its state behind the partner's versions catches up itself. Listeners of th
 
 import contextlib
 import logging
+import os
+import socket
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable
 
@@ -21,6 +24,10 @@ from gameservices.storage.partners import MAX_PARTNER_ID, log_seqs
 _log = logging.getLogger(__name__)
 CHANNEL = "gameservices_log"
 _RECONNECT_SECONDS = 1.0
+# A listening connection silent this long is asked to answer a query, within _ANSWER_SECONDS; one that does not
+# (a network path or a proxy that stopped carrying it: nothing closes it) is cut and listens again on a new one.
+_CHECK_AFTER_SECONDS = 5.0
+_ANSWER_SECONDS = 5.0
 
 
 # This process's own listeners (weakly held: an application that is gone stops listening), told after commit.
@@ -61,10 +68,19 @@ def _wake_locally(partner_id: int) -> None:
 class LogListener:
     """A thread that listens for wake-ups and calls `on_partners` with the partners whose logs grew."""
 
-    def __init__(self, engine: Engine, on_partners: Callable[[set[int]], None]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        on_partners: Callable[[set[int]], None],
+        *,
+        followed: Callable[[], Iterable[int]] | None = None,
+    ) -> None:
+        """`followed`: the partners to catch up once a lost connection listens again (wake-ups sent while it was
+        gone are lost)."""
         self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._enabled = engine.dialect.name == "postgresql"
         self._on_partners = on_partners
+        self._followed = followed
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="event-log-listener", daemon=True)
 
@@ -81,27 +97,67 @@ class LogListener:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        lost = False
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._url, autocommit=True) as listening:
                     listening.execute(f"LISTEN {CHANNEL}")
+                    if lost and self._followed is not None:
+                        self._wake(set(self._followed()))
                     self._listen(listening)
             except Exception:  # the database went away: listen again once it is back
                 _log.warning("event log listener lost its connection", exc_info=True)
+                lost = True
                 self._stop.wait(_RECONNECT_SECONDS)
 
     def _listen(self, listening: psycopg.Connection[tuple[object, ...]]) -> None:
+        heard = time.monotonic()
         while not self._stop.is_set():
             woken: set[int] = set()
             # Wait for the first wake-up, then take the ones already queued behind it: one catch-up each.
             woken.update(_partners(listening.notifies(timeout=0.5, stop_after=1)))
             if woken:
                 woken.update(_partners(listening.notifies(timeout=0.001)))
-            if woken:
-                try:
-                    self._on_partners(woken)
-                except Exception:  # a failed catch-up is done again by the next request
-                    _log.warning("catching up after a wake-up failed", exc_info=True)
+                heard = time.monotonic()
+                self._wake(woken)
+            elif time.monotonic() - heard >= _CHECK_AFTER_SECONDS:
+                _check_answers(listening)
+                heard = time.monotonic()
+
+    def _wake(self, partner_ids: set[int]) -> None:
+        if not partner_ids:
+            return
+        try:
+            self._on_partners(partner_ids)
+        except Exception:  # a failed catch-up is done again by the next request
+            _log.warning("catching up after a wake-up failed", exc_info=True)
+
+
+def _check_answers(listening: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Raise unless the connection answers a query within _ANSWER_SECONDS: a connection that does not is cut
+    (its socket shut down from a timer), which ends the waiting query with an error."""
+
+    answered = threading.Event()
+    guard = (
+        threading.Lock()
+    )  # (the socket is cut only while the query waits: never once its descriptor may be reused)
+
+    def cut() -> None:
+        with guard:
+            if answered.is_set():
+                return
+            with contextlib.suppress(OSError), socket.socket(fileno=os.dup(listening.fileno())) as connection:
+                connection.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(_ANSWER_SECONDS, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        listening.execute("SELECT 1")
+    finally:
+        with guard:
+            answered.set()
+        timer.cancel()
 
 
 class LogPoller:
