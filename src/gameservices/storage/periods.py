@@ -1,7 +1,7 @@
 """Repository of recurring leaderboard periods: the period ends waiting to close (the scheduler's durable jobs),
 the closed periods, and each user's total per period."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,11 +41,14 @@ def schedule_close(
     )
 
 
-def due_closes(conn: Connection, *, now: int, limit: int) -> list[PeriodEnd]:
-    """Pending period ends of every partner whose time has come, earliest first."""
+def due_closes(conn: Connection, *, now: int, limit: int, excluding: Collection[int] = ()) -> list[PeriodEnd]:
+    """Pending period ends of every partner (but those of `excluding`) whose time has come, earliest first."""
+    condition = (periods.c.status == PENDING) & (periods.c.due_at <= now)
+    if excluding:
+        condition &= periods.c.partner_id.not_in(list(excluding))
     rows = conn.execute(
         select(periods.c.partner_id, periods.c.game_object_id, periods.c.period_index, periods.c.due_at)
-        .where((periods.c.status == PENDING) & (periods.c.due_at <= now))
+        .where(condition)
         .order_by(periods.c.due_at, periods.c.partner_id, periods.c.game_object_id)
         .limit(limit)
     )

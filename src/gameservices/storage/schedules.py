@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gameservices.domain.listing import ListQuery
 from gameservices.storage.listing import fetch_page
@@ -141,5 +142,8 @@ def lock_schedule(conn: Connection, *, partner_id: int, schedule_id: str) -> Sch
 
 
 def is_passing_failure(error: BaseException) -> bool:
-    """Whether a database error is passing (lost connection, lock timeout, deadlock) and worth trying again."""
-    return isinstance(error, OperationalError)
+    """Whether a database error is passing (lost connection, lock timeout, deadlock, no pooled connection free
+    in time) and worth trying again."""
+    if isinstance(error, OperationalError | PoolTimeout | DisconnectionError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated

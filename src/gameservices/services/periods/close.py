@@ -65,18 +65,33 @@ class Closed:
 
 def close_due(engine: Engine, live: LiveState, *, now: int, limit: int) -> int:
     """Close the period ends due by `now` (at most `limit`), a partner's together in one transaction (one log
-    entry for those ending at one instant); how many were due."""
-    with read_transaction(engine) as conn:
-        due = period_repository.due_closes(conn, now=now, limit=limit)
-    by_partner: dict[int, list[PeriodEnd]] = {}
-    for end in due:
-        by_partner.setdefault(end.partner_id, []).append(end)
-    for partner_id, ends in by_partner.items():
-        try:
-            close_scheduled(engine, live, partner_id, ends, now=now)
-        except Exception:  # one partner's failing close (rolled back whole) must not hold up the others'
-            _log.exception("closing periods of partner %s failed; the next look tries again", partner_id)
-    return len(due)
+    entry for those ending at one instant); how many were due, those of partners whose close failed left out.
+
+    A partner whose close fails (rolled back whole; tried again at the next look) must not hold up the others':
+    its ends stay pending and earliest, so the rest of this look fetches the due ends of the other partners."""
+    failed: set[int] = set()
+    done = 0
+    # (Each round after the first follows a failure: as many rounds at most as partners failing, plus one.)
+    while done < limit:
+        with read_transaction(engine) as conn:
+            due = period_repository.due_closes(conn, now=now, limit=limit - done, excluding=failed)
+        if not due:
+            break
+        by_partner: dict[int, list[PeriodEnd]] = {}
+        for end in due:
+            by_partner.setdefault(end.partner_id, []).append(end)
+        failing = len(failed)
+        for partner_id, ends in by_partner.items():
+            try:
+                close_scheduled(engine, live, partner_id, ends, now=now)
+            except Exception:
+                _log.exception("closing periods of partner %s failed; the next look tries again", partner_id)
+                failed.add(partner_id)
+                continue
+            done += len(ends)
+        if len(failed) == failing:
+            break  # (fetched again only to get past partners that failed)
+    return done
 
 
 def close_scheduled(
