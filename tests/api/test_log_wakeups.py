@@ -153,3 +153,36 @@ def test_without_a_folder_of_its_own_a_process_only_polls(
         assert folder is not None and folder.parent == Path(tempfile.gettempdir())
     else:
         assert folder_for(engine) is None
+
+
+def test_a_partner_whose_catch_up_fails_does_not_keep_the_others_of_a_wake_up_behind(
+    api: Api, partner: Any, new_partner: Any, engine: Engine, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    second = new_partner()
+    second_api = Api(api.client, second.ks)
+    boards = {
+        partner.id: api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled"})["id"],
+        second.id: second_api.ok("leaderboard/create", {**guide.leaderboard_4_2(), "status": "enabled"})[
+            "id"
+        ],
+    }
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as other_client:
+        live = other_client.app.state.live  # type: ignore[attr-defined]
+        for one, board in ((api, boards[partner.id]), (second_api, boards[second.id])):
+            Api(other_client, one.ks).ok("userScore/list", {"gameObjectId": board})  # loaded once
+        api.ok("leaderboard/update", {"id": boards[partner.id], "name": "Moved"})
+        second_api.ok("leaderboard/update", {"id": boards[second.id], "name": "Moved"})
+        real_reading = type(live).reading
+
+        def reading(self: Any, conn: Any, partner_id: int) -> Any:
+            if partner_id == partner.id:
+                raise RuntimeError("the database went away")
+            return real_reading(self, conn, partner_id)
+
+        monkeypatch.setattr(type(live), "reading", reading)
+        live.follow(engine, [partner.id, second.id])  # (the failing partner first)
+        monkeypatch.undo()
+        with read_transaction(engine) as conn:
+            newest = event_log.last_seq(conn, second.id)
+        assert live.partner(second.id).log_seq == newest
+        assert live.partner(second.id).objects[boards[second.id]].name == "Moved"

@@ -7,6 +7,7 @@ Requests ask `LiveState` for a partner's state: `reading` / `viewing` for reads 
 shared with other readers), `writing` or `grouped` for writes (the partner's writer turn; `grouped` commits
 waiting calls together)."""
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from gameservices.projection.loading import behind, refresh
 from gameservices.projection.state import PartnerState
 from gameservices.storage import partners as partner_repository
 from gameservices.storage.database import Connection, Engine, read_transaction, write_transaction
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["LiveState"]
 
@@ -94,8 +97,11 @@ class LiveState:
                 state = self._partners.get(partner_id)
             if state is None or state.rule_set is None:
                 continue
-            with read_transaction(engine) as conn, self.reading(conn, partner_id):
-                pass
+            try:
+                with read_transaction(engine) as conn, self.reading(conn, partner_id):
+                    pass
+            except Exception:  # the next request does it again; the other partners are caught up meanwhile
+                _log.warning("catching up partner %s after a wake-up failed", partner_id, exc_info=True)
 
     def followed(self) -> dict[int, int]:
         """The log seq each loaded partner's state reflects (what a poller compares with the database)."""
