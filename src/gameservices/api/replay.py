@@ -12,7 +12,7 @@ from gameservices.api.schemas.common import Id, NotBoolean, Pager, RequestModel,
 from gameservices.api.schemas.rule import RuleCreate, RuleUpdate
 from gameservices.api.schemas.user_score import GameObjectUserRequest
 from gameservices.api.targets import target_of
-from gameservices.domain.timefmt import TimeFormatError, parse_time
+from gameservices.domain.timefmt import TimeFormatError, parse_seconds
 from gameservices.errors import ValidationFailed
 from gameservices.projection.simulate import Window
 from gameservices.services.catalog import game_objects as object_service
@@ -60,7 +60,7 @@ def _seconds(field: str, value: float | str | None) -> float | None:
     if value is None:
         return None
     try:
-        return parse_time(value) / 1000
+        return parse_seconds(value)
     except TimeFormatError as error:
         raise ValidationFailed(field, str(error)) from error
 

@@ -46,6 +46,21 @@ def parse_time(value: object) -> int:
     return ms
 
 
+def parse_seconds(value: object) -> float:
+    """Parse a time as `parse_time` does (the same forms, range and errors) into epoch seconds as precise as
+    given: an event keeps its eventTime so, and bounds compared with it must not be rounded to milliseconds."""
+    parse_time(value)
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if _EPOCH_SECONDS.fullmatch(text):
+        return float(text)
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 def _parse_iso(text: str) -> int:
     if not text or len(text) > 64:
         raise TimeFormatError("expected an ISO 8601 time")

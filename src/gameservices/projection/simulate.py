@@ -113,11 +113,25 @@ class ObjectReplay:
     def _entry(self, entry: event_log.LogEntry) -> None:
         if entry.kind == entries.EVENTS:
             events = entries.decode_events(entry.body)
-            if not self.window.everything:
-                events = [event for event in events if self.window.admits(event)]
-            self._count(len(events))
-            if events:
+            if self.window.everything:
+                self._count(len(events))
                 self.apply_events(events)
+                return
+            # Only the events the window admits are scored; the others still tell their entries' durations (a
+            # cap of a later admitted event reads them), in the order the writer read them.
+            admitted: list[NormalizedEvent] = []
+            for event in events:
+                if self.window.admits(event):
+                    admitted.append(event)
+                    continue
+                if admitted:
+                    self._count(len(admitted))
+                    self.apply_events(admitted)
+                    admitted = []
+                self.state.note_durations([event])
+            if admitted:
+                self._count(len(admitted))
+                self.apply_events(admitted)
             return
         if entry.kind == entries.PERIOD_CLOSE:
             # Its leaderboardPeriodEnd events are replayed events as any other: only those the window admits,
@@ -125,8 +139,8 @@ class ObjectReplay:
             closed = event_log.decode_body(entry.body)
             rows = closed["events"]
             if not self.window.everything:
-                admitted = [self.window.admits(event) for event in entries.events_of(rows)]
-                rows = closed["events"] = [row for row, admit in zip(rows, admitted, strict=True) if admit]
+                admits = [self.window.admits(event) for event in entries.events_of(rows)]
+                rows = closed["events"] = [row for row, admit in zip(rows, admits, strict=True) if admit]
             self._count(len(rows))
             self._applier.apply_details(entry.kind, closed)
             return

@@ -116,8 +116,15 @@ class PeriodProgress(ObjectReplay):
     def rebuilt(self, seq: int) -> None:
         # The rebuild recomputed the object under the rules it had then: the progress of that recomputation.
         assert self._conn is not None
-        again = PeriodProgress(self.object_id, self.user_id, rules=dict(self.state.rules), until=seq)
+        again = PeriodProgress(
+            self.object_id,
+            self.user_id,
+            rules=dict(self.state.rules),
+            until=seq,
+            max_events=self.max_events - self.events,  # (one bound for the whole call: TooLarge past it)
+        )
         self.tally.rules = again.collect(self._conn, self._partner_id)
+        self._count(again.events)
         self._progress = {
             key: bucket.progress
             for key, bucket in self.state.buckets.items()

@@ -69,8 +69,15 @@ class _Explanation(ObjectReplay):
     def rebuilt(self, seq: int) -> None:
         # The rebuild recomputed the object under the rules it had then: the awards of that recomputation.
         assert self._conn is not None
-        again = _Explanation(self.object_id, self.user_id, rules=dict(self.state.rules), until=seq)
+        again = _Explanation(
+            self.object_id,
+            self.user_id,
+            rules=dict(self.state.rules),
+            until=seq,
+            max_events=self.max_events - self.events,  # (one bound for the whole call: TooLarge past it)
+        )
         self.lines = again.explain(self._conn, self._partner_id)
+        self._count(again.events)
 
 
 def explain(

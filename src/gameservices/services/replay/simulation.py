@@ -99,7 +99,7 @@ def _merged(
         if key in _OWNED:
             continue
         if value is None:
-            if key in required:
+            if key in required or key in ("name", "status"):  # (as `rule/update` refuses them)
                 raise ValidationFailed(prefix + key, "a required field cannot be cleared")
             merged.pop(key, None)
         else:
