@@ -152,11 +152,12 @@ class FeedHub:
 
     async def _run(self) -> None:
         while self._followed and not self.closed:
+            # (Cleared before the look: a wake-up arriving while it reads the log seqs is kept for the next one.)
+            self._wake.clear()
             try:
                 await self._refresh()
             except Exception:  # a failed round is logged; the next one tries again
                 _log.exception("following the change feeds failed")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 

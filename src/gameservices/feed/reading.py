@@ -38,9 +38,10 @@ def scan(
     types: frozenset[str] | None = None,
     game_object_id: str | None = None,
     entries: int = ENTRIES_PER_READ,
+    through: int | None = None,
 ) -> Page:
     """Up to `limit` changes strictly after `after` (None: from the oldest retained entry) that match the
-    filters, looking at no more than `entries` entries."""
+    filters, looking at no more than `entries` entries (and none after entry `through`, when given)."""
     seq, index = after if after is not None else (0, END)
     found: list[Change] = []
     position: Position = (seq, index)
@@ -55,7 +56,7 @@ def scan(
                 if _matches(change, types, game_object_id):
                     found.append(change)
         position = (seq, END)
-    rows, last = event_log.changes_after(conn, partner_id, seq, entries=entries)
+    rows, last = event_log.changes_after(conn, partner_id, seq, entries=entries, through=through)
     for row in rows:
         for change in decode(row.seq, row.created_at, row.changes):
             if len(found) == limit:

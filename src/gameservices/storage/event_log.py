@@ -154,13 +154,16 @@ class EntryChanges:
 
 
 def changes_after(
-    conn: Connection, partner_id: int, seq: int, *, entries: int
+    conn: Connection, partner_id: int, seq: int, *, entries: int, through: int | None = None
 ) -> tuple[list[EntryChanges], int]:
-    """The changes of the partner's entries after `seq` (oldest first), looking at no more than `entries`
-    entries; and the seq of the last entry looked at (`seq` itself when there was none)."""
+    """The changes of the partner's entries after `seq` (and up to `through`, when given; oldest first), looking
+    at no more than `entries` entries; and the seq of the last entry looked at (`seq` itself when there was none)."""
+    condition = (event_log.c.partner_id == partner_id) & (event_log.c.seq > seq)
+    if through is not None:
+        condition &= event_log.c.seq <= through
     rows = conn.execute(
         select(event_log.c.seq, event_log.c.created_at, event_log.c.changes)
-        .where(event_log.c.partner_id == partner_id, event_log.c.seq > seq)
+        .where(condition)
         .order_by(event_log.c.seq)
         .limit(entries)
     ).all()

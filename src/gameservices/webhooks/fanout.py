@@ -41,9 +41,13 @@ def fan_out_partner(conn: Connection, partner_id: int, *, now: int) -> int:
     cursor = webhooks.claim_cursor(conn, partner_id)
     if cursor is None:
         return 0
-    hooks = webhooks.enabled_webhooks(conn, partner_id)
+    # The head first, then the webhooks, and no change past that head: a webhook enabled again after the head was
+    # read (its since_seq at or past it) is in the list, or its changes wait for the next pass. Read the other way
+    # round (PostgreSQL reads what is committed statement by statement), a change committed after the list was
+    # read went past the cursor without a delivery for a webhook enabled just before it.
     head = feed.head(conn, partner_id)
-    page = feed.scan(conn, partner_id, after=cursor, limit=CHANGES_PER_PASS)
+    hooks = webhooks.enabled_webhooks(conn, partner_id)
+    page = feed.scan(conn, partner_id, after=cursor, limit=CHANGES_PER_PASS, through=head[0])
     made = [
         delivery(hook, change, now=now) for change in page.changes for hook in hooks if matches(hook, change)
     ]
