@@ -175,19 +175,20 @@ def lock_cursor(conn: Connection, *, partner_id: int) -> None:
     )
 
 
-def lagging_partners(conn: Connection, *, limit: int, end: int) -> list[int]:
-    """Partners with an enabled webhook whose log goes past their cursor: entries after it, or the rest of a
-    partly taken entry (a cursor index below ``end``, the mark of a whole entry)."""
+def lagging_partners(conn: Connection, *, limit: int, end: int, after: int = 0) -> list[int]:
+    """Partners (of ids above `after`, in order) with an enabled webhook whose log goes past their cursor: entries
+    after it, or the rest of a partly taken entry (a cursor index below ``end``, the mark of a whole entry)."""
     enabled = select(webhooks.c.partner_id).where(webhooks.c.status == "enabled").distinct().subquery()
     rows = conn.execute(
         select(webhook_cursors.c.partner_id)
         .join(enabled, enabled.c.partner_id == webhook_cursors.c.partner_id)
         .join(partners, partners.c.id == webhook_cursors.c.partner_id)
         .where(
+            webhook_cursors.c.partner_id > after,
             or_(
                 webhook_cursors.c.seq < partners.c.log_seq,
                 and_(webhook_cursors.c.seq == partners.c.log_seq, webhook_cursors.c.change_index < end),
-            )
+            ),
         )
         .order_by(webhook_cursors.c.partner_id)
         .limit(limit)

@@ -3,6 +3,7 @@ transaction that moves the partner's cursor past the changes, with the cursor ro
 dispatchers run, each change gives each webhook exactly one delivery."""
 
 import json
+import weakref
 from typing import Any
 
 import orjson
@@ -19,15 +20,28 @@ from gameservices.storage.webhooks import WebhookRecord
 # Changes taken per partner and transaction, and partners looked at per pass.
 CHANGES_PER_PASS = 500
 PARTNERS_PER_PASS = 100
+# The last partner each engine's previous pass took (the next pass goes on after it).
+_last_taken: "weakref.WeakKeyDictionary[Engine, int]" = weakref.WeakKeyDictionary()
 # Largest body sent; a larger one is recorded failed at once (changes are far smaller).
 MAX_BODY_BYTES = 256 * 1024
 
 
 def fan_out(engine: Engine, now: int) -> int:
     """Make the deliveries of every partner whose feed moved past its cursor; how many changes were taken (0:
-    every cursor is at its feed's head, or held by another dispatcher)."""
+    every cursor is at its feed's head, or held by another dispatcher).
+
+    A pass takes up to PARTNERS_PER_PASS partners, in turn: those after the last one the previous pass took,
+    then from the first. Taken from the first every time, partners beyond that many busy ones never had a turn."""
+    after = _last_taken.get(engine, 0)
     with read_transaction(engine) as conn:
-        partner_ids = webhooks.lagging_partners(conn, limit=PARTNERS_PER_PASS, end=feed.END)
+        partner_ids = webhooks.lagging_partners(conn, limit=PARTNERS_PER_PASS, end=feed.END, after=after)
+        if len(partner_ids) < PARTNERS_PER_PASS and after:
+            wrapped = webhooks.lagging_partners(
+                conn, limit=PARTNERS_PER_PASS - len(partner_ids), end=feed.END
+            )
+            partner_ids += [partner_id for partner_id in wrapped if partner_id <= after]
+    if partner_ids:
+        _last_taken[engine] = partner_ids[-1]
     taken = 0
     for partner_id in partner_ids:
         with write_transaction(engine) as conn:
