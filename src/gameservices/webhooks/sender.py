@@ -6,6 +6,7 @@ for as long as it liked. The client's connections therefore come from a network 
 gets no more than what is left of its attempt's 10 seconds (`_Deadline`): the attempt ends by its deadline,
 whatever the receiver does."""
 
+import concurrent.futures
 import email.utils
 import functools
 import http.cookiejar
@@ -87,11 +88,15 @@ class Sender:
         """POST the attempt's body, signed, to its webhook's URL."""
         if len(attempt.payload) > MAX_BODY_BYTES:
             return Sent(None, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        # The deadline covers resolving the host too: an attempt ends within the timeout however slowly the
+        # webhook's name server answers (the lease that keeps other dispatchers off is sized on that).
+        deadline = time.monotonic() + self._timeout
         try:
-            request = self._request(attempt)
+            request = _resolving.submit(self._request, attempt).result(timeout=self._timeout)
         except TargetRefused as error:
             return Sent(None, f"refused: {error}")
-        deadline = time.monotonic() + self._timeout
+        except concurrent.futures.TimeoutError:
+            return Sent(None, f"timed out after {self._timeout:g} s (resolving the host)")
         try:
             with _deadline.until(deadline):
                 response = self._client.send(request, stream=True)
@@ -127,6 +132,11 @@ class Sender:
             extensions["sni_hostname"] = host
         # Built directly, not by the client: nothing of the client's (default headers, cookies) is merged in.
         return httpx.Request("POST", pinned, headers=headers, content=attempt.payload, extensions=extensions)
+
+
+# Resolves webhooks' hosts (and builds their requests) so that an attempt need not wait for a slow name server
+# past its deadline; a lookup left behind finishes here on its own (getaddrinfo cannot be interrupted).
+_resolving = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-resolve")
 
 
 @functools.lru_cache(maxsize=1024)
