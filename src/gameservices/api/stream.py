@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from starlette.concurrency import run_in_threadpool
 
 from gameservices.api.deps import ReadApi
 from gameservices.api.responses import ErrorStatuses
@@ -34,6 +33,10 @@ class _Subscription:
     partner_id: int
     filters: Filters
     after: Position | None
+    # The partner's head when the stream was asked for, read before the answer begins: every change committed
+    # after it is the stream's (a client may write as soon as the stream is open), whatever the hub has seen by
+    # the time the stream starts.
+    opened_at: Position
 
 
 def _subscription(
@@ -56,7 +59,8 @@ def _subscription(
             raise ValidationFailed("Last-Event-ID", 'must be a change id "<seq>-<index>"')
     hub: FeedHub = request.app.state.feed_hub
     hub.admit()
-    return _Subscription(api.partner_id, Filters(wanted, game_object_id or None), after)
+    opened_at = head_of(request.app.state.engine, api.partner_id)
+    return _Subscription(api.partner_id, Filters(wanted, game_object_id or None), after, opened_at)
 
 
 @router.get("/stream", response_class=EventSourceResponse)
@@ -68,14 +72,13 @@ async def stream(
     """
     hub: FeedHub = request.app.state.feed_hub
     partner_id = subscription.partner_id
-    newest = await hub.start(partner_id)
-    after = subscription.after if subscription.after is not None else newest
+    opened_at = subscription.opened_at
+    await hub.start(partner_id, opened_at)
+    # An id past the newest change (a database started afresh, another deployment's id) resumes at the newest
+    # change rather than waiting, silent, until the log passes it. (Compared with the database's head: the hub's
+    # newest may trail it by a poll, and an id between the two is one the reader has seen.)
+    after = opened_at if subscription.after is None else min(subscription.after, opened_at)
     try:
-        if after > newest:
-            # An id past the newest change (a database started afresh, another deployment's id) resumes at the
-            # newest change rather than waiting, silent, until the log passes it. (Compared with the database's
-            # head: the hub's newest may trail it by a poll, and an id between the two is one the reader has seen.)
-            after = min(after, await run_in_threadpool(head_of, request.app.state.engine, partner_id))
         while not hub.closed:
             page = await hub.next(partner_id, after, subscription.filters, timeout=_WAIT_SECONDS)
             for change in page.changes:

@@ -73,15 +73,17 @@ class FeedHub:
                 "Too many open streams on this server, try again later", code="TOO_MANY_STREAMS"
             )
 
-    async def start(self, partner_id: int) -> Position:
+    async def start(self, partner_id: int, opened_at: Position | None = None) -> Position:
         """Open a stream of the partner's changes; the position of its newest change (where a new stream
-        starts). Refused (429) when the process serves as many streams as it may."""
+        starts). `opened_at`: the partner's head read when the stream was asked for (a hub not following the
+        partner yet starts there; None: read now). Refused (429) when the process serves as many streams as it
+        may."""
         self.admit()
         self._streams += 1
         followed = self._followed.get(partner_id)
         if followed is None:
             try:
-                now = await asyncio.to_thread(self._head, partner_id)
+                now = opened_at if opened_at is not None else await asyncio.to_thread(self._head, partner_id)
             except BaseException:  # (the database failed, or the client went away meanwhile): not opened
                 self._streams -= 1
                 raise
