@@ -2,20 +2,20 @@
 `user_certificates` (`services.achievements`), decided at the same points of the log by the same function, so
 that a replay (`db replay --verify`) recomputes and compares them too.
 
-A certificate's progress reads the ledger: each user's points per rule on the certificate (awards, and scores
-set by hand under the rule id `manual`), which the replay keeps for certificates as the writer's tables do. The
-writer decides for the users an `events` entry awards points on the certificate; clearing the certificate's
-scores or deleting it drops its records and ledger, deleting a user's score drops that user's ledger; a rebuild
-writes records and a ledger of its own, which its entry carries (`services.rebuild`). A rebuild entry written
-before entries carried them leaves the certificate unknown to the replay until its scores are cleared."""
+A certificate's progress reads the ledger: each user's points per rule on the certificate, which the replay keeps
+as the writer's tables do (`projection.ledger`). The writer decides for the users an `events` entry awards points
+on the certificate; clearing the certificate's scores or deleting it drops its records; a rebuild writes records
+of its own, which its entry carries (`services.rebuild`). A rebuild entry written before entries carried them
+leaves the certificate unknown to the replay until its scores are cleared."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gameservices.domain.awards import MANUAL_RULE_ID, Award, Evaluation
+from gameservices.domain.awards import Award, Evaluation
 from gameservices.domain.events import NormalizedEvent
 from gameservices.projection import entries
+from gameservices.projection.ledger import ReplayedLedger
 from gameservices.projection.state import PartnerState
 from gameservices.services.scoring.achievements import UserBuckets, decide_certificates
 from gameservices.storage.achievements import CertificateRecord
@@ -47,10 +47,10 @@ class ReplayedCertificates:
     """Follows one replayed state: call `before` and `after` around every non-`events` entry, and `observe` with
     every `events` entry's evaluation once applied (`Applier.observe`)."""
 
-    def __init__(self, state: PartnerState) -> None:
+    def __init__(self, state: PartnerState, ledger: ReplayedLedger) -> None:
         self._state = state
-        # certificate id -> user id -> rule id -> points
-        self._ledger: dict[str, dict[str, dict[str, float]]] = {}
+        # The replay's ledger (`projection.ledger`), which a certificate's progress reads.
+        self._ledger = ledger
         # certificate id -> (user id, entry id) -> the record as the writer would hold it
         self._records: dict[str, dict[tuple[str, str], CertificateRecord]] = {}
         # Certificates rebuilt by an entry that does not carry what the rebuild wrote.
@@ -71,9 +71,6 @@ class ReplayedCertificates:
         awarded: dict[str, dict[str, list[Award]]] = {}
         for award in evaluation.awards:
             if award.distributed and self._is_certificate(award.game_object_id):
-                users = self._ledger.setdefault(award.game_object_id, {})
-                points = users.setdefault(award.user_id, {})
-                points[award.rule_id] = points.get(award.rule_id, 0.0) + award.points
                 awarded.setdefault(award.game_object_id, {}).setdefault(award.user_id, []).append(award)
         if not awarded:
             return
@@ -82,34 +79,19 @@ class ReplayedCertificates:
             certificate = self._state.objects[certificate_id]
             rules = [rule for rule in self._state.rules.values() if rule.game_object_id == certificate_id]
             kept = self._records.setdefault(certificate_id, {})
-            ledger = self._ledger.get(certificate_id, {})
+            ledger = self._ledger.of(certificate_id)
             for record in decide_certificates(certificate, rules, kept, by_user, view, _points_of(ledger)):
                 before = kept.get((record.user_id, record.entry_id))
                 if before is not None and before.certified_at is not None:  # as the table's upsert keeps it
                     record = replace(record, certified_at=before.certified_at)
                 kept[(record.user_id, record.entry_id)] = record
 
-    def before(self, kind: str, details: Mapping[str, Any]) -> None:
-        """A non-`events` entry is about to be applied (a score set by hand books its difference from the
-        standing before it)."""
-        if kind != entries.SCORE_SET or not self._is_certificate(details["gameObjectId"]):
-            return
-        certificate_id, user_id = details["gameObjectId"], details["userId"]
-        board = self._state.boards.get(certificate_id)
-        known = board.standing(user_id) if board is not None else None
-        delta = details["score"] - (known.score if known is not None else 0.0)
-        points = self._ledger.setdefault(certificate_id, {}).setdefault(user_id, {})
-        points[MANUAL_RULE_ID] = points.get(MANUAL_RULE_ID, 0.0) + delta
-
     def after(self, kind: str, details: Mapping[str, Any]) -> None:
         """A non-`events` entry was applied."""
         if kind in (entries.SCORES_CLEARED, entries.GAME_OBJECT_DELETE):
             certificate_id = details["gameObjectId"]
-            self._ledger.pop(certificate_id, None)
             self._records.pop(certificate_id, None)
             self.unknown.discard(certificate_id)
-        elif kind == entries.SCORE_DELETED:
-            self._ledger.get(details["gameObjectId"], {}).pop(details["userId"], None)
         elif kind == entries.GAME_OBJECT_REBUILD and self._is_certificate(details["gameObjectId"]):
             self._rebuilt(details)
 
@@ -118,10 +100,6 @@ class ReplayedCertificates:
         if "certificates" not in details:
             self.unknown.add(certificate_id)
             return
-        ledger: dict[str, dict[str, float]] = {}
-        for rule_id, user_id, points in details["ledger"]:
-            ledger.setdefault(user_id, {})[rule_id] = points
-        self._ledger[certificate_id] = ledger
         self._records[certificate_id] = {
             (user_id, entry_id): CertificateRecord(
                 "", certificate_id, user_id, entry_id, status, credits, rules_data, certified_at, updated_at

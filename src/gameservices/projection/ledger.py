@@ -26,24 +26,34 @@ LEDGER_DIGITS = 6
 
 class ReplayedLedger:
     """Follows one replayed state: call `before` and `after` around every non-`events` entry, and `observe` with
-    every `events` entry's evaluation once applied (`Applier.observe`)."""
+    every `events` entry's evaluation once applied (`Applier.observe`), before anything that reads the ledger
+    (`projection.certificates`: a certificate's progress)."""
 
     def __init__(self, state: PartnerState) -> None:
         self._state = state
-        self._points: dict[RuleScoreKey, float] = {}
+        # game object id -> user id -> rule id -> points
+        self._objects: dict[str, dict[str, dict[str, float]]] = {}
         # Objects rebuilt by an entry that does not carry the ledger the rebuild wrote.
         self.unknown: set[str] = set()
 
     @property
     def points(self) -> dict[RuleScoreKey, float]:
-        """The ledger the log says the tables hold (that of unknown objects left out)."""
-        return {key: points for key, points in self._points.items() if key[0] not in self.unknown}
+        """The whole ledger the log says the tables hold, per (game object, rule, user)."""
+        return {
+            (object_id, rule_id, user_id): points
+            for object_id, users in self._objects.items()
+            for user_id, rules in users.items()
+            for rule_id, points in rules.items()
+        }
+
+    def of(self, object_id: str) -> Mapping[str, Mapping[str, float]]:
+        """One game object's ledger: user id -> rule id -> points."""
+        return self._objects.get(object_id, {})
 
     def observe(self, events: list[NormalizedEvent], evaluation: Evaluation) -> None:
         """An `events` entry applied: book its distributed awards."""
-        points = self._points
-        for key, delta in ledger_of(evaluation.awards).items():
-            points[key] = points.get(key, 0.0) + delta
+        for (object_id, rule_id, user_id), delta in ledger_of(evaluation.awards).items():
+            self._add(object_id, rule_id, user_id, delta)
 
     def before(self, kind: str, details: Mapping[str, Any]) -> None:
         """A non-`events` entry is about to be applied (a score set by hand books its difference from the
@@ -53,28 +63,26 @@ class ReplayedLedger:
         object_id, user_id = details["gameObjectId"], details["userId"]
         board = self._state.boards.get(object_id)
         known = board.standing(user_id) if board is not None else None
-        key = (object_id, MANUAL_RULE_ID, user_id)
-        self._points[key] = self._points.get(key, 0.0) + details["score"] - (known.score if known else 0.0)
+        self._add(object_id, MANUAL_RULE_ID, user_id, details["score"] - (known.score if known else 0.0))
 
     def after(self, kind: str, details: Mapping[str, Any]) -> None:
         """A non-`events` entry was applied."""
         if kind in (entries.SCORES_CLEARED, entries.GAME_OBJECT_DELETE, entries.GAME_OBJECT_REBUILD):
             object_id = details["gameObjectId"]
-            self._points = {key: points for key, points in self._points.items() if key[0] != object_id}
+            self._objects.pop(object_id, None)
             self.unknown.discard(object_id)
             if kind == entries.GAME_OBJECT_REBUILD:
                 if "ledger" not in details:
                     self.unknown.add(object_id)
                     return
                 for rule_id, user_id, points in details["ledger"]:
-                    self._points[(object_id, rule_id, user_id)] = points
+                    self._add(object_id, rule_id, user_id, points)
         elif kind == entries.SCORE_DELETED:
-            object_id, user_id = details["gameObjectId"], details["userId"]
-            self._points = {
-                key: points
-                for key, points in self._points.items()
-                if (key[0], key[2]) != (object_id, user_id)
-            }
+            self._objects.get(details["gameObjectId"], {}).pop(details["userId"], None)
+
+    def _add(self, object_id: str, rule_id: str, user_id: str, points: float) -> None:
+        rules = self._objects.setdefault(object_id, {}).setdefault(user_id, {})
+        rules[rule_id] = rules.get(rule_id, 0.0) + points
 
 
 def comparable(ledger: Mapping[RuleScoreKey, float], unknown: set[str]) -> dict[object, object]:

@@ -77,14 +77,14 @@ def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
     state = PartnerState()
     state.make_private()
     badges = ReplayedBadges(state)
-    certificates = ReplayedCertificates(state)
     ledger = ReplayedLedger(state)
+    certificates = ReplayedCertificates(state, ledger)
     applier = Applier(state, _ReplayedProfiles())
 
     def observe(events: list[NormalizedEvent], evaluation: Evaluation) -> None:
+        ledger.observe(events, evaluation)  # (first: certificates read it)
         badges.observe(events, evaluation)
         certificates.observe(events, evaluation)
-        ledger.observe(events, evaluation)
 
     applier.observe = observe
     # (Read first: every entry up to it is committed, and a later read sees it unless retention deleted it.)
@@ -106,12 +106,11 @@ def replay_with_achievements(conn: Connection, partner_id: int) -> Replayed:
                 continue
             details = event_log.decode_body(entry.body)
             badge_id = badges.before(entry.kind, details)
-            certificates.before(entry.kind, details)
             ledger.before(entry.kind, details)
             applier.apply_details(entry.kind, details)
+            ledger.after(entry.kind, details)
             badges.after(entry.kind, details, badge_id)
             certificates.after(entry.kind, details)
-            ledger.after(entry.kind, details)
     if seq == 0 and newest > 0:
         raise NotReplayable(f"the log of partner {partner_id} retains no entry")
     if seq < newest:
