@@ -5,7 +5,6 @@ meanwhile. A badge whose other rule a user completed in an entry after the table
 when the write completes its last rule: the decision is the state's as of the log entries before the write."""
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -13,16 +12,14 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from gameservices.projection import loading
-from gameservices.projection.checkpoint import checkpoint_partner, write_checkpoint
-from gameservices.projection.live import LiveState
+from gameservices.projection.checkpoint import write_checkpoint
 from gameservices.projection.replay import verify
 from gameservices.services.scoring import achievements
-from gameservices.services.scoring import event as event_service
 from gameservices.storage import achievements as achievement_repository
-from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.storage.database import read_transaction
+from tests.api import reload_races
+from tests.api.reload_races import IN_WINDOW, five_answers_loaded_together
 from tests.conftest import Api
-
-IN_WINDOW = {"virtualEventId": "ve1", "eventTime": "2025-06-01T10:00:00Z"}
 
 
 def _badge(api: Api) -> str:
@@ -67,17 +64,7 @@ def test_a_badge_completed_while_a_checkpoint_loads_the_state_again_is_recorded(
         pytest.skip("on SQLite a checkpoint's transaction waits for the writer's to end")
     api = Api(app_client, partner.ks)
     badge = _badge(api)
-    checkpoint_partner(engine, partner.id)
-    for user in ("u1", "u2", "u3"):
-        _poll(api, user)
-    early, late = LiveState(), LiveState(checkpoints=True)
-    with read_transaction(engine) as conn, early.reading(conn, partner.id):
-        pass  # at the third poll
-    for user in ("u4", "u5"):
-        _poll(api, user)  # u5 completes the badge's poll rule after the checkpoint written below
-    with read_transaction(engine) as conn, late.reading(conn, partner.id):
-        pass  # the five polls applied together
-    assert write_checkpoint(engine, early.partner(partner.id), partner.id) is not None  # among the five
+    late = five_answers_loaded_together(engine, partner.id, lambda user: _poll(api, user))
     state = late.partner(partner.id)
 
     deciding, tables_loaded, decided = threading.Event(), threading.Event(), threading.Event()
@@ -103,19 +90,9 @@ def test_a_badge_completed_while_a_checkpoint_loads_the_state_again_is_recorded(
 
     monkeypatch.setattr(loading, "apply_after_checkpoint", apply_after_checkpoint)
     monkeypatch.setattr(achievements, "record", record)
-    answers: list[Any] = []
-
-    def write() -> None:
-        # u5 watches a minute: the badge's last rule.
-        watch = [{"eventType": "viewPeriod", "userId": "u5", "playTime": 65, **IN_WINDOW}]
-        with late.writing(partner.id) as held, write_transaction(engine) as conn:
-            answers.append(
-                event_service.send_calls(
-                    conn, state=held, partner_id=partner.id, calls=[(watch, time.time())]
-                )
-            )
-
-    writer = threading.Thread(target=write, name="writer")
+    # u5 watches a minute: the badge's last rule.
+    watch = [{"eventType": "viewPeriod", "userId": "u5", "playTime": 65, **IN_WINDOW}]
+    writer, answers = reload_races.writer(late, engine, partner.id, watch)
     checkpointer = threading.Thread(
         target=lambda: write_checkpoint(engine, state, partner.id), name="checkpoint"
     )

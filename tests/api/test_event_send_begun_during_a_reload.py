@@ -4,7 +4,6 @@ applying the entries after the checkpoint must not score against the tables' old
 against the state as of every log entry before its own, whenever its evaluation begins."""
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -12,15 +11,14 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from gameservices.projection import loading
-from gameservices.projection.checkpoint import checkpoint_partner, write_checkpoint
-from gameservices.projection.live import LiveState
+from gameservices.projection.checkpoint import write_checkpoint
 from gameservices.projection.replay import verify
 from gameservices.services.scoring import event as event_service
-from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.storage.database import read_transaction
+from tests.api import reload_races
+from tests.api.reload_races import IN_WINDOW, five_answers_loaded_together
 from tests.api.test_checkpoint import _board, _ledger_total, _polls, _stored_scores
 from tests.conftest import Api
-
-IN_WINDOW = {"virtualEventId": "ve1", "eventTime": "2025-06-01T10:00:00Z"}
 
 
 def test_a_write_that_begins_scoring_while_a_reload_applies_the_log_is_scored_against_the_whole_log(
@@ -28,17 +26,7 @@ def test_a_write_that_begins_scoring_while_a_reload_applies_the_log_is_scored_ag
 ) -> None:
     api = Api(app_client, partner.ks)
     board = _board(api)
-    checkpoint_partner(engine, partner.id)
-    for user in ("u1", "u2", "u3"):
-        _polls(api, (user, "p1"))
-    early, late = LiveState(), LiveState(checkpoints=True)
-    with read_transaction(engine) as conn, early.reading(conn, partner.id):
-        pass  # at the third poll
-    for user in ("u4", "u5"):
-        _polls(api, (user, "p1"))
-    assert write_checkpoint(engine, early.partner(partner.id), partner.id) is not None  # at the third poll
-    with read_transaction(engine) as conn, late.reading(conn, partner.id):
-        pass  # the five polls
+    late = five_answers_loaded_together(engine, partner.id, lambda user: _polls(api, (user, "p1")))
     state = late.partner(partner.id)
 
     tables_loaded, writer_evaluated, load_done = threading.Event(), threading.Event(), threading.Event()
@@ -80,19 +68,9 @@ def test_a_write_that_begins_scoring_while_a_reload_applies_the_log_is_scored_ag
     monkeypatch.setattr(loading, "apply_after_checkpoint", apply_after_checkpoint)
     monkeypatch.setattr(event_service, "_without_duplicates", without_duplicates)
     monkeypatch.setattr(event_service, "evaluate", evaluate)
-    answers: list[Any] = []
-
-    def write() -> None:
-        # u5 answers p1 again: a countUnique rule gives nothing for a value already counted.
-        repeat = [{"eventType": "pollAnswered", "userId": "u5", "pollId": "p1", **IN_WINDOW}]
-        with late.writing(partner.id) as held, write_transaction(engine) as conn:
-            answers.append(
-                event_service.send_calls(
-                    conn, state=held, partner_id=partner.id, calls=[(repeat, time.time())]
-                )
-            )
-
-    writer = threading.Thread(target=write, name="writer")
+    # u5 answers p1 again: a countUnique rule gives nothing for a value already counted.
+    repeat = [{"eventType": "pollAnswered", "userId": "u5", "pollId": "p1", **IN_WINDOW}]
+    writer, answers = reload_races.writer(late, engine, partner.id, repeat)
     writer.start()
     writer.join(30)
     reader.join(30)

@@ -12,15 +12,14 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from gameservices.projection import loading
-from gameservices.projection.checkpoint import checkpoint_partner, write_checkpoint
-from gameservices.projection.live import LiveState
+from gameservices.projection.checkpoint import write_checkpoint
 from gameservices.projection.replay import verify
 from gameservices.services.scoring import event as event_service
-from gameservices.storage.database import read_transaction, write_transaction
+from gameservices.storage.database import read_transaction
+from tests.api import reload_races
+from tests.api.reload_races import IN_WINDOW, five_answers_loaded_together
 from tests.api.test_checkpoint import _board, _ledger_total, _polls, _stored_scores
 from tests.conftest import Api
-
-IN_WINDOW = {"virtualEventId": "ve1", "eventTime": "2025-06-01T10:00:00Z"}
 
 
 def test_a_write_is_scored_against_the_log_while_a_checkpoint_loads_the_state_again(
@@ -30,17 +29,7 @@ def test_a_write_is_scored_against_the_log_while_a_checkpoint_loads_the_state_ag
         pytest.skip("on SQLite a checkpoint's transaction waits for the writer's to end")
     api = Api(app_client, partner.ks)
     board = _board(api)
-    checkpoint_partner(engine, partner.id)
-    for user in ("u1", "u2", "u3"):
-        _polls(api, (user, "p1"))
-    early, late = LiveState(), LiveState(checkpoints=True)
-    with read_transaction(engine) as conn, early.reading(conn, partner.id):
-        pass  # at the third poll
-    for user in ("u4", "u5"):
-        _polls(api, (user, "p1"))
-    with read_transaction(engine) as conn, late.reading(conn, partner.id):
-        pass  # the five polls applied together
-    assert write_checkpoint(engine, early.partner(partner.id), partner.id) is not None  # among the five
+    late = five_answers_loaded_together(engine, partner.id, lambda user: _polls(api, (user, "p1")))
     state = late.partner(partner.id)
 
     tables_loaded, writer_evaluated, load_done = threading.Event(), threading.Event(), threading.Event()
@@ -68,19 +57,9 @@ def test_a_write_is_scored_against_the_log_while_a_checkpoint_loads_the_state_ag
 
     monkeypatch.setattr(loading, "apply_after_checkpoint", apply_after_checkpoint)
     monkeypatch.setattr(event_service, "evaluate", evaluate)
-    answers: list[Any] = []
-
-    def write() -> None:
-        # u5 answers p1 again: a countUnique rule gives nothing for a value already counted.
-        repeat = [{"eventType": "pollAnswered", "userId": "u5", "pollId": "p1", **IN_WINDOW}]
-        with late.writing(partner.id) as held, write_transaction(engine) as conn:
-            answers.append(
-                event_service.send_calls(
-                    conn, state=held, partner_id=partner.id, calls=[(repeat, time.time())]
-                )
-            )
-
-    writer = threading.Thread(target=write, name="writer")
+    # u5 answers p1 again: a countUnique rule gives nothing for a value already counted.
+    repeat = [{"eventType": "pollAnswered", "userId": "u5", "pollId": "p1", **IN_WINDOW}]
+    writer, answers = reload_races.writer(late, engine, partner.id, repeat)
     checkpointer = threading.Thread(
         target=lambda: write_checkpoint(engine, state, partner.id), name="checkpoint"
     )
